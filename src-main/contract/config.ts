@@ -1,0 +1,130 @@
+import { z } from 'zod';
+
+/**
+ * Training configuration: the one place where every hyper-parameter's allowed range lives.
+ * The CLI, the worker and the renderer's form all validate against this schema, so a value the
+ * form accepts is never rejected later by the engine (and vice versa).
+ */
+
+export const MODEL_PRESETS = ['mlp', 'cnn', 'cnn-strong'] as const;
+export type ModelPreset = (typeof MODEL_PRESETS)[number];
+
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type BackendName = Exclude<BackendChoice, 'auto'>;
+
+/** MNIST's training file holds 60,000 images; other IDX datasets are checked at load time. */
+export const MAX_TRAIN_IMAGES = 60_000;
+
+const int = (field: string, min: number, max: number) =>
+  z
+    .number({ error: `${field} must be a number` })
+    .int({ error: `${field} must be a whole number` })
+    .min(min, { error: `${field} must be between ${min} and ${max}` })
+    .max(max, { error: `${field} must be between ${min} and ${max}` });
+
+const real = (field: string, min: number, max: number, minExclusive = false) => {
+  const range = `${field} must be ${minExclusive ? 'greater than' : 'at least'} ${min} and at most ${max}`;
+  const base = z.number({ error: `${field} must be a number` }).refine(Number.isFinite, {
+    error: `${field} must be a finite number`,
+  });
+  return base.refine((v) => (minExclusive ? v > min : v >= min) && v <= max, { error: range });
+};
+
+export const TrainConfigSchema = z
+  .object({
+    model: z.enum(MODEL_PRESETS, { error: `model must be one of ${MODEL_PRESETS.join(', ')}` }),
+    epochs: int('epochs', 1, 500),
+    batchSize: int('batchSize', 1, 4096),
+    learningRate: real('learningRate', 0, 1, true),
+    /** Multiplies the learning rate after every epoch (1 = constant). */
+    learningRateDecay: real('learningRateDecay', 0.5, 1),
+    /** Hidden units of the MLP's dense layer (and of the strong CNN's head). */
+    hiddenUnits: int('hiddenUnits', 1, 4096),
+    /** Dropout before the output layer; 0 disables it for the MLP. */
+    dropout: real('dropout', 0, 0.95),
+    /** Images held back from the end of the training file to validate on after each epoch. */
+    validationSize: int('validationSize', 0, 30_000),
+    /** Train on the first N images only (quick runs); null means all that are left. */
+    limit: int('limit', 1, MAX_TRAIN_IMAGES).nullable(),
+    seed: int('seed', 0, 2 ** 31 - 1),
+    /** Random ±2 px shifts of training images; on by default for cnn-strong only. */
+    augment: z.boolean({ error: 'augment must be true or false' }),
+    backend: z.enum(BACKEND_CHOICES, {
+      error: `backend must be one of ${BACKEND_CHOICES.join(', ')}`,
+    }),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** Per-preset defaults: the seed script's numbers for `mlp`, keras-io mnist_convnet's for `cnn`. */
+export const PRESET_DEFAULTS: Record<ModelPreset, TrainConfig> = {
+  mlp: {
+    model: 'mlp',
+    epochs: 10,
+    batchSize: 32,
+    learningRate: 0.001,
+    learningRateDecay: 1,
+    hiddenUnits: 128,
+    dropout: 0,
+    validationSize: 6000,
+    limit: null,
+    seed: 42,
+    augment: false,
+    backend: 'auto',
+  },
+  cnn: {
+    model: 'cnn',
+    epochs: 15,
+    batchSize: 128,
+    learningRate: 0.001,
+    learningRateDecay: 1,
+    hiddenUnits: 128,
+    dropout: 0.5,
+    validationSize: 6000,
+    limit: null,
+    seed: 42,
+    augment: false,
+    backend: 'auto',
+  },
+  'cnn-strong': {
+    model: 'cnn-strong',
+    epochs: 10,
+    batchSize: 128,
+    learningRate: 0.002,
+    learningRateDecay: 0.85,
+    hiddenUnits: 128,
+    dropout: 0.4,
+    validationSize: 6000,
+    limit: null,
+    seed: 42,
+    augment: true,
+    backend: 'auto',
+  },
+};
+
+/** Fills in a preset's defaults, then validates the whole config. */
+export const PartialTrainConfigSchema = TrainConfigSchema.partial();
+export type PartialTrainConfig = z.infer<typeof PartialTrainConfigSchema>;
+
+export function resolveTrainConfig(input: unknown): TrainConfig {
+  const partial = PartialTrainConfigSchema.parse(input);
+  const preset = partial.model ?? 'mlp';
+  return TrainConfigSchema.parse({ ...PRESET_DEFAULTS[preset], ...stripUndefined(partial) });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** One line per problem, each naming the field: what the CLI prints and the form shows. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = issue.path.join('.');
+      if (issue.code === 'unrecognized_keys') return `unknown field(s): ${issue.keys.join(', ')}`;
+      return path && !issue.message.startsWith(path) ? `${path}: ${issue.message}` : issue.message;
+    })
+    .join('; ');
+}

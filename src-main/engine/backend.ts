@@ -1,0 +1,126 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendChoice, BackendName } from '../contract/config';
+import type { BackendInfo } from '../contract/messages';
+
+/**
+ * Picks the fastest TensorFlow.js backend that actually loads on this machine. The native ones
+ * are optional dependencies whose install downloads libtensorflow, which often fails, so every
+ * step is tried at run time and the reason each better one was skipped is reported to the user.
+ */
+
+export interface BackendLoader {
+  name: BackendName;
+  label: string;
+  /** Registers the backend and makes it current; throws when it cannot run here. */
+  activate(): Promise<void>;
+}
+
+export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export const BACKEND_LABELS: Record<BackendName, string> = {
+  'tensorflow-gpu': 'TensorFlow GPU (native)',
+  tensorflow: 'TensorFlow (native CPU)',
+  wasm: 'WASM',
+  cpu: 'JavaScript CPU',
+};
+
+async function useRegistered(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
+  await tf.ready();
+}
+
+// Dynamic imports through a variable so bundlers leave the optional native packages alone.
+const importOptional = (pkg: string): Promise<unknown> => import(/* @vite-ignore */ pkg);
+
+export function defaultLoaders(): BackendLoader[] {
+  return [
+    {
+      name: 'tensorflow-gpu',
+      label: BACKEND_LABELS['tensorflow-gpu'],
+      activate: async () => {
+        await importOptional('@tensorflow/tfjs-node-gpu');
+        await useRegistered('tensorflow');
+      },
+    },
+    {
+      name: 'tensorflow',
+      label: BACKEND_LABELS.tensorflow,
+      activate: async () => {
+        await importOptional('@tensorflow/tfjs-node');
+        await useRegistered('tensorflow');
+      },
+    },
+    {
+      name: 'wasm',
+      label: BACKEND_LABELS.wasm,
+      activate: async () => {
+        await import('@tensorflow/tfjs-backend-wasm');
+        await useRegistered('wasm');
+        const { registerWasmTrainingKernels } = await import('./wasm-kernels/index');
+        registerWasmTrainingKernels();
+      },
+    },
+    { name: 'cpu', label: BACKEND_LABELS.cpu, activate: () => useRegistered('cpu') },
+  ];
+}
+
+/** Turns a loader's failure into a short reason a person can act on. */
+export function explainFailure(name: BackendName, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(message)) {
+    const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    return `${pkg} is not installed`;
+  }
+  return message.split('\n')[0]!.slice(0, 300);
+}
+
+export class BackendUnavailableError extends Error {
+  override name = 'BackendUnavailableError';
+}
+
+export async function selectBackend(
+  choice: BackendChoice,
+  loaders: BackendLoader[] = defaultLoaders(),
+): Promise<BackendInfo> {
+  const byName = new Map(loaders.map((l) => [l.name, l]));
+  if (choice !== 'auto') {
+    const loader = byName.get(choice);
+    if (!loader) throw new BackendUnavailableError(`backend '${choice}' is not known`);
+    try {
+      await loader.activate();
+    } catch (error) {
+      throw new BackendUnavailableError(`backend '${choice}' is not available: ${explainFailure(choice, error)}`);
+    }
+    return { name: choice, reason: 'chosen by the user', unavailable: [] };
+  }
+  const unavailable: BackendInfo['unavailable'] = [];
+  for (const name of AUTO_ORDER) {
+    const loader = byName.get(name);
+    if (!loader) continue;
+    try {
+      await loader.activate();
+    } catch (error) {
+      unavailable.push({ name, error: explainFailure(name, error) });
+      continue;
+    }
+    const reason =
+      unavailable.length === 0
+        ? 'fastest backend available'
+        : unavailable.map((u) => `${BACKEND_LABELS[u.name]}: ${u.error}`).join('; ');
+    return { name, reason, unavailable };
+  }
+  throw new BackendUnavailableError(
+    `no TensorFlow.js backend could start: ${unavailable.map((u) => `${u.name}: ${u.error}`).join('; ')}`,
+  );
+}
+
+/** "WASM — native TensorFlow not installed": the badge text the UI and CLI show. */
+export function describeBackend(info: BackendInfo): string {
+  const label = BACKEND_LABELS[info.name];
+  if (info.reason === 'chosen by the user') return `${label} — chosen by the user`;
+  const native = info.unavailable.find((u) => u.name === 'tensorflow');
+  if (native && /not installed/.test(native.error)) return `${label} — native TensorFlow not installed`;
+  if (native) return `${label} — native TensorFlow failed to load`;
+  return label;
+}

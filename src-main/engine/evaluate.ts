@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from './data';
+
+/**
+ * Loss, accuracy and confusion matrix of a model on a labelled set, in chunks so memory stays
+ * flat on the 10,000-image test set and progress can be reported between chunks.
+ */
+
+export interface SetMetrics {
+  loss: number;
+  accuracy: number;
+  /** confusion[actual][predicted] */
+  confusion: number[][];
+  perClass: number[];
+  count: number;
+}
+
+const EPSILON = 1e-7; // Keras clips probabilities the same way before taking the log.
+
+/** Sparse categorical cross-entropy on softmax outputs, summed (callers divide). */
+export function crossEntropySum(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const picked = tf.sum(tf.mul(tf.oneHot(labels, 10), tf.clipByValue(probs, EPSILON, 1 - EPSILON)), 1);
+    return tf.neg(tf.sum(tf.log(picked))) as tf.Scalar;
+  });
+}
+
+export function confusionToPerClass(confusion: number[][]): number[] {
+  return confusion.map((row, actual) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return total === 0 ? 0 : row[actual]! / total;
+  });
+}
+
+export async function evaluateSet(
+  model: tf.LayersModel,
+  set: ImageSet,
+  options: { chunk?: number; onProgress?: (done: number, total: number) => void; yieldEvery?: boolean } = {},
+): Promise<SetMetrics> {
+  const chunk = options.chunk ?? 500;
+  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  const px = set.rows * set.cols;
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < set.count; start += chunk) {
+    const n = Math.min(chunk, set.count - start);
+    const labels = set.labels.subarray(start, start + n);
+    const [loss, predicted] = tf.tidy(() => {
+      const xs = tf.tensor4d(set.images.subarray(start * px, (start + n) * px), [n, set.rows, set.cols, 1]);
+      const probs = model.predict(xs) as tf.Tensor2D;
+      const ys = tf.tensor1d(Int32Array.from(labels), 'int32');
+      return [crossEntropySum(probs, ys), tf.argMax(probs, 1)] as const;
+    });
+    lossSum += (await loss.data())[0]!;
+    const preds = await predicted.data();
+    tf.dispose([loss, predicted]);
+    for (let i = 0; i < n; i++) {
+      const actual = labels[i]!;
+      const p = preds[i]!;
+      confusion[actual]![p]!++;
+      if (p === actual) correct++;
+    }
+    options.onProgress?.(start + n, set.count);
+    // Lets the worker answer a stop or a list request during a long evaluation.
+    if (options.yieldEvery) await new Promise((r) => setImmediate(r));
+  }
+  const count = set.count;
+  return {
+    loss: count ? lossSum / count : NaN,
+    accuracy: count ? correct / count : NaN,
+    confusion,
+    perClass: confusionToPerClass(confusion),
+    count,
+  };
+}

@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { TrainConfigSchema, type TrainConfig } from '../contract/config';
+import { BackendNameSchema, EpochMetricsSchema, RUN_ID_PATTERN, type EpochMetrics } from '../contract/messages';
+
+/**
+ * A run's own files: run.json (config, backend, status, times) and metrics.jsonl. No TensorFlow
+ * here, so the host in the Electron main process can mark a run crashed without loading tfjs.
+ */
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export const RunFileSchema = z.object({
+  runId: z.string().regex(RUN_ID_PATTERN),
+  config: TrainConfigSchema,
+  backend: BackendNameSchema,
+  status: z.enum(['running', 'finished', 'stopped', 'crashed']),
+  reason: z.string().nullable().default(null),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Process that owns a running run, to tell a live run from one whose worker died. */
+  pid: z.number().int().nullable(),
+});
+export type RunFile = z.infer<typeof RunFileSchema>;
+
+const RUN_FILE = 'run.json';
+export const METRICS_LOG = 'metrics.jsonl';
+
+/** Validates the id and that the folder stays inside the checkpoint root (no path tricks). */
+export function runDir(root: string, runId: string): string {
+  if (!RUN_ID_PATTERN.test(runId)) throw new CheckpointError(`invalid run id ${JSON.stringify(runId)}`);
+  const dir = path.resolve(root, runId);
+  if (path.dirname(dir) !== path.resolve(root)) throw new CheckpointError(`invalid run id ${JSON.stringify(runId)}`);
+  return dir;
+}
+
+export function newRunId(model: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${stamp}-${model}-${randomBytes(2).toString('hex')}`;
+}
+
+export function writeDurable(file: string, data: string | Uint8Array): void {
+  const fd = openSync(file, 'w');
+  try {
+    // writeFileSync on a descriptor loops until every byte is written (writeSync may not).
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function fsyncDir(dir: string): void {
+  // Directory fsync makes a rename durable; Windows does not support it, hence best effort.
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+/** Write to a sibling temp file and rename: readers see the old or the new file, never half. */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
+  writeDurable(tmp, data);
+  renameSync(tmp, file);
+}
+
+export function createRun(root: string, runId: string, config: TrainConfig, backend: RunFile['backend']): RunFile {
+  const dir = runDir(root, runId);
+  if (existsSync(dir)) throw new CheckpointError(`run ${runId} already exists`);
+  mkdirSync(dir, { recursive: true });
+  const now = new Date().toISOString();
+  const run: RunFile = { runId, config, backend, status: 'running', reason: null, createdAt: now, updatedAt: now, pid: process.pid };
+  writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 2));
+  return run;
+}
+
+export function readRun(root: string, runId: string): RunFile {
+  const file = path.join(runDir(root, runId), RUN_FILE);
+  if (!existsSync(file)) throw new CheckpointError(`run ${runId} not found`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CheckpointError(`run ${runId}: run.json is not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = RunFileSchema.safeParse(json);
+  if (!parsed.success) throw new CheckpointError(`run ${runId}: run.json is malformed (${parsed.error.issues[0]?.message})`);
+  return parsed.data;
+}
+
+export function updateRun(root: string, runId: string, patch: Partial<Omit<RunFile, 'runId'>>): RunFile {
+  const next = { ...readRun(root, runId), ...patch, updatedAt: new Date().toISOString() };
+  writeFileAtomic(path.join(runDir(root, runId), RUN_FILE), JSON.stringify(next, null, 2));
+  return next;
+}
+
+/** Called by the host when the worker dies mid-run: records why, instead of leaving "running". */
+export function markRunCrashed(root: string, runId: string, reason: string): void {
+  try {
+    if (readRun(root, runId).status === 'running') updateRun(root, runId, { status: 'crashed', reason, pid: null });
+  } catch {
+    // Nothing to mark: the run never got its run.json, or it was deleted.
+  }
+}
+
+export function appendMetricsLog(root: string, runId: string, metrics: EpochMetrics): void {
+  appendFileSync(path.join(runDir(root, runId), METRICS_LOG), JSON.stringify(metrics) + '\n');
+}
+
+/** Metrics for every epoch, last write wins (a resumed epoch replaces an older line). */
+export function readMetricsLog(root: string, runId: string): EpochMetrics[] {
+  const file = path.join(runDir(root, runId), METRICS_LOG);
+  if (!existsSync(file)) return [];
+  const byEpoch = new Map<number, EpochMetrics>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const m = EpochMetricsSchema.parse(JSON.parse(line));
+      byEpoch.set(m.epoch, m);
+    } catch {
+      // A line cut short by a killed process is skipped; the checkpoint's metrics.json has it too.
+    }
+  }
+  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+}

@@ -1,0 +1,220 @@
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../contract/config';
+import type { BackendInfo, EpochMetrics, WorkerEvent } from '../contract/messages';
+import { randomShift, shiftImage } from './augment';
+import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
+import { appendMetricsLog, createRun, readRun, runDir, updateRun } from './runs';
+import { splitTrainValidation, type Dataset, type ImageSet } from './data';
+import { crossEntropySum, evaluateSet } from './evaluate';
+import { buildModel, compileModel } from './models';
+import { mulberry32, shuffledIndices } from './random';
+import { writeEpochScalars } from './tensorboard';
+
+/**
+ * The training loop: epochs × batches with a stop check between batches, one checkpoint per
+ * epoch. It reads values back from the backend only when someone will see them (a throttled
+ * batch event, the epoch's end), so fast backends are not forced to sync every step.
+ */
+
+type Emit = (event: WorkerEvent) => void;
+
+export interface StopSignal {
+  stopRequested: boolean;
+}
+
+export interface TrainJob {
+  root: string;
+  dataset: Dataset;
+  config: TrainConfig;
+  backend: BackendInfo;
+  runId: string;
+  emit: Emit;
+  signal: StopSignal;
+  /** Continue an existing run from this checkpoint (model carries Adam's state); the trainer disposes it. */
+  resume?: { model: tf.LayersModel; epoch: number };
+  /** Minimum milliseconds between batch events (≈10 a second by default). */
+  batchEventInterval?: number;
+}
+
+export type TrainOutcome = { status: 'finished' | 'stopped'; epochsDone: number };
+
+const MAX_SHIFT = 2;
+
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
+
+export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
+  const { root, config, runId, emit, signal } = job;
+  const split = splitTrainValidation(job.dataset.train, config.validationSize, config.limit);
+  const batchesPerEpoch = Math.ceil(split.train.count / config.batchSize);
+  const startEpoch = job.resume ? job.resume.epoch + 1 : 1;
+
+  if (job.resume) {
+    removeStaleTempDirs(root, runId);
+    updateRun(root, runId, { status: 'running', reason: null, pid: process.pid, config, backend: job.backend.name });
+  } else {
+    createRun(root, runId, config, job.backend.name);
+  }
+  const model = job.resume?.model ?? buildModel(config);
+  if (!job.resume) compileModel(model, config.learningRate);
+  // Trainable weights only: BatchNorm's moving statistics are updated by the layer itself.
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const optimizer = model.optimizer as tf.AdamOptimizer;
+
+  emit({
+    type: 'started',
+    runId,
+    config,
+    backend: job.backend,
+    startEpoch,
+    trainSize: split.train.count,
+    validationSize: split.validation.count,
+    batchesPerEpoch,
+  });
+
+  let lastEpochDone = startEpoch - 1;
+  try {
+    for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
+      // Set each epoch from the config so a resumed run follows the same schedule.
+      (optimizer as unknown as { learningRate: number }).learningRate =
+        config.learningRate * config.learningRateDecay ** (epoch - 1);
+      const started = performance.now();
+      const result = await trainEpoch(job, model, variables, split.train, epoch, batchesPerEpoch);
+      if (result.stoppedAtBatch !== null) {
+        updateRun(root, runId, { status: 'stopped', reason: `stopped by the user during epoch ${epoch}`, pid: null });
+        emit({ type: 'stopped', runId, epoch: lastEpochDone, batch: result.stoppedAtBatch });
+        return { status: 'stopped', epochsDone: lastEpochDone };
+      }
+      if (!Number.isFinite(result.loss)) {
+        throw new TrainingDivergedError(
+          `training diverged in epoch ${epoch} (loss is ${result.loss}); try a lower learning rate`,
+        );
+      }
+      const val = split.validation.count > 0 ? await evaluateSet(model, split.validation, { yieldEvery: true }) : null;
+      const metrics: EpochMetrics = {
+        epoch,
+        loss: result.loss,
+        accuracy: result.accuracy,
+        valLoss: val ? val.loss : null,
+        valAccuracy: val ? val.accuracy : null,
+        seconds: (performance.now() - started) / 1000,
+        backend: job.backend.name,
+      };
+      const dir = await saveCheckpoint(root, runId, epoch, model, metrics);
+      appendMetricsLog(root, runId, metrics);
+      writeEpochScalars(runDir(root, runId), epoch, {
+        loss: metrics.loss,
+        accuracy: metrics.accuracy,
+        valLoss: metrics.valLoss ?? undefined,
+        valAccuracy: metrics.valAccuracy ?? undefined,
+      });
+      updateRun(root, runId, {});
+      lastEpochDone = epoch;
+      emit({ type: 'epoch', runId, ...metrics });
+      emit({ type: 'checkpoint', runId, epoch, path: dir });
+      if (signal.stopRequested) {
+        updateRun(root, runId, { status: 'stopped', reason: `stopped by the user after epoch ${epoch}`, pid: null });
+        emit({ type: 'stopped', runId, epoch, batch: batchesPerEpoch });
+        return { status: 'stopped', epochsDone: epoch };
+      }
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    try {
+      if (readRun(root, runId).status === 'running') updateRun(root, runId, { status: 'crashed', reason, pid: null });
+    } catch {
+      // The run folder itself is unusable (deleted or unreadable): the error below still reports it.
+    }
+    throw error;
+  } finally {
+    // The trainer owns the model, resumed or new; Adam's moments are not freed by model.dispose().
+    model.optimizer?.dispose();
+    model.dispose();
+  }
+  updateRun(root, runId, { status: 'finished', reason: null, pid: null });
+  emit({ type: 'finished', runId, epochs: config.epochs });
+  return { status: 'finished', epochsDone: config.epochs };
+}
+
+interface EpochResult {
+  loss: number;
+  accuracy: number;
+  stoppedAtBatch: number | null;
+}
+
+async function trainEpoch(
+  job: TrainJob,
+  model: tf.LayersModel,
+  variables: tf.Variable[],
+  set: ImageSet,
+  epoch: number,
+  batches: number,
+): Promise<EpochResult> {
+  const { config, emit, runId, signal } = job;
+  const px = set.rows * set.cols;
+  // Seeded per epoch, so a resumed run sees the same order it would have seen uninterrupted.
+  const random = mulberry32(config.seed * 1009 + epoch);
+  const order = shuffledIndices(set.count, random);
+  const xsBuf = new Float32Array(config.batchSize * px);
+  const ysBuf = new Int32Array(config.batchSize);
+  const optimizer = model.optimizer;
+  const interval = job.batchEventInterval ?? 100;
+
+  // Running sums stay on the backend; they are read only when a batch event is due.
+  let lossSum: tf.Scalar = tf.scalar(0);
+  let correctSum: tf.Scalar = tf.scalar(0);
+  let seen = 0;
+  let lastEvent = performance.now();
+  const readSums = (): [number, number] => [lossSum.dataSync()[0]! / seen, correctSum.dataSync()[0]! / seen];
+
+  try {
+    for (let b = 0; b < batches; b++) {
+      if (signal.stopRequested) return { loss: NaN, accuracy: NaN, stoppedAtBatch: b };
+      const start = b * config.batchSize;
+      const n = Math.min(config.batchSize, set.count - start);
+      for (let i = 0; i < n; i++) {
+        const idx = order[start + i]!;
+        const src = set.images.subarray(idx * px, (idx + 1) * px);
+        const dst = xsBuf.subarray(i * px, (i + 1) * px);
+        if (config.augment) shiftImage(src, dst, set.rows, randomShift(MAX_SHIFT, random), randomShift(MAX_SHIFT, random));
+        else dst.set(src);
+        ysBuf[i] = set.labels[idx]!;
+      }
+      const [batchLoss, batchCorrect] = tf.tidy((): [tf.Scalar, tf.Scalar] => {
+        const xs = tf.tensor4d(xsBuf.subarray(0, n * px), [n, set.rows, set.cols, 1]);
+        const ys = tf.tensor1d(ysBuf.subarray(0, n), 'int32');
+        let correct: tf.Scalar | null = null;
+        const loss = optimizer.minimize(
+          () => {
+            const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
+            correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar);
+            return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
+          },
+          true,
+          variables,
+        )!;
+        return [tf.mul(loss, n) as tf.Scalar, correct! as tf.Scalar];
+      });
+      const nextLoss = tf.add(lossSum, batchLoss) as tf.Scalar;
+      const nextCorrect = tf.add(correctSum, batchCorrect) as tf.Scalar;
+      tf.dispose([lossSum, correctSum, batchLoss, batchCorrect]);
+      lossSum = nextLoss;
+      correctSum = nextCorrect;
+      seen += n;
+
+      const now = performance.now();
+      if (now - lastEvent >= interval || b === batches - 1) {
+        lastEvent = now;
+        const [loss, accuracy] = readSums();
+        emit({ type: 'batch', runId, epoch, batch: b + 1, batches, loss, accuracy });
+      }
+      // One macrotask turn per batch: this is where a stop request gets through.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const [loss, accuracy] = readSums();
+    return { loss, accuracy, stoppedAtBatch: null };
+  } finally {
+    tf.dispose([lossSum, correctSum]);
+  }
+}

@@ -1,0 +1,149 @@
+import { describeZodError, type BackendChoice } from '../contract/config';
+import {
+  CommandSchema,
+  EventSchema,
+  ResultSchemas,
+  type Command,
+  type CommandType,
+  type ResultOf,
+  type WorkerEvent,
+} from '../contract/messages';
+import { markRunCrashed } from '../engine/runs';
+import type { SpawnWorker, WorkerExit, WorkerHandle } from './worker-handle';
+
+/**
+ * Owns the engine worker's life for the Electron main process, the serve bridge and the CLI:
+ * starts it on the first command, validates every message both ways, turns a crash into an
+ * error event with the reason (and marks the run crashed on disk), and starts a fresh worker
+ * on the next command.
+ */
+
+export interface HostOptions {
+  spawn: SpawnWorker;
+  checkpointsDir: string;
+  dataDir: string | null;
+  backend: BackendChoice;
+  onEvent: (event: WorkerEvent) => void;
+}
+
+/** A command as callers write it; the host assigns the request id. */
+export type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'requestId'> : never) : never;
+
+interface Pending {
+  type: CommandType;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+export class HostCommandError extends Error {
+  override name = 'HostCommandError';
+}
+
+export class WorkerHost {
+  private worker: WorkerHandle | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** The run being trained, to name it (and mark it on disk) if the worker dies. */
+  private activeRun: string | null = null;
+  private disposed = false;
+
+  constructor(private readonly options: HostOptions) {}
+
+  get running(): boolean {
+    return this.worker !== null;
+  }
+
+  get pid(): number | undefined {
+    return this.worker?.pid;
+  }
+
+  /** Validates the command against the contract, sends it, and validates the result. */
+  request<C extends CommandInput>(input: C): Promise<ResultOf<C['type']>> {
+    if (this.disposed) return Promise.reject(new HostCommandError('the host has been shut down'));
+    const requestId = this.nextId++;
+    const parsed = CommandSchema.safeParse({ ...input, requestId });
+    if (!parsed.success) {
+      return Promise.reject(new HostCommandError(`invalid ${String(input.type)} command: ${describeZodError(parsed.error)}`));
+    }
+    const worker = this.ensureWorker();
+    return new Promise<ResultOf<C['type']>>((resolve, reject) => {
+      this.pending.set(requestId, { type: parsed.data.type, resolve: resolve as (v: unknown) => void, reject });
+      worker.post(parsed.data);
+    });
+  }
+
+  /** Kills the worker (a stop that cannot wait); pending requests fail, the next one restarts it. */
+  kill(): void {
+    this.worker?.kill();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.worker?.kill();
+  }
+
+  private ensureWorker(): WorkerHandle {
+    if (this.worker) return this.worker;
+    const worker = this.options.spawn();
+    this.worker = worker;
+    worker.onMessage((message) => {
+      if (this.worker === worker) this.receive(message);
+    });
+    worker.onExit((exit) => {
+      if (this.worker === worker) this.exited(exit);
+    });
+    worker.post({
+      type: 'init',
+      checkpointsDir: this.options.checkpointsDir,
+      dataDir: this.options.dataDir,
+      backend: this.options.backend,
+    });
+    return worker;
+  }
+
+  private receive(message: unknown): void {
+    const parsed = EventSchema.safeParse(message);
+    if (!parsed.success) {
+      this.options.onEvent({
+        type: 'error',
+        message: `the worker sent an invalid message: ${describeZodError(parsed.error)}`,
+        runId: null,
+        fatal: false,
+      });
+      return;
+    }
+    const event = parsed.data;
+    if (event.type === 'reply') {
+      this.settle(event.requestId, event.ok, event.result, event.error);
+      return;
+    }
+    if (event.type === 'started') this.activeRun = event.runId;
+    if ((event.type === 'finished' || event.type === 'stopped') && event.runId === this.activeRun) this.activeRun = null;
+    if (event.type === 'error' && event.runId !== null && event.runId === this.activeRun) this.activeRun = null;
+    this.options.onEvent(event);
+  }
+
+  private settle(requestId: number, ok: boolean, result: unknown, error: string | null): void {
+    const pending = this.pending.get(requestId);
+    if (!pending) return;
+    this.pending.delete(requestId);
+    if (!ok) {
+      pending.reject(new HostCommandError(error ?? 'the command failed'));
+      return;
+    }
+    const checked = ResultSchemas[pending.type].safeParse(result);
+    if (checked.success) pending.resolve(checked.data);
+    else pending.reject(new HostCommandError(`the worker sent an invalid ${pending.type} result: ${describeZodError(checked.error)}`));
+  }
+
+  private exited(exit: WorkerExit): void {
+    this.worker = null;
+    const runId = this.activeRun;
+    this.activeRun = null;
+    const reason = `the training worker ${exit.reason}`;
+    if (runId) markRunCrashed(this.options.checkpointsDir, runId, reason);
+    for (const [, pending] of this.pending) pending.reject(new HostCommandError(reason));
+    this.pending.clear();
+    if (!this.disposed) this.options.onEvent({ type: 'error', message: reason, runId, fatal: true });
+  }
+}

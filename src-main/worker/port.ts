@@ -1,0 +1,34 @@
+/**
+ * The worker talks to its host through one of two channels: Electron's utility-process
+ * `process.parentPort`, or Node's IPC channel from `child_process.fork` (tests, CLI, serve).
+ * Everything above this file sees only `post` and `onMessage`.
+ */
+export interface Port {
+  post(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+interface ElectronParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
+export function connectToHost(): Port {
+  const parentPort = (process as unknown as { parentPort?: ElectronParentPort }).parentPort;
+  if (parentPort) {
+    return {
+      post: (message) => parentPort.postMessage(message),
+      onMessage: (listener) => parentPort.on('message', (event) => listener(event.data)),
+    };
+  }
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('the worker must be started by a host (utilityProcess.fork or child_process.fork)');
+  return {
+    post: (message) => {
+      send(message);
+    },
+    onMessage: (listener) => {
+      process.on('message', listener);
+    },
+  };
+}

@@ -1,0 +1,220 @@
+import * as tf from '@tensorflow/tfjs';
+import { describeZodError, type BackendChoice } from '../contract/config';
+import {
+  CommandSchema,
+  InitCommandSchema,
+  type BackendInfo,
+  type Command,
+  type WorkerEvent,
+} from '../contract/messages';
+import { selectBackend } from '../engine/backend';
+import {
+  deleteCheckpoints,
+  latestCheckpointEpoch,
+  listRuns,
+  loadCheckpoint,
+  type LoadedCheckpoint,
+} from '../engine/checkpoints';
+import { loadDataset, type Dataset } from '../engine/data';
+import { evaluateSet } from '../engine/evaluate';
+import { newRunId, readRun } from '../engine/runs';
+import { runTraining, type StopSignal } from '../engine/trainer';
+
+/**
+ * The engine behind the worker protocol: one training run at a time, while list, predict and
+ * evaluate keep answering (the training loop yields between batches). Commands are validated
+ * here, at the boundary, even though the host validated them too: the worker trusts no one.
+ */
+
+type Emit = (event: WorkerEvent) => void;
+
+interface Settings {
+  checkpointsDir: string;
+  dataDir: string | null;
+}
+
+export class WorkerService {
+  private settings: Settings | null = null;
+  private backend: BackendInfo | null = null;
+  private backendChoice: BackendChoice = 'auto';
+  private dataset: Dataset | null = null;
+  private training: { runId: string; signal: StopSignal; done: Promise<void> } | null = null;
+  /** The last checkpoint used for predict/evaluate, so live drawing does not reload it per stroke. */
+  private cached: { key: string; loaded: LoadedCheckpoint } | null = null;
+
+  constructor(private readonly emit: Emit) {}
+
+  async handle(raw: unknown): Promise<void> {
+    const type = (raw as { type?: unknown } | null)?.type;
+    if (type === 'init') return this.init(raw);
+    const parsed = CommandSchema.safeParse(raw);
+    if (!parsed.success) {
+      const requestId = (raw as { requestId?: unknown } | null)?.requestId;
+      const error = `invalid command: ${describeZodError(parsed.error)}`;
+      if (typeof requestId === 'number' && Number.isInteger(requestId) && requestId >= 0) {
+        this.reply(requestId, null, error);
+      } else {
+        this.emit({ type: 'error', message: error, runId: null, fatal: false });
+      }
+      return;
+    }
+    const command = parsed.data;
+    try {
+      if (!this.settings) throw new Error('the worker has not been initialised');
+      this.reply(command.requestId, await this.run(command, this.settings), null);
+    } catch (error) {
+      this.reply(command.requestId, null, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  private async init(raw: unknown): Promise<void> {
+    const parsed = InitCommandSchema.safeParse(raw);
+    if (!parsed.success) {
+      this.emit({ type: 'error', message: `invalid init: ${describeZodError(parsed.error)}`, runId: null, fatal: false });
+      return;
+    }
+    this.settings = { checkpointsDir: parsed.data.checkpointsDir, dataDir: parsed.data.dataDir };
+    try {
+      await this.useBackend(parsed.data.backend, true);
+    } catch (error) {
+      // Stay alive without a backend: the error is shown, and a later command may pick another.
+      this.emit({ type: 'error', message: (error as Error).message, runId: null, fatal: false });
+      return;
+    }
+    this.emit({ type: 'ready', backend: this.backend!, pid: process.pid });
+  }
+
+  private async useBackend(choice: BackendChoice, force = false): Promise<BackendInfo> {
+    if (!force && this.backend && (choice === this.backendChoice || (choice === 'auto' && this.backend))) {
+      return this.backend;
+    }
+    this.dropCache();
+    this.backend = await selectBackend(choice);
+    this.backendChoice = choice;
+    return this.backend;
+  }
+
+  private data(): Dataset {
+    this.dataset ??= loadDataset(this.settings!.dataDir);
+    return this.dataset;
+  }
+
+  private async run(command: Command, settings: Settings): Promise<unknown> {
+    const root = settings.checkpointsDir;
+    switch (command.type) {
+      case 'train': {
+        this.assertIdle();
+        const backend = await this.useBackend(command.config.backend);
+        const dataset = this.data();
+        const runId = newRunId(command.config.model);
+        this.startTraining(runId, (signal) =>
+          runTraining({ root, dataset, config: command.config, backend, runId, emit: this.emit, signal }),
+        );
+        return { runId };
+      }
+      case 'resume': {
+        this.assertIdle();
+        const run = readRun(root, command.runId);
+        const latest = latestCheckpointEpoch(root, command.runId);
+        const from = command.epoch ?? latest;
+        if (from === null) throw new Error(`run ${command.runId} has no checkpoint to resume from`);
+        if (latest !== null && from < latest) {
+          throw new Error(
+            `run ${command.runId} has checkpoints after epoch ${from} (up to ${latest}); resume from epoch ${latest}, or delete the later ones first`,
+          );
+        }
+        const config = { ...run.config, epochs: command.epochs ?? run.config.epochs };
+        if (config.epochs <= from) {
+          throw new Error(`run ${command.runId} already has ${from} epoch(s); ask for more than ${from} epochs to resume`);
+        }
+        const backend = await this.useBackend(config.backend);
+        const dataset = this.data();
+        const loaded = await loadCheckpoint(root, command.runId, from);
+        this.startTraining(command.runId, (signal) =>
+          runTraining({
+            root, dataset, config, backend, runId: command.runId, emit: this.emit, signal,
+            resume: { model: loaded.model, epoch: loaded.epoch },
+          }),
+        );
+        return { runId: command.runId };
+      }
+      case 'stop': {
+        const active = this.training;
+        if (active) active.signal.stopRequested = true;
+        return { stopping: active !== null };
+      }
+      case 'listRuns':
+        return { runs: listRuns(root) };
+      case 'deleteRun': {
+        if (this.training?.runId === command.runId) throw new Error(`run ${command.runId} is training; stop it first`);
+        if (this.cached?.key.startsWith(`${command.runId}:`)) this.dropCache();
+        deleteCheckpoints(root, command.runId, command.epoch);
+        return { runId: command.runId, epoch: command.epoch };
+      }
+      case 'evaluate': {
+        const loaded = await this.checkpoint(root, command.runId, command.epoch);
+        const test = this.data().test;
+        const m = await evaluateSet(loaded.model, test, {
+          yieldEvery: true,
+          onProgress: (done, total) => this.emit({ type: 'evaluateProgress', runId: command.runId, done, total }),
+        });
+        return {
+          runId: command.runId,
+          epoch: loaded.epoch,
+          accuracy: m.accuracy,
+          loss: m.loss,
+          perClass: m.perClass,
+          confusion: m.confusion,
+          count: m.count,
+        };
+      }
+      case 'predict': {
+        const loaded = await this.checkpoint(root, command.runId, command.epoch);
+        const probabilities = tf.tidy(() => {
+          const x = tf.tensor4d(command.pixels, [1, 28, 28, 1]);
+          return Array.from((loaded.model.predict(x) as tf.Tensor).dataSync());
+        });
+        const digit = probabilities.indexOf(Math.max(...probabilities));
+        return { runId: command.runId, epoch: loaded.epoch, digit, probabilities };
+      }
+    }
+  }
+
+  private assertIdle(): void {
+    if (this.training) throw new Error(`run ${this.training.runId} is already training; stop it first`);
+  }
+
+  private startTraining(runId: string, train: (signal: StopSignal) => Promise<unknown>): void {
+    const signal: StopSignal = { stopRequested: false };
+    const done = train(signal)
+      .catch((error: unknown) => {
+        this.emit({ type: 'error', message: error instanceof Error ? error.message : String(error), runId, fatal: false });
+      })
+      .finally(() => {
+        this.training = null;
+      });
+    this.training = { runId, signal, done: done.then(() => undefined) };
+  }
+
+  private async checkpoint(root: string, runId: string, epoch: number | null): Promise<LoadedCheckpoint> {
+    await this.useBackend(this.backendChoice);
+    const resolved = epoch ?? latestCheckpointEpoch(root, runId);
+    const key = `${runId}:${resolved}`;
+    if (this.cached?.key === key) return this.cached.loaded;
+    const loaded = await loadCheckpoint(root, runId, epoch);
+    this.dropCache();
+    this.cached = { key: `${runId}:${loaded.epoch}`, loaded };
+    return loaded;
+  }
+
+  private dropCache(): void {
+    if (!this.cached) return;
+    this.cached.loaded.model.optimizer?.dispose();
+    this.cached.loaded.model.dispose();
+    this.cached = null;
+  }
+
+  private reply(requestId: number, result: unknown, error: string | null): void {
+    this.emit({ type: 'reply', requestId, ok: error === null, result: error === null ? result : null, error });
+  }
+}
