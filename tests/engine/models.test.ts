@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PRESET_DEFAULTS } from '../../src-main/contract/config';
+import { buildModel } from '../../src-main/engine/models';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('model presets', () => {
+  it('mlp is the seed script: Flatten → Dense(128, ReLU) → Dense(10, softmax)', () => {
+    const model = buildModel(PRESET_DEFAULTS.mlp);
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['Flatten', 'Dense', 'Dense']);
+    expect(model.countParams()).toBe(784 * 128 + 128 + 128 * 10 + 10);
+    expect(model.outputs[0]!.shape).toEqual([null, 10]);
+    model.dispose();
+  });
+
+  it('mlp takes its hidden units and optional dropout from the config', () => {
+    const model = buildModel({ ...PRESET_DEFAULTS.mlp, hiddenUnits: 64, dropout: 0.2 });
+    expect(model.layers.map((l) => l.getClassName())).toEqual(['Flatten', 'Dense', 'Dropout', 'Dense']);
+    expect(model.countParams()).toBe(784 * 64 + 64 + 64 * 10 + 10);
+    model.dispose();
+  });
+
+  it('cnn matches keras-io mnist_convnet (34,826 parameters)', () => {
+    const model = buildModel(PRESET_DEFAULTS.cnn);
+    expect(model.layers.map((l) => l.getClassName())).toEqual([
+      'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dropout', 'Dense',
+    ]);
+    expect(model.countParams()).toBe(34_826);
+    model.dispose();
+  });
+
+  it('cnn-strong uses BatchNorm and outputs a probability distribution', () => {
+    const model = buildModel(PRESET_DEFAULTS['cnn-strong']);
+    expect(model.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toHaveLength(5);
+    const probs = tf.tidy(() => model.predict(tf.randomUniform([3, 28, 28, 1])) as tf.Tensor);
+    expect(probs.shape).toEqual([3, 10]);
+    const sums = tf.sum(probs, 1).dataSync();
+    for (const s of sums) expect(s).toBeCloseTo(1, 5);
+    tf.dispose(probs);
+    model.dispose();
+  });
+
+  it('the same seed gives the same initial weights; another seed does not', () => {
+    const weights = (seed: number) => {
+      const model = buildModel({ ...PRESET_DEFAULTS.mlp, seed });
+      const w = Array.from(model.getWeights()[0]!.dataSync().slice(0, 50));
+      model.dispose();
+      return w;
+    };
+    expect(weights(7)).toEqual(weights(7));
+    expect(weights(7)).not.toEqual(weights(8));
+  });
+});

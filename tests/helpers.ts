@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+
+/** A fresh temp folder, removed after the file's tests. */
+export function tempDir(prefix = 'mnist-studio-'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Big-endian IDX bytes: the format's header, then the payload. */
+export function idxBytes(dims: number[], payload: Uint8Array | number[], typeCode = 0x08): Uint8Array {
+  const header = new Uint8Array(4 + 4 * dims.length);
+  const view = new DataView(header.buffer);
+  header[2] = typeCode;
+  header[3] = dims.length;
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  const body = payload instanceof Uint8Array ? payload : Uint8Array.from(payload);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
+}
