@@ -34,6 +34,12 @@ const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).d
 
 // ---------------------------------------------------------------- checkpoints
 
+/**
+ * Model and Adam state in one artifact, laid out exactly as tfjs-layers' own
+ * `save({ includeOptimizer: true })` does (optimizer weights in group "optimizer"), so
+ * `tf.loadLayersModel` restores both. Done by hand because that path leaks the iteration-count
+ * tensor that `optimizer.getWeights()` creates, one per checkpoint.
+ */
 async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | null = null;
   await model.save(
@@ -41,10 +47,24 @@ async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
       captured = artifacts;
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
-    { includeOptimizer: true },
   );
-  if (!captured) throw new CheckpointError('model.save produced no artifacts');
-  return captured;
+  const artifacts = captured as tf.io.ModelArtifacts | null;
+  if (!artifacts) throw new CheckpointError('model.save produced no artifacts');
+  const optimizer = model.optimizer;
+  if (!optimizer) return artifacts;
+  const optimizerWeights = await optimizer.getWeights();
+  try {
+    const encoded = await tf.io.encodeWeights(optimizerWeights, 'optimizer');
+    return {
+      ...artifacts,
+      trainingConfig: (model as unknown as { getTrainingConfig(): tf.io.TrainingConfig }).getTrainingConfig(),
+      weightSpecs: [...(artifacts.weightSpecs ?? []), ...encoded.specs],
+      weightData: tf.io.concatenateArrayBuffers([weightBytes(artifacts).buffer as ArrayBuffer, encoded.data]),
+    };
+  } finally {
+    // Only the iteration count is a fresh tensor; the others are Adam's live moments.
+    tf.dispose(optimizerWeights.filter((w) => w.name === 'iter').map((w) => w.tensor));
+  }
 }
 
 function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {

@@ -15,13 +15,17 @@ export interface SetMetrics {
   count: number;
 }
 
-const EPSILON = 1e-7; // Keras clips probabilities the same way before taking the log.
+const EPSILON = 1e-7; // Keras' epsilon: log never sees 0.
 
-/** Sparse categorical cross-entropy on softmax outputs, summed (callers divide). */
+/**
+ * Sparse categorical cross-entropy on softmax outputs, summed (callers divide). Keras clips the
+ * probabilities to [ε, 1 − ε]; adding ε instead differs by at most 1e-7 but keeps a NaN a NaN
+ * (clip turns NaN into ε on some backends), so a model that has blown up is detected.
+ */
 export function crossEntropySum(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
-    const picked = tf.sum(tf.mul(tf.oneHot(labels, 10), tf.clipByValue(probs, EPSILON, 1 - EPSILON)), 1);
-    return tf.neg(tf.sum(tf.log(picked))) as tf.Scalar;
+    const picked = tf.sum(tf.mul(tf.oneHot(labels, 10), probs), 1);
+    return tf.neg(tf.sum(tf.log(tf.add(picked, EPSILON)))) as tf.Scalar;
   });
 }
 

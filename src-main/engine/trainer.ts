@@ -44,6 +44,9 @@ export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
 }
 
+const divergedError = (epoch: number, loss: number) =>
+  new TrainingDivergedError(`training diverged in epoch ${epoch} (loss is ${loss}); try a lower learning rate`);
+
 export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
   const { root, config, runId, emit, signal } = job;
   const split = splitTrainValidation(job.dataset.train, config.validationSize, config.limit);
@@ -87,9 +90,7 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
         return { status: 'stopped', epochsDone: lastEpochDone };
       }
       if (!Number.isFinite(result.loss)) {
-        throw new TrainingDivergedError(
-          `training diverged in epoch ${epoch} (loss is ${result.loss}); try a lower learning rate`,
-        );
+        throw divergedError(epoch, result.loss);
       }
       const val = split.validation.count > 0 ? await evaluateSet(model, split.validation, { yieldEvery: true }) : null;
       const metrics: EpochMetrics = {
@@ -207,6 +208,8 @@ async function trainEpoch(
       if (now - lastEvent >= interval || b === batches - 1) {
         lastEvent = now;
         const [loss, accuracy] = readSums();
+        // Fail fast: every later batch would only spread the NaN through the weights.
+        if (!Number.isFinite(loss)) throw divergedError(epoch, loss);
         emit({ type: 'batch', runId, epoch, batch: b + 1, batches, loss, accuracy });
       }
       // One macrotask turn per batch: this is where a stop request gets through.

@@ -1,0 +1,147 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveTrainConfig, type PartialTrainConfig } from '../../src-main/contract/config';
+import type { BackendInfo, WorkerEvent } from '../../src-main/contract/messages';
+import { selectBackend } from '../../src-main/engine/backend';
+import { listRuns, loadCheckpoint } from '../../src-main/engine/checkpoints';
+import { loadDataset } from '../../src-main/engine/data';
+import { evaluateSet } from '../../src-main/engine/evaluate';
+import { newRunId, readMetricsLog, readRun } from '../../src-main/engine/runs';
+import { readEventFile } from '../../src-main/engine/tensorboard';
+import { runTraining, type StopSignal } from '../../src-main/engine/trainer';
+import { tempDir } from '../helpers';
+
+const root = tempDir();
+const dataset = loadDataset(null);
+let backend: BackendInfo;
+
+beforeAll(async () => {
+  backend = await selectBackend('wasm');
+});
+
+function train(partial: PartialTrainConfig, opts: { signal?: StopSignal; onEvent?: (e: WorkerEvent, signal: StopSignal) => void; runId?: string; resume?: { model: tf.LayersModel; epoch: number } } = {}) {
+  const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
+  const events: WorkerEvent[] = [];
+  const signal = opts.signal ?? { stopRequested: false };
+  const runId = opts.runId ?? newRunId(config.model);
+  const done = runTraining({
+    root, dataset, config, backend, runId, signal, resume: opts.resume,
+    emit: (e) => {
+      events.push(e);
+      opts.onEvent?.(e, signal);
+    },
+  });
+  return { done, events, runId, config };
+}
+
+describe('runTraining', () => {
+  it('trains the seed MLP on a subset to a sane accuracy, with a checkpoint, metrics and TensorBoard per epoch', async () => {
+    const { done, events, runId } = train({ model: 'mlp', epochs: 2, limit: 4000 });
+    await expect(done).resolves.toEqual({ status: 'finished', epochsDone: 2 });
+
+    const types = events.map((e) => e.type);
+    expect(types[0]).toBe('started');
+    expect(types.at(-1)).toBe('finished');
+    const epochs = events.filter((e) => e.type === 'epoch');
+    expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
+    const last = epochs[1]!;
+    expect(last.valAccuracy).toBeGreaterThan(0.88);
+    expect(last.loss).toBeLessThan(epochs[0]!.loss);
+    expect(last.backend).toBe('wasm');
+    const batches = events.filter((e) => e.type === 'batch');
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.at(-1)).toMatchObject({ epoch: 2, batch: 125, batches: 125 });
+
+    const dir = path.join(root, runId);
+    expect(readdirSync(dir).filter((n) => n.startsWith('epoch-')).sort()).toEqual(['epoch-001', 'epoch-002']);
+    expect(readRun(root, runId)).toMatchObject({ status: 'finished', pid: null, backend: 'wasm' });
+    expect(readMetricsLog(root, runId).map((m) => m.valAccuracy)).toEqual(epochs.map((e) => e.valAccuracy));
+
+    // TensorBoard reads train/ and validation/ like the Keras callback writes them.
+    const read = (sub: string) => readEventFile(path.join(dir, sub, readdirSync(path.join(dir, sub))[0]!));
+    const trainEvents = read('train').filter((e) => e.scalars.epoch_loss !== undefined);
+    expect(trainEvents.map((e) => e.step)).toEqual([1, 2]);
+    expect(trainEvents[1]!.scalars.epoch_loss).toBeCloseTo(last.loss, 5);
+    const val = read('validation').filter((e) => e.scalars.epoch_accuracy !== undefined);
+    expect(val[1]!.scalars.epoch_accuracy).toBeCloseTo(last.valAccuracy!, 5);
+
+    // The checkpoint predicts exactly as the metrics say, on the same validation images.
+    const loaded = await loadCheckpoint(root, runId, 2);
+    const check = await evaluateSet(loaded.model, { ...dataset.train, images: dataset.train.images.subarray(59_500 * 784), labels: dataset.train.labels.subarray(59_500), count: 500 });
+    expect(check.accuracy).toBeCloseTo(last.valAccuracy!, 6);
+    loaded.model.dispose();
+  });
+
+  it('honours a stop within one batch and keeps the last complete epoch', async () => {
+    let stopAt: number | null = null;
+    const { done, events, runId } = train(
+      { model: 'mlp', epochs: 5, limit: 3000 },
+      {
+        onEvent: (e, signal) => {
+          if (e.type === 'batch' && e.epoch === 2 && stopAt === null) {
+            stopAt = e.batch;
+            signal.stopRequested = true;
+          }
+        },
+      },
+    );
+    await expect(done).resolves.toEqual({ status: 'stopped', epochsDone: 1 });
+    const stopped = events.find((e) => e.type === 'stopped');
+    expect(stopped).toMatchObject({ type: 'stopped', epoch: 1 });
+    // The batch that was running when stop was asked for finishes; no other one starts.
+    expect(stopped?.type === 'stopped' && stopped.batch).toBe(stopAt);
+    expect(events.filter((e) => e.type === 'epoch')).toHaveLength(1);
+    expect(readRun(root, runId).status).toBe('stopped');
+    const run = listRuns(root).find((r) => r.runId === runId)!;
+    expect(run.checkpoints.map((c) => [c.epoch, c.status])).toEqual([[1, 'ok']]);
+  });
+
+  it('resumes the same run from its checkpoint with Adam state and continues the epoch count', async () => {
+    const first = train({ model: 'mlp', epochs: 1, limit: 2000 });
+    await first.done;
+    const loaded = await loadCheckpoint(root, first.runId, 1);
+    const iterations = (loaded.model.optimizer as unknown as { iterations: number }).iterations;
+    expect(iterations).toBe(63); // ceil(2000 / 32) steps restored from the checkpoint
+    const resumed = train({ model: 'mlp', epochs: 3, limit: 2000 }, { runId: first.runId, resume: { model: loaded.model, epoch: 1 } });
+    await expect(resumed.done).resolves.toEqual({ status: 'finished', epochsDone: 3 });
+    const started = resumed.events[0]!;
+    expect(started).toMatchObject({ type: 'started', startEpoch: 2 });
+    expect(resumed.events.filter((e) => e.type === 'epoch').map((e) => e.epoch)).toEqual([2, 3]);
+    expect(readMetricsLog(root, first.runId).map((m) => m.epoch)).toEqual([1, 2, 3]);
+    const after = await loadCheckpoint(root, first.runId, 3);
+    expect((after.model.optimizer as unknown as { iterations: number }).iterations).toBe(63 * 3);
+    after.model.dispose();
+  });
+
+  it('trains the CNN on WASM with our gradient kernels, and leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const { done, events } = train({ model: 'cnn', epochs: 1, limit: 1024, batchSize: 64 });
+    await done;
+    const epoch = events.find((e) => e.type === 'epoch');
+    expect(epoch && epoch.type === 'epoch' && epoch.valAccuracy).toBeGreaterThan(0.6);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops a run whose loss is no longer finite with a clear error and marks it crashed', async () => {
+    // Non-finite inputs stand in for a blown-up model: the loss turns NaN within the epoch.
+    const images = dataset.train.images.slice(0, 600 * 784);
+    images.fill(Number.NaN, 0, 784);
+    const poisoned = { ...dataset, train: { ...dataset.train, images, labels: dataset.train.labels.slice(0, 600), count: 600 } };
+    const config = resolveTrainConfig({ model: 'mlp', epochs: 2, validationSize: 100, backend: 'wasm' });
+    const runId = newRunId('mlp');
+    const done = runTraining({ root, dataset: poisoned, config, backend, runId, signal: { stopRequested: false }, emit: () => {} });
+    await expect(done).rejects.toThrow(/training diverged in epoch 1 \(loss is NaN\); try a lower learning rate/);
+    expect(readRun(root, runId)).toMatchObject({ status: 'crashed', reason: expect.stringMatching(/diverged/) });
+    expect(listRuns(root).find((r) => r.runId === runId)?.checkpoints).toEqual([]);
+  });
+
+  it('leaves no temp folders behind', () => {
+    for (const run of readdirSync(root)) {
+      expect(readdirSync(path.join(root, run)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    }
+    expect(existsSync(root)).toBe(true);
+    expect(readFileSync(path.join(root, listRuns(root)[0]!.runId, 'run.json'), 'utf8')).toContain('"config"');
+  });
+});
