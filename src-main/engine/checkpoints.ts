@@ -333,6 +333,8 @@ export function deleteCheckpoints(root: string, runId: string, epoch: number | n
 }
 
 export function latestCheckpointEpoch(root: string, runId: string): number | null {
-  const epochs = checkpointEpochs(runDir(root, runId));
+  const dir = runDir(root, runId);
+  if (!existsSync(dir)) throw new CheckpointError(`run ${runId} not found`);
+  const epochs = checkpointEpochs(dir);
   return epochs.length ? epochs[epochs.length - 1]! : null;
 }
