@@ -1,7 +1,12 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { BACKEND_CHOICES, describeZodError, resolveTrainConfig, type BackendChoice } from './contract/config';
+import {
+  BACKEND_CHOICES,
+  describeZodError,
+  resolveTrainConfig,
+  type BackendChoice,
+} from './contract/config';
 import type { WorkerEvent } from './contract/messages';
 import { loadDigitImage } from './engine/image';
 import { forkWorker } from './host/fork-worker';
@@ -50,10 +55,12 @@ const OPTIONS = {
 } as const;
 
 type Values = ReturnType<typeof parse>['values'];
-const parse = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+const parse = (argv: string[]) =>
+  parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 
 /** "12" → 12; anything else is left for the schema to reject with the field's name. */
-const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : v.trim() === '' ? NaN : Number(v));
+const num = (v: string | undefined): number | undefined =>
+  v === undefined ? undefined : v.trim() === '' ? NaN : Number(v);
 
 export function trainConfigFromArgs(values: Values) {
   const augment = values['no-augment'] ? false : values.augment ? true : undefined;
@@ -101,7 +108,8 @@ class ProgressBar {
         `\repoch ${event.epoch}/${this.epochs} ${bar} ${event.batch}/${event.batches} loss ${event.loss.toFixed(4)} acc ${event.accuracy.toFixed(4)} `,
       );
     }
-    if (event.type === 'epoch' || event.type === 'finished' || event.type === 'stopped') process.stderr.write('\r\x1b[2K');
+    if (event.type === 'epoch' || event.type === 'finished' || event.type === 'stopped')
+      process.stderr.write('\r\x1b[2K');
   }
 }
 
@@ -120,14 +128,16 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
   const backendParse = z.enum(BACKEND_CHOICES).safeParse(values.backend ?? 'auto');
-  if (!backendParse.success) throw new UsageError(`backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+  if (!backendParse.success)
+    throw new UsageError(`backend must be one of ${BACKEND_CHOICES.join(', ')}`);
   const backend: BackendChoice = backendParse.data;
   const checkpointsDir = path.resolve(values.checkpoints ?? 'checkpoints');
   const dataDir = values.data ? path.resolve(values.data) : null;
 
   // Validate everything that can be validated before a worker process is started.
   const config = command === 'train' ? trainConfigFromArgs(values) : null;
-  const pixels = command === 'predict' ? (values.image ? loadDigitImage(values.image) : null) : null;
+  const pixels =
+    command === 'predict' ? (values.image ? loadDigitImage(values.image) : null) : null;
   if (command === 'predict' && !pixels) throw new UsageError('--image FILE is required');
   if (!['train', 'resume', 'eval', 'predict', 'list', 'delete'].includes(command)) {
     throw new UsageError(`unknown command "${command}"`);
@@ -158,7 +168,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'resume': {
         const done = new Promise<number>((resolve) => (finish = resolve));
         if (command === 'train') await host.request({ type: 'train', config: config! });
-        else await host.request({ type: 'resume', runId: requireRun(values), epoch: epochArg(values, 'epoch'), epochs: epochArg(values, 'epochs') });
+        else
+          await host.request({
+            type: 'resume',
+            runId: requireRun(values),
+            epoch: epochArg(values, 'epoch'),
+            epochs: epochArg(values, 'epochs'),
+          });
         // Ctrl-C stops after the current batch; a second Ctrl-C kills the worker.
         let interrupted = false;
         process.on('SIGINT', () => {
@@ -169,7 +185,11 @@ export async function main(argv: string[]): Promise<number> {
         return await done;
       }
       case 'eval': {
-        const result = await host.request({ type: 'evaluate', runId: requireRun(values), epoch: epochArg(values, 'epoch') });
+        const result = await host.request({
+          type: 'evaluate',
+          runId: requireRun(values),
+          epoch: epochArg(values, 'epoch'),
+        });
         print({ type: 'evaluation', ...result });
         return 0;
       }
@@ -205,7 +225,11 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'delete': {
-        const result = await host.request({ type: 'deleteRun', runId: requireRun(values), epoch: epochArg(values, 'epoch') });
+        const result = await host.request({
+          type: 'deleteRun',
+          runId: requireRun(values),
+          epoch: epochArg(values, 'epoch'),
+        });
         print({ type: 'deleted', ...result });
         return 0;
       }
@@ -222,7 +246,11 @@ if (isEntry) {
     (code) => process.exit(code),
     (error: unknown) => {
       const message =
-        error instanceof z.ZodError ? describeZodError(error) : error instanceof Error ? error.message : String(error);
+        error instanceof z.ZodError
+          ? describeZodError(error)
+          : error instanceof Error
+            ? error.message
+            : String(error);
       process.stderr.write(`error: ${message}\n`);
       if (error instanceof UsageError) process.stderr.write(`run with --help for usage\n`);
       process.exit(error instanceof UsageError || error instanceof z.ZodError ? 2 : 1);

@@ -10,11 +10,15 @@ const root = tempDir();
 const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
 
 function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', cliPath, ...args, '--checkpoints', root], {
-    encoding: 'utf8',
-    env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' },
-    timeout: 120_000,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', cliPath, ...args, '--checkpoints', root],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' },
+      timeout: 120_000,
+    },
+  );
   const lines = result.stdout
     .split('\n')
     .filter(Boolean)
@@ -41,7 +45,17 @@ describe('CLI', () => {
   let runId = '';
 
   it('train prints JSON lines ending with finished', () => {
-    const { code, lines } = cli('train', '--limit', '3000', '--epochs', '2', '--validation-size', '500', '--backend', 'wasm');
+    const { code, lines } = cli(
+      'train',
+      '--limit',
+      '3000',
+      '--epochs',
+      '2',
+      '--validation-size',
+      '500',
+      '--backend',
+      'wasm',
+    );
     expect(code).toBe(0);
     expect(lines.every((l) => typeof l.type === 'string')).toBe(true);
     const epochs = lines.filter((l) => l.type === 'epoch');
@@ -57,7 +71,10 @@ describe('CLI', () => {
     const { code, lines } = cli('list');
     expect(code).toBe(0);
     const checkpoints = lines.filter((l) => l.type === 'checkpoint' && l.runId === runId);
-    expect(checkpoints.map((c) => [c.epoch, c.status])).toEqual([[1, 'ok'], [2, 'ok']]);
+    expect(checkpoints.map((c) => [c.epoch, c.status])).toEqual([
+      [1, 'ok'],
+      [2, 'ok'],
+    ]);
   });
 
   it('eval reports accuracy, loss, per-class accuracy and the confusion matrix on the 10,000 test images', () => {
@@ -88,14 +105,22 @@ describe('CLI', () => {
   it.each([
     [['train', '--epochs', '0'], 2, 'error: epochs must be between 1 and 500'],
     [['train', '--learning-rate', 'fast'], 2, 'error: learningRate must be a number'],
-    [['train', '--backend', 'cuda'], 2, 'error: backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu'],
+    [
+      ['train', '--backend', 'cuda'],
+      2,
+      'error: backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu',
+    ],
     [['train', '--frobnicate'], 2, "Unknown option '--frobnicate'"],
     [['dance'], 2, 'error: unknown command "dance"'],
     [['eval'], 2, 'error: --run ID is required'],
     [['eval', '--run', '../../etc'], 1, 'runId may only contain letters, digits'],
     [['eval', '--run', 'no-such-run'], 1, 'error: run no-such-run not found'],
     [['predict', '--run', 'x', '--image', '/no/such.png'], 1, '/no/such.png'],
-    [['train', '--backend', 'tensorflow', '--limit', '100', '--epochs', '1'], 1, "backend 'tensorflow' is not available"],
+    [
+      ['train', '--backend', 'tensorflow', '--limit', '100', '--epochs', '1'],
+      1,
+      "backend 'tensorflow' is not available",
+    ],
   ])('%j fails with a one-line message (exit %i)', (args, exitCode, message) => {
     const { code, stderr, lines } = cli(...args);
     expect(code).toBe(exitCode);

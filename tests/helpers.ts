@@ -11,7 +11,11 @@ export function tempDir(prefix = 'mnist-studio-'): string {
 }
 
 /** Big-endian IDX bytes: the format's header, then the payload. */
-export function idxBytes(dims: number[], payload: Uint8Array | number[], typeCode = 0x08): Uint8Array {
+export function idxBytes(
+  dims: number[],
+  payload: Uint8Array | number[],
+  typeCode = 0x08,
+): Uint8Array {
   const header = new Uint8Array(4 + 4 * dims.length);
   const view = new DataView(header.buffer);
   header[2] = typeCode;

@@ -47,14 +47,26 @@ export const CommandSchema = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('stop'), requestId }),
   z.object({ type: z.literal('listRuns'), requestId }),
-  z.object({ type: z.literal('deleteRun'), requestId, runId: RunIdSchema, epoch: epochNumber.nullable() }),
-  z.object({ type: z.literal('evaluate'), requestId, runId: RunIdSchema, epoch: epochNumber.nullable() }),
+  z.object({
+    type: z.literal('deleteRun'),
+    requestId,
+    runId: RunIdSchema,
+    epoch: epochNumber.nullable(),
+  }),
+  z.object({
+    type: z.literal('evaluate'),
+    requestId,
+    runId: RunIdSchema,
+    epoch: epochNumber.nullable(),
+  }),
   z.object({
     type: z.literal('predict'),
     requestId,
     runId: RunIdSchema,
     epoch: epochNumber.nullable(),
-    pixels: z.array(z.number().min(0).max(1)).length(784, { error: 'pixels must hold 28×28 = 784 values' }),
+    pixels: z
+      .array(z.number().min(0).max(1))
+      .length(784, { error: 'pixels must hold 28×28 = 784 values' }),
   }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
@@ -155,7 +167,12 @@ export const EventSchema = z.discriminatedUnion('type', [
     accuracy: z.number(),
   }),
   z.object({ type: z.literal('epoch'), ...runEvent, ...EpochMetricsSchema.shape }),
-  z.object({ type: z.literal('checkpoint'), ...runEvent, epoch: z.number().int(), path: z.string() }),
+  z.object({
+    type: z.literal('checkpoint'),
+    ...runEvent,
+    epoch: z.number().int(),
+    path: z.string(),
+  }),
   z.object({ type: z.literal('finished'), ...runEvent, epochs: z.number().int() }),
   z.object({
     type: z.literal('stopped'),

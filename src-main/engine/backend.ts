@@ -68,7 +68,11 @@ export function defaultLoaders(): BackendLoader[] {
 export function explainFailure(name: BackendName, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(message)) {
+  if (
+    code === 'ERR_MODULE_NOT_FOUND' ||
+    code === 'MODULE_NOT_FOUND' ||
+    /Cannot find (package|module)/.test(message)
+  ) {
     const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
     return `${pkg} is not installed`;
   }
@@ -90,7 +94,9 @@ export async function selectBackend(
     try {
       await loader.activate();
     } catch (error) {
-      throw new BackendUnavailableError(`backend '${choice}' is not available: ${explainFailure(choice, error)}`);
+      throw new BackendUnavailableError(
+        `backend '${choice}' is not available: ${explainFailure(choice, error)}`,
+      );
     }
     return { name: choice, reason: 'chosen by the user', unavailable: [] };
   }
@@ -120,7 +126,8 @@ export function describeBackend(info: BackendInfo): string {
   const label = BACKEND_LABELS[info.name];
   if (info.reason === 'chosen by the user') return `${label} — chosen by the user`;
   const native = info.unavailable.find((u) => u.name === 'tensorflow');
-  if (native && /not installed/.test(native.error)) return `${label} — native TensorFlow not installed`;
+  if (native && /not installed/.test(native.error))
+    return `${label} — native TensorFlow not installed`;
   if (native) return `${label} — native TensorFlow failed to load`;
   return label;
 }

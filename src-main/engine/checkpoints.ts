@@ -1,9 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { EpochMetricsSchema, RUN_ID_PATTERN, type CheckpointInfo, type EpochMetrics, type RunInfo } from '../contract/messages';
+import {
+  EpochMetricsSchema,
+  RUN_ID_PATTERN,
+  type CheckpointInfo,
+  type EpochMetrics,
+  type RunInfo,
+} from '../contract/messages';
 import { CheckpointError, fsyncDir, readRun, runDir, writeDurable, type RunFile } from './runs';
 
 export { CheckpointError };
@@ -19,7 +33,10 @@ export { CheckpointError };
 const ManifestSchema = z.object({
   epoch: z.number().int().min(1),
   savedAt: z.string(),
-  files: z.record(z.string(), z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() })),
+  files: z.record(
+    z.string(),
+    z.object({ bytes: z.number().int().nonnegative(), sha256: z.string() }),
+  ),
 });
 
 const MODEL_FILE = 'model.json';
@@ -57,9 +74,14 @@ async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
     const encoded = await tf.io.encodeWeights(optimizerWeights, 'optimizer');
     return {
       ...artifacts,
-      trainingConfig: (model as unknown as { getTrainingConfig(): tf.io.TrainingConfig }).getTrainingConfig(),
+      trainingConfig: (
+        model as unknown as { getTrainingConfig(): tf.io.TrainingConfig }
+      ).getTrainingConfig(),
       weightSpecs: [...(artifacts.weightSpecs ?? []), ...encoded.specs],
-      weightData: tf.io.concatenateArrayBuffers([weightBytes(artifacts).buffer as ArrayBuffer, encoded.data]),
+      weightData: tf.io.concatenateArrayBuffers([
+        weightBytes(artifacts).buffer as ArrayBuffer,
+        encoded.data,
+      ]),
     };
   } finally {
     // Only the iteration count is a fresh tensor; the others are Adam's live moments.
@@ -100,9 +122,16 @@ export async function saveCheckpoint(
   };
 
   const finalDir = path.join(dir, epochDirName(epoch));
-  const tmpDir = path.join(dir, `.${epochDirName(epoch)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const tmpDir = path.join(
+    dir,
+    `.${epochDirName(epoch)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`,
+  );
   mkdirSync(tmpDir);
-  const manifest = { epoch, savedAt: new Date().toISOString(), files: {} as Record<string, { bytes: number; sha256: string }> };
+  const manifest = {
+    epoch,
+    savedAt: new Date().toISOString(),
+    files: {} as Record<string, { bytes: number; sha256: string }>,
+  };
   for (const [name, data] of Object.entries(files)) {
     writeDurable(path.join(tmpDir, name), data);
     manifest.files[name] = { bytes: data.length, sha256: sha256(data) };
@@ -120,13 +149,18 @@ export async function saveCheckpoint(
 export function removeStaleTempDirs(root: string, runId: string): void {
   const dir = runDir(root, runId);
   for (const name of readdirSync(dir)) {
-    if (name.startsWith('.epoch-') && name.includes('.tmp-')) rmSync(path.join(dir, name), { recursive: true, force: true });
+    if (name.startsWith('.epoch-') && name.includes('.tmp-'))
+      rmSync(path.join(dir, name), { recursive: true, force: true });
   }
 }
 
 interface Verified {
   epoch: number;
-  modelJson: { modelTopology: unknown; trainingConfig?: unknown; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+  modelJson: {
+    modelTopology: unknown;
+    trainingConfig?: unknown;
+    weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+  };
   weights: Uint8Array;
   metrics: EpochMetrics;
   bytes: number;
@@ -153,7 +187,8 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
   const manifest = ManifestSchema.safeParse(manifestRaw);
   if (!manifest.success) fail(`${MANIFEST_FILE} is malformed`);
   const { files, savedAt } = manifest.data!;
-  if (manifest.data!.epoch !== epoch) fail(`${MANIFEST_FILE} is for epoch ${manifest.data!.epoch}, not ${epoch}`);
+  if (manifest.data!.epoch !== epoch)
+    fail(`${MANIFEST_FILE} is for epoch ${manifest.data!.epoch}, not ${epoch}`);
   const contents: Record<string, Buffer> = {};
   let bytes = 0;
   for (const name of [MODEL_FILE, WEIGHTS_FILE, METRICS_FILE]) {
@@ -161,7 +196,9 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
     if (!expected) fail(`${MANIFEST_FILE} does not list ${name}`);
     const data = read(name);
     if (data.length !== expected!.bytes) {
-      fail(`${name} is ${data.length} bytes, expected ${expected!.bytes}${data.length < expected!.bytes ? ' (truncated)' : ''}`);
+      fail(
+        `${name} is ${data.length} bytes, expected ${expected!.bytes}${data.length < expected!.bytes ? ' (truncated)' : ''}`,
+      );
     }
     if (sha256(data) !== expected!.sha256) fail(`${name} is corrupted (checksum mismatch)`);
     contents[name] = data;
@@ -174,7 +211,8 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
   } catch {
     return fail(`${MODEL_FILE} is not valid JSON`);
   }
-  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest)) fail(`${MODEL_FILE} has no model topology or weights manifest`);
+  if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest))
+    fail(`${MODEL_FILE} has no model topology or weights manifest`);
   try {
     metrics = EpochMetricsSchema.parse(JSON.parse(contents[METRICS_FILE]!.toString('utf8')));
   } catch {
@@ -184,9 +222,18 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
     .flatMap((g) => g.weights)
     .reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (expectedWeightBytes !== contents[WEIGHTS_FILE]!.length) {
-    fail(`${WEIGHTS_FILE} holds ${contents[WEIGHTS_FILE]!.length} bytes but model.json describes ${expectedWeightBytes}`);
+    fail(
+      `${WEIGHTS_FILE} holds ${contents[WEIGHTS_FILE]!.length} bytes but model.json describes ${expectedWeightBytes}`,
+    );
   }
-  return { epoch, modelJson, weights: new Uint8Array(contents[WEIGHTS_FILE]!), metrics, bytes, savedAt };
+  return {
+    epoch,
+    modelJson,
+    weights: new Uint8Array(contents[WEIGHTS_FILE]!),
+    metrics,
+    bytes,
+    savedAt,
+  };
 }
 
 function checkpointEpochs(dir: string): number[] {
@@ -202,7 +249,14 @@ export function inspectCheckpoint(root: string, runId: string, epoch: number): C
   const dir = path.join(runDir(root, runId), epochDirName(epoch));
   try {
     const v = verifyCheckpoint(dir, epoch);
-    return { epoch, status: 'ok', reason: null, metrics: v.metrics, bytes: v.bytes, savedAt: v.savedAt };
+    return {
+      epoch,
+      status: 'ok',
+      reason: null,
+      metrics: v.metrics,
+      bytes: v.bytes,
+      savedAt: v.savedAt,
+    };
   } catch (error) {
     let bytes = 0;
     try {
@@ -210,7 +264,14 @@ export function inspectCheckpoint(root: string, runId: string, epoch: number): C
     } catch {
       /* unreadable folder: size unknown */
     }
-    return { epoch, status: 'damaged', reason: (error as Error).message, metrics: null, bytes, savedAt: null };
+    return {
+      epoch,
+      status: 'damaged',
+      reason: (error as Error).message,
+      metrics: null,
+      bytes,
+      savedAt: null,
+    };
   }
 }
 
@@ -222,22 +283,31 @@ export interface LoadedCheckpoint {
 }
 
 /** Loads the given epoch, or the latest valid one; a damaged checkpoint is refused with its reason. */
-export async function loadCheckpoint(root: string, runId: string, epoch: number | null): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(
+  root: string,
+  runId: string,
+  epoch: number | null,
+): Promise<LoadedCheckpoint> {
   const run = readRun(root, runId);
   const dir = runDir(root, runId);
   let chosen = epoch;
   if (chosen === null) {
-    const valid = checkpointEpochs(dir).filter((e) => inspectCheckpoint(root, runId, e).status === 'ok');
+    const valid = checkpointEpochs(dir).filter(
+      (e) => inspectCheckpoint(root, runId, e).status === 'ok',
+    );
     if (valid.length === 0) throw new CheckpointError(`run ${runId} has no valid checkpoint`);
     chosen = valid[valid.length - 1]!;
   }
   const epochDir = path.join(dir, epochDirName(chosen));
-  if (!existsSync(epochDir)) throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${chosen}`);
+  if (!existsSync(epochDir))
+    throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${chosen}`);
   let verified: Verified;
   try {
     verified = verifyCheckpoint(epochDir, chosen);
   } catch (error) {
-    throw new CheckpointError(`checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`);
+    throw new CheckpointError(
+      `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
+    );
   }
   const weightSpecs = verified.modelJson.weightsManifest.flatMap((g) => g.weights);
   let model: tf.LayersModel;
@@ -251,7 +321,9 @@ export async function loadCheckpoint(root: string, runId: string, epoch: number 
       }),
     );
   } catch (error) {
-    throw new CheckpointError(`checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`);
+    throw new CheckpointError(
+      `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
+    );
   }
   return { model, epoch: chosen, metrics: verified.metrics, run };
 }
@@ -272,7 +344,9 @@ export function describeRun(root: string, runId: string): RunInfo {
   const dir = runDir(root, runId);
   const checkpoints = checkpointEpochs(dir).map((e) => inspectCheckpoint(root, runId, e));
   const okOnes = checkpoints.filter((c) => c.status === 'ok');
-  const valAccs = okOnes.map((c) => c.metrics?.valAccuracy).filter((v): v is number => typeof v === 'number');
+  const valAccs = okOnes
+    .map((c) => c.metrics?.valAccuracy)
+    .filter((v): v is number => typeof v === 'number');
   const base = {
     runId,
     checkpoints,
@@ -283,7 +357,16 @@ export function describeRun(root: string, runId: string): RunInfo {
   try {
     run = readRun(root, runId);
   } catch (error) {
-    return { ...base, status: 'damaged', reason: (error as Error).message, model: null, config: null, backend: null, createdAt: null, updatedAt: null };
+    return {
+      ...base,
+      status: 'damaged',
+      reason: (error as Error).message,
+      model: null,
+      config: null,
+      backend: null,
+      createdAt: null,
+      updatedAt: null,
+    };
   }
   // A run still marked running whose process is gone was killed: say so instead of "running".
   const crashed = run.status === 'running' && !isAlive(run.pid);
@@ -308,13 +391,26 @@ export function listRuns(root: string): RunInfo[] {
       runs.push(describeRun(root, entry.name));
     } catch (error) {
       runs.push({
-        runId: entry.name, status: 'damaged', reason: (error as Error).message, model: null, config: null,
-        backend: null, createdAt: null, updatedAt: null, epochsDone: 0, bestValAccuracy: null, checkpoints: [],
+        runId: entry.name,
+        status: 'damaged',
+        reason: (error as Error).message,
+        model: null,
+        config: null,
+        backend: null,
+        createdAt: null,
+        updatedAt: null,
+        epochsDone: 0,
+        bestValAccuracy: null,
+        checkpoints: [],
       });
     }
   }
   // Newest first; ids start with a UTC timestamp, so they order runs whose run.json is damaged too.
-  return runs.sort((a, b) => (b.createdAt ?? b.runId).localeCompare(a.createdAt ?? a.runId) || b.runId.localeCompare(a.runId));
+  return runs.sort(
+    (a, b) =>
+      (b.createdAt ?? b.runId).localeCompare(a.createdAt ?? a.runId) ||
+      b.runId.localeCompare(a.runId),
+  );
 }
 
 export function deleteCheckpoints(root: string, runId: string, epoch: number | null): void {
@@ -325,9 +421,13 @@ export function deleteCheckpoints(root: string, runId: string, epoch: number | n
     return;
   }
   const epochDir = path.join(dir, epochDirName(epoch));
-  if (!existsSync(epochDir)) throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${epoch}`);
+  if (!existsSync(epochDir))
+    throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${epoch}`);
   // Rename first so a crash mid-delete leaves a hidden leftover, not a half-deleted "valid" folder.
-  const doomed = path.join(dir, `.${epochDirName(epoch)}.tmp-deleting-${randomBytes(3).toString('hex')}`);
+  const doomed = path.join(
+    dir,
+    `.${epochDirName(epoch)}.tmp-deleting-${randomBytes(3).toString('hex')}`,
+  );
   renameSync(epochDir, doomed);
   rmSync(doomed, { recursive: true, force: true });
 }

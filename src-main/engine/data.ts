@@ -45,11 +45,13 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank: 1 | 3): 
   if (bytes.length < 4) fail(`too short to be an IDX file (${bytes.length} bytes)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes[0] !== 0 || bytes[1] !== 0) fail('bad magic number (not an IDX file)');
-  if (bytes[2] !== 0x08) fail(`unsupported IDX data type 0x${bytes[2]!.toString(16)} (expected 0x08, unsigned byte)`);
+  if (bytes[2] !== 0x08)
+    fail(`unsupported IDX data type 0x${bytes[2]!.toString(16)} (expected 0x08, unsigned byte)`);
   const rank = bytes[3]!;
   if (rank !== expectedRank) fail(`expected ${expectedRank} dimension(s), found ${rank}`);
   const headerBytes = 4 + 4 * rank;
-  if (bytes.length < headerBytes) fail(`header truncated (${bytes.length} of ${headerBytes} bytes)`);
+  if (bytes.length < headerBytes)
+    fail(`header truncated (${bytes.length} of ${headerBytes} bytes)`);
   const dims: number[] = [];
   for (let i = 0; i < rank; i++) dims.push(view.getUint32(4 + 4 * i, false));
   if (dims.some((d) => d === 0)) fail(`a dimension is zero (${dims.join('×')})`);
@@ -65,7 +67,8 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedRank: 1 | 3): 
 
 function readIdx(dir: string, name: string, rank: 1 | 3): Idx {
   const file = path.join(dir, name);
-  if (!existsSync(file)) throw new DataError(`${file}: file not found (a data folder needs the four MNIST IDX files)`);
+  if (!existsSync(file))
+    throw new DataError(`${file}: file not found (a data folder needs the four MNIST IDX files)`);
   return parseIdx(new Uint8Array(readFileSync(file)), file, rank);
 }
 
@@ -74,7 +77,9 @@ export function loadImageSet(dir: string, imagesName: string, labelsName: string
   const labs = readIdx(dir, labelsName, 1);
   const [count, rows, cols] = imgs.dims as [number, number, number];
   if (rows !== 28 || cols !== 28) {
-    throw new DataError(`${path.join(dir, imagesName)}: images are ${rows}×${cols}, expected 28×28`);
+    throw new DataError(
+      `${path.join(dir, imagesName)}: images are ${rows}×${cols}, expected 28×28`,
+    );
   }
   if (labs.dims[0] !== count) {
     throw new DataError(
@@ -83,7 +88,9 @@ export function loadImageSet(dir: string, imagesName: string, labelsName: string
   }
   const bad = labs.data.findIndex((l) => l > 9);
   if (bad >= 0) {
-    throw new DataError(`${path.join(dir, labelsName)}: label ${labs.data[bad]} at index ${bad} is outside 0–9`);
+    throw new DataError(
+      `${path.join(dir, labelsName)}: label ${labs.data[bad]} at index ${bad} is outside 0–9`,
+    );
   }
   const images = new Float32Array(imgs.data.length);
   for (let i = 0; i < images.length; i++) images[i] = imgs.data[i]! / 255;
@@ -111,9 +118,15 @@ export interface Split {
 }
 
 /** Views, not copies: validation is the last `validationSize` images, training the first `limit` of the rest. */
-export function splitTrainValidation(set: ImageSet, validationSize: number, limit: number | null): Split {
+export function splitTrainValidation(
+  set: ImageSet,
+  validationSize: number,
+  limit: number | null,
+): Split {
   if (validationSize >= set.count) {
-    throw new DataError(`validationSize ${validationSize} leaves no training images (the set has ${set.count})`);
+    throw new DataError(
+      `validationSize ${validationSize} leaves no training images (the set has ${set.count})`,
+    );
   }
   const trainAvailable = set.count - validationSize;
   const trainCount = limit === null ? trainAvailable : Math.min(limit, trainAvailable);

@@ -39,7 +39,11 @@ export function confusionToPerClass(confusion: number[][]): number[] {
 export async function evaluateSet(
   model: tf.LayersModel,
   set: ImageSet,
-  options: { chunk?: number; onProgress?: (done: number, total: number) => void; yieldEvery?: boolean } = {},
+  options: {
+    chunk?: number;
+    onProgress?: (done: number, total: number) => void;
+    yieldEvery?: boolean;
+  } = {},
 ): Promise<SetMetrics> {
   const chunk = options.chunk ?? 500;
   const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
@@ -50,7 +54,12 @@ export async function evaluateSet(
     const n = Math.min(chunk, set.count - start);
     const labels = set.labels.subarray(start, start + n);
     const [loss, predicted] = tf.tidy(() => {
-      const xs = tf.tensor4d(set.images.subarray(start * px, (start + n) * px), [n, set.rows, set.cols, 1]);
+      const xs = tf.tensor4d(set.images.subarray(start * px, (start + n) * px), [
+        n,
+        set.rows,
+        set.cols,
+        1,
+      ]);
       const probs = model.predict(xs) as tf.Tensor2D;
       const ys = tf.tensor1d(Int32Array.from(labels), 'int32');
       return [crossEntropySum(probs, ys), tf.argMax(probs, 1)] as const;

@@ -21,16 +21,31 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
     case 'mlp':
       // The seed Keras script: Flatten → Dense(128, ReLU) → Dense(10, softmax).
       model.add(tf.layers.flatten({ inputShape: [...INPUT_SHAPE] }));
-      model.add(tf.layers.dense({ units: spec.hiddenUnits, activation: 'relu', kernelInitializer: init() }));
+      model.add(
+        tf.layers.dense({ units: spec.hiddenUnits, activation: 'relu', kernelInitializer: init() }),
+      );
       if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: layerSeed++ }));
       break;
     case 'cnn':
       // keras-io mnist_convnet, layer for layer.
       model.add(
-        tf.layers.conv2d({ inputShape: [...INPUT_SHAPE], filters: 32, kernelSize: 3, activation: 'relu', kernelInitializer: init() }),
+        tf.layers.conv2d({
+          inputShape: [...INPUT_SHAPE],
+          filters: 32,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: init(),
+        }),
       );
       model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-      model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu', kernelInitializer: init() }));
+      model.add(
+        tf.layers.conv2d({
+          filters: 64,
+          kernelSize: 3,
+          activation: 'relu',
+          kernelInitializer: init(),
+        }),
+      );
       model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tf.layers.flatten());
       if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: layerSeed++ }));
@@ -58,7 +73,9 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
       convBn(64);
       model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tf.layers.flatten());
-      model.add(tf.layers.dense({ units: spec.hiddenUnits, useBias: false, kernelInitializer: heInit() }));
+      model.add(
+        tf.layers.dense({ units: spec.hiddenUnits, useBias: false, kernelInitializer: heInit() }),
+      );
       model.add(tf.layers.batchNormalization());
       model.add(tf.layers.reLU());
       if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: layerSeed++ }));

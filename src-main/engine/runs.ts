@@ -13,7 +13,12 @@ import {
 import path from 'node:path';
 import { z } from 'zod';
 import { TrainConfigSchema, type TrainConfig } from '../contract/config';
-import { BackendNameSchema, EpochMetricsSchema, RUN_ID_PATTERN, type EpochMetrics } from '../contract/messages';
+import {
+  BackendNameSchema,
+  EpochMetricsSchema,
+  RUN_ID_PATTERN,
+  type EpochMetrics,
+} from '../contract/messages';
 
 /**
  * A run's own files: run.json (config, backend, status, times) and metrics.jsonl. No TensorFlow
@@ -42,9 +47,11 @@ export const METRICS_LOG = 'metrics.jsonl';
 
 /** Validates the id and that the folder stays inside the checkpoint root (no path tricks). */
 export function runDir(root: string, runId: string): string {
-  if (!RUN_ID_PATTERN.test(runId)) throw new CheckpointError(`invalid run id ${JSON.stringify(runId)}`);
+  if (!RUN_ID_PATTERN.test(runId))
+    throw new CheckpointError(`invalid run id ${JSON.stringify(runId)}`);
   const dir = path.resolve(root, runId);
-  if (path.dirname(dir) !== path.resolve(root)) throw new CheckpointError(`invalid run id ${JSON.stringify(runId)}`);
+  if (path.dirname(dir) !== path.resolve(root))
+    throw new CheckpointError(`invalid run id ${JSON.stringify(runId)}`);
   return dir;
 }
 
@@ -85,12 +92,26 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   renameSync(tmp, file);
 }
 
-export function createRun(root: string, runId: string, config: TrainConfig, backend: RunFile['backend']): RunFile {
+export function createRun(
+  root: string,
+  runId: string,
+  config: TrainConfig,
+  backend: RunFile['backend'],
+): RunFile {
   const dir = runDir(root, runId);
   if (existsSync(dir)) throw new CheckpointError(`run ${runId} already exists`);
   mkdirSync(dir, { recursive: true });
   const now = new Date().toISOString();
-  const run: RunFile = { runId, config, backend, status: 'running', reason: null, createdAt: now, updatedAt: now, pid: process.pid };
+  const run: RunFile = {
+    runId,
+    config,
+    backend,
+    status: 'running',
+    reason: null,
+    createdAt: now,
+    updatedAt: now,
+    pid: process.pid,
+  };
   writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 2));
   return run;
 }
@@ -102,14 +123,23 @@ export function readRun(root: string, runId: string): RunFile {
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CheckpointError(`run ${runId}: run.json is not valid JSON (${(error as Error).message})`);
+    throw new CheckpointError(
+      `run ${runId}: run.json is not valid JSON (${(error as Error).message})`,
+    );
   }
   const parsed = RunFileSchema.safeParse(json);
-  if (!parsed.success) throw new CheckpointError(`run ${runId}: run.json is malformed (${parsed.error.issues[0]?.message})`);
+  if (!parsed.success)
+    throw new CheckpointError(
+      `run ${runId}: run.json is malformed (${parsed.error.issues[0]?.message})`,
+    );
   return parsed.data;
 }
 
-export function updateRun(root: string, runId: string, patch: Partial<Omit<RunFile, 'runId'>>): RunFile {
+export function updateRun(
+  root: string,
+  runId: string,
+  patch: Partial<Omit<RunFile, 'runId'>>,
+): RunFile {
   const next = { ...readRun(root, runId), ...patch, updatedAt: new Date().toISOString() };
   writeFileAtomic(path.join(runDir(root, runId), RUN_FILE), JSON.stringify(next, null, 2));
   return next;
@@ -118,7 +148,8 @@ export function updateRun(root: string, runId: string, patch: Partial<Omit<RunFi
 /** Called by the host when the worker dies mid-run: records why, instead of leaving "running". */
 export function markRunCrashed(root: string, runId: string, reason: string): void {
   try {
-    if (readRun(root, runId).status === 'running') updateRun(root, runId, { status: 'crashed', reason, pid: null });
+    if (readRun(root, runId).status === 'running')
+      updateRun(root, runId, { status: 'crashed', reason, pid: null });
   } catch {
     // Nothing to mark: the run never got its run.json, or it was deleted.
   }

@@ -45,7 +45,9 @@ export class TrainingDivergedError extends Error {
 }
 
 const divergedError = (epoch: number, loss: number) =>
-  new TrainingDivergedError(`training diverged in epoch ${epoch} (loss is ${loss}); try a lower learning rate`);
+  new TrainingDivergedError(
+    `training diverged in epoch ${epoch} (loss is ${loss}); try a lower learning rate`,
+  );
 
 export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
   const { root, config, runId, emit, signal } = job;
@@ -55,7 +57,13 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
 
   if (job.resume) {
     removeStaleTempDirs(root, runId);
-    updateRun(root, runId, { status: 'running', reason: null, pid: process.pid, config, backend: job.backend.name });
+    updateRun(root, runId, {
+      status: 'running',
+      reason: null,
+      pid: process.pid,
+      config,
+      backend: job.backend.name,
+    });
   } else {
     createRun(root, runId, config, job.backend.name);
   }
@@ -85,14 +93,21 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
       const started = performance.now();
       const result = await trainEpoch(job, model, variables, split.train, epoch, batchesPerEpoch);
       if (result.stoppedAtBatch !== null) {
-        updateRun(root, runId, { status: 'stopped', reason: `stopped by the user during epoch ${epoch}`, pid: null });
+        updateRun(root, runId, {
+          status: 'stopped',
+          reason: `stopped by the user during epoch ${epoch}`,
+          pid: null,
+        });
         emit({ type: 'stopped', runId, epoch: lastEpochDone, batch: result.stoppedAtBatch });
         return { status: 'stopped', epochsDone: lastEpochDone };
       }
       if (!Number.isFinite(result.loss)) {
         throw divergedError(epoch, result.loss);
       }
-      const val = split.validation.count > 0 ? await evaluateSet(model, split.validation, { yieldEvery: true }) : null;
+      const val =
+        split.validation.count > 0
+          ? await evaluateSet(model, split.validation, { yieldEvery: true })
+          : null;
       const metrics: EpochMetrics = {
         epoch,
         loss: result.loss,
@@ -115,7 +130,11 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
       emit({ type: 'epoch', runId, ...metrics });
       emit({ type: 'checkpoint', runId, epoch, path: dir });
       if (signal.stopRequested) {
-        updateRun(root, runId, { status: 'stopped', reason: `stopped by the user after epoch ${epoch}`, pid: null });
+        updateRun(root, runId, {
+          status: 'stopped',
+          reason: `stopped by the user after epoch ${epoch}`,
+          pid: null,
+        });
         emit({ type: 'stopped', runId, epoch, batch: batchesPerEpoch });
         return { status: 'stopped', epochsDone: epoch };
       }
@@ -123,7 +142,8 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     try {
-      if (readRun(root, runId).status === 'running') updateRun(root, runId, { status: 'crashed', reason, pid: null });
+      if (readRun(root, runId).status === 'running')
+        updateRun(root, runId, { status: 'crashed', reason, pid: null });
     } catch {
       // The run folder itself is unusable (deleted or unreadable): the error below still reports it.
     }
@@ -167,7 +187,10 @@ async function trainEpoch(
   let correctSum: tf.Scalar = tf.scalar(0);
   let seen = 0;
   let lastEvent = performance.now();
-  const readSums = (): [number, number] => [lossSum.dataSync()[0]! / seen, correctSum.dataSync()[0]! / seen];
+  const readSums = (): [number, number] => [
+    lossSum.dataSync()[0]! / seen,
+    correctSum.dataSync()[0]! / seen,
+  ];
 
   try {
     for (let b = 0; b < batches; b++) {
@@ -178,7 +201,14 @@ async function trainEpoch(
         const idx = order[start + i]!;
         const src = set.images.subarray(idx * px, (idx + 1) * px);
         const dst = xsBuf.subarray(i * px, (i + 1) * px);
-        if (config.augment) shiftImage(src, dst, set.rows, randomShift(MAX_SHIFT, random), randomShift(MAX_SHIFT, random));
+        if (config.augment)
+          shiftImage(
+            src,
+            dst,
+            set.rows,
+            randomShift(MAX_SHIFT, random),
+            randomShift(MAX_SHIFT, random),
+          );
         else dst.set(src);
         ysBuf[i] = set.labels[idx]!;
       }
@@ -189,7 +219,9 @@ async function trainEpoch(
         const loss = optimizer.minimize(
           () => {
             const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
-            correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar);
+            correct = tf.keep(
+              tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
+            );
             return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
           },
           true,

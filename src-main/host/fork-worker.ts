@@ -32,7 +32,9 @@ export function forkWorker(entry: string = sourceWorkerEntry()): SpawnWorker {
       },
       onMessage: (listener) => child.on('message', listener),
       onExit: (listener) =>
-        child.on('exit', (code, signal) => listener({ code, signal, reason: describeExit(code, signal, stderrTail) })),
+        child.on('exit', (code, signal) =>
+          listener({ code, signal, reason: describeExit(code, signal, stderrTail) }),
+        ),
       kill: () => {
         child.kill('SIGKILL');
       },

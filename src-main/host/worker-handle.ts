@@ -19,7 +19,11 @@ export interface WorkerHandle {
 
 export type SpawnWorker = () => WorkerHandle;
 
-export function describeExit(code: number | null, signal: string | null, stderrTail: string): string {
+export function describeExit(
+  code: number | null,
+  signal: string | null,
+  stderrTail: string,
+): string {
   const base = signal ? `killed by ${signal}` : `exited with code ${code}`;
   const lastLine = stderrTail.trim().split('\n').filter(Boolean).pop();
   return lastLine ? `${base}: ${lastLine.slice(0, 300)}` : base;

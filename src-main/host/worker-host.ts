@@ -27,7 +27,11 @@ export interface HostOptions {
 }
 
 /** A command as callers write it; the host assigns the request id. */
-export type CommandInput = Command extends infer C ? (C extends Command ? Omit<C, 'requestId'> : never) : never;
+export type CommandInput = Command extends infer C
+  ? C extends Command
+    ? Omit<C, 'requestId'>
+    : never
+  : never;
 
 interface Pending {
   type: CommandType;
@@ -63,11 +67,19 @@ export class WorkerHost {
     const requestId = this.nextId++;
     const parsed = CommandSchema.safeParse({ ...input, requestId });
     if (!parsed.success) {
-      return Promise.reject(new HostCommandError(`invalid ${String(input.type)} command: ${describeZodError(parsed.error)}`));
+      return Promise.reject(
+        new HostCommandError(
+          `invalid ${String(input.type)} command: ${describeZodError(parsed.error)}`,
+        ),
+      );
     }
     const worker = this.ensureWorker();
     return new Promise<ResultOf<C['type']>>((resolve, reject) => {
-      this.pending.set(requestId, { type: parsed.data.type, resolve: resolve as (v: unknown) => void, reject });
+      this.pending.set(requestId, {
+        type: parsed.data.type,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
       worker.post(parsed.data);
     });
   }
@@ -118,8 +130,10 @@ export class WorkerHost {
       return;
     }
     if (event.type === 'started') this.activeRun = event.runId;
-    if ((event.type === 'finished' || event.type === 'stopped') && event.runId === this.activeRun) this.activeRun = null;
-    if (event.type === 'error' && event.runId !== null && event.runId === this.activeRun) this.activeRun = null;
+    if ((event.type === 'finished' || event.type === 'stopped') && event.runId === this.activeRun)
+      this.activeRun = null;
+    if (event.type === 'error' && event.runId !== null && event.runId === this.activeRun)
+      this.activeRun = null;
     this.options.onEvent(event);
   }
 
@@ -133,7 +147,12 @@ export class WorkerHost {
     }
     const checked = ResultSchemas[pending.type].safeParse(result);
     if (checked.success) pending.resolve(checked.data);
-    else pending.reject(new HostCommandError(`the worker sent an invalid ${pending.type} result: ${describeZodError(checked.error)}`));
+    else
+      pending.reject(
+        new HostCommandError(
+          `the worker sent an invalid ${pending.type} result: ${describeZodError(checked.error)}`,
+        ),
+      );
   }
 
   private exited(exit: WorkerExit): void {
@@ -144,6 +163,7 @@ export class WorkerHost {
     if (runId) markRunCrashed(this.options.checkpointsDir, runId, reason);
     for (const [, pending] of this.pending) pending.reject(new HostCommandError(reason));
     this.pending.clear();
-    if (!this.disposed) this.options.onEvent({ type: 'error', message: reason, runId, fatal: true });
+    if (!this.disposed)
+      this.options.onEvent({ type: 'error', message: reason, runId, fatal: true });
   }
 }

@@ -24,7 +24,9 @@ port.onMessage((message) => {
 // An unexpected exception leaves the engine in an unknown state: say why on stderr (the host
 // puts the last line into its error event) and exit, so the next command gets a fresh worker.
 const die = (error: unknown) => {
-  process.stderr.write(`worker error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(
+    `worker error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(70);
 };
 process.on('uncaughtException', die);

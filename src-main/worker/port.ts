@@ -22,7 +22,10 @@ export function connectToHost(): Port {
     };
   }
   const send = process.send?.bind(process);
-  if (!send) throw new Error('the worker must be started by a host (utilityProcess.fork or child_process.fork)');
+  if (!send)
+    throw new Error(
+      'the worker must be started by a host (utilityProcess.fork or child_process.fork)',
+    );
   return {
     post: (message) => {
       send(message);

@@ -70,7 +70,12 @@ export class WorkerService {
   private async init(raw: unknown): Promise<void> {
     const parsed = InitCommandSchema.safeParse(raw);
     if (!parsed.success) {
-      this.emit({ type: 'error', message: `invalid init: ${describeZodError(parsed.error)}`, runId: null, fatal: false });
+      this.emit({
+        type: 'error',
+        message: `invalid init: ${describeZodError(parsed.error)}`,
+        runId: null,
+        fatal: false,
+      });
       return;
     }
     this.settings = { checkpointsDir: parsed.data.checkpointsDir, dataDir: parsed.data.dataDir };
@@ -85,7 +90,11 @@ export class WorkerService {
   }
 
   private async useBackend(choice: BackendChoice, force = false): Promise<BackendInfo> {
-    if (!force && this.backend && (choice === this.backendChoice || (choice === 'auto' && this.backend))) {
+    if (
+      !force &&
+      this.backend &&
+      (choice === this.backendChoice || (choice === 'auto' && this.backend))
+    ) {
       return this.backend;
     }
     this.dropCache();
@@ -108,7 +117,15 @@ export class WorkerService {
         const dataset = this.data();
         const runId = newRunId(command.config.model);
         this.startTraining(runId, (signal) =>
-          runTraining({ root, dataset, config: command.config, backend, runId, emit: this.emit, signal }),
+          runTraining({
+            root,
+            dataset,
+            config: command.config,
+            backend,
+            runId,
+            emit: this.emit,
+            signal,
+          }),
         );
         return { runId };
       }
@@ -125,14 +142,22 @@ export class WorkerService {
         }
         const config = { ...run.config, epochs: command.epochs ?? run.config.epochs };
         if (config.epochs <= from) {
-          throw new Error(`run ${command.runId} already has ${from} epoch(s); ask for more than ${from} epochs to resume`);
+          throw new Error(
+            `run ${command.runId} already has ${from} epoch(s); ask for more than ${from} epochs to resume`,
+          );
         }
         const backend = await this.useBackend(config.backend);
         const dataset = this.data();
         const loaded = await loadCheckpoint(root, command.runId, from);
         this.startTraining(command.runId, (signal) =>
           runTraining({
-            root, dataset, config, backend, runId: command.runId, emit: this.emit, signal,
+            root,
+            dataset,
+            config,
+            backend,
+            runId: command.runId,
+            emit: this.emit,
+            signal,
             resume: { model: loaded.model, epoch: loaded.epoch },
           }),
         );
@@ -146,7 +171,8 @@ export class WorkerService {
       case 'listRuns':
         return { runs: listRuns(root) };
       case 'deleteRun': {
-        if (this.training?.runId === command.runId) throw new Error(`run ${command.runId} is training; stop it first`);
+        if (this.training?.runId === command.runId)
+          throw new Error(`run ${command.runId} is training; stop it first`);
         if (this.cached?.key.startsWith(`${command.runId}:`)) this.dropCache();
         deleteCheckpoints(root, command.runId, command.epoch);
         return { runId: command.runId, epoch: command.epoch };
@@ -156,7 +182,8 @@ export class WorkerService {
         const test = this.data().test;
         const m = await evaluateSet(loaded.model, test, {
           yieldEvery: true,
-          onProgress: (done, total) => this.emit({ type: 'evaluateProgress', runId: command.runId, done, total }),
+          onProgress: (done, total) =>
+            this.emit({ type: 'evaluateProgress', runId: command.runId, done, total }),
         });
         return {
           runId: command.runId,
@@ -181,14 +208,20 @@ export class WorkerService {
   }
 
   private assertIdle(): void {
-    if (this.training) throw new Error(`run ${this.training.runId} is already training; stop it first`);
+    if (this.training)
+      throw new Error(`run ${this.training.runId} is already training; stop it first`);
   }
 
   private startTraining(runId: string, train: (signal: StopSignal) => Promise<unknown>): void {
     const signal: StopSignal = { stopRequested: false };
     const done = train(signal)
       .catch((error: unknown) => {
-        this.emit({ type: 'error', message: error instanceof Error ? error.message : String(error), runId, fatal: false });
+        this.emit({
+          type: 'error',
+          message: error instanceof Error ? error.message : String(error),
+          runId,
+          fatal: false,
+        });
       })
       .finally(() => {
         this.training = null;
@@ -196,7 +229,11 @@ export class WorkerService {
     this.training = { runId, signal, done: done.then(() => undefined) };
   }
 
-  private async checkpoint(root: string, runId: string, epoch: number | null): Promise<LoadedCheckpoint> {
+  private async checkpoint(
+    root: string,
+    runId: string,
+    epoch: number | null,
+  ): Promise<LoadedCheckpoint> {
     await this.useBackend(this.backendChoice);
     const resolved = epoch ?? latestCheckpointEpoch(root, runId);
     const key = `${runId}:${resolved}`;
@@ -215,6 +252,12 @@ export class WorkerService {
   }
 
   private reply(requestId: number, result: unknown, error: string | null): void {
-    this.emit({ type: 'reply', requestId, ok: error === null, result: error === null ? result : null, error });
+    this.emit({
+      type: 'reply',
+      requestId,
+      ok: error === null,
+      result: error === null ? result : null,
+      error,
+    });
   }
 }

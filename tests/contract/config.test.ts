@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PRESET_DEFAULTS, describeZodError, resolveTrainConfig } from '../../src-main/contract/config';
+import {
+  PRESET_DEFAULTS,
+  describeZodError,
+  resolveTrainConfig,
+} from '../../src-main/contract/config';
 
 const errorOf = (input: unknown): string => {
   try {

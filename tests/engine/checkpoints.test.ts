@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveTrainConfig } from '../../src-main/contract/config';
@@ -20,7 +28,13 @@ import { tempDir } from '../helpers';
 const root = tempDir();
 const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 16, backend: 'cpu' });
 const metrics = (epoch: number): EpochMetrics => ({
-  epoch, loss: 1 / epoch, accuracy: 0.5, valLoss: 0.9, valAccuracy: 0.8 + epoch / 100, seconds: 1, backend: 'cpu',
+  epoch,
+  loss: 1 / epoch,
+  accuracy: 0.5,
+  valLoss: 0.9,
+  valAccuracy: 0.8 + epoch / 100,
+  seconds: 1,
+  backend: 'cpu',
 });
 
 beforeAll(async () => {
@@ -38,7 +52,8 @@ async function makeRun(epochs: number): Promise<string> {
   return runId;
 }
 
-const file = (runId: string, epoch: number, name: string) => path.join(root, runId, epochDirName(epoch), name);
+const file = (runId: string, epoch: number, name: string) =>
+  path.join(root, runId, epochDirName(epoch), name);
 
 describe('checkpoints on disk', () => {
   it('round-trips model weights exactly', async () => {
@@ -52,7 +67,9 @@ describe('checkpoints on disk', () => {
     const b = loaded.model.getWeights().map((w) => Array.from(w.dataSync()));
     expect(b).toEqual(a);
     expect(loaded.metrics).toEqual(metrics(1));
-    expect(JSON.parse(readFileSync(file(runId, 1, 'model.json'), 'utf8')).format).toBe('layers-model');
+    expect(JSON.parse(readFileSync(file(runId, 1, 'model.json'), 'utf8')).format).toBe(
+      'layers-model',
+    );
     model.dispose();
     loaded.model.dispose();
   });
@@ -69,8 +86,14 @@ describe('checkpoints on disk', () => {
 
     const run = listRuns(root).find((r) => r.runId === runId)!;
     const reasons = Object.fromEntries(run.checkpoints.map((c) => [c.epoch, [c.status, c.reason]]));
-    expect(reasons[1]).toEqual(['damaged', expect.stringMatching(/model\.json is \d+ bytes, expected \d+|model\.json is corrupted/)]);
-    expect(reasons[2]).toEqual(['damaged', expect.stringMatching(/weights\.bin is 100 bytes, expected \d+ \(truncated\)/)]);
+    expect(reasons[1]).toEqual([
+      'damaged',
+      expect.stringMatching(/model\.json is \d+ bytes, expected \d+|model\.json is corrupted/),
+    ]);
+    expect(reasons[2]).toEqual([
+      'damaged',
+      expect.stringMatching(/weights\.bin is 100 bytes, expected \d+ \(truncated\)/),
+    ]);
     expect(reasons[3]).toEqual(['damaged', 'weights.bin is missing']);
     expect(reasons[4]).toEqual(['damaged', 'checkpoint.json is malformed']);
     expect(reasons[5]).toEqual(['damaged', 'weights.bin is corrupted (checksum mismatch)']);
@@ -78,7 +101,9 @@ describe('checkpoints on disk', () => {
     expect(run.epochsDone).toBe(6);
     expect(run.bestValAccuracy).toBeCloseTo(0.86);
 
-    await expect(loadCheckpoint(root, runId, 2)).rejects.toThrow(/epoch 2 is damaged: weights\.bin is 100 bytes/);
+    await expect(loadCheckpoint(root, runId, 2)).rejects.toThrow(
+      /epoch 2 is damaged: weights\.bin is 100 bytes/,
+    );
     // Without an epoch, the latest valid one is used.
     const latest = await loadCheckpoint(root, runId, null);
     expect(latest.epoch).toBe(6);
@@ -94,8 +119,14 @@ describe('checkpoints on disk', () => {
     writeFileSync(path.join(root, 'stray-file'), 'x');
 
     const runs = listRuns(root);
-    expect(runs.find((r) => r.runId === broken)).toMatchObject({ status: 'damaged', reason: expect.stringMatching(/run\.json is malformed/) });
-    expect(runs.find((r) => r.runId === dead)).toMatchObject({ status: 'crashed', reason: 'the training process ended unexpectedly' });
+    expect(runs.find((r) => r.runId === broken)).toMatchObject({
+      status: 'damaged',
+      reason: expect.stringMatching(/run\.json is malformed/),
+    });
+    expect(runs.find((r) => r.runId === dead)).toMatchObject({
+      status: 'crashed',
+      reason: 'the training process ended unexpectedly',
+    });
     expect(runs.some((r) => r.runId === 'not a run id')).toBe(false);
   });
 
@@ -105,14 +136,21 @@ describe('checkpoints on disk', () => {
     expect([...times].sort().reverse()).toEqual(times);
   });
 
-  it.each(['../escape', 'a/b', '..', '', '.hidden', 'x'.repeat(101), 'run\u0000id', 'C:\\x'])('rejects the run id %j', (id) => {
-    expect(() => runDir(root, id)).toThrow(/invalid run id/);
-  });
+  it.each(['../escape', 'a/b', '..', '', '.hidden', 'x'.repeat(101), 'run\u0000id', 'C:\\x'])(
+    'rejects the run id %j',
+    (id) => {
+      expect(() => runDir(root, id)).toThrow(/invalid run id/);
+    },
+  );
 
   it('deletes one checkpoint or a whole run', async () => {
     const runId = await makeRun(2);
     deleteCheckpoints(root, runId, 1);
-    expect(listRuns(root).find((r) => r.runId === runId)!.checkpoints.map((c) => c.epoch)).toEqual([2]);
+    expect(
+      listRuns(root)
+        .find((r) => r.runId === runId)!
+        .checkpoints.map((c) => c.epoch),
+    ).toEqual([2]);
     expect(() => deleteCheckpoints(root, runId, 7)).toThrow(/no checkpoint for epoch 7/);
     deleteCheckpoints(root, runId, null);
     expect(existsSync(path.join(root, runId))).toBe(false);
@@ -123,9 +161,19 @@ describe('checkpoints on disk', () => {
     let sawPartial = false;
     for (let attempt = 0; attempt < 12 && !(sawPartial && attempt >= 3); attempt++) {
       const runId = newRunId('mlp');
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../fixtures/checkpoint-writer.ts'), root, runId], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          path.join(import.meta.dirname, '../fixtures/checkpoint-writer.ts'),
+          root,
+          runId,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       // Kill at a different point of the write cycle on each attempt.
       await new Promise<void>((resolve) => {
         let out = '';

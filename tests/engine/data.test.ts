@@ -23,10 +23,25 @@ describe('parseIdx', () => {
     ['too short', new Uint8Array([0, 0]), 1, /too short/],
     ['bad magic', Uint8Array.from([1, 2, 8, 1, 0, 0, 0, 1, 5]), 1, /bad magic/],
     ['float type', idxBytes([1], [0, 0, 0, 0], 0x0d), 1, /unsupported IDX data type 0xd/],
-    ['wrong rank', idxBytes([1, 28, 28], new Uint8Array(784)), 1, /expected 1 dimension\(s\), found 3/],
+    [
+      'wrong rank',
+      idxBytes([1, 28, 28], new Uint8Array(784)),
+      1,
+      /expected 1 dimension\(s\), found 3/,
+    ],
     ['truncated header', Uint8Array.from([0, 0, 8, 3, 0, 0]), 3, /header truncated/],
-    ['truncated payload', idxBytes([2, 28, 28], new Uint8Array(784)), 3, /does not match its header.*truncated/],
-    ['extra bytes', idxBytes([1], [1, 2]), 1, /byte length 10 does not match its header: 1 needs 9 bytes/],
+    [
+      'truncated payload',
+      idxBytes([2, 28, 28], new Uint8Array(784)),
+      3,
+      /does not match its header.*truncated/,
+    ],
+    [
+      'extra bytes',
+      idxBytes([1], [1, 2]),
+      1,
+      /byte length 10 does not match its header: 1 needs 9 bytes/,
+    ],
     ['zero dimension', idxBytes([0], []), 1, /dimension is zero/],
   ])('rejects %s with a message naming the file', (_name, bytes, rank, pattern) => {
     const call = () => parseIdx(bytes, '/data/labels.idx', rank as 1 | 3);
@@ -41,7 +56,13 @@ describe('loadImageSet', () => {
   const write = (name: string, bytes: Uint8Array) => writeFileSync(path.join(dir, name), bytes);
 
   it('normalises pixels to [0, 1]', () => {
-    write('img', idxBytes([2, 28, 28], Uint8Array.from({ length: 1568 }, (_, i) => (i === 0 ? 255 : i === 1 ? 51 : 0))));
+    write(
+      'img',
+      idxBytes(
+        [2, 28, 28],
+        Uint8Array.from({ length: 1568 }, (_, i) => (i === 0 ? 255 : i === 1 ? 51 : 0)),
+      ),
+    );
     write('lab', idxBytes([2], [3, 9]));
     const set = loadImageSet(dir, 'img', 'lab');
     expect(set.count).toBe(2);
@@ -53,7 +74,9 @@ describe('loadImageSet', () => {
   it('rejects labels outside 0–9 and count mismatches, naming the file', () => {
     write('img', idxBytes([2, 28, 28], new Uint8Array(1568)));
     write('lab', idxBytes([2], [3, 10]));
-    expect(() => loadImageSet(dir, 'img', 'lab')).toThrow(/lab: label 10 at index 1 is outside 0–9/);
+    expect(() => loadImageSet(dir, 'img', 'lab')).toThrow(
+      /lab: label 10 at index 1 is outside 0–9/,
+    );
     write('lab', idxBytes([3], [1, 2, 3]));
     expect(() => loadImageSet(dir, 'img', 'lab')).toThrow(/3 labels for 2 images/);
     write('img', idxBytes([1, 32, 32], new Uint8Array(1024)));
@@ -63,7 +86,9 @@ describe('loadImageSet', () => {
   it('names a missing file', () => {
     const empty = path.join(dir, 'empty');
     mkdirSync(empty, { recursive: true });
-    expect(() => loadDataset(empty)).toThrow(new RegExp(`${IDX_FILES.trainImages}: file not found`));
+    expect(() => loadDataset(empty)).toThrow(
+      new RegExp(`${IDX_FILES.trainImages}: file not found`),
+    );
   });
 });
 

@@ -18,7 +18,12 @@ describe('model presets', () => {
 
   it('mlp takes its hidden units and optional dropout from the config', () => {
     const model = buildModel({ ...PRESET_DEFAULTS.mlp, hiddenUnits: 64, dropout: 0.2 });
-    expect(model.layers.map((l) => l.getClassName())).toEqual(['Flatten', 'Dense', 'Dropout', 'Dense']);
+    expect(model.layers.map((l) => l.getClassName())).toEqual([
+      'Flatten',
+      'Dense',
+      'Dropout',
+      'Dense',
+    ]);
     expect(model.countParams()).toBe(784 * 64 + 64 + 64 * 10 + 10);
     model.dispose();
   });
@@ -26,7 +31,13 @@ describe('model presets', () => {
   it('cnn matches keras-io mnist_convnet (34,826 parameters)', () => {
     const model = buildModel(PRESET_DEFAULTS.cnn);
     expect(model.layers.map((l) => l.getClassName())).toEqual([
-      'Conv2D', 'MaxPooling2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dropout', 'Dense',
+      'Conv2D',
+      'MaxPooling2D',
+      'Conv2D',
+      'MaxPooling2D',
+      'Flatten',
+      'Dropout',
+      'Dense',
     ]);
     expect(model.countParams()).toBe(34_826);
     model.dispose();

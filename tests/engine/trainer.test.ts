@@ -21,13 +21,27 @@ beforeAll(async () => {
   backend = await selectBackend('wasm');
 });
 
-function train(partial: PartialTrainConfig, opts: { signal?: StopSignal; onEvent?: (e: WorkerEvent, signal: StopSignal) => void; runId?: string; resume?: { model: tf.LayersModel; epoch: number } } = {}) {
+function train(
+  partial: PartialTrainConfig,
+  opts: {
+    signal?: StopSignal;
+    onEvent?: (e: WorkerEvent, signal: StopSignal) => void;
+    runId?: string;
+    resume?: { model: tf.LayersModel; epoch: number };
+  } = {},
+) {
   const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
   const events: WorkerEvent[] = [];
   const signal = opts.signal ?? { stopRequested: false };
   const runId = opts.runId ?? newRunId(config.model);
   const done = runTraining({
-    root, dataset, config, backend, runId, signal, resume: opts.resume,
+    root,
+    dataset,
+    config,
+    backend,
+    runId,
+    signal,
+    resume: opts.resume,
     emit: (e) => {
       events.push(e);
       opts.onEvent?.(e, signal);
@@ -55,12 +69,19 @@ describe('runTraining', () => {
     expect(batches.at(-1)).toMatchObject({ epoch: 2, batch: 125, batches: 125 });
 
     const dir = path.join(root, runId);
-    expect(readdirSync(dir).filter((n) => n.startsWith('epoch-')).sort()).toEqual(['epoch-001', 'epoch-002']);
+    expect(
+      readdirSync(dir)
+        .filter((n) => n.startsWith('epoch-'))
+        .sort(),
+    ).toEqual(['epoch-001', 'epoch-002']);
     expect(readRun(root, runId)).toMatchObject({ status: 'finished', pid: null, backend: 'wasm' });
-    expect(readMetricsLog(root, runId).map((m) => m.valAccuracy)).toEqual(epochs.map((e) => e.valAccuracy));
+    expect(readMetricsLog(root, runId).map((m) => m.valAccuracy)).toEqual(
+      epochs.map((e) => e.valAccuracy),
+    );
 
     // TensorBoard reads train/ and validation/ like the Keras callback writes them.
-    const read = (sub: string) => readEventFile(path.join(dir, sub, readdirSync(path.join(dir, sub))[0]!));
+    const read = (sub: string) =>
+      readEventFile(path.join(dir, sub, readdirSync(path.join(dir, sub))[0]!));
     const trainEvents = read('train').filter((e) => e.scalars.epoch_loss !== undefined);
     expect(trainEvents.map((e) => e.step)).toEqual([1, 2]);
     expect(trainEvents[1]!.scalars.epoch_loss).toBeCloseTo(last.loss, 5);
@@ -69,7 +90,12 @@ describe('runTraining', () => {
 
     // The checkpoint predicts exactly as the metrics say, on the same validation images.
     const loaded = await loadCheckpoint(root, runId, 2);
-    const check = await evaluateSet(loaded.model, { ...dataset.train, images: dataset.train.images.subarray(59_500 * 784), labels: dataset.train.labels.subarray(59_500), count: 500 });
+    const check = await evaluateSet(loaded.model, {
+      ...dataset.train,
+      images: dataset.train.images.subarray(59_500 * 784),
+      labels: dataset.train.labels.subarray(59_500),
+      count: 500,
+    });
     expect(check.accuracy).toBeCloseTo(last.valAccuracy!, 6);
     loaded.model.dispose();
   });
@@ -104,7 +130,10 @@ describe('runTraining', () => {
     const loaded = await loadCheckpoint(root, first.runId, 1);
     const iterations = (loaded.model.optimizer as unknown as { iterations: number }).iterations;
     expect(iterations).toBe(63); // ceil(2000 / 32) steps restored from the checkpoint
-    const resumed = train({ model: 'mlp', epochs: 3, limit: 2000 }, { runId: first.runId, resume: { model: loaded.model, epoch: 1 } });
+    const resumed = train(
+      { model: 'mlp', epochs: 3, limit: 2000 },
+      { runId: first.runId, resume: { model: loaded.model, epoch: 1 } },
+    );
     await expect(resumed.done).resolves.toEqual({ status: 'finished', epochsDone: 3 });
     const started = resumed.events[0]!;
     expect(started).toMatchObject({ type: 'started', startEpoch: 2 });
@@ -128,12 +157,33 @@ describe('runTraining', () => {
     // Non-finite inputs stand in for a blown-up model: the loss turns NaN within the epoch.
     const images = dataset.train.images.slice(0, 600 * 784);
     images.fill(Number.NaN, 0, 784);
-    const poisoned = { ...dataset, train: { ...dataset.train, images, labels: dataset.train.labels.slice(0, 600), count: 600 } };
-    const config = resolveTrainConfig({ model: 'mlp', epochs: 2, validationSize: 100, backend: 'wasm' });
+    const poisoned = {
+      ...dataset,
+      train: { ...dataset.train, images, labels: dataset.train.labels.slice(0, 600), count: 600 },
+    };
+    const config = resolveTrainConfig({
+      model: 'mlp',
+      epochs: 2,
+      validationSize: 100,
+      backend: 'wasm',
+    });
     const runId = newRunId('mlp');
-    const done = runTraining({ root, dataset: poisoned, config, backend, runId, signal: { stopRequested: false }, emit: () => {} });
-    await expect(done).rejects.toThrow(/training diverged in epoch 1 \(loss is NaN\); try a lower learning rate/);
-    expect(readRun(root, runId)).toMatchObject({ status: 'crashed', reason: expect.stringMatching(/diverged/) });
+    const done = runTraining({
+      root,
+      dataset: poisoned,
+      config,
+      backend,
+      runId,
+      signal: { stopRequested: false },
+      emit: () => {},
+    });
+    await expect(done).rejects.toThrow(
+      /training diverged in epoch 1 \(loss is NaN\); try a lower learning rate/,
+    );
+    expect(readRun(root, runId)).toMatchObject({
+      status: 'crashed',
+      reason: expect.stringMatching(/diverged/),
+    });
     expect(listRuns(root).find((r) => r.runId === runId)?.checkpoints).toEqual([]);
   });
 
@@ -142,6 +192,8 @@ describe('runTraining', () => {
       expect(readdirSync(path.join(root, run)).filter((n) => n.includes('.tmp-'))).toEqual([]);
     }
     expect(existsSync(root)).toBe(true);
-    expect(readFileSync(path.join(root, listRuns(root)[0]!.runId, 'run.json'), 'utf8')).toContain('"config"');
+    expect(readFileSync(path.join(root, listRuns(root)[0]!.runId, 'run.json'), 'utf8')).toContain(
+      '"config"',
+    );
   });
 });

@@ -8,8 +8,18 @@ import { tempDir } from '../helpers';
 
 const root = tempDir();
 const trainConfig = {
-  model: 'mlp', epochs: 3, batchSize: 32, learningRate: 0.001, learningRateDecay: 1, hiddenUnits: 32, dropout: 0,
-  validationSize: 200, limit: 3000, seed: 1, augment: false, backend: 'auto',
+  model: 'mlp',
+  epochs: 3,
+  batchSize: 32,
+  learningRate: 0.001,
+  learningRateDecay: 1,
+  hiddenUnits: 32,
+  dropout: 0,
+  validationSize: 200,
+  limit: 3000,
+  seed: 1,
+  augment: false,
+  backend: 'auto',
 } as const;
 
 function makeHost() {
@@ -22,15 +32,22 @@ function makeHost() {
     backend: 'wasm',
     onEvent: (e) => {
       events.push(e);
-      for (const w of [...waiters]) if (w.match(e)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(e);
-      }
+      for (const w of [...waiters])
+        if (w.match(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e);
+        }
     },
   });
-  const next = <T extends WorkerEvent['type']>(type: T, where: (e: Extract<WorkerEvent, { type: T }>) => boolean = () => true) =>
+  const next = <T extends WorkerEvent['type']>(
+    type: T,
+    where: (e: Extract<WorkerEvent, { type: T }>) => boolean = () => true,
+  ) =>
     new Promise<Extract<WorkerEvent, { type: T }>>((resolve) =>
-      waiters.push({ match: (e) => e.type === type && where(e as Extract<WorkerEvent, { type: T }>), resolve: resolve as (e: WorkerEvent) => void }),
+      waiters.push({
+        match: (e) => e.type === type && where(e as Extract<WorkerEvent, { type: T }>),
+        resolve: resolve as (e: WorkerEvent) => void,
+      }),
     );
   return { host, events, next };
 }
@@ -46,10 +63,12 @@ describe('WorkerHost with a real forked worker', () => {
 
   it('rejects an invalid command before it reaches the worker, naming the field', async () => {
     const { host } = makeHost();
-    await expect(host.request({ type: 'train', config: { ...trainConfig, epochs: 0 } })).rejects.toThrow(
-      'invalid train command: config.epochs: epochs must be between 1 and 500',
-    );
-    await expect(host.request({ type: 'deleteRun', runId: '../../etc', epoch: null })).rejects.toThrow(/runId may only contain/);
+    await expect(
+      host.request({ type: 'train', config: { ...trainConfig, epochs: 0 } }),
+    ).rejects.toThrow('invalid train command: config.epochs: epochs must be between 1 and 500');
+    await expect(
+      host.request({ type: 'deleteRun', runId: '../../etc', epoch: null }),
+    ).rejects.toThrow(/runId may only contain/);
     expect(host.running).toBe(false);
     host.dispose();
   });
@@ -62,7 +81,9 @@ describe('WorkerHost with a real forked worker', () => {
     const stopped = next('stopped');
     await expect(host.request({ type: 'stop' })).resolves.toEqual({ stopping: true });
     expect(await stopped).toMatchObject({ runId, epoch: 1 });
-    expect(events.filter((e) => e.type === 'epoch').map((e) => e.type === 'epoch' && e.epoch)).toEqual([1]);
+    expect(
+      events.filter((e) => e.type === 'epoch').map((e) => e.type === 'epoch' && e.epoch),
+    ).toEqual([1]);
     expect(readRun(root, runId).status).toBe('stopped');
     // Idle again: stopping nothing says so.
     await expect(host.request({ type: 'stop' })).resolves.toEqual({ stopping: false });
@@ -72,7 +93,9 @@ describe('WorkerHost with a real forked worker', () => {
   it('refuses a second run while one is training', async () => {
     const { host, next } = makeHost();
     await host.request({ type: 'train', config: trainConfig });
-    await expect(host.request({ type: 'train', config: trainConfig })).rejects.toThrow(/is already training; stop it first/);
+    await expect(host.request({ type: 'train', config: trainConfig })).rejects.toThrow(
+      /is already training; stop it first/,
+    );
     const stopped = next('stopped');
     await host.request({ type: 'stop' });
     await stopped;
@@ -88,9 +111,16 @@ describe('WorkerHost with a real forked worker', () => {
     const error = next('error');
     const pendingList = host.request({ type: 'listRuns' });
     host.kill();
-    expect(await error).toMatchObject({ fatal: true, runId, message: 'the training worker killed by SIGKILL' });
+    expect(await error).toMatchObject({
+      fatal: true,
+      runId,
+      message: 'the training worker killed by SIGKILL',
+    });
     await expect(pendingList).rejects.toThrow(/killed by SIGKILL/);
-    expect(readRun(root, runId)).toMatchObject({ status: 'crashed', reason: 'the training worker killed by SIGKILL' });
+    expect(readRun(root, runId)).toMatchObject({
+      status: 'crashed',
+      reason: 'the training worker killed by SIGKILL',
+    });
 
     const { runs } = await host.request({ type: 'listRuns' });
     expect(host.pid).not.toBe(pid);
@@ -113,17 +143,38 @@ describe('the worker validates what it receives, even from its own host', () => 
       throw new Error('no such message');
     };
     worker.post({ type: 'listRuns', requestId: 1 });
-    expect(await waitFor((m) => m.requestId === 1)).toMatchObject({ ok: false, error: 'the worker has not been initialised' });
+    expect(await waitFor((m) => m.requestId === 1)).toMatchObject({
+      ok: false,
+      error: 'the worker has not been initialised',
+    });
     worker.post({ type: 'init', checkpointsDir: root, dataDir: null, backend: 'wasm' });
     await waitFor((m) => m.type === 'ready');
     worker.post({ type: 'train', requestId: 2, config: { ...trainConfig, learningRate: -1 } });
-    expect(await waitFor((m) => m.requestId === 2)).toMatchObject({ ok: false, error: expect.stringMatching(/learningRate must be greater than 0/) });
+    expect(await waitFor((m) => m.requestId === 2)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/learningRate must be greater than 0/),
+    });
     worker.post('hello');
-    expect(await waitFor((m) => m.type === 'error')).toMatchObject({ fatal: false, message: expect.stringMatching(/^invalid command/) });
+    expect(await waitFor((m) => m.type === 'error')).toMatchObject({
+      fatal: false,
+      message: expect.stringMatching(/^invalid command/),
+    });
     worker.post({ type: 'predict', requestId: 3, runId: 'nope', epoch: null, pixels: [1, 2] });
-    expect(await waitFor((m) => m.requestId === 3)).toMatchObject({ ok: false, error: expect.stringMatching(/pixels must hold 28×28 = 784 values/) });
-    worker.post({ type: 'predict', requestId: 4, runId: 'nope', epoch: null, pixels: new Array(784).fill(0) });
-    expect(await waitFor((m) => m.requestId === 4)).toMatchObject({ ok: false, error: 'run nope not found' });
+    expect(await waitFor((m) => m.requestId === 3)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/pixels must hold 28×28 = 784 values/),
+    });
+    worker.post({
+      type: 'predict',
+      requestId: 4,
+      runId: 'nope',
+      epoch: null,
+      pixels: new Array(784).fill(0),
+    });
+    expect(await waitFor((m) => m.requestId === 4)).toMatchObject({
+      ok: false,
+      error: 'run nope not found',
+    });
     worker.kill();
   });
 });
@@ -139,7 +190,13 @@ describe('WorkerHost against a misbehaving worker', () => {
         if (msg.type === 'listRuns') {
           setTimeout(() => {
             listener({ type: 'batch', runId: 'x', epoch: 'one' });
-            listener({ type: 'reply', requestId: msg.requestId, ok: true, result: { runs: 'many' }, error: null });
+            listener({
+              type: 'reply',
+              requestId: msg.requestId,
+              ok: true,
+              result: { runs: 'many' },
+              error: null,
+            });
           });
         }
       },
@@ -148,8 +205,20 @@ describe('WorkerHost against a misbehaving worker', () => {
       kill: () => exitListener({ code: null, signal: 'SIGKILL', reason: 'killed by SIGKILL' }),
     };
     const events: WorkerEvent[] = [];
-    const host = new WorkerHost({ spawn: () => fake, checkpointsDir: root, dataDir: null, backend: 'auto', onEvent: (e) => events.push(e) });
-    await expect(host.request({ type: 'listRuns' })).rejects.toThrow(/invalid listRuns result: runs:/);
-    expect(events[0]).toMatchObject({ type: 'error', fatal: false, message: expect.stringMatching(/invalid message/) });
+    const host = new WorkerHost({
+      spawn: () => fake,
+      checkpointsDir: root,
+      dataDir: null,
+      backend: 'auto',
+      onEvent: (e) => events.push(e),
+    });
+    await expect(host.request({ type: 'listRuns' })).rejects.toThrow(
+      /invalid listRuns result: runs:/,
+    );
+    expect(events[0]).toMatchObject({
+      type: 'error',
+      fatal: false,
+      message: expect.stringMatching(/invalid message/),
+    });
   });
 });
