@@ -34,40 +34,46 @@ export const InitCommandSchema = z.object({
   backend: z.enum(BACKEND_CHOICES),
 });
 
+const trainRequest = z.object({ type: z.literal('train'), config: TrainConfigSchema });
+const resumeRequest = z.object({
+  type: z.literal('resume'),
+  runId: RunIdSchema,
+  /** Checkpoint to resume from; default the latest valid one. */
+  epoch: epochNumber.nullable(),
+  /** New total epoch count; default the run's configured count. */
+  epochs: z.number().int().min(1).max(500).nullable(),
+});
+const stopRequest = z.object({ type: z.literal('stop') });
+const listRunsRequest = z.object({ type: z.literal('listRuns') });
+const deleteRunRequest = z.object({ type: z.literal('deleteRun'), runId: RunIdSchema, epoch: epochNumber.nullable() });
+const evaluateRequest = z.object({ type: z.literal('evaluate'), runId: RunIdSchema, epoch: epochNumber.nullable() });
+const predictRequest = z.object({
+  type: z.literal('predict'),
+  runId: RunIdSchema,
+  epoch: epochNumber.nullable(),
+  pixels: z.array(z.number().min(0).max(1)).length(784, { error: 'pixels must hold 28×28 = 784 values' }),
+});
+
+/** Commands as a client writes them (no request id): the renderer API is built from these. */
+export const RequestSchemas = [
+  trainRequest,
+  resumeRequest,
+  stopRequest,
+  listRunsRequest,
+  deleteRunRequest,
+  evaluateRequest,
+  predictRequest,
+] as const;
+
+const withId = <S extends z.ZodRawShape>(schema: z.ZodObject<S>) => schema.extend({ requestId });
 export const CommandSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('train'), requestId, config: TrainConfigSchema }),
-  z.object({
-    type: z.literal('resume'),
-    requestId,
-    runId: RunIdSchema,
-    /** Checkpoint to resume from; default the latest valid one. */
-    epoch: epochNumber.nullable(),
-    /** New total epoch count; default the run's configured count. */
-    epochs: z.number().int().min(1).max(500).nullable(),
-  }),
-  z.object({ type: z.literal('stop'), requestId }),
-  z.object({ type: z.literal('listRuns'), requestId }),
-  z.object({
-    type: z.literal('deleteRun'),
-    requestId,
-    runId: RunIdSchema,
-    epoch: epochNumber.nullable(),
-  }),
-  z.object({
-    type: z.literal('evaluate'),
-    requestId,
-    runId: RunIdSchema,
-    epoch: epochNumber.nullable(),
-  }),
-  z.object({
-    type: z.literal('predict'),
-    requestId,
-    runId: RunIdSchema,
-    epoch: epochNumber.nullable(),
-    pixels: z
-      .array(z.number().min(0).max(1))
-      .length(784, { error: 'pixels must hold 28×28 = 784 values' }),
-  }),
+  withId(trainRequest),
+  withId(resumeRequest),
+  withId(stopRequest),
+  withId(listRunsRequest),
+  withId(deleteRunRequest),
+  withId(evaluateRequest),
+  withId(predictRequest),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command['type'];

@@ -3,8 +3,10 @@ import {
   CommandSchema,
   EventSchema,
   ResultSchemas,
+  type BackendInfo,
   type Command,
   type CommandType,
+  type EventOfType,
   type ResultOf,
   type WorkerEvent,
 } from '../contract/messages';
@@ -23,7 +25,7 @@ export interface HostOptions {
   checkpointsDir: string;
   dataDir: string | null;
   backend: BackendChoice;
-  onEvent: (event: WorkerEvent) => void;
+  onEvent: (event: Exclude<WorkerEvent, { type: 'reply' }>) => void;
 }
 
 /** A command as callers write it; the host assigns the request id. */
@@ -48,7 +50,8 @@ export class WorkerHost {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   /** The run being trained, to name it (and mark it on disk) if the worker dies. */
-  private activeRun: string | null = null;
+  private activeRun: EventOfType<'started'> | null = null;
+  private backendInfo: BackendInfo | null = null;
   private disposed = false;
 
   constructor(private readonly options: HostOptions) {}
@@ -59,6 +62,15 @@ export class WorkerHost {
 
   get pid(): number | undefined {
     return this.worker?.pid;
+  }
+
+  /** What a client that connects late (or reloads) needs to catch up. */
+  get backend(): BackendInfo | null {
+    return this.backendInfo;
+  }
+
+  get training(): EventOfType<'started'> | null {
+    return this.activeRun;
   }
 
   /** Validates the command against the contract, sends it, and validates the result. */
@@ -82,6 +94,11 @@ export class WorkerHost {
       });
       worker.post(parsed.data);
     });
+  }
+
+  /** Starts the worker ahead of the first command, so the backend is known when the UI opens. */
+  start(): void {
+    if (!this.disposed) this.ensureWorker();
   }
 
   /** Kills the worker (a stop that cannot wait); pending requests fail, the next one restarts it. */
@@ -129,11 +146,14 @@ export class WorkerHost {
       this.settle(event.requestId, event.ok, event.result, event.error);
       return;
     }
-    if (event.type === 'started') this.activeRun = event.runId;
-    if ((event.type === 'finished' || event.type === 'stopped') && event.runId === this.activeRun)
-      this.activeRun = null;
-    if (event.type === 'error' && event.runId !== null && event.runId === this.activeRun)
-      this.activeRun = null;
+    if (event.type === 'ready') this.backendInfo = event.backend;
+    if (event.type === 'started') {
+      this.activeRun = event;
+      this.backendInfo = event.backend;
+    }
+    const endsRun =
+      event.type === 'finished' || event.type === 'stopped' || (event.type === 'error' && event.runId !== null);
+    if (endsRun && event.runId === this.activeRun?.runId) this.activeRun = null;
     this.options.onEvent(event);
   }
 
@@ -157,7 +177,7 @@ export class WorkerHost {
 
   private exited(exit: WorkerExit): void {
     this.worker = null;
-    const runId = this.activeRun;
+    const runId = this.activeRun?.runId ?? null;
     this.activeRun = null;
     const reason = `the training worker ${exit.reason}`;
     if (runId) markRunCrashed(this.options.checkpointsDir, runId, reason);

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { BackendInfoSchema, EventSchema, RequestSchemas, ResultSchemas, type WorkerEvent } from './messages';
+
+/**
+ * What the renderer can ask for and hear, whichever transport carries it (Electron IPC through
+ * the preload, or the serve mode's WebSocket). Requests are the worker's commands without a
+ * request id, plus `status`, which the host answers itself. Adding a command to the worker
+ * contract adds it here, to the preload and to the serve bridge with no other change.
+ */
+
+export const StatusRequestSchema = z.object({ type: z.literal('status') });
+
+export const ClientRequestSchema = z.discriminatedUnion('type', [...RequestSchemas, StatusRequestSchema]);
+export type ClientRequest = z.infer<typeof ClientRequestSchema>;
+export type ClientRequestType = ClientRequest['type'];
+
+export const StatusSchema = z.object({
+  /** Null until the worker has started; it starts on the first request. */
+  backend: BackendInfoSchema.nullable(),
+  /** The run being trained right now, as announced by its `started` event. */
+  activeRun: z.custom<Extract<WorkerEvent, { type: 'started' }>>().nullable(),
+  mode: z.enum(['electron', 'serve']),
+  checkpointsDir: z.string(),
+});
+export type Status = z.infer<typeof StatusSchema>;
+
+export const ClientResultSchemas = { ...ResultSchemas, status: StatusSchema } satisfies Record<ClientRequestType, z.ZodType>;
+export type ClientResultOf<T extends ClientRequestType> = z.infer<(typeof ClientResultSchemas)[T]>;
+
+/** Everything the worker emits except replies, which the host turns into request results. */
+export type ClientEvent = Exclude<WorkerEvent, { type: 'reply' }>;
+export const ClientEventSchema = EventSchema;
+
+/** The renderer-side API, identical over both transports. */
+export interface StudioApi {
+  request<R extends ClientRequest>(request: R): Promise<ClientResultOf<R['type']>>;
+  onEvent(listener: (event: ClientEvent) => void): () => void;
+}
+
+/**
+ * What the preload exposes as `window.studio`: one named function per request type (taking the
+ * request without its `type`), and a subscription to events.
+ */
+export type PreloadApi = {
+  [T in ClientRequestType]: (payload: Omit<Extract<ClientRequest, { type: T }>, 'type'>) => Promise<ClientResultOf<T>>;
+} & { onEvent(listener: (event: ClientEvent) => void): () => void };

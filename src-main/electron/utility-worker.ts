@@ -1,0 +1,44 @@
+import { app, utilityProcess } from 'electron';
+import { describeExit, type SpawnWorker, type WorkerHandle } from '../host/worker-handle';
+
+/**
+ * The engine worker as an Electron utility process: training never competes with the main
+ * process's event loop, and a crash in tfjs or WASM cannot take the window down with it.
+ */
+const SERVICE_NAME = 'MNIST Studio trainer';
+
+export function utilityWorker(entry: string): SpawnWorker {
+  return (): WorkerHandle => {
+    const child = utilityProcess.fork(entry, [], { serviceName: SERVICE_NAME, stdio: 'pipe' });
+    let stderrTail = '';
+    let goneReason: string | null = null;
+    child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+      process.stderr.write(chunk);
+    });
+    // 'exit' only carries a code; the crash reason (oom, crashed, killed…) comes from this event.
+    const onGone = (_event: unknown, details: Electron.Details) => {
+      if (details.type === 'Utility' && details.name === SERVICE_NAME && details.reason !== 'clean-exit') {
+        goneReason = details.reason;
+      }
+    };
+    app.on('child-process-gone', onGone);
+    return {
+      get pid() {
+        return child.pid;
+      },
+      post: (message) => child.postMessage(message),
+      onMessage: (listener) => child.on('message', listener),
+      onExit: (listener) =>
+        child.on('exit', (code) => {
+          app.off('child-process-gone', onGone);
+          const reason = describeExit(code, null, stderrTail);
+          listener({ code, signal: null, reason: goneReason ? `${reason} (${goneReason})` : reason });
+        }),
+      kill: () => {
+        child.kill();
+      },
+    };
+  };
+}

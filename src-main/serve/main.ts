@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { BACKEND_CHOICES } from '../contract/config';
+import type { ClientEvent } from '../contract/api';
+import { forkWorker } from '../host/fork-worker';
+import { WorkerHost } from '../host/worker-host';
+import { startServer } from './server';
+
+/**
+ * `npm run serve -- [--port N] [--checkpoints DIR] [--data DIR] [--backend NAME]`: the app in a
+ * browser, for headless and remote machines (reach it through an SSH tunnel) and for the e2e
+ * tests. Prints one line, the URL with its token.
+ */
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string' },
+    checkpoints: { type: 'string' },
+    data: { type: 'string' },
+    backend: { type: 'string' },
+    static: { type: 'string' },
+  },
+  strict: true,
+});
+
+const fail = (message: string): never => {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(2);
+};
+
+const port = values.port === undefined ? 0 : Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a whole number from 0 to 65535');
+const backend = z.enum(BACKEND_CHOICES).safeParse(values.backend ?? 'auto');
+if (!backend.success) fail(`backend must be one of ${BACKEND_CHOICES.join(', ')}`);
+const checkpointsDir = path.resolve(values.checkpoints ?? 'checkpoints');
+
+let broadcast: (event: ClientEvent) => void = () => {};
+const host = new WorkerHost({
+  spawn: forkWorker(),
+  checkpointsDir,
+  dataDir: values.data ? path.resolve(values.data) : null,
+  backend: backend.data!,
+  onEvent: (event) => broadcast(event),
+});
+
+try {
+  const server = await startServer({
+    host,
+    staticDir: path.resolve(values.static ?? 'out/renderer'),
+    checkpointsDir,
+    port,
+  });
+  broadcast = server.broadcast;
+  process.stdout.write(`${server.url}\n`);
+  const shutdown = () => {
+    host.dispose();
+    void server.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (error) {
+  host.dispose();
+  fail(error instanceof Error ? error.message : String(error));
+}

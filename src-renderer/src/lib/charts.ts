@@ -1,0 +1,111 @@
+import {
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+} from 'chart.js';
+import { EmaSmoother } from './smoothing';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+
+/**
+ * A live metric chart: per-epoch training and validation points, plus the per-batch training
+ * curve (raw, faint, and smoothed like TensorBoard). Points are appended and drawn without
+ * animation; history is never rebuilt except when the user changes the smoothing.
+ */
+
+type Point = { x: number; y: number };
+
+export interface MetricChart {
+  addBatch(x: number, value: number): void;
+  addEpoch(epoch: number, train: number, validation: number | null): void;
+  setSmoothing(weight: number): void;
+  reset(): void;
+  counts(): { batch: number; epoch: number; validation: number };
+  destroy(): void;
+}
+
+const COLORS = { train: '#4f8cff', validation: '#ff8a3d', raw: 'rgba(79, 140, 255, 0.22)' };
+
+export function createMetricChart(
+  canvas: HTMLCanvasElement,
+  options: { label: string; percent?: boolean; smoothing: number },
+): MetricChart {
+  const raw: Point[] = [];
+  const smoothed: Point[] = [];
+  const epochTrain: Point[] = [];
+  const epochVal: Point[] = [];
+  let weight = options.smoothing;
+  let ema = new EmaSmoother(weight);
+
+  const line = (label: string, data: Point[], extra: Partial<ChartDataset<'line', Point[]>>) =>
+    ({ label, data, parsing: false, borderWidth: 2, pointRadius: 0, tension: 0, ...extra }) as ChartDataset<'line', Point[]>;
+
+  const chart = new Chart(canvas, {
+    type: 'line',
+    data: {
+      datasets: [
+        line('train (per batch)', raw, { borderColor: COLORS.raw, borderWidth: 1 }),
+        line('train (smoothed)', smoothed, { borderColor: COLORS.train }),
+        line('train (epoch)', epochTrain, { borderColor: COLORS.train, pointRadius: 4, showLine: false, pointBackgroundColor: COLORS.train }),
+        line('validation (epoch)', epochVal, { borderColor: COLORS.validation, pointRadius: 4, pointBackgroundColor: COLORS.validation }),
+      ],
+    },
+    options: {
+      animation: false,
+      responsive: true,
+      maintainAspectRatio: false,
+      normalized: true,
+      interaction: { mode: 'nearest', intersect: false },
+      scales: {
+        x: { type: 'linear', min: 0, title: { display: true, text: 'epoch' }, ticks: { precision: 0 } },
+        y: {
+          type: 'linear',
+          title: { display: true, text: options.label },
+          ...(options.percent ? { ticks: { callback: (v) => `${(Number(v) * 100).toFixed(1)} %` } } : { min: 0 }),
+        },
+      },
+      plugins: {
+        legend: { position: 'bottom', labels: { boxWidth: 12, color: '#c9d1d9' } },
+        tooltip: {
+          callbacks: {
+            label: (item) => `${item.dataset.label}: ${options.percent ? `${(item.parsed.y! * 100).toFixed(2)} %` : item.parsed.y!.toFixed(4)}`,
+          },
+        },
+      },
+    },
+  });
+
+  const draw = () => chart.update('none');
+  return {
+    addBatch(x, value) {
+      raw.push({ x, y: value });
+      smoothed.push({ x, y: ema.push(value) });
+      draw();
+    },
+    addEpoch(epoch, train, validation) {
+      epochTrain.push({ x: epoch, y: train });
+      if (validation !== null) epochVal.push({ x: epoch, y: validation });
+      draw();
+    },
+    setSmoothing(w) {
+      weight = w;
+      // Recompute the curve, and leave the running EMA where the curve ends so new points continue it.
+      ema = new EmaSmoother(weight);
+      smoothed.length = 0;
+      for (const p of raw) smoothed.push({ x: p.x, y: ema.push(p.y) });
+      draw();
+    },
+    reset() {
+      raw.length = smoothed.length = epochTrain.length = epochVal.length = 0;
+      ema = new EmaSmoother(weight);
+      draw();
+    },
+    counts: () => ({ batch: raw.length, epoch: epochTrain.length, validation: epochVal.length }),
+    destroy: () => chart.destroy(),
+  };
+}

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import {
+  PRESET_DEFAULTS,
+  TrainConfigSchema,
+  type ModelPreset,
+  type TrainConfig,
+} from '../../../src-main/contract/config';
+
+/**
+ * The Train form's fields as strings (what inputs hold), validated field by field against the
+ * same schema the engine uses, so the form never accepts what the worker would reject.
+ */
+
+export type NumericField =
+  | 'epochs'
+  | 'batchSize'
+  | 'learningRate'
+  | 'learningRateDecay'
+  | 'hiddenUnits'
+  | 'dropout'
+  | 'validationSize'
+  | 'limit'
+  | 'seed';
+
+export type FormValues = Record<NumericField, string> & {
+  model: ModelPreset;
+  augment: boolean;
+  backend: TrainConfig['backend'];
+};
+
+export function formFromConfig(config: TrainConfig): FormValues {
+  const s = (v: number | null) => (v === null ? '' : String(v));
+  return {
+    model: config.model,
+    epochs: s(config.epochs),
+    batchSize: s(config.batchSize),
+    learningRate: s(config.learningRate),
+    learningRateDecay: s(config.learningRateDecay),
+    hiddenUnits: s(config.hiddenUnits),
+    dropout: s(config.dropout),
+    validationSize: s(config.validationSize),
+    limit: s(config.limit),
+    seed: s(config.seed),
+    augment: config.augment,
+    backend: config.backend,
+  };
+}
+
+export const presetForm = (model: ModelPreset, backend: TrainConfig['backend']): FormValues => ({
+  ...formFromConfig(PRESET_DEFAULTS[model]),
+  backend,
+});
+
+const toNumber = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
+
+/** The candidate config; an empty "training-set size" means all images. */
+export function configFromForm(form: FormValues): Record<string, unknown> {
+  return {
+    model: form.model,
+    epochs: toNumber(form.epochs),
+    batchSize: toNumber(form.batchSize),
+    learningRate: toNumber(form.learningRate),
+    learningRateDecay: toNumber(form.learningRateDecay),
+    hiddenUnits: toNumber(form.hiddenUnits),
+    dropout: toNumber(form.dropout),
+    validationSize: toNumber(form.validationSize),
+    limit: form.limit.trim() === '' ? null : toNumber(form.limit),
+    seed: toNumber(form.seed),
+    augment: form.augment,
+    backend: form.backend,
+  };
+}
+
+export type FieldErrors = Partial<Record<keyof FormValues, string>>;
+
+export function validateForm(form: FormValues): { config: TrainConfig | null; errors: FieldErrors } {
+  const parsed = TrainConfigSchema.safeParse(configFromForm(form));
+  if (parsed.success) return { config: parsed.data, errors: {} };
+  const errors: FieldErrors = {};
+  for (const issue of (parsed.error as z.ZodError).issues) {
+    const field = issue.path[0] as keyof FormValues | undefined;
+    if (field && !errors[field]) errors[field] = issue.message;
+  }
+  return { config: null, errors };
+}

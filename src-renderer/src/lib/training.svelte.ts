@@ -1,0 +1,136 @@
+import type { ClientEvent, StudioApi } from '../../../src-main/contract/api';
+import type { TrainConfig } from '../../../src-main/contract/config';
+import type { BackendInfo, EpochMetrics } from '../../../src-main/contract/messages';
+
+/**
+ * The state of training as the UI shows it, fed by worker events. Charts are not here: they
+ * subscribe to the same events and append points themselves, so a long run never re-renders
+ * its history through Svelte.
+ */
+
+export type Phase = 'idle' | 'starting' | 'training' | 'stopping' | 'finished' | 'stopped' | 'error';
+
+export class TrainingState {
+  phase = $state<Phase>('idle');
+  message = $state('Ready.');
+  backend = $state<BackendInfo | null>(null);
+  runId = $state<string | null>(null);
+  config = $state<TrainConfig | null>(null);
+  startEpoch = $state(1);
+  epoch = $state(0);
+  batch = $state(0);
+  batches = $state(0);
+  epochs = $state<EpochMetrics[]>([]);
+  lastLoss = $state<number | null>(null);
+  lastAccuracy = $state<number | null>(null);
+  startedAt = $state<number | null>(null);
+  now = $state(Date.now());
+
+  constructor(private readonly api: StudioApi) {}
+
+  get active(): boolean {
+    return this.phase === 'starting' || this.phase === 'training' || this.phase === 'stopping';
+  }
+
+  /** Fraction of the current epoch done, 0–1. */
+  get epochFraction(): number {
+    return this.batches ? this.batch / this.batches : 0;
+  }
+
+  /** Fraction of the whole run done (a resumed run counts from where it resumed). */
+  get runFraction(): number {
+    if (!this.config) return 0;
+    const total = this.config.epochs - this.startEpoch + 1;
+    const done = Math.max(0, this.epoch - this.startEpoch) + this.epochFraction;
+    return total > 0 ? Math.min(1, done / total) : 0;
+  }
+
+  handle(event: ClientEvent): void {
+    switch (event.type) {
+      case 'ready':
+        this.backend = event.backend;
+        break;
+      case 'started':
+        this.phase = 'training';
+        this.runId = event.runId;
+        this.config = event.config;
+        this.backend = event.backend;
+        this.startEpoch = event.startEpoch;
+        this.epoch = event.startEpoch;
+        this.batch = 0;
+        this.batches = event.batchesPerEpoch;
+        this.epochs = [];
+        this.startedAt = Date.now();
+        this.message = `Training ${event.config.model} on ${event.trainSize.toLocaleString()} images (${event.validationSize.toLocaleString()} for validation).`;
+        break;
+      case 'batch':
+        if (event.runId !== this.runId) break;
+        this.epoch = event.epoch;
+        this.batch = event.batch;
+        this.batches = event.batches;
+        this.lastLoss = event.loss;
+        this.lastAccuracy = event.accuracy;
+        this.now = Date.now();
+        break;
+      case 'epoch':
+        if (event.runId !== this.runId) break;
+        this.epochs = [...this.epochs, event];
+        this.message = `Epoch ${event.epoch} done in ${event.seconds.toFixed(1)} s — validation accuracy ${event.valAccuracy === null ? '–' : (event.valAccuracy * 100).toFixed(2) + ' %'}.`;
+        break;
+      case 'finished':
+        if (event.runId !== this.runId) break;
+        this.phase = 'finished';
+        this.batch = this.batches;
+        this.epoch = event.epochs;
+        this.message = `Finished ${event.epochs} epochs. Checkpoints saved in run ${event.runId}.`;
+        break;
+      case 'stopped':
+        if (event.runId !== this.runId) break;
+        this.phase = 'stopped';
+        this.message = `Stopped. The last checkpoint is epoch ${event.epoch}; the partial epoch after it was discarded.`;
+        break;
+      case 'error':
+        if (event.fatal || event.runId === this.runId || event.runId === null) {
+          if (this.active || event.fatal) this.phase = 'error';
+          this.message = event.fatal ? `${capitalise(event.message)}. The next action starts a fresh worker.` : capitalise(event.message);
+        }
+        break;
+    }
+  }
+
+  async start(config: TrainConfig): Promise<void> {
+    this.phase = 'starting';
+    this.message = 'Starting…';
+    try {
+      const { runId } = await this.api.request({ type: 'train', config });
+      this.runId = runId;
+    } catch (error) {
+      this.phase = 'error';
+      this.message = capitalise((error as Error).message);
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.active) return;
+    this.phase = 'stopping';
+    this.message = 'Stopping after the current batch…';
+    try {
+      await this.api.request({ type: 'stop' });
+    } catch (error) {
+      this.message = capitalise((error as Error).message);
+    }
+  }
+
+  /** Catches up after a reload: the backend, and a run that is already training. */
+  async sync(): Promise<void> {
+    try {
+      const status = await this.api.request({ type: 'status' });
+      if (status.backend) this.backend = status.backend;
+      if (status.activeRun) this.handle(status.activeRun);
+    } catch (error) {
+      this.message = capitalise((error as Error).message);
+    }
+  }
+}
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
