@@ -22,7 +22,10 @@ export type NumericField =
   | 'limit'
   | 'seed';
 
-export type FormValues = Record<NumericField, string> & {
+/** Inputs hold text; Svelte's bind:value on a number input hands back a number, or null when empty. */
+export type FieldValue = string | number | null;
+
+export type FormValues = Record<NumericField, FieldValue> & {
   model: ModelPreset;
   augment: boolean;
   backend: TrainConfig['backend'];
@@ -51,7 +54,8 @@ export const presetForm = (model: ModelPreset, backend: TrainConfig['backend']):
   backend,
 });
 
-const toNumber = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
+const isBlank = (v: FieldValue): boolean => v === null || (typeof v === 'string' && v.trim() === '');
+const toNumber = (v: FieldValue): number => (typeof v === 'number' ? v : isBlank(v) ? Number.NaN : Number(v));
 
 /** The candidate config; an empty "training-set size" means all images. */
 export function configFromForm(form: FormValues): Record<string, unknown> {
@@ -64,7 +68,7 @@ export function configFromForm(form: FormValues): Record<string, unknown> {
     hiddenUnits: toNumber(form.hiddenUnits),
     dropout: toNumber(form.dropout),
     validationSize: toNumber(form.validationSize),
-    limit: form.limit.trim() === '' ? null : toNumber(form.limit),
+    limit: isBlank(form.limit) ? null : toNumber(form.limit),
     seed: toNumber(form.seed),
     augment: form.augment,
     backend: form.backend,

@@ -87,7 +87,10 @@ export class TrainingState {
       case 'stopped':
         if (event.runId !== this.runId) break;
         this.phase = 'stopped';
-        this.message = `Stopped. The last checkpoint is epoch ${event.epoch}; the partial epoch after it was discarded.`;
+        this.message =
+          event.epoch === 0
+            ? 'Stopped during the first epoch, before any checkpoint was written.'
+            : `Stopped. The last checkpoint is epoch ${event.epoch}; the partial epoch after it was discarded.`;
         break;
       case 'error':
         if (event.fatal || event.runId === this.runId || event.runId === null) {
@@ -105,6 +108,8 @@ export class TrainingState {
       const { runId } = await this.api.request({ type: 'train', config });
       this.runId = runId;
     } catch (error) {
+      // Events are authoritative: if the run already started (and then died), keep their message.
+      if (this.phase !== 'starting') return;
       this.phase = 'error';
       this.message = capitalise((error as Error).message);
     }
