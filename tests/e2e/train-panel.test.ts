@@ -82,7 +82,7 @@ describe('Train panel', () => {
     await configure({ epochs: '20', limit: '20000' });
     await page.getByTestId('start-button').click();
     await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 20_000 }).toBe('training');
-    const workers = execFileSync('pgrep', ['-P', String(serve.child.pid)], { encoding: 'utf8' }).trim().split('\n');
+    const workers = execFileSync('pgrep', ['-P', String(serve.child.pid), '-f', 'worker/main'], { encoding: 'utf8' }).trim().split('\n');
     expect(workers).toHaveLength(1);
     process.kill(Number(workers[0]), 'SIGKILL');
     await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 10_000 }).toBe('error');
