@@ -18,7 +18,9 @@ export default defineConfig({
         },
       },
       {
-        plugins: [svelte({ configFile: resolve('svelte.config.js'), compilerOptions: { hmr: false } })],
+        plugins: [
+          svelte({ configFile: resolve('svelte.config.js'), compilerOptions: { hmr: false } }),
+        ],
         resolve: { conditions: ['browser'] },
         test: {
           name: 'renderer',

@@ -19,28 +19,55 @@ const EXCLUDED = ['RemoteModuleJSCheck', 'PreloadJSCheck'];
 const ACCEPTED_CSP_NOTES = [/^script-src 'self' can be problematic if you host JSONP/];
 
 function cspOnlyHasAcceptedNotes(finding) {
-  const policy = /default-src[^"]*/.exec(readFileSync(path.join(scan, finding.locations[0].physicalLocation.artifactLocation.uri), 'utf8'))?.[0];
+  const policy = /default-src[^"]*/.exec(
+    readFileSync(
+      path.join(scan, finding.locations[0].physicalLocation.artifactLocation.uri),
+      'utf8',
+    ),
+  )?.[0];
   if (!policy) return false;
   const parsed = new csp.CspParser(policy);
-  const notes = new csp.CspEvaluator(parsed.csp, csp.Version.CSP3).evaluate().filter((n) => n.severity <= csp.severities.MEDIUM_MAYBE);
-  return notes.every((n) => ACCEPTED_CSP_NOTES.some((re) => re.test(`${n.directive} ${n.description}`)));
+  const notes = new csp.CspEvaluator(parsed.csp, csp.Version.CSP3)
+    .evaluate()
+    .filter((n) => n.severity <= csp.severities.MEDIUM_MAYBE);
+  return notes.every((n) =>
+    ACCEPTED_CSP_NOTES.some((re) => re.test(`${n.directive} ${n.description}`)),
+  );
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'electronegativity-'));
 const out = path.join(dir, 'report.sarif');
 // The sources only, not the bundles in out/ (they would be reported twice, or stale).
 const scan = path.join(dir, 'src');
-for (const folder of ['src-main', 'src-preload', 'src-renderer']) cpSync(folder, path.join(scan, folder), { recursive: true });
-const electronVersion = JSON.parse(readFileSync('node_modules/electron/package.json', 'utf8')).version;
+for (const folder of ['src-main', 'src-preload', 'src-renderer'])
+  cpSync(folder, path.join(scan, folder), { recursive: true });
+const electronVersion = JSON.parse(
+  readFileSync('node_modules/electron/package.json', 'utf8'),
+).version;
 const run = spawnSync(
   'npx',
-  ['electronegativity', '-i', scan, '-r', '-v', 'false', '-e', electronVersion, '-x', EXCLUDED.join(','), '-o', out],
+  [
+    'electronegativity',
+    '-i',
+    scan,
+    '-r',
+    '-v',
+    'false',
+    '-e',
+    electronVersion,
+    '-x',
+    EXCLUDED.join(','),
+    '-o',
+    out,
+  ],
   { encoding: 'utf8' },
 );
 let findings;
 try {
   findings = JSON.parse(readFileSync(out, 'utf8')).runs.flatMap((r) => r.results ?? []);
-  findings = findings.filter((f) => !(f.ruleId === 'CSP_GLOBAL_CHECK' && cspOnlyHasAcceptedNotes(f)));
+  findings = findings.filter(
+    (f) => !(f.ruleId === 'CSP_GLOBAL_CHECK' && cspOnlyHasAcceptedNotes(f)),
+  );
 } catch (error) {
   process.stderr.write(run.stdout + run.stderr);
   process.stderr.write(`electronegativity produced no usable report: ${error}\n`);
@@ -50,7 +77,9 @@ try {
 }
 for (const f of findings) {
   const loc = f.locations?.[0]?.physicalLocation;
-  process.stderr.write(`${f.ruleId}: ${loc?.artifactLocation?.uri ?? 'global'}:${loc?.region?.startLine ?? 0} ${f.message?.text ?? ''}\n`);
+  process.stderr.write(
+    `${f.ruleId}: ${loc?.artifactLocation?.uri ?? 'global'}:${loc?.region?.startLine ?? 0} ${f.message?.text ?? ''}\n`,
+  );
 }
 process.stdout.write(`electronegativity: ${findings.length} finding(s)\n`);
 process.exit(findings.length ? 1 : 0);

@@ -12,7 +12,9 @@ import workerEntry from './worker/main?modulePath';
  */
 
 // Packaged apps keep the user's runs with the user's data; dev runs use the repo's checkpoints/.
-const checkpointsDir = app.isPackaged ? path.join(app.getPath('userData'), 'checkpoints') : path.resolve('checkpoints');
+const checkpointsDir = app.isPackaged
+  ? path.join(app.getPath('userData'), 'checkpoints')
+  : path.resolve('checkpoints');
 const context = { mode: 'electron' as const, checkpointsDir };
 let mainWindow: BrowserWindow | null = null;
 
@@ -22,7 +24,8 @@ const host = new WorkerHost({
   dataDir: null,
   backend: 'auto',
   onEvent: (event) => {
-    if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_CHANNELS.event, event);
+    if (mainWindow && !mainWindow.isDestroyed())
+      mainWindow.webContents.send(IPC_CHANNELS.event, event);
   },
 });
 
@@ -76,7 +79,9 @@ app.on('web-contents-created', (_event, contents) => {
 
 app.whenReady().then(() => {
   // The app needs no camera, microphone, notifications or any other permission: refuse all.
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
+    callback(false),
+  );
   session.defaultSession.setPermissionCheckHandler(() => false);
   createWindow();
   app.on('activate', () => {

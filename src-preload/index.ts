@@ -7,7 +7,8 @@ import { IPC_CHANNELS, REQUEST_TYPES } from '../src-main/contract/channels';
  */
 const api: Record<string, unknown> = {};
 for (const type of REQUEST_TYPES) {
-  api[type] = (payload: object = {}) => ipcRenderer.invoke(IPC_CHANNELS.request, { ...payload, type });
+  api[type] = (payload: object = {}) =>
+    ipcRenderer.invoke(IPC_CHANNELS.request, { ...payload, type });
 }
 api.onEvent = (listener: (event: unknown) => void) => {
   const handler = (_event: Electron.IpcRendererEvent, data: unknown) => listener(data);

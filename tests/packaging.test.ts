@@ -12,10 +12,19 @@ const repo = path.join(import.meta.dirname, '..');
 const BuilderConfigSchema = z.object({
   appId: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/),
   productName: z.literal('MNIST Studio'),
-  files: z.array(z.string()).refine((f) => f.includes('out/**'), 'files must include the built app (out/**)'),
+  files: z
+    .array(z.string())
+    .refine((f) => f.includes('out/**'), 'files must include the built app (out/**)'),
   asar: z.literal(true),
-  asarUnpack: z.array(z.string()).refine((a) => a.includes('**/*.node') && a.includes('**/*.wasm'), 'native .node and .wasm files must be unpacked'),
-  linux: z.object({ target: z.array(z.string()).refine((t) => t.includes('AppImage') && t.includes('deb')) }),
+  asarUnpack: z
+    .array(z.string())
+    .refine(
+      (a) => a.includes('**/*.node') && a.includes('**/*.wasm'),
+      'native .node and .wasm files must be unpacked',
+    ),
+  linux: z.object({
+    target: z.array(z.string()).refine((t) => t.includes('AppImage') && t.includes('deb')),
+  }),
   mac: z.object({ target: z.array(z.string()).refine((t) => t.includes('dmg')) }),
   win: z.object({ target: z.array(z.string()).refine((t) => t.includes('nsis')) }),
 });
@@ -29,7 +38,10 @@ describe('packaging', () => {
   it('package.json points Electron at the built main process and keeps native TensorFlow optional', () => {
     const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('./out/main/index.js');
-    expect(Object.keys(pkg.optionalDependencies)).toEqual(['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']);
+    expect(Object.keys(pkg.optionalDependencies)).toEqual([
+      '@tensorflow/tfjs-node',
+      '@tensorflow/tfjs-node-gpu',
+    ]);
     expect(pkg.dependencies['@tensorflow/tfjs-node']).toBeUndefined();
     expect(pkg.scripts.dist).toContain('electron-builder');
   });

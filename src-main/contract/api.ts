@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { BackendInfoSchema, EventSchema, RequestSchemas, ResultSchemas, type WorkerEvent } from './messages';
+import {
+  BackendInfoSchema,
+  EventSchema,
+  RequestSchemas,
+  ResultSchemas,
+  type WorkerEvent,
+} from './messages';
 
 /**
  * What the renderer can ask for and hear, whichever transport carries it (Electron IPC through
@@ -10,7 +16,10 @@ import { BackendInfoSchema, EventSchema, RequestSchemas, ResultSchemas, type Wor
 
 export const StatusRequestSchema = z.object({ type: z.literal('status') });
 
-export const ClientRequestSchema = z.discriminatedUnion('type', [...RequestSchemas, StatusRequestSchema]);
+export const ClientRequestSchema = z.discriminatedUnion('type', [
+  ...RequestSchemas,
+  StatusRequestSchema,
+]);
 export type ClientRequest = z.infer<typeof ClientRequestSchema>;
 export type ClientRequestType = ClientRequest['type'];
 
@@ -24,7 +33,10 @@ export const StatusSchema = z.object({
 });
 export type Status = z.infer<typeof StatusSchema>;
 
-export const ClientResultSchemas = { ...ResultSchemas, status: StatusSchema } satisfies Record<ClientRequestType, z.ZodType>;
+export const ClientResultSchemas = { ...ResultSchemas, status: StatusSchema } satisfies Record<
+  ClientRequestType,
+  z.ZodType
+>;
 export type ClientResultOf<T extends ClientRequestType> = z.infer<(typeof ClientResultSchemas)[T]>;
 
 /** Everything the worker emits except replies, which the host turns into request results. */
@@ -42,5 +54,7 @@ export interface StudioApi {
  * request without its `type`), and a subscription to events.
  */
 export type PreloadApi = {
-  [T in ClientRequestType]: (payload: Omit<Extract<ClientRequest, { type: T }>, 'type'>) => Promise<ClientResultOf<T>>;
+  [T in ClientRequestType]: (
+    payload: Omit<Extract<ClientRequest, { type: T }>, 'type'>,
+  ) => Promise<ClientResultOf<T>>;
 } & { onEvent(listener: (event: ClientEvent) => void): () => void };

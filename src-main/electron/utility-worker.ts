@@ -19,7 +19,11 @@ export function utilityWorker(entry: string): SpawnWorker {
     });
     // 'exit' only carries a code; the crash reason (oom, crashed, killed…) comes from this event.
     const onGone = (_event: unknown, details: Electron.Details) => {
-      if (details.type === 'Utility' && details.name === SERVICE_NAME && details.reason !== 'clean-exit') {
+      if (
+        details.type === 'Utility' &&
+        details.name === SERVICE_NAME &&
+        details.reason !== 'clean-exit'
+      ) {
         goneReason = details.reason;
       }
     };
@@ -34,7 +38,11 @@ export function utilityWorker(entry: string): SpawnWorker {
         child.on('exit', (code) => {
           app.off('child-process-gone', onGone);
           const reason = describeExit(code, null, stderrTail);
-          listener({ code, signal: null, reason: goneReason ? `${reason} (${goneReason})` : reason });
+          listener({
+            code,
+            signal: null,
+            reason: goneReason ? `${reason} (${goneReason})` : reason,
+          });
         }),
       kill: () => {
         child.kill();

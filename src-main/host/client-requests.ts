@@ -1,5 +1,10 @@
 import { describeZodError } from '../contract/config';
-import { ClientRequestSchema, type ClientResultOf, type ClientRequestType, type Status } from '../contract/api';
+import {
+  ClientRequestSchema,
+  type ClientResultOf,
+  type ClientRequestType,
+  type Status,
+} from '../contract/api';
 import { HostCommandError, type WorkerHost } from './worker-host';
 
 /**
@@ -12,7 +17,8 @@ export async function handleClientRequest(
   context: Pick<Status, 'mode' | 'checkpointsDir'>,
 ): Promise<ClientResultOf<ClientRequestType>> {
   const parsed = ClientRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new HostCommandError(`invalid request: ${describeZodError(parsed.error)}`);
+  if (!parsed.success)
+    throw new HostCommandError(`invalid request: ${describeZodError(parsed.error)}`);
   const request = parsed.data;
   if (request.type === 'status') {
     // A page that opens wants the backend badge filled: start the worker now; `ready` follows.

@@ -152,7 +152,9 @@ export class WorkerHost {
       this.backendInfo = event.backend;
     }
     const endsRun =
-      event.type === 'finished' || event.type === 'stopped' || (event.type === 'error' && event.runId !== null);
+      event.type === 'finished' ||
+      event.type === 'stopped' ||
+      (event.type === 'error' && event.runId !== null);
     if (endsRun && event.runId === this.activeRun?.runId) this.activeRun = null;
     this.options.onEvent(event);
   }

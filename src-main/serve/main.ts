@@ -29,7 +29,8 @@ const fail = (message: string): never => {
 };
 
 const port = values.port === undefined ? 0 : Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a whole number from 0 to 65535');
+if (!Number.isInteger(port) || port < 0 || port > 65535)
+  fail('--port must be a whole number from 0 to 65535');
 const backend = z.enum(BACKEND_CHOICES).safeParse(values.backend ?? 'auto');
 if (!backend.success) fail(`backend must be one of ${BACKEND_CHOICES.join(', ')}`);
 const checkpointsDir = path.resolve(values.checkpoints ?? 'checkpoints');

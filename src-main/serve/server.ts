@@ -36,7 +36,10 @@ export interface RunningServer {
 const TOKEN_COOKIE = 'studio_token';
 const MAX_MESSAGE_BYTES = 1 << 20;
 
-export const WireRequestSchema = z.object({ id: z.number().int().nonnegative(), request: z.unknown() });
+export const WireRequestSchema = z.object({
+  id: z.number().int().nonnegative(),
+  request: z.unknown(),
+});
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -79,7 +82,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!existsSync(path.join(staticRoot, 'index.html'))) {
     throw new Error(`${staticRoot} has no index.html: build the renderer first (npm run build)`);
   }
-  const context: Pick<Status, 'mode' | 'checkpointsDir'> = { mode: 'serve', checkpointsDir: options.checkpointsDir };
+  const context: Pick<Status, 'mode' | 'checkpointsDir'> = {
+    mode: 'serve',
+    checkpointsDir: options.checkpointsDir,
+  };
   let port = 0;
 
   const server = http.createServer((req, res) => {
@@ -90,7 +96,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return deny(res, 401, 'missing or wrong token');
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
-    const relative = decodeURIComponent(url.pathname) === '/' ? 'index.html' : decodeURIComponent(url.pathname).slice(1);
+    const relative =
+      decodeURIComponent(url.pathname) === '/'
+        ? 'index.html'
+        : decodeURIComponent(url.pathname).slice(1);
     const file = path.resolve(staticRoot, relative);
     if (!file.startsWith(staticRoot + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       return deny(res, 404, 'not found');
@@ -116,7 +125,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const authorised =
       loopbackHost(req.headers.host, port) &&
       url.pathname === '/ws' &&
-      (sameToken(url.searchParams.get('token'), token) || sameToken(cookieToken(req.headers.cookie), token));
+      (sameToken(url.searchParams.get('token'), token) ||
+        sameToken(cookieToken(req.headers.cookie), token));
     if (!authorised) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
       return;
@@ -133,13 +143,25 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       try {
         wire = WireRequestSchema.parse(JSON.parse(data.toString()));
       } catch {
-        ws.send(JSON.stringify({ id: null, ok: false, error: 'invalid message: expected {"id": number, "request": {...}}' }));
+        ws.send(
+          JSON.stringify({
+            id: null,
+            ok: false,
+            error: 'invalid message: expected {"id": number, "request": {...}}',
+          }),
+        );
         return;
       }
       handleClientRequest(options.host, wire.request, context).then(
         (result) => ws.send(JSON.stringify({ id: wire.id, ok: true, result })),
         (error: unknown) =>
-          ws.send(JSON.stringify({ id: wire.id, ok: false, error: error instanceof Error ? error.message : String(error) })),
+          ws.send(
+            JSON.stringify({
+              id: wire.id,
+              ok: false,
+              error: error instanceof Error ? error.message : String(error),
+            }),
+          ),
       );
     });
   });

@@ -31,7 +31,16 @@ export function startServe(checkpointsDir: string, extra: string[] = []): Promis
   const entry = path.join(import.meta.dirname, '../../src-main/serve/main.ts');
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', entry, '--checkpoints', checkpointsDir, '--static', path.join(import.meta.dirname, '../../out/renderer'), ...extra],
+    [
+      '--import',
+      'tsx',
+      entry,
+      '--checkpoints',
+      checkpointsDir,
+      '--static',
+      path.join(import.meta.dirname, '../../out/renderer'),
+      ...extra,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' } },
   );
   return new Promise((resolve, reject) => {
@@ -41,7 +50,8 @@ export function startServe(checkpointsDir: string, extra: string[] = []): Promis
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n')[0];
-      if (out.includes('\n') && line) resolve({ url: line.trim(), child, stop: () => child.kill('SIGTERM') });
+      if (out.includes('\n') && line)
+        resolve({ url: line.trim(), child, stop: () => child.kill('SIGTERM') });
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
   });

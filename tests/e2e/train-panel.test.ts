@@ -38,7 +38,9 @@ afterAll(async () => {
 
 describe('Train panel', () => {
   it('shows the backend in use and why', async () => {
-    await expect.poll(() => page.getByTestId('backend-badge').textContent(), { timeout: 20_000 }).toBe('WASM — chosen by you');
+    await expect
+      .poll(() => page.getByTestId('backend-badge').textContent(), { timeout: 20_000 })
+      .toBe('WASM — chosen by you');
   });
 
   it('rejects a bad hyper-parameter in the form, naming the field and its range', async () => {
@@ -53,9 +55,13 @@ describe('Train panel', () => {
     await configure({ epochs: '3', limit: '3000' });
     await page.getByTestId('start-button').click();
     await expect.poll(() => page.getByTestId('status').getAttribute('data-phase')).toBe('training');
-    await expect.poll(() => points('loss-chart', 'epoch'), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(() => points('loss-chart', 'epoch'), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(2);
     expect(await points('accuracy-chart', 'epoch')).toBeGreaterThanOrEqual(2);
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 60_000 }).toBe('finished');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 60_000 })
+      .toBe('finished');
     expect(await points('loss-chart', 'epoch')).toBe(3);
     expect(await points('loss-chart', 'validation')).toBe(3);
     expect(await points('accuracy-chart', 'validation')).toBe(3);
@@ -71,26 +77,42 @@ describe('Train panel', () => {
     await expect.poll(() => points('loss-chart', 'batch'), { timeout: 30_000 }).toBeGreaterThan(2);
     const pressed = Date.now();
     await page.getByTestId('stop-button').click();
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 10_000 }).toBe('stopped');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 10_000 })
+      .toBe('stopped');
     // An MLP batch takes milliseconds; a stop that waited for the epoch would take seconds.
     expect(Date.now() - pressed).toBeLessThan(3000);
-    expect(await page.getByTestId('status').textContent()).toBe('Stopped during the first epoch, before any checkpoint was written.');
+    expect(await page.getByTestId('status').textContent()).toBe(
+      'Stopped during the first epoch, before any checkpoint was written.',
+    );
     expect(await page.getByTestId('start-button').isDisabled()).toBe(false);
   });
 
   it('reports a killed worker and recovers on the next run', async () => {
     await configure({ epochs: '20', limit: '20000' });
     await page.getByTestId('start-button').click();
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 20_000 }).toBe('training');
-    const workers = execFileSync('pgrep', ['-P', String(serve.child.pid), '-f', 'worker/main'], { encoding: 'utf8' }).trim().split('\n');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 20_000 })
+      .toBe('training');
+    const workers = execFileSync('pgrep', ['-P', String(serve.child.pid), '-f', 'worker/main'], {
+      encoding: 'utf8',
+    })
+      .trim()
+      .split('\n');
     expect(workers).toHaveLength(1);
     process.kill(Number(workers[0]), 'SIGKILL');
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 10_000 }).toBe('error');
-    expect(await page.getByTestId('status').textContent()).toMatch(/The training worker killed by SIGKILL\. The next action starts a fresh worker\./);
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 10_000 })
+      .toBe('error');
+    expect(await page.getByTestId('status').textContent()).toMatch(
+      /The training worker killed by SIGKILL\. The next action starts a fresh worker\./,
+    );
     await page.screenshot({ path: path.join(screenshots, 'worker-killed.png') });
 
     await configure({ epochs: '1', limit: '1000' });
     await page.getByTestId('start-button').click();
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 60_000 }).toBe('finished');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 60_000 })
+      .toBe('finished');
   });
 });

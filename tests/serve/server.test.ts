@@ -11,8 +11,18 @@ let server: RunningServer;
 let host: WorkerHost;
 
 beforeAll(async () => {
-  host = new WorkerHost({ spawn: forkWorker(), checkpointsDir: checkpoints, dataDir: null, backend: 'cpu', onEvent: (e) => server?.broadcast(e) });
-  server = await startServer({ host, staticDir: path.join(import.meta.dirname, '../../out/renderer'), checkpointsDir: checkpoints });
+  host = new WorkerHost({
+    spawn: forkWorker(),
+    checkpointsDir: checkpoints,
+    dataDir: null,
+    backend: 'cpu',
+    onEvent: (e) => server?.broadcast(e),
+  });
+  server = await startServer({
+    host,
+    staticDir: path.join(import.meta.dirname, '../../out/renderer'),
+    checkpointsDir: checkpoints,
+  });
 });
 afterAll(async () => {
   await server.close();
@@ -70,7 +80,15 @@ describe('serve mode', () => {
     expect(res.status).toBe(404);
     const http = await import('node:http');
     const status = await new Promise<number>((resolve) => {
-      http.get({ host: '127.0.0.1', port: server.port, path: `/?token=${server.token}`, headers: { host: 'evil.example:80' } }, (r) => resolve(r.statusCode!));
+      http.get(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: `/?token=${server.token}`,
+          headers: { host: 'evil.example:80' },
+        },
+        (r) => resolve(r.statusCode!),
+      );
     });
     expect(status).toBe(403);
   });
@@ -78,17 +96,39 @@ describe('serve mode', () => {
   it('rejects WebSocket connections without the token', async () => {
     await expect(wsOpen(`ws://127.0.0.1:${server.port}/ws`)).rejects.toThrow('HTTP 401');
     await expect(wsOpen(`ws://127.0.0.1:${server.port}/ws?token=nope`)).rejects.toThrow('HTTP 401');
-    await expect(wsOpen(`ws://127.0.0.1:${server.port}/other?token=${server.token}`)).rejects.toThrow('HTTP 401');
+    await expect(
+      wsOpen(`ws://127.0.0.1:${server.port}/other?token=${server.token}`),
+    ).rejects.toThrow('HTTP 401');
   });
 
   it('answers requests over the WebSocket, and rejects odd payloads with a clear error', async () => {
     const ws = await wsOpen(`ws://127.0.0.1:${server.port}/ws?token=${server.token}`);
-    expect(await ask(ws, { id: 1, request: { type: 'status' } })).toMatchObject({ id: 1, ok: true, result: { mode: 'serve', checkpointsDir: checkpoints } });
-    expect(await ask(ws, { id: 2, request: { type: 'listRuns' } })).toEqual({ id: 2, ok: true, result: { runs: [] } });
-    expect(await ask(ws, 'not json')).toMatchObject({ id: null, ok: false, error: expect.stringMatching(/^invalid message/) });
-    expect(await ask(ws, { id: 3, request: { type: 'launchMissiles' } })).toMatchObject({ id: 3, ok: false, error: expect.stringMatching(/^invalid request/) });
-    expect(await ask(ws, { id: 4, request: { type: 'train', config: { model: 'mlp' } } })).toMatchObject({ ok: false, error: expect.stringMatching(/config\.epochs/) });
-    expect(await ask(ws, { id: 5, request: { type: 'deleteRun', runId: '../x', epoch: null } })).toMatchObject({ ok: false, error: expect.stringMatching(/runId may only contain/) });
+    expect(await ask(ws, { id: 1, request: { type: 'status' } })).toMatchObject({
+      id: 1,
+      ok: true,
+      result: { mode: 'serve', checkpointsDir: checkpoints },
+    });
+    expect(await ask(ws, { id: 2, request: { type: 'listRuns' } })).toEqual({
+      id: 2,
+      ok: true,
+      result: { runs: [] },
+    });
+    expect(await ask(ws, 'not json')).toMatchObject({
+      id: null,
+      ok: false,
+      error: expect.stringMatching(/^invalid message/),
+    });
+    expect(await ask(ws, { id: 3, request: { type: 'launchMissiles' } })).toMatchObject({
+      id: 3,
+      ok: false,
+      error: expect.stringMatching(/^invalid request/),
+    });
+    expect(
+      await ask(ws, { id: 4, request: { type: 'train', config: { model: 'mlp' } } }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/config\.epochs/) });
+    expect(
+      await ask(ws, { id: 5, request: { type: 'deleteRun', runId: '../x', epoch: null } }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/runId may only contain/) });
     ws.close();
   });
 });

@@ -61,13 +61,14 @@ function connectWebSocket(): StudioApi {
         connectionListeners.forEach((l) => l(true));
         resolve();
       });
-      socket.addEventListener('error', () => reject(new Error('cannot reach the MNIST Studio server')));
+      socket.addEventListener('error', () =>
+        reject(new Error('cannot reach the MNIST Studio server')),
+      );
     });
     opened.catch(() => undefined);
     socket.addEventListener('message', (message) => {
       const data = JSON.parse(String(message.data)) as
-        | { event: ClientEvent }
-        | { id: number; ok: boolean; result?: unknown; error?: string };
+        { event: ClientEvent } | { id: number; ok: boolean; result?: unknown; error?: string };
       if ('event' in data) {
         listeners.forEach((l) => l(data.event));
         return;
@@ -80,7 +81,8 @@ function connectWebSocket(): StudioApi {
     });
     socket.addEventListener('close', () => {
       connectionListeners.forEach((l) => l(false));
-      for (const p of pending.values()) p.reject(new Error('lost the connection to the MNIST Studio server'));
+      for (const p of pending.values())
+        p.reject(new Error('lost the connection to the MNIST Studio server'));
       pending.clear();
       // The server may be restarting; try again without flooding it.
       setTimeout(open, 2000);

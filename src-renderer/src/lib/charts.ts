@@ -43,7 +43,15 @@ export function createMetricChart(
   let ema = new EmaSmoother(weight);
 
   const line = (label: string, data: Point[], extra: Partial<ChartDataset<'line', Point[]>>) =>
-    ({ label, data, parsing: false, borderWidth: 2, pointRadius: 0, tension: 0, ...extra }) as ChartDataset<'line', Point[]>;
+    ({
+      label,
+      data,
+      parsing: false,
+      borderWidth: 2,
+      pointRadius: 0,
+      tension: 0,
+      ...extra,
+    }) as ChartDataset<'line', Point[]>;
 
   const chart = new Chart(canvas, {
     type: 'line',
@@ -51,8 +59,17 @@ export function createMetricChart(
       datasets: [
         line('train (per batch)', raw, { borderColor: COLORS.raw, borderWidth: 1 }),
         line('train (smoothed)', smoothed, { borderColor: COLORS.train }),
-        line('train (epoch)', epochTrain, { borderColor: COLORS.train, pointRadius: 4, showLine: false, pointBackgroundColor: COLORS.train }),
-        line('validation (epoch)', epochVal, { borderColor: COLORS.validation, pointRadius: 4, pointBackgroundColor: COLORS.validation }),
+        line('train (epoch)', epochTrain, {
+          borderColor: COLORS.train,
+          pointRadius: 4,
+          showLine: false,
+          pointBackgroundColor: COLORS.train,
+        }),
+        line('validation (epoch)', epochVal, {
+          borderColor: COLORS.validation,
+          pointRadius: 4,
+          pointBackgroundColor: COLORS.validation,
+        }),
       ],
     },
     options: {
@@ -62,18 +79,26 @@ export function createMetricChart(
       normalized: true,
       interaction: { mode: 'nearest', intersect: false },
       scales: {
-        x: { type: 'linear', min: 0, title: { display: true, text: 'epoch' }, ticks: { precision: 0 } },
+        x: {
+          type: 'linear',
+          min: 0,
+          title: { display: true, text: 'epoch' },
+          ticks: { precision: 0 },
+        },
         y: {
           type: 'linear',
           title: { display: true, text: options.label },
-          ...(options.percent ? { ticks: { callback: (v) => `${(Number(v) * 100).toFixed(1)} %` } } : { min: 0 }),
+          ...(options.percent
+            ? { ticks: { callback: (v) => `${(Number(v) * 100).toFixed(1)} %` } }
+            : { min: 0 }),
         },
       },
       plugins: {
         legend: { position: 'bottom', labels: { boxWidth: 12, color: '#c9d1d9' } },
         tooltip: {
           callbacks: {
-            label: (item) => `${item.dataset.label}: ${options.percent ? `${(item.parsed.y! * 100).toFixed(2)} %` : item.parsed.y!.toFixed(4)}`,
+            label: (item) =>
+              `${item.dataset.label}: ${options.percent ? `${(item.parsed.y! * 100).toFixed(2)} %` : item.parsed.y!.toFixed(4)}`,
           },
         },
       },

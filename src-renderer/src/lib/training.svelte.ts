@@ -8,7 +8,8 @@ import type { BackendInfo, EpochMetrics } from '../../../src-main/contract/messa
  * its history through Svelte.
  */
 
-export type Phase = 'idle' | 'starting' | 'training' | 'stopping' | 'finished' | 'stopped' | 'error';
+export type Phase =
+  'idle' | 'starting' | 'training' | 'stopping' | 'finished' | 'stopped' | 'error';
 
 export class TrainingState {
   phase = $state<Phase>('idle');
@@ -95,7 +96,9 @@ export class TrainingState {
       case 'error':
         if (event.fatal || event.runId === this.runId || event.runId === null) {
           if (this.active || event.fatal) this.phase = 'error';
-          this.message = event.fatal ? `${capitalise(event.message)}. The next action starts a fresh worker.` : capitalise(event.message);
+          this.message = event.fatal
+            ? `${capitalise(event.message)}. The next action starts a fresh worker.`
+            : capitalise(event.message);
         }
         break;
     }
