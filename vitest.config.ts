@@ -4,15 +4,15 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Training tests are CPU-bound; two cores run two files at once without starving each other.
+    maxWorkers: 2,
     projects: [
       {
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/renderer/**'],
-          // Training tests are CPU-bound; two cores run two files at once without starving each other.
           pool: 'forks',
-          maxWorkers: 2,
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -20,7 +20,7 @@ import { WorkerHost } from './host/worker-host';
 const USAGE = `usage: npm run cli -- <command> [options]
   train    [--model mlp|cnn|cnn-strong] [--epochs N] [--batch-size N] [--learning-rate X]
            [--lr-decay X] [--hidden-units N] [--dropout X] [--validation-size N] [--limit N]
-           [--seed N] [--augment|--no-augment] [--backend ${BACKEND_CHOICES.join('|')}]
+           [--seed N] [--threads N] [--augment|--no-augment] [--backend ${BACKEND_CHOICES.join('|')}]
   resume   --run ID [--epoch N] [--epochs N]
   eval     --run ID [--epoch N]
   predict  --run ID [--epoch N] --image FILE   (PNG or PGM, any size)
@@ -43,6 +43,7 @@ const OPTIONS = {
   'validation-size': { type: 'string' },
   limit: { type: 'string' },
   seed: { type: 'string' },
+  threads: { type: 'string' },
   augment: { type: 'boolean' },
   'no-augment': { type: 'boolean' },
   backend: { type: 'string' },
@@ -75,6 +76,7 @@ export function trainConfigFromArgs(values: Values) {
     validationSize: num(values['validation-size']),
     limit: num(values.limit),
     seed: num(values.seed),
+    threads: num(values.threads),
     augment,
     backend: values.backend,
   });

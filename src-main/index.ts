@@ -4,6 +4,7 @@ import { IPC_CHANNELS } from './contract/channels';
 import { utilityWorker } from './electron/utility-worker';
 import { handleClientRequest } from './host/client-requests';
 import { WorkerHost } from './host/worker-host';
+import gradientThreadEntry from './engine/parallel/gradient-thread?modulePath';
 import workerEntry from './worker/main?modulePath';
 
 /**
@@ -23,6 +24,7 @@ const host = new WorkerHost({
   checkpointsDir,
   dataDir: null,
   backend: 'auto',
+  threadEntry: gradientThreadEntry,
   onEvent: (event) => {
     if (mainWindow && !mainWindow.isDestroyed())
       mainWindow.webContents.send(IPC_CHANNELS.event, event);

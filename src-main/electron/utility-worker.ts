@@ -1,4 +1,5 @@
 import { app, utilityProcess } from 'electron';
+import { WORKER_V8_FLAGS } from '../host/fork-worker';
 import { describeExit, type SpawnWorker, type WorkerHandle } from '../host/worker-handle';
 
 /**
@@ -9,7 +10,11 @@ const SERVICE_NAME = 'MNIST Studio trainer';
 
 export function utilityWorker(entry: string): SpawnWorker {
   return (): WorkerHandle => {
-    const child = utilityProcess.fork(entry, [], { serviceName: SERVICE_NAME, stdio: 'pipe' });
+    const child = utilityProcess.fork(entry, [], {
+      serviceName: SERVICE_NAME,
+      stdio: 'pipe',
+      execArgv: WORKER_V8_FLAGS,
+    });
     let stderrTail = '';
     let goneReason: string | null = null;
     child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));

@@ -11,7 +11,8 @@ export const INPUT_SHAPE = [28, 28, 1] as const;
 type ModelSpec = Pick<TrainConfig, 'model' | 'hiddenUnits' | 'dropout' | 'seed'>;
 
 export function buildModel(spec: ModelSpec): tf.Sequential {
-  // One seed per layer: same config, same initial weights, on every backend.
+  // One seed per layer: same config, same initial weights, on every backend. Dropout gets none:
+  // tfjs draws the same mask on every step when a Dropout layer has a fixed seed.
   let layerSeed = spec.seed;
   const init = () => tf.initializers.glorotUniform({ seed: layerSeed++ });
   const heInit = () => tf.initializers.heNormal({ seed: layerSeed++ });
@@ -24,7 +25,7 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
       model.add(
         tf.layers.dense({ units: spec.hiddenUnits, activation: 'relu', kernelInitializer: init() }),
       );
-      if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: layerSeed++ }));
+      if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout }));
       break;
     case 'cnn':
       // keras-io mnist_convnet, layer for layer.
@@ -48,7 +49,7 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
       );
       model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
       model.add(tf.layers.flatten());
-      if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: layerSeed++ }));
+      if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout }));
       break;
     case 'cnn-strong': {
       // Two conv blocks with BatchNorm: 'valid' padding keeps the FLOPs near 10 M per image,
@@ -78,7 +79,7 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
       );
       model.add(tf.layers.batchNormalization());
       model.add(tf.layers.reLU());
-      if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout, seed: layerSeed++ }));
+      if (spec.dropout > 0) model.add(tf.layers.dropout({ rate: spec.dropout }));
       break;
     }
   }

@@ -7,6 +7,8 @@ import { appendMetricsLog, createRun, readRun, runDir, updateRun } from './runs'
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
 import { crossEntropySum, evaluateSet } from './evaluate';
 import { buildModel, compileModel } from './models';
+import { DataParallel } from './parallel/data-parallel';
+import { resolveThreads } from './parallel/threads';
 import { mulberry32, shuffledIndices } from './random';
 import { writeEpochScalars } from './tensorboard';
 
@@ -34,6 +36,13 @@ export interface TrainJob {
   resume?: { model: tf.LayersModel; epoch: number };
   /** Minimum milliseconds between batch events (≈10 a second by default). */
   batchEventInterval?: number;
+  /**
+   * Entry module of the gradient threads when training on more than one thread (default: the
+   * TypeScript source next to parallel/pool.ts; a bundled build passes its compiled .js).
+   */
+  threadEntry?: string | URL;
+  /** Called with the data-parallel driver once its threads run (tests break one through it). */
+  onParallel?: (parallel: DataParallel) => void;
 }
 
 export type TrainOutcome = { status: 'finished' | 'stopped'; epochsDone: number };
@@ -72,26 +81,55 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
   // Trainable weights only: BatchNorm's moving statistics are updated by the layer itself.
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = model.optimizer as tf.AdamOptimizer;
-
-  emit({
-    type: 'started',
-    runId,
-    config,
-    backend: job.backend,
-    startEpoch,
-    trainSize: split.train.count,
-    validationSize: split.validation.count,
-    batchesPerEpoch,
-  });
+  let threads = resolveThreads(config, job.backend.name);
 
   let lastEpochDone = startEpoch - 1;
+  // Threads other than this one compute part of every batch (see parallel/data-parallel.ts).
+  let parallel: DataParallel | null = null;
   try {
+    if (threads > 1) {
+      try {
+        parallel = await DataParallel.start(model, variables, {
+          threads,
+          backend: job.backend.name,
+          threadEntry: job.threadEntry,
+        });
+        job.onParallel?.(parallel);
+      } catch (error) {
+        // Threads chosen automatically are only an optimisation: without them the run still
+        // trains, on this thread ('started' says so). Threads asked for explicitly must start.
+        if (config.threads !== null && config.threads !== undefined) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        console.warn(`training on 1 thread, the gradient threads did not start: ${reason}`);
+        threads = 1;
+      }
+    }
+    emit({
+      type: 'started',
+      runId,
+      config,
+      backend: job.backend,
+      startEpoch,
+      trainSize: split.train.count,
+      validationSize: split.validation.count,
+      batchesPerEpoch,
+      threads,
+    });
+
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
       // Set each epoch from the config so a resumed run follows the same schedule.
       (optimizer as unknown as { learningRate: number }).learningRate =
         config.learningRate * config.learningRateDecay ** (epoch - 1);
       const started = performance.now();
-      const result = await trainEpoch(job, model, variables, split.train, epoch, batchesPerEpoch);
+      const result = await trainEpoch(
+        job,
+        model,
+        variables,
+        parallel,
+        split.train,
+        epoch,
+        batchesPerEpoch,
+      );
       if (result.stoppedAtBatch !== null) {
         updateRun(root, runId, {
           status: 'stopped',
@@ -149,6 +187,7 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
     }
     throw error;
   } finally {
+    await parallel?.close();
     // The trainer owns the model, resumed or new; Adam's moments are not freed by model.dispose().
     model.optimizer?.dispose();
     model.dispose();
@@ -168,6 +207,7 @@ async function trainEpoch(
   job: TrainJob,
   model: tf.LayersModel,
   variables: tf.Variable[],
+  parallel: DataParallel | null,
   set: ImageSet,
   epoch: number,
   batches: number,
@@ -212,23 +252,25 @@ async function trainEpoch(
         else dst.set(src);
         ysBuf[i] = set.labels[idx]!;
       }
-      const [batchLoss, batchCorrect] = tf.tidy((): [tf.Scalar, tf.Scalar] => {
-        const xs = tf.tensor4d(xsBuf.subarray(0, n * px), [n, set.rows, set.cols, 1]);
-        const ys = tf.tensor1d(ysBuf.subarray(0, n), 'int32');
-        let correct: tf.Scalar | null = null;
-        const loss = optimizer.minimize(
-          () => {
-            const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
-            correct = tf.keep(
-              tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
-            );
-            return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
-          },
-          true,
-          variables,
-        )!;
-        return [tf.mul(loss, n) as tf.Scalar, correct! as tf.Scalar];
-      });
+      const [batchLoss, batchCorrect] = parallel
+        ? await parallel.step(xsBuf, ysBuf, { n, rows: set.rows, cols: set.cols })
+        : tf.tidy((): [tf.Scalar, tf.Scalar] => {
+            const xs = tf.tensor4d(xsBuf.subarray(0, n * px), [n, set.rows, set.cols, 1]);
+            const ys = tf.tensor1d(ysBuf.subarray(0, n), 'int32');
+            let correct: tf.Scalar | null = null;
+            const loss = optimizer.minimize(
+              () => {
+                const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
+                correct = tf.keep(
+                  tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
+                );
+                return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
+              },
+              true,
+              variables,
+            )!;
+            return [tf.mul(loss, n) as tf.Scalar, correct! as tf.Scalar];
+          });
       const nextLoss = tf.add(lossSum, batchLoss) as tf.Scalar;
       const nextCorrect = tf.add(correctSum, batchCorrect) as tf.Scalar;
       tf.dispose([lossSum, correctSum, batchLoss, batchCorrect]);

@@ -25,6 +25,8 @@ export interface HostOptions {
   checkpointsDir: string;
   dataDir: string | null;
   backend: BackendChoice;
+  /** Built gradient-thread entry for a bundled app (see InitCommandSchema); default none. */
+  threadEntry?: string;
   onEvent: (event: Exclude<WorkerEvent, { type: 'reply' }>) => void;
 }
 
@@ -126,6 +128,7 @@ export class WorkerHost {
       checkpointsDir: this.options.checkpointsDir,
       dataDir: this.options.dataDir,
       backend: this.options.backend,
+      threadEntry: this.options.threadEntry ?? null,
     });
     return worker;
   }

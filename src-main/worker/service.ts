@@ -31,6 +31,7 @@ type Emit = (event: WorkerEvent) => void;
 interface Settings {
   checkpointsDir: string;
   dataDir: string | null;
+  threadEntry: string | null;
 }
 
 export class WorkerService {
@@ -78,7 +79,11 @@ export class WorkerService {
       });
       return;
     }
-    this.settings = { checkpointsDir: parsed.data.checkpointsDir, dataDir: parsed.data.dataDir };
+    this.settings = {
+      checkpointsDir: parsed.data.checkpointsDir,
+      dataDir: parsed.data.dataDir,
+      threadEntry: parsed.data.threadEntry,
+    };
     try {
       await this.useBackend(parsed.data.backend, true);
     } catch (error) {
@@ -125,6 +130,7 @@ export class WorkerService {
             runId,
             emit: this.emit,
             signal,
+            threadEntry: settings.threadEntry ?? undefined,
           }),
         );
         return { runId };
@@ -158,6 +164,7 @@ export class WorkerService {
             runId: command.runId,
             emit: this.emit,
             signal,
+            threadEntry: settings.threadEntry ?? undefined,
             resume: { model: loaded.model, epoch: loaded.epoch },
           }),
         );

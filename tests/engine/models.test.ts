@@ -9,7 +9,7 @@ beforeAll(async () => {
 
 describe('model presets', () => {
   it('mlp is the seed script: Flatten → Dense(128, ReLU) → Dense(10, softmax)', () => {
-    const model = buildModel(PRESET_DEFAULTS.mlp);
+    const model = buildModel({ ...PRESET_DEFAULTS.mlp, dropout: 0 });
     expect(model.layers.map((l) => l.getClassName())).toEqual(['Flatten', 'Dense', 'Dense']);
     expect(model.countParams()).toBe(784 * 128 + 128 + 128 * 10 + 10);
     expect(model.outputs[0]!.shape).toEqual([null, 10]);

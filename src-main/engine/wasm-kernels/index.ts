@@ -6,15 +6,18 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
 import { maxPoolGradConfig } from './max-pool-grad';
+import { sumConfig } from './sum';
 
 export { conv2DBackpropFilterConfig, conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
 export { conv2DBackpropInputConfig, conv2DBackpropInputWasm } from './conv2d-backprop-input';
 export { maxPoolGradConfig, maxPoolGradWasm } from './max-pool-grad';
+export { sumConfig, sumWasm } from './sum';
 
 const OURS: readonly tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  sumConfig,
 ];
 
 /** Built-in configs we displaced, kept so they can be put back (benchmarks, tests). */
@@ -22,9 +25,10 @@ const displaced = new Map<string, tf.KernelConfig>();
 
 /**
  * Installs the training kernels for the 'wasm' backend: Conv2DBackpropFilter
- * (missing upstream, tfjs #8474) plus faster Conv2DBackpropInput and
- * MaxPoolGrad. Safe to call repeatedly. None of them needs a setupFunc, so it
- * works before or after `tf.setBackend('wasm')`.
+ * (missing upstream, tfjs #8474) plus faster Conv2DBackpropInput,
+ * MaxPoolGrad and Sum (over leading axes: conv bias gradients). Safe to call
+ * repeatedly. Works before or after `tf.setBackend('wasm')`: only Sum has a
+ * setupFunc, and it just runs the built-in's, which its fallback path needs.
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of OURS) {

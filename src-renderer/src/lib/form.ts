@@ -20,7 +20,8 @@ export type NumericField =
   | 'dropout'
   | 'validationSize'
   | 'limit'
-  | 'seed';
+  | 'seed'
+  | 'threads';
 
 /** Inputs hold text; Svelte's bind:value on a number input hands back a number, or null when empty. */
 export type FieldValue = string | number | null;
@@ -44,6 +45,7 @@ export function formFromConfig(config: TrainConfig): FormValues {
     validationSize: s(config.validationSize),
     limit: s(config.limit),
     seed: s(config.seed),
+    threads: s(config.threads ?? null),
     augment: config.augment,
     backend: config.backend,
   };
@@ -54,8 +56,10 @@ export const presetForm = (model: ModelPreset, backend: TrainConfig['backend']):
   backend,
 });
 
-const isBlank = (v: FieldValue): boolean => v === null || (typeof v === 'string' && v.trim() === '');
-const toNumber = (v: FieldValue): number => (typeof v === 'number' ? v : isBlank(v) ? Number.NaN : Number(v));
+const isBlank = (v: FieldValue): boolean =>
+  v === null || (typeof v === 'string' && v.trim() === '');
+const toNumber = (v: FieldValue): number =>
+  typeof v === 'number' ? v : isBlank(v) ? Number.NaN : Number(v);
 
 /** The candidate config; an empty "training-set size" means all images. */
 export function configFromForm(form: FormValues): Record<string, unknown> {
@@ -70,6 +74,8 @@ export function configFromForm(form: FormValues): Record<string, unknown> {
     validationSize: toNumber(form.validationSize),
     limit: isBlank(form.limit) ? null : toNumber(form.limit),
     seed: toNumber(form.seed),
+    // Empty means "auto": the engine picks the thread count for the backend and model.
+    threads: isBlank(form.threads) ? null : toNumber(form.threads),
     augment: form.augment,
     backend: form.backend,
   };
@@ -77,7 +83,10 @@ export function configFromForm(form: FormValues): Record<string, unknown> {
 
 export type FieldErrors = Partial<Record<keyof FormValues, string>>;
 
-export function validateForm(form: FormValues): { config: TrainConfig | null; errors: FieldErrors } {
+export function validateForm(form: FormValues): {
+  config: TrainConfig | null;
+  errors: FieldErrors;
+} {
   const parsed = TrainConfigSchema.safeParse(configFromForm(form));
   if (parsed.success) return { config: parsed.data, errors: {} };
   const errors: FieldErrors = {};

@@ -1,0 +1,385 @@
+import * as tf from '@tensorflow/tfjs';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  resolveTrainConfig,
+  type PartialTrainConfig,
+  type TrainConfig,
+} from '../../src-main/contract/config';
+import type { BackendInfo, WorkerEvent } from '../../src-main/contract/messages';
+import { selectBackend } from '../../src-main/engine/backend';
+import { loadCheckpoint } from '../../src-main/engine/checkpoints';
+import { loadDataset } from '../../src-main/engine/data';
+import { crossEntropySum } from '../../src-main/engine/evaluate';
+import { buildModel, compileModel } from '../../src-main/engine/models';
+import { DataParallel, splitBatch } from '../../src-main/engine/parallel/data-parallel';
+import { resolveThreads } from '../../src-main/engine/parallel/threads';
+import { newRunId, readRun } from '../../src-main/engine/runs';
+import { runTraining } from '../../src-main/engine/trainer';
+import { tempDir } from '../helpers';
+
+const root = tempDir();
+const dataset = loadDataset(null);
+const fixture = (name: string) => new URL(`./parallel-fixtures/${name}`, import.meta.url);
+let backend: BackendInfo;
+
+beforeAll(async () => {
+  backend = await selectBackend('wasm');
+});
+
+const opened: DataParallel[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((p) => p.close()));
+});
+
+function batch(n: number, offset = 0) {
+  return {
+    xs: dataset.train.images.slice(offset * 784, (offset + n) * 784),
+    ys: Int32Array.from(dataset.train.labels.subarray(offset, offset + n)),
+  };
+}
+
+function freshModel(config: TrainConfig) {
+  const model = buildModel(config);
+  compileModel(model, config.learningRate);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  return { model, variables };
+}
+
+/** The trainer's single-thread step (trainer.ts), on the whole batch. */
+function singleThreadGrads(model: tf.LayersModel, variables: tf.Variable[], n: number, offset = 0) {
+  const { xs, ys } = batch(n, offset);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(xs, [n, 28, 28, 1]);
+    const y = tf.tensor1d(ys, 'int32');
+    return tf.variableGrads(() => {
+      const probs = model.apply(x, { training: true }) as tf.Tensor2D;
+      return tf.div(crossEntropySum(probs, y), n) as tf.Scalar;
+    }, variables);
+  });
+}
+
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 1e-3; // relative to the tensor's magnitude, not to each (possibly ~0) element
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+function train(
+  partial: PartialTrainConfig,
+  opts: Partial<
+    Pick<Parameters<typeof runTraining>[0], 'threadEntry' | 'onParallel' | 'batchEventInterval'>
+  > & {
+    onEvent?: (e: WorkerEvent) => void;
+  } = {},
+) {
+  const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
+  const events: WorkerEvent[] = [];
+  const runId = newRunId(config.model);
+  const done = runTraining({
+    root,
+    dataset,
+    config,
+    backend,
+    runId,
+    signal: { stopRequested: false },
+    threadEntry: opts.threadEntry,
+    onParallel: opts.onParallel,
+    batchEventInterval: opts.batchEventInterval,
+    emit: (e) => {
+      events.push(e);
+      opts.onEvent?.(e);
+    },
+  });
+  return { done, events, runId, config };
+}
+
+describe('splitBatch and the thread rule', () => {
+  it('splits a batch evenly, the leader never empty', () => {
+    expect(splitBatch(128, 2)).toEqual([64, 64]);
+    expect(splitBatch(33, 2)).toEqual([17, 16]);
+    expect(splitBatch(1, 2)).toEqual([1, 0]);
+    expect(splitBatch(2, 3)).toEqual([1, 1, 0]);
+    expect(splitBatch(10, 4)).toEqual([3, 3, 2, 2]);
+  });
+
+  it('uses 1 thread on native TensorFlow, honours an explicit count elsewhere', () => {
+    const cnn = resolveTrainConfig({ model: 'cnn' });
+    expect(resolveThreads({ ...cnn, threads: 4 }, 'tensorflow', 8)).toBe(1);
+    expect(resolveThreads(cnn, 'tensorflow-gpu', 8)).toBe(1);
+    expect(resolveThreads({ ...cnn, threads: 3 }, 'wasm', 2)).toBe(3);
+    expect(resolveThreads({ ...cnn, threads: 1 }, 'wasm', 8)).toBe(1);
+  });
+
+  it('auto: 2 threads on wasm for steps big enough to win, never on one core', () => {
+    const auto = (model: TrainConfig['model'], batchSize: number, cores = 2) =>
+      resolveThreads(resolveTrainConfig({ model, batchSize }), 'wasm', cores);
+    expect(auto('cnn', 128)).toBe(2);
+    expect(auto('cnn', 16)).toBe(2);
+    expect(auto('cnn', 8)).toBe(1);
+    expect(auto('cnn-strong', 128)).toBe(2);
+    expect(auto('cnn', 128, 1)).toBe(1);
+    expect(auto('mlp', 32)).toBe(1);
+    expect(auto('mlp', 64)).toBe(2);
+    expect(resolveThreads(resolveTrainConfig({ model: 'mlp' }), 'cpu', 2)).toBe(2);
+    // Configs saved before `threads` existed have none: auto.
+    const old: TrainConfig = resolveTrainConfig({ model: 'cnn' });
+    delete old.threads;
+    expect(resolveThreads(old, 'wasm', 2)).toBe(2);
+  });
+});
+
+describe('data-parallel steps', () => {
+  it('computes the full batch gradient and takes the same step as one thread (CNN, no dropout)', async () => {
+    const config = resolveTrainConfig({ model: 'cnn', dropout: 0, seed: 7 });
+    const n = 37; // odd: shares of 19 and 18
+    const a = freshModel(config);
+    const b = freshModel(config);
+    const parallel = await DataParallel.start(a.model, a.variables, {
+      threads: 2,
+      backend: 'wasm',
+    });
+    opened.push(parallel);
+    const { xs, ys } = batch(n);
+
+    // The gradients themselves, before any update.
+    const combined = await parallel.gradients(xs, ys, { n, rows: 28, cols: 28 });
+    const reference = singleThreadGrads(b.model, b.variables, n);
+    // Two models in one process: same weights, different layer names.
+    a.variables.forEach((v, i) => {
+      const got = combined.grads[v.name]!.dataSync();
+      const want = reference.grads[b.variables[i]!.name]!.dataSync();
+      expect(maxRelDiff(got, want), v.name).toBeLessThan(1e-5);
+    });
+    expect(combined.lossSum.dataSync()[0]! / n).toBeCloseTo(reference.value.dataSync()[0]!, 5);
+    tf.dispose([combined.lossSum, combined.correct, ...Object.values(combined.grads)]);
+    tf.dispose([reference.value, ...Object.values(reference.grads)]);
+
+    // One step each, from the same initial weights.
+    const [loss, correct] = await parallel.step(xs, ys, { n, rows: 28, cols: 28 });
+    const single = tf.tidy(() =>
+      b.model.optimizer.minimize(
+        () => {
+          const probs = b.model.apply(tf.tensor4d(xs, [n, 28, 28, 1]), {
+            training: true,
+          }) as tf.Tensor2D;
+          return tf.div(crossEntropySum(probs, tf.tensor1d(ys, 'int32')), n) as tf.Scalar;
+        },
+        true,
+        b.variables,
+      )!,
+    );
+    expect(loss.dataSync()[0]! / n).toBeCloseTo(single.dataSync()[0]!, 5);
+    expect(correct.dataSync()[0]).toBeGreaterThanOrEqual(0);
+    a.variables.forEach((v, i) =>
+      expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync()), v.name).toBeLessThan(1e-5),
+    );
+    tf.dispose([loss, correct, single]);
+    for (const m of [a.model, b.model]) {
+      m.optimizer.dispose();
+      m.dispose();
+    }
+  });
+
+  it('works with three threads, a share of 0 and a batch of 1', async () => {
+    const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 16, dropout: 0, seed: 5 });
+    const a = freshModel(config);
+    const b = freshModel(config);
+    const parallel = await DataParallel.start(a.model, a.variables, {
+      threads: 3,
+      backend: 'wasm',
+    });
+    opened.push(parallel);
+    for (const [n, offset] of [
+      [2, 0], // shares 1, 1, 0
+      [1, 2], // only the leader
+      [7, 3], // 3, 2, 2: the follower that sat out gets the current weights again
+    ] as const) {
+      const { xs, ys } = batch(n, offset);
+      const combined = await parallel.gradients(xs, ys, { n, rows: 28, cols: 28 });
+      const reference = singleThreadGrads(b.model, b.variables, n, offset);
+      a.variables.forEach((v, i) => {
+        const want = reference.grads[b.variables[i]!.name]!.dataSync();
+        expect(maxRelDiff(combined.grads[v.name]!.dataSync(), want), v.name).toBeLessThan(1e-5);
+      });
+      // The same update on both sides, so the next batch starts from equal weights again.
+      parallel.apply(combined.grads);
+      b.model.optimizer.applyGradients(reference.grads);
+      tf.dispose([combined.lossSum, combined.correct, reference.value]);
+      tf.dispose(Object.values(reference.grads));
+    }
+    for (const m of [a.model, b.model]) {
+      m.optimizer.dispose();
+      m.dispose();
+    }
+  });
+});
+
+describe('on the JavaScript cpu backend', () => {
+  it('computes the same gradients and takes the same steps', async () => {
+    await tf.setBackend('cpu');
+    try {
+      const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 16, dropout: 0, seed: 9 });
+      const a = freshModel(config);
+      const b = freshModel(config);
+      const parallel = await DataParallel.start(a.model, a.variables, {
+        threads: 2,
+        backend: 'cpu',
+      });
+      opened.push(parallel);
+      for (const offset of [0, 9, 18]) {
+        const { xs, ys } = batch(9, offset);
+        const combined = await parallel.gradients(xs, ys, { n: 9, rows: 28, cols: 28 });
+        const reference = singleThreadGrads(b.model, b.variables, 9, offset);
+        a.variables.forEach((v, i) => {
+          const want = reference.grads[b.variables[i]!.name]!.dataSync();
+          expect(maxRelDiff(combined.grads[v.name]!.dataSync(), want)).toBeLessThan(1e-5);
+        });
+        parallel.apply(combined.grads);
+        b.model.optimizer.applyGradients(reference.grads);
+        tf.dispose([combined.lossSum, combined.correct, reference.value]);
+        tf.dispose(Object.values(reference.grads));
+      }
+      a.variables.forEach((v, i) =>
+        expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync())).toBeLessThan(1e-5),
+      );
+      for (const m of [a.model, b.model]) {
+        m.optimizer.dispose();
+        m.dispose();
+      }
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+});
+
+describe('runTraining on 2 threads', () => {
+  it('trains the CNN about as well as on one thread, reports its threads and leaks nothing', async () => {
+    const before = tf.memory().numTensors;
+    let parallel: DataParallel | null = null;
+    const two = train(
+      { model: 'cnn', epochs: 1, limit: 1024, batchSize: 64, threads: 2 },
+      { onParallel: (p) => (parallel = p) },
+    );
+    await expect(two.done).resolves.toEqual({ status: 'finished', epochsDone: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+    const one = train({ model: 'cnn', epochs: 1, limit: 1024, batchSize: 64, threads: 1 });
+    await one.done;
+    expect(tf.memory().numTensors).toBe(before);
+
+    expect(two.events[0]).toMatchObject({ type: 'started', threads: 2 });
+    expect(one.events[0]).toMatchObject({ type: 'started', threads: 1 });
+    const acc = (events: WorkerEvent[]) => {
+      const e = events.find((x) => x.type === 'epoch');
+      return e?.type === 'epoch' ? e.valAccuracy! : NaN;
+    };
+    expect(acc(two.events)).toBeGreaterThan(0.6);
+    expect(Math.abs(acc(two.events) - acc(one.events))).toBeLessThan(0.08);
+    // The follower holds its replica's 6 weights between steps and nothing else.
+    const stats = parallel!.stats;
+    expect(stats.steps).toBe(16);
+    expect(stats.followerTensors).toEqual([6]);
+  });
+
+  it('handles odd batches and a last batch of 1 like one thread (CNN, no dropout)', async () => {
+    // 67 images in batches of 33: 33, 33, 1 (the last one on the leader alone).
+    const base = { model: 'cnn', epochs: 1, limit: 67, batchSize: 33, dropout: 0 } as const;
+    const two = train({ ...base, threads: 2 });
+    const one = train({ ...base, threads: 1 });
+    await Promise.all([two.done, one.done]);
+    const epoch = (events: WorkerEvent[]) => events.find((e) => e.type === 'epoch')!;
+    const [e2, e1] = [epoch(two.events), epoch(one.events)];
+    expect(e2.type === 'epoch' && e1.type === 'epoch').toBe(true);
+    if (e2.type !== 'epoch' || e1.type !== 'epoch') return;
+    expect(e2.loss).toBeCloseTo(e1.loss, 4);
+    expect(e2.accuracy).toBeCloseTo(e1.accuracy, 6);
+    const [m2, m1] = await Promise.all([
+      loadCheckpoint(root, two.runId, 1),
+      loadCheckpoint(root, one.runId, 1),
+    ]);
+    const w2 = m2.model.getWeights();
+    const w1 = m1.model.getWeights();
+    w1.forEach((w, i) => expect(maxRelDiff(w2[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
+    m1.model.dispose();
+    m2.model.dispose();
+  });
+
+  it('fails the run with a clear error when a gradient thread is terminated mid-run', async () => {
+    const before = tf.memory().numTensors;
+    let parallel: DataParallel | null = null;
+    const { done, runId } = train(
+      { model: 'mlp', epochs: 1, limit: 3000, batchSize: 128, threads: 2 },
+      {
+        batchEventInterval: 0,
+        onParallel: (p) => (parallel = p),
+        // After the second batch (of 24), end the thread.
+        onEvent: (e) => {
+          if (e.type === 'batch' && e.batch === 2) void parallel!.workers[0]!.terminate();
+        },
+      },
+    );
+    await expect(done).rejects.toThrow(/gradient thread 1 exited unexpectedly \(exit code 1\)/);
+    expect(readRun(root, runId)).toMatchObject({
+      status: 'crashed',
+      reason: expect.stringMatching(/gradient thread 1 exited unexpectedly/),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('fails the run with the thread’s error when it throws (custom thread entry)', async () => {
+    const before = tf.memory().numTensors;
+    const { done, runId } = train(
+      { model: 'mlp', epochs: 1, limit: 3000, batchSize: 128, threads: 2 },
+      { threadEntry: fixture('throwing-thread.ts') },
+    );
+    await expect(done).rejects.toThrow(/gradient thread 1 crashed: Error: boom on purpose/);
+    expect(readRun(root, runId).status).toBe('crashed');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('fails clearly when threads asked for cannot start; auto falls back to one', async () => {
+    const { done } = train(
+      { model: 'mlp', epochs: 1, limit: 300, threads: 2 },
+      { threadEntry: fixture('no-such-thread.ts') },
+    );
+    await expect(done).rejects.toThrow(/gradient thread 1 could not start: .*no-such-thread/);
+
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const auto = train(
+        { model: 'cnn', epochs: 1, limit: 128, batchSize: 64 },
+        { threadEntry: fixture('no-such-thread.ts') },
+      );
+      await expect(auto.done).resolves.toEqual({ status: 'finished', epochsDone: 1 });
+      expect(auto.events[0]).toMatchObject({ type: 'started', threads: 1 });
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringMatching(/^training on 1 thread, .*could not start/),
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
+
+describe('inside a forked engine worker', () => {
+  it('starts TypeScript gradient threads under `--import tsx`', async () => {
+    const child = fork(fileURLToPath(fixture('fork-child.ts')), [], {
+      // A V8 flag in the parent's execArgv must not stop the threads (an explicit Worker execArgv
+      // would reject it).
+      execArgv: ['--import', 'tsx', '--max-old-space-size=1024'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const message = new Promise<unknown>((resolve) => child.once('message', resolve));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, stderr).toBe(0);
+    expect(await message).toMatchObject({ threads: 2, loss: expect.any(Number) });
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { describeBackendBadge } from '../../../src-renderer/src/lib/backend-badge';
+import { estimateRemaining, formatDuration, percent } from '../../../src-renderer/src/lib/format';
+import { configFromForm, presetForm, validateForm } from '../../../src-renderer/src/lib/form';
+
+describe('formatting', () => {
+  it.each([
+    [0, '0 s'],
+    [42.4, '42 s'],
+    [185, '3 min 05 s'],
+    [3720, '1 h 02 min'],
+    [Number.NaN, '–'],
+    [-1, '–'],
+  ])('formatDuration(%d) = %s', (s, text) => expect(formatDuration(s)).toBe(text));
+
+  it('estimates the remaining time from progress', () => {
+    expect(estimateRemaining(0.25, 60)).toBe(180);
+    expect(estimateRemaining(0, 60)).toBeNull();
+    expect(estimateRemaining(0.5, 0.2)).toBeNull();
+  });
+
+  it('formats percentages', () => {
+    expect(percent(0.98765)).toBe('98.77 %');
+    expect(percent(null)).toBe('–');
+  });
+});
+
+describe('the backend badge', () => {
+  it('says which backend and why', () => {
+    const info = {
+      name: 'wasm' as const,
+      reason: 'x',
+      unavailable: [
+        { name: 'tensorflow-gpu' as const, error: '@tensorflow/tfjs-node-gpu is not installed' },
+        { name: 'tensorflow' as const, error: '@tensorflow/tfjs-node is not installed' },
+      ],
+    };
+    expect(describeBackendBadge(info).text).toBe('WASM — native TensorFlow not installed');
+    expect(
+      describeBackendBadge({
+        ...info,
+        unavailable: [{ name: 'tensorflow', error: 'libtensorflow.so: cannot open' }],
+      }).text,
+    ).toBe('WASM — native TensorFlow failed to load');
+    expect(
+      describeBackendBadge({ name: 'cpu', reason: 'chosen by the user', unavailable: [] }).text,
+    ).toBe('JavaScript CPU — chosen by you');
+    expect(describeBackendBadge(null).text).toMatch(/starts/);
+  });
+});
+
+describe('the Train form', () => {
+  it('accepts the presets as they are', () => {
+    for (const model of ['mlp', 'cnn', 'cnn-strong'] as const)
+      expect(validateForm(presetForm(model, 'auto')).config).not.toBeNull();
+  });
+
+  it('reads an empty training-set size as "all images"', () => {
+    expect(configFromForm({ ...presetForm('mlp', 'auto'), limit: '' }).limit).toBeNull();
+    expect(configFromForm({ ...presetForm('mlp', 'auto'), limit: null }).limit).toBeNull();
+    expect(configFromForm({ ...presetForm('mlp', 'auto'), limit: 2000 }).limit).toBe(2000);
+  });
+
+  it('names each bad field with its range', () => {
+    const { config, errors } = validateForm({
+      ...presetForm('mlp', 'auto'),
+      epochs: '0',
+      learningRate: 'abc',
+      dropout: 2,
+    });
+    expect(config).toBeNull();
+    expect(errors).toEqual({
+      epochs: 'epochs must be between 1 and 500',
+      learningRate: 'learningRate must be a number',
+      dropout: 'dropout must be at least 0 and at most 0.95',
+    });
+  });
+});

@@ -1,0 +1,168 @@
+import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ClientEvent, ClientRequest, StudioApi } from '../../../src-main/contract/api';
+import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
+import TrainPanel from '../../../src-renderer/src/panels/TrainPanel.svelte';
+
+/** A fake transport: records requests, lets the test push events. */
+function fakeApi() {
+  const listeners = new Set<(e: ClientEvent) => void>();
+  const requests: ClientRequest[] = [];
+  const api: StudioApi = {
+    request: vi.fn(async (request: ClientRequest) => {
+      requests.push(request);
+      if (request.type === 'train') return { runId: 'run-1' };
+      if (request.type === 'stop') return { stopping: true };
+      return {};
+    }) as StudioApi['request'],
+    onEvent: (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  return { api, requests, emit: (e: ClientEvent) => listeners.forEach((l) => l(e)) };
+}
+
+// jsdom has no canvas: charts are replaced by recorders of what the panel appends to them.
+const charts: {
+  label: string;
+  batches: [number, number][];
+  epochs: [number, number, number | null][];
+}[] = [];
+vi.mock('../../../src-renderer/src/lib/charts', () => ({
+  createMetricChart: (_canvas: unknown, options: { label: string }) => {
+    const rec = {
+      label: options.label,
+      batches: [] as [number, number][],
+      epochs: [] as [number, number, number | null][],
+    };
+    charts.push(rec);
+    return {
+      addBatch: (x: number, y: number) => rec.batches.push([x, y]),
+      addEpoch: (e: number, t: number, v: number | null) => rec.epochs.push([e, t, v]),
+      setSmoothing: () => {},
+      reset: () => {
+        rec.batches.length = 0;
+        rec.epochs.length = 0;
+      },
+      counts: () => ({
+        batch: rec.batches.length,
+        epoch: rec.epochs.length,
+        validation: rec.epochs.filter((p) => p[2] !== null).length,
+      }),
+      destroy: () => {},
+    };
+  },
+}));
+
+afterEach(cleanup);
+
+function setup() {
+  charts.length = 0;
+  const fake = fakeApi();
+  const training = new TrainingState(fake.api);
+  fake.api.onEvent((e) => training.handle(e));
+  render(TrainPanel, { api: fake.api, training });
+  return { ...fake, training };
+}
+
+describe('TrainPanel', () => {
+  it('starts a run with the validated config of the chosen preset', async () => {
+    const { requests } = setup();
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn' } });
+    await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '4' } });
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(requests).toEqual([{ type: 'train', config: { ...PRESET_DEFAULTS.cnn, epochs: 4 } }]);
+  });
+
+  it('shows a bad value next to its field and disables Start', async () => {
+    setup();
+    await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '0' } });
+    expect(screen.getByText('limit must be between 1 and 60000')).toBeTruthy();
+    expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByTestId('limit-input').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('follows events: progress, status, Stop enabled while training', async () => {
+    const { emit, requests } = setup();
+    await fireEvent.click(screen.getByTestId('start-button'));
+    const config = { ...PRESET_DEFAULTS.mlp, epochs: 2 };
+    const backend = { name: 'wasm' as const, reason: 'x', unavailable: [] };
+    emit({
+      type: 'started',
+      runId: 'run-1',
+      config,
+      backend,
+      startEpoch: 1,
+      trainSize: 1000,
+      validationSize: 100,
+      batchesPerEpoch: 10,
+      threads: 1,
+    });
+    emit({
+      type: 'batch',
+      runId: 'run-1',
+      epoch: 1,
+      batch: 5,
+      batches: 10,
+      loss: 0.5,
+      accuracy: 0.8,
+    });
+    flushSync();
+    expect(screen.getByTestId('epoch-progress').getAttribute('value')).toBe('0.5');
+    expect(screen.getByTestId('run-progress').getAttribute('value')).toBe('0.25');
+    expect((screen.getByTestId('stop-button') as HTMLButtonElement).disabled).toBe(false);
+    expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
+
+    // Points are appended to both charts as events arrive: the batch at x = 0.5 epochs, then the epoch.
+    emit({
+      type: 'epoch',
+      runId: 'run-1',
+      epoch: 1,
+      loss: 0.4,
+      accuracy: 0.85,
+      valLoss: 0.3,
+      valAccuracy: 0.9,
+      seconds: 1,
+      backend: 'wasm',
+    });
+    const [loss, accuracy] = charts;
+    expect(loss).toMatchObject({ label: 'Loss', batches: [[0.5, 0.5]], epochs: [[1, 0.4, 0.3]] });
+    expect(accuracy).toMatchObject({
+      label: 'Accuracy',
+      batches: [[0.5, 0.8]],
+      epochs: [[1, 0.85, 0.9]],
+    });
+    expect(screen.getByTestId('loss-chart').dataset.epochPoints).toBe('1');
+    // Events of another run (e.g. a second window's) are not drawn.
+    emit({ type: 'batch', runId: 'other', epoch: 1, batch: 9, batches: 10, loss: 9, accuracy: 0 });
+    expect(loss!.batches).toHaveLength(1);
+
+    await fireEvent.click(screen.getByTestId('stop-button'));
+    expect(requests.at(-1)).toEqual({ type: 'stop' });
+    expect(screen.getByTestId('status').textContent).toBe('Stopping after the current batch…');
+    emit({ type: 'stopped', runId: 'run-1', epoch: 0, batch: 6 });
+    flushSync();
+    expect(screen.getByTestId('status').getAttribute('data-phase')).toBe('stopped');
+    expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('shows a crashed worker as an error', () => {
+    const { emit, training } = setup();
+    training.phase = 'training';
+    training.runId = 'run-1';
+    emit({
+      type: 'error',
+      message: 'the training worker killed by SIGKILL',
+      runId: 'run-1',
+      fatal: true,
+    });
+    flushSync();
+    expect(screen.getByTestId('status').textContent).toBe(
+      'The training worker killed by SIGKILL. The next action starts a fresh worker.',
+    );
+    expect(screen.getByTestId('status').getAttribute('data-phase')).toBe('error');
+  });
+});
