@@ -54,8 +54,19 @@ function ask(ws: WebSocket, message: unknown): Promise<Record<string, unknown>> 
 }
 
 describe('serve mode', () => {
-  it('listens on loopback only and prints a URL with its token', () => {
+  it('listens on loopback only and prints a URL with its token', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
+    // Every non-loopback address of this machine refuses the connection.
+    const os = await import('node:os');
+    const external = Object.values(os.networkInterfaces())
+      .flat()
+      .filter((i) => i && i.family === 'IPv4' && !i.internal)
+      .map((i) => i!.address);
+    for (const address of external) {
+      await expect(
+        fetch(`http://${address}:${server.port}/?token=${server.token}`),
+      ).rejects.toThrow();
+    }
   });
 
   it('rejects HTTP requests without the token, or with a wrong one', async () => {

@@ -1,10 +1,25 @@
-import type {
-  ClientEvent,
-  ClientRequest,
-  ClientResultOf,
-  PreloadApi,
-  StudioApi,
+import {
+  ClientEventSchema,
+  type ClientEvent,
+  type ClientRequest,
+  type ClientResultOf,
+  type PreloadApi,
+  type StudioApi,
 } from '../../../src-main/contract/api';
+
+/**
+ * Events cross a process boundary (main or the server → this page), so they are checked against
+ * the contract here too; a malformed one is dropped with a console warning instead of breaking
+ * the panels.
+ */
+export function validEvent(raw: unknown): ClientEvent | null {
+  const parsed = ClientEventSchema.safeParse(raw);
+  if (!parsed.success || parsed.data.type === 'reply') {
+    console.warn('MNIST Studio: ignored an invalid event', raw);
+    return null;
+  }
+  return parsed.data;
+}
 
 /**
  * The renderer's one door to the engine. In Electron the preload provides `window.studio`; in a
@@ -27,7 +42,11 @@ export function connect(): StudioApi {
         const call = preload[type] as (p: object) => Promise<ClientResultOf<R['type']>>;
         return call(payload);
       },
-      onEvent: (listener) => preload.onEvent(listener),
+      onEvent: (listener) =>
+        preload.onEvent((raw) => {
+          const event = validEvent(raw);
+          if (event) listener(event);
+        }),
     };
   }
   return connectWebSocket();
@@ -70,7 +89,8 @@ function connectWebSocket(): StudioApi {
       const data = JSON.parse(String(message.data)) as
         { event: ClientEvent } | { id: number; ok: boolean; result?: unknown; error?: string };
       if ('event' in data) {
-        listeners.forEach((l) => l(data.event));
+        const event = validEvent(data.event);
+        if (event) listeners.forEach((l) => l(event));
         return;
       }
       const p = pending.get(data.id);
