@@ -1,9 +1,12 @@
 /**
- * Times the wasm training kernels on the Keras mnist_convnet at batch 128:
- *   1. each replaced kernel at the model's real shapes, built-in vs ours, in one run;
- *   2. one full training step (forward + backward + Adam), with a per-kernel breakdown.
+ * Times the wasm training kernels:
+ *   1. each replaced kernel at the models' real shapes, built-in vs ours, in one run;
+ *   2. one full training step (forward + backward + Adam, as the trainer runs it) of each model
+ *      preset at its preset batch size, with the kernels as they were before the BatchMatMul,
+ *      Mean and Tile overrides ("before") and with all of ours ("after"), steps interleaved,
+ *      plus a per-kernel breakdown.
  *
- *   npx tsx bench/kernels.ts [--reps N] [--cpu]
+ *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -12,6 +15,9 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { MODEL_PRESETS, type ModelPreset, PRESET_DEFAULTS } from '../src-main/contract/config';
+import { crossEntropySum } from '../src-main/engine/evaluate';
+import { buildModel as buildPreset, compileModel } from '../src-main/engine/models';
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
@@ -32,18 +38,9 @@ function fmt(ms: number | undefined): string {
   return ms === undefined ? 'n/a' : ms.toFixed(1);
 }
 
-function buildModel(): tf.Sequential {
-  const model = tf.sequential();
-  model.add(
-    tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
-  );
-  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
-  model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tf.layers.flatten());
-  model.add(tf.layers.dropout({ rate: 0.5 }));
-  model.add(tf.layers.dense({ units: 10, activation: 'softmax' }));
-  return model;
+/** Two decimals below 10 ms: the dense-layer kernels take fractions of a millisecond. */
+function fmt2(ms: number): string {
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
 /** Wall time of one kernel call on backend-level buffers, median over reps. */
@@ -120,7 +117,69 @@ const kernelCases: KernelCase[] = [
     },
     attrs: { filterSize: 2, strides: 2, pad: 'valid' },
   },
+  {
+    label: 'mlp dense1 dW  x[32,784]ᵀ·dy[32,128]',
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.randomNormal([1, 32, 784]), b: tf.randomNormal([1, 32, 128]) }),
+    attrs: { transposeA: true, transposeB: false },
+  },
+  {
+    label: 'mlp dense2 dx  dy[32,10]·W[128,10]ᵀ',
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.randomNormal([1, 32, 10]), b: tf.randomNormal([1, 128, 10]) }),
+    attrs: { transposeA: false, transposeB: true },
+  },
+  {
+    label: 'cnn dense dW  x[128,1600]ᵀ·dy[128,10]',
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.randomNormal([1, BATCH, 1600]), b: tf.randomNormal([1, BATCH, 10]) }),
+    attrs: { transposeA: true, transposeB: false },
+  },
+  {
+    label: 'cnn dense dx  dy[128,10]·W[1600,10]ᵀ',
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.randomNormal([1, BATCH, 10]), b: tf.randomNormal([1, 1600, 10]) }),
+    attrs: { transposeA: false, transposeB: true },
+  },
+  {
+    label: 'strong dense dW x[128,1024]ᵀ·dy[128,128]',
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.randomNormal([1, BATCH, 1024]), b: tf.randomNormal([1, BATCH, 128]) }),
+    attrs: { transposeA: true, transposeB: false },
+  },
+  {
+    label: 'strong dense dx dy[128,128]·W[1024,128]ᵀ',
+    kernel: 'BatchMatMul',
+    inputs: () => ({ a: tf.randomNormal([1, BATCH, 128]), b: tf.randomNormal([1, 1024, 128]) }),
+    attrs: { transposeA: false, transposeB: true },
+  },
+  {
+    label: 'BN grad  [1,1,1,32] → [128,26,26,32]',
+    kernel: 'Tile',
+    inputs: () => ({ x: tf.randomNormal([1, 1, 1, 32]) }),
+    attrs: { reps: [BATCH, 26, 26, 1] },
+  },
+  {
+    label: 'BN moments  [128,26,26,32] over 0,1,2',
+    kernel: 'Mean',
+    inputs: () => ({ x: tf.randomNormal([BATCH, 26, 26, 32]) }),
+    attrs: { axis: [0, 1, 2], keepDims: true },
+  },
 ];
+
+/** Kernels whose built-in this file compares against (Conv2DBackpropFilter has none). */
+const KERNELS = [
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'Sum',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Mean',
+  'Tile',
+];
+/** The overrides added for the mlp and BatchNorm findings: "before" runs their built-ins. */
+const NEW_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Mean', 'Tile'];
 
 async function cpuReference(c: KernelCase): Promise<number> {
   // The wasm backend has no built-in Conv2DBackpropFilter, so the only
@@ -144,12 +203,10 @@ async function benchKernels(): Promise<void> {
   const backend = tf.backend() as BackendWasm;
   const builtin = new Map<string, tf.KernelConfig | undefined>();
   unregisterWasmTrainingKernels();
-  for (const name of ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad']) {
-    builtin.set(name, tf.getKernel(name, 'wasm'));
-  }
+  for (const name of KERNELS) builtin.set(name, tf.getKernel(name, 'wasm'));
   registerWasmTrainingKernels();
 
-  console.log(`\nPer-kernel, mnist_convnet shapes, batch ${BATCH} (median ms of ${REPS}):`);
+  console.log(`\nPer-kernel, the models' shapes (median ms of ${REPS}):`);
   console.log(
     '| call                                        | kernel               | built-in wasm      | ours  | speed-up   |',
   );
@@ -171,7 +228,7 @@ async function benchKernels(): Promise<void> {
         c.attrs,
         Math.max(3, Math.ceil(REPS / 3)),
       );
-      beforeCell = fmt(beforeMs);
+      beforeCell = fmt2(beforeMs);
       speedup = `${(beforeMs / oursMs).toFixed(1)}x`;
     } else if (WITH_CPU) {
       const cpuMs = await cpuReference(c);
@@ -183,7 +240,7 @@ async function benchKernels(): Promise<void> {
     }
     tf.dispose(Object.values(inputs));
     console.log(
-      `| ${c.label.padEnd(43)} | ${c.kernel.padEnd(20)} | ${beforeCell.padStart(18)} | ${fmt(oursMs).padStart(5)} | ${speedup.padStart(10)} |`,
+      `| ${c.label.padEnd(43)} | ${c.kernel.padEnd(20)} | ${beforeCell.padStart(18)} | ${fmt2(oursMs).padStart(5)} | ${speedup.padStart(10)} |`,
     );
   }
 }
@@ -216,27 +273,32 @@ function summarize(v: Variant): StepResult {
 /**
  * Times the same model and optimizer under each kernel variant, alternating
  * variants step by step so that load from other processes hits both alike.
+ * The step is the trainer's (src-main/engine/trainer.ts) without its bookkeeping.
  */
-async function benchSteps(variants: Variant[]): Promise<StepResult[]> {
-  const model = buildModel();
-  const optimizer = tf.train.adam(1e-3);
-  const xs = tf.randomUniform([BATCH, 28, 28, 1]);
-  const ys = tf.oneHot(tf.randomUniform([BATCH], 0, 10, 'int32') as tf.Tensor1D, 10);
+async function benchSteps(preset: ModelPreset, variants: Variant[]): Promise<StepResult[]> {
+  const config = PRESET_DEFAULTS[preset];
+  const n = config.batchSize;
+  const model = buildPreset(config);
+  compileModel(model, config.learningRate);
+  const optimizer = model.optimizer;
+  const xs = tf.randomUniform([n, 28, 28, 1]);
+  const ys = tf.randomUniform([n], 0, 10, 'int32') as tf.Tensor1D;
   const step = (): void => {
     tf.tidy(() => {
       const loss = optimizer.minimize(() => {
-        const pred = model.apply(xs, { training: true }) as tf.Tensor;
-        return tf.losses.softmaxCrossEntropy(ys, pred).mean() as tf.Scalar;
+        const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
+        return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
       }, true);
       loss?.dataSync();
     });
   };
+  // Fast models get more steps: their times are fractions of a scheduler tick.
+  const reps = preset === 'mlp' ? REPS * 20 : REPS;
   for (const v of variants) {
     v.install();
-    step();
-    step();
+    for (let i = 0; i < (preset === 'mlp' ? 20 : 2); i++) step();
   }
-  for (let i = 0; i < REPS; i++) {
+  for (let i = 0; i < reps; i++) {
     for (const v of variants) {
       v.install();
       const t0 = performance.now();
@@ -267,76 +329,96 @@ async function benchSteps(variants: Variant[]): Promise<StepResult[]> {
   return variants.map(summarize);
 }
 
+function parseModels(): ModelPreset[] {
+  const i = process.argv.indexOf('--models');
+  if (i < 0) return [...MODEL_PRESETS];
+  const names = (process.argv[i + 1] ?? '').split(',');
+  for (const name of names) {
+    if (!(MODEL_PRESETS as readonly string[]).includes(name)) {
+      throw new Error(`unknown model '${name}', expected some of ${MODEL_PRESETS.join(', ')}`);
+    }
+  }
+  return names as ModelPreset[];
+}
+
 async function main(): Promise<void> {
   await tf.setBackend('wasm');
-  console.log(`tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}, batch ${BATCH}`);
+  console.log(`tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}, one thread`);
   // Other processes skew wall-clock numbers; record how busy the machine was.
   const load = (): string => loadavg()[0]!.toFixed(2);
   console.log(`load average at start: ${load()}`);
 
   await benchKernels();
 
-  // "Before" on a pure-wasm step is impossible (no Conv2DBackpropFilter), so
-  // the baseline keeps our filter kernel and restores the built-in
-  // Conv2DBackpropInput and MaxPoolGrad.
+  // "Before" keeps the kernels that predate the BatchMatMul/Mean/Tile overrides (the filter
+  // gradient must stay: upstream wasm has none) and puts those four built-ins back.
+  unregisterWasmTrainingKernels();
+  const builtins = NEW_KERNELS.map((name) => tf.getKernel(name, 'wasm'));
   registerWasmTrainingKernels();
-  const ourFilter = tf.getKernel('Conv2DBackpropFilter', 'wasm')!;
-  const [before, after] = (await benchSteps([
-    {
-      install: () => {
-        unregisterWasmTrainingKernels();
-        tf.registerKernel(ourFilter);
-      },
-      times: [],
-      profiles: [],
-    },
-    {
-      install: () => {
-        if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === ourFilter) {
-          tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-        }
-        registerWasmTrainingKernels();
-      },
-      times: [],
-      profiles: [],
-    },
-  ])) as [StepResult, StepResult];
-  registerWasmTrainingKernels();
+  const before = (): void => {
+    registerWasmTrainingKernels();
+    for (const [i, name] of NEW_KERNELS.entries()) {
+      tf.unregisterKernel(name, 'wasm');
+      const original = builtins[i];
+      if (original !== undefined) tf.registerKernel(original);
+    }
+  };
+  const after = (): void => {
+    for (const name of NEW_KERNELS) {
+      if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
+    }
+    registerWasmTrainingKernels();
+  };
 
-  console.log(
-    `\nFull training step (forward + backward + Adam), median ms of ${REPS}, variants interleaved:`,
-  );
-  console.log(
-    `  built-in Conv2DBackpropInput/MaxPoolGrad + our filter kernel: ${fmt(before.stepMs)} ms`,
-  );
-  console.log(
-    `  all three of our kernels:                                    ${fmt(after.stepMs)} ms`,
-  );
+  const summary: string[] = [];
+  for (const preset of parseModels()) {
+    const batch = PRESET_DEFAULTS[preset].batchSize;
+    const [b, a] = (await benchSteps(preset, [
+      { install: before, times: [], profiles: [] },
+      { install: after, times: [], profiles: [] },
+    ])) as [StepResult, StepResult];
+    after();
+    summary.push(
+      `| ${`${preset} b${batch}`.padEnd(15)} | ${fmt2(b.stepMs).padStart(7)} | ${fmt2(a.stepMs).padStart(7)} | ${`${(b.stepMs / a.stepMs).toFixed(2)}x`.padStart(8)} |`,
+    );
 
-  console.log('\nPer-kernel time inside one step (tf.profile, median of 5 steps), ms:');
-  console.log('| kernel                 | calls | built-in* | ours  |');
-  console.log('|------------------------|-------|-----------|-------|');
-  const names = [...after.byKernel.keys()].sort(
-    (a, b) => (after.byKernel.get(b)?.ms ?? 0) - (after.byKernel.get(a)?.ms ?? 0),
-  );
-  let rest = { before: 0, after: 0 };
-  for (const name of names) {
-    const a = after.byKernel.get(name)!;
-    const b = before.byKernel.get(name);
-    if (a.ms < 1 && (b?.ms ?? 0) < 1) {
-      rest = { before: rest.before + (b?.ms ?? 0), after: rest.after + a.ms };
-      continue;
+    console.log(
+      `\n${preset} b${batch}: full training step (forward + backward + Adam), median ms, variants interleaved:`,
+    );
+    console.log(`  before (built-in BatchMatMul, _FusedMatMul, Mean, Tile): ${fmt2(b.stepMs)} ms`);
+    console.log(`  after (all of ours):                                     ${fmt2(a.stepMs)} ms`);
+    console.log('Per-kernel time inside one step (tf.profile, median of 5 steps), ms:');
+    console.log('| kernel                 | calls | before | after |');
+    console.log('|------------------------|-------|--------|-------|');
+    const names = [...new Set([...b.byKernel.keys(), ...a.byKernel.keys()])].sort(
+      (x, y) =>
+        Math.max(b.byKernel.get(y)?.ms ?? 0, a.byKernel.get(y)?.ms ?? 0) -
+        Math.max(b.byKernel.get(x)?.ms ?? 0, a.byKernel.get(x)?.ms ?? 0),
+    );
+    const threshold = preset === 'mlp' ? 0.05 : 1;
+    const rest = { before: 0, after: 0 };
+    for (const name of names) {
+      const bk = b.byKernel.get(name);
+      const ak = a.byKernel.get(name);
+      if ((ak?.ms ?? 0) < threshold && (bk?.ms ?? 0) < threshold) {
+        rest.before += bk?.ms ?? 0;
+        rest.after += ak?.ms ?? 0;
+        continue;
+      }
+      const calls = ak?.calls ?? bk?.calls ?? 0;
+      console.log(
+        `| ${name.padEnd(22)} | ${String(calls).padStart(5)} | ${fmt2(bk?.ms ?? 0).padStart(6)} | ${fmt2(ak?.ms ?? 0).padStart(5)} |`,
+      );
     }
     console.log(
-      `| ${name.padEnd(22)} | ${String(a.calls).padStart(5)} | ${fmt(b?.ms).padStart(9)} | ${fmt(a.ms).padStart(5)} |`,
+      `| ${'(all others)'.padEnd(22)} |       | ${fmt2(rest.before).padStart(6)} | ${fmt2(rest.after).padStart(5)} |`,
     );
   }
-  console.log(
-    `| ${'(all others)'.padEnd(22)} |       | ${fmt(rest.before).padStart(9)} | ${fmt(rest.after).padStart(5)} |`,
-  );
-  console.log(
-    '* built-in Conv2DBackpropInput and MaxPoolGrad; Conv2DBackpropFilter is always ours.',
-  );
+
+  console.log(`\nPer-step summary (median ms, one thread), load average now ${load()}:`);
+  console.log('| model           | before  | after   | speed-up |');
+  console.log('|-----------------|---------|---------|----------|');
+  for (const line of summary) console.log(line);
 }
 
 await main();

@@ -394,13 +394,22 @@ function runTorchJob(
   limit: number | null,
   withTest: boolean,
 ): Promise<JobResult> {
-  const batchSize = PRESET_DEFAULTS[model].batchSize;
+  const preset = PRESET_DEFAULTS[model];
+  // Every hyper-parameter comes from the engine's presets, so the peer can never drift from them.
   const args = [
     PEER,
     '--model',
     model,
     '--batch-size',
-    String(batchSize),
+    String(preset.batchSize),
+    '--learning-rate',
+    String(preset.learningRate),
+    '--lr-decay',
+    String(preset.learningRateDecay),
+    '--hidden-units',
+    String(preset.hiddenUnits),
+    '--dropout',
+    String(preset.dropout),
     '--epochs',
     String(epochs),
   ];
@@ -450,7 +459,7 @@ function runTorchJob(
         model,
         engine: `torch-${threads}t`,
         threads,
-        batchSize,
+        batchSize: preset.batchSize,
         limit,
         epochs: epochsOut,
         testAccuracy: test ? num(test.accuracy) : null,

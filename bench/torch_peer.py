@@ -24,10 +24,11 @@ import torch.nn.functional as F
 from torch import nn
 
 # Same per-preset numbers as PRESET_DEFAULTS in src-main/contract/config.ts.
+# Mirrors PRESET_DEFAULTS in src-main/contract/config.ts; bench/run.ts passes them explicitly.
 PRESETS = {
-    "mlp": dict(batch_size=32, lr=0.001, lr_decay=1.0, hidden=128, dropout=0.0, augment=False),
+    "mlp": dict(batch_size=32, lr=0.002, lr_decay=0.7, hidden=128, dropout=0.2, augment=False),
     "cnn": dict(batch_size=128, lr=0.001, lr_decay=1.0, hidden=128, dropout=0.5, augment=False),
-    "cnn-strong": dict(batch_size=128, lr=0.002, lr_decay=0.85, hidden=128, dropout=0.4, augment=True),
+    "cnn-strong": dict(batch_size=128, lr=0.002, lr_decay=0.75, hidden=128, dropout=0.4, augment=True),
 }
 VALIDATION_SIZE = 6000
 MAX_SHIFT = 2
