@@ -340,6 +340,23 @@ function isAlive(pid: number | null): boolean {
   }
 }
 
+/** A run whose own files cannot be read: listed, with the reason, never hidden. */
+function damagedRun(runId: string, reason: string): RunInfo {
+  return {
+    runId,
+    status: 'damaged',
+    reason,
+    model: null,
+    config: null,
+    backend: null,
+    createdAt: null,
+    updatedAt: null,
+    epochsDone: 0,
+    bestValAccuracy: null,
+    checkpoints: [],
+  };
+}
+
 export function describeRun(root: string, runId: string): RunInfo {
   const dir = runDir(root, runId);
   const checkpoints = checkpointEpochs(dir).map((e) => inspectCheckpoint(root, runId, e));
@@ -357,16 +374,7 @@ export function describeRun(root: string, runId: string): RunInfo {
   try {
     run = readRun(root, runId);
   } catch (error) {
-    return {
-      ...base,
-      status: 'damaged',
-      reason: (error as Error).message,
-      model: null,
-      config: null,
-      backend: null,
-      createdAt: null,
-      updatedAt: null,
-    };
+    return { ...damagedRun(runId, (error as Error).message), ...base };
   }
   // A run still marked running whose process is gone was killed: say so instead of "running".
   const crashed = run.status === 'running' && !isAlive(run.pid);
@@ -390,19 +398,7 @@ export function listRuns(root: string): RunInfo[] {
     try {
       runs.push(describeRun(root, entry.name));
     } catch (error) {
-      runs.push({
-        runId: entry.name,
-        status: 'damaged',
-        reason: (error as Error).message,
-        model: null,
-        config: null,
-        backend: null,
-        createdAt: null,
-        updatedAt: null,
-        epochsDone: 0,
-        bestValAccuracy: null,
-        checkpoints: [],
-      });
+      runs.push(damagedRun(entry.name, (error as Error).message));
     }
   }
   // Newest first; ids start with a UTC timestamp, so they order runs whose run.json is damaged too.
