@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from '../contract/config';
+import { BACKEND_LABELS } from '../contract/backend-labels';
 import type { BackendInfo } from '../contract/messages';
+
+export { BACKEND_LABELS };
 
 /**
  * Picks the fastest TensorFlow.js backend that actually loads on this machine. The native ones
@@ -16,13 +19,6 @@ export interface BackendLoader {
 }
 
 export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
-
-export const BACKEND_LABELS: Record<BackendName, string> = {
-  'tensorflow-gpu': 'TensorFlow GPU (native)',
-  tensorflow: 'TensorFlow (native CPU)',
-  wasm: 'WASM',
-  cpu: 'JavaScript CPU',
-};
 
 async function useRegistered(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
@@ -119,15 +115,4 @@ export async function selectBackend(
   throw new BackendUnavailableError(
     `no TensorFlow.js backend could start: ${unavailable.map((u) => `${u.name}: ${u.error}`).join('; ')}`,
   );
-}
-
-/** "WASM — native TensorFlow not installed": the badge text the UI and CLI show. */
-export function describeBackend(info: BackendInfo): string {
-  const label = BACKEND_LABELS[info.name];
-  if (info.reason === 'chosen by the user') return `${label} — chosen by the user`;
-  const native = info.unavailable.find((u) => u.name === 'tensorflow');
-  if (native && /not installed/.test(native.error))
-    return `${label} — native TensorFlow not installed`;
-  if (native) return `${label} — native TensorFlow failed to load`;
-  return label;
 }

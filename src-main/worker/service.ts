@@ -95,11 +95,8 @@ export class WorkerService {
   }
 
   private async useBackend(choice: BackendChoice, force = false): Promise<BackendInfo> {
-    if (
-      !force &&
-      this.backend &&
-      (choice === this.backendChoice || (choice === 'auto' && this.backend))
-    ) {
+    // 'auto' keeps whatever backend is active; only a different explicit choice switches.
+    if (!force && this.backend && (choice === this.backendChoice || choice === 'auto')) {
       return this.backend;
     }
     this.dropCache();

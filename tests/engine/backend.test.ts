@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   BackendUnavailableError,
-  describeBackend,
   explainFailure,
   selectBackend,
   type BackendLoader,
 } from '../../src-main/engine/backend';
+import { describeBackendBadge } from '../../src-main/contract/backend-labels';
 
 const notInstalled = () =>
   Object.assign(new Error("Cannot find package '@tensorflow/tfjs-node'"), {
@@ -34,7 +34,7 @@ describe('selectBackend', () => {
     expect(activated).toEqual(['wasm']);
     expect(info.unavailable.map((u) => u.name)).toEqual(['tensorflow-gpu', 'tensorflow']);
     expect(info.reason).toContain('@tensorflow/tfjs-node is not installed');
-    expect(describeBackend(info)).toBe('WASM — native TensorFlow not installed');
+    expect(describeBackendBadge(info).text).toBe('WASM — native TensorFlow not installed');
   });
 
   it('prefers the GPU when it loads', async () => {
@@ -59,7 +59,7 @@ describe('selectBackend', () => {
     );
     expect(info.name).toBe('wasm');
     expect(info.unavailable[0]!.error).toBe('libcudart.so.11.0: cannot open shared object file');
-    expect(describeBackend(info)).toBe('WASM — native TensorFlow failed to load');
+    expect(describeBackendBadge(info).text).toBe('WASM — native TensorFlow failed to load');
   });
 
   it('ends on pure JS when nothing else loads', async () => {

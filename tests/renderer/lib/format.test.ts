@@ -45,7 +45,7 @@ describe('the backend badge', () => {
     expect(
       describeBackendBadge({ name: 'cpu', reason: 'chosen by the user', unavailable: [] }).text,
     ).toBe('JavaScript CPU — chosen by you');
-    expect(describeBackendBadge(null).text).toMatch(/starts/);
+    expect(describeBackendBadge(null).text).toBe('Backend: starting…');
   });
 });
 
