@@ -3,8 +3,9 @@
  *   1. each replaced kernel at the models' real shapes, built-in vs ours, in one run;
  *   2. one full training step (forward + backward + Adam, as the trainer runs it) of each model
  *      preset at its preset batch size, with the kernels as they were before the BatchMatMul,
- *      Mean and Tile overrides ("before") and with all of ours ("after"), steps interleaved,
- *      plus a per-kernel breakdown.
+ *      _FusedMatMul, Mean, Tile, Identity and Cast overrides and the Conv2DBackpropFilter
+ *      changes (single-channel strategy, batch chunks) ("before") and with all of ours
+ *      ("after"), steps interleaved, plus a per-kernel breakdown.
  *
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
  *
@@ -18,6 +19,12 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { MODEL_PRESETS, type ModelPreset, PRESET_DEFAULTS } from '../src-main/contract/config';
 import { crossEntropySum } from '../src-main/engine/evaluate';
 import { buildModel as buildPreset, compileModel } from '../src-main/engine/models';
+import {
+  type FilterStrategy,
+  type Geometry,
+  forceFilterStrategy,
+  setConvolutionChunkLimit,
+} from '../src-main/engine/wasm-kernels/conv2d-backprop-filter';
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
@@ -34,16 +41,16 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-function fmt(ms: number | undefined): string {
-  return ms === undefined ? 'n/a' : ms.toFixed(1);
-}
-
 /** Two decimals below 10 ms: the dense-layer kernels take fractions of a millisecond. */
 function fmt2(ms: number): string {
   return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
-/** Wall time of one kernel call on backend-level buffers, median over reps. */
+/**
+ * Wall time of one kernel call on backend-level buffers, median over reps. Each call gets fresh
+ * copies of the inputs (not timed), as in training: XNNPACK caches packed weights per buffer,
+ * which would flatter any kernel that passes an input straight to a matmul or convolution.
+ */
 function timeKernel(
   config: tf.KernelConfig,
   backend: BackendWasm,
@@ -51,11 +58,18 @@ function timeKernel(
   attrs: tf.NamedAttrMap,
   reps: number,
 ): number {
+  const copy = (t: tf.TensorInfo): tf.TensorInfo => {
+    const c = backend.makeOutput(t.shape, t.dtype);
+    (backend.typedArrayFromHeap(c) as Float32Array).set(backend.typedArrayFromHeap(t));
+    return c;
+  };
   const once = (): number => {
+    const fresh = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, copy(t!)]));
     const t0 = performance.now();
-    const out = config.kernelFunc({ inputs, backend, attrs });
+    const out = config.kernelFunc({ inputs: fresh, backend, attrs });
     const dt = performance.now() - t0;
     for (const o of Array.isArray(out) ? out : [out]) backend.disposeData(o.dataId);
+    for (const t of Object.values(fresh)) backend.disposeData(t.dataId);
     return dt;
   };
   once();
@@ -87,6 +101,15 @@ const kernelCases: KernelCase[] = [
       dy: tf.randomNormal([BATCH, 11, 11, 64]),
     }),
     attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 32, 64] },
+  },
+  {
+    label: 'strong conv2 dW x[128,26,26,32] 3x3→32',
+    kernel: 'Conv2DBackpropFilter',
+    inputs: () => ({
+      x: tf.randomNormal([BATCH, 26, 26, 32]),
+      dy: tf.randomNormal([BATCH, 24, 24, 32]),
+    }),
+    attrs: { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 32, 32] },
   },
   {
     label: 'conv2 dx  dy[128,11,11,64] W[3,3,32,64]',
@@ -177,9 +200,15 @@ const KERNELS = [
   '_FusedMatMul',
   'Mean',
   'Tile',
+  'Identity',
+  'Cast',
 ];
 /** The overrides added for the mlp and BatchNorm findings: "before" runs their built-ins. */
-const NEW_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Mean', 'Tile'];
+const NEW_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Mean', 'Tile', 'Identity', 'Cast'];
+
+/** Conv2DBackpropFilter's strategy choice before single-channel inputs got their own. */
+const previousFilterRule = (g: Geometry): FilterStrategy =>
+  g.kh * g.kw * g.ci <= g.co ? 'im2col' : 'convolution';
 
 async function cpuReference(c: KernelCase): Promise<number> {
   // The wasm backend has no built-in Conv2DBackpropFilter, so the only
@@ -350,12 +379,15 @@ async function main(): Promise<void> {
 
   await benchKernels();
 
-  // "Before" keeps the kernels that predate the BatchMatMul/Mean/Tile overrides (the filter
-  // gradient must stay: upstream wasm has none) and puts those four built-ins back.
+  // "Before" keeps the kernels that predate the BatchMatMul/Mean/Tile/Identity/Cast overrides
+  // (the filter gradient must stay: upstream wasm has none, but it chooses its strategy and
+  // convolves the whole batch at once as it used to) and puts those built-ins back.
   unregisterWasmTrainingKernels();
   const builtins = NEW_KERNELS.map((name) => tf.getKernel(name, 'wasm'));
   registerWasmTrainingKernels();
   const before = (): void => {
+    forceFilterStrategy(previousFilterRule);
+    setConvolutionChunkLimit(Infinity);
     registerWasmTrainingKernels();
     for (const [i, name] of NEW_KERNELS.entries()) {
       tf.unregisterKernel(name, 'wasm');
@@ -364,6 +396,8 @@ async function main(): Promise<void> {
     }
   };
   const after = (): void => {
+    forceFilterStrategy(undefined);
+    setConvolutionChunkLimit(undefined);
     for (const name of NEW_KERNELS) {
       if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
     }
@@ -385,8 +419,8 @@ async function main(): Promise<void> {
     console.log(
       `\n${preset} b${batch}: full training step (forward + backward + Adam), median ms, variants interleaved:`,
     );
-    console.log(`  before (built-in BatchMatMul, _FusedMatMul, Mean, Tile): ${fmt2(b.stepMs)} ms`);
-    console.log(`  after (all of ours):                                     ${fmt2(a.stepMs)} ms`);
+    console.log(`  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`);
+    console.log(`  after (all of ours): ${fmt2(a.stepMs)} ms`);
     console.log('Per-kernel time inside one step (tf.profile, median of 5 steps), ms:');
     console.log('| kernel                 | calls | before | after |');
     console.log('|------------------------|-------|--------|-------|');

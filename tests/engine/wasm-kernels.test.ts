@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type FilterStrategy,
+  convChunk,
+  forceFilterStrategy,
+  setConvolutionChunkLimit,
+} from '../../src-main/engine/wasm-kernels/conv2d-backprop-filter';
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
@@ -270,6 +276,89 @@ describe('Conv2DBackpropFilter on wasm', () => {
     );
     expectNonTrivial(cpu[0]!);
     expectClose(cpu[0]!, wasm[0]!);
+  });
+
+  // Each strategy on every geometry, whichever the heuristic would pick; the last case is
+  // large enough for the transposed im2col to split the batch (4 + 2 images).
+  const strategies: FilterStrategy[] = ['im2col', 'transposed-im2col', 'convolution'];
+  const chunked: ConvCase = {
+    name: 'batch split, 1 channel',
+    x: [6, 30, 30, 1],
+    filter: [3, 3, 1, 16],
+    strides: 1,
+    pad: 'same',
+  };
+  describe.each(strategies)('forced strategy %s', (strategy) => {
+    afterEach(() => forceFilterStrategy(undefined));
+    it.each([...convCases, ...sweepCases, chunked])('matches cpu: $name', async (c) => {
+      const x = randomHost(c.x, 1);
+      const dy = randomHost(outShapeOf(c), 2);
+      const fn = (xt: tf.Tensor | undefined, dyt: tf.Tensor | undefined): tf.Tensor =>
+        runKernel(
+          'Conv2DBackpropFilter',
+          { x: xt!, dy: dyt! },
+          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
+        );
+      const [cpu] = await onBackend('cpu', [x, dy], fn);
+      forceFilterStrategy(strategy);
+      const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
+      const buffers = backend.numDataIds();
+      const [wasm] = await onBackend('wasm', [x, dy], fn);
+      expect(backend.numDataIds()).toBe(buffers);
+      expectNonTrivial(cpu!);
+      expectClose(cpu!, wasm!);
+    });
+  });
+
+  // dy over 1 M floats: the convolution runs in batch chunks (2 x 6 and 2 x 8 images, the second
+  // cropping unread rows/cols). Checked against the same convolution in one piece, itself checked
+  // against cpu above (a cpu reference at this size takes seconds).
+  const large: ConvCase[] = [
+    { name: 'batch of 12', x: [12, 100, 100, 2], filter: [3, 3, 2, 12], strides: 1, pad: 'valid' },
+    {
+      name: 'batch of 16, stride 2, crop',
+      x: [16, 121, 121, 2],
+      filter: [3, 2, 2, 20],
+      strides: 2,
+      pad: 'valid',
+    },
+  ];
+  it.each(large)('convolution in batch chunks equals one piece: $name', async (c) => {
+    expect(outShapeOf(c).reduce((a, b) => a * b, 1)).toBeGreaterThan(1 << 20);
+    const x = randomHost(c.x, 3);
+    const dy = randomHost(outShapeOf(c), 4);
+    const fn = (xt: tf.Tensor | undefined, dyt: tf.Tensor | undefined): tf.Tensor =>
+      runKernel(
+        'Conv2DBackpropFilter',
+        { x: xt!, dy: dyt! },
+        { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
+      );
+    forceFilterStrategy('convolution');
+    try {
+      setConvolutionChunkLimit(Infinity);
+      const [whole] = await onBackend('wasm', [x, dy], fn);
+      setConvolutionChunkLimit(undefined);
+      const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
+      const buffers = backend.numDataIds();
+      const [chunks] = await onBackend('wasm', [x, dy], fn);
+      expect(backend.numDataIds()).toBe(buffers);
+      expectNonTrivial(whole!);
+      expectClose(whole!, chunks!);
+    } finally {
+      forceFilterStrategy(undefined);
+      setConvolutionChunkLimit(undefined);
+    }
+  });
+
+  it('splits the convolution into chunks of 4 to 8 images only where they divide the batch', () => {
+    expect(convChunk(128)).toBe(8);
+    expect(convChunk(112)).toBe(8);
+    expect(convChunk(12)).toBe(6);
+    expect(convChunk(20)).toBe(5);
+    expect(convChunk(8)).toBe(8);
+    expect(convChunk(3)).toBe(3);
+    expect(convChunk(13)).toBe(13);
+    expect(convChunk(22)).toBe(22);
   });
 
   it('is what tf.grad uses for a conv2d filter', async () => {

@@ -26,12 +26,26 @@ export interface Conv2DBackpropFilterAttrs {
 
 /**
  * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, oh*s + kh - pad, ow*s + kw - pad, ci] * dy[n, oh, ow, co].
- * The wasm backend has no kernel for this at all (tfjs issue #8474). Both
+ * The wasm backend has no kernel for this at all (tfjs issue #8474). All
  * strategies below keep the arithmetic in XNNPACK; what differs is which
  * operand XNNPACK has to repack as "weights" on every call, and that packing,
  * not the multiply-adds, dominates when the contraction axis
- * (n * oh * ow) is long. So the smaller of dy and the im2col matrix becomes
- * the weights.
+ * (n * oh * ow) is long: the packed operand is streamed from memory once per
+ * row tile of the product unless it fits in cache.
+ *
+ * Measured per call on fresh dy (batch 128, ms; forward conv of the same size in brackets;
+ * "convolution" in batch chunks, see viaConvolution):
+ *
+ *   x[128,28,28,1]  3x3→32   im2col 18   transposed-im2col 14   convolution 17   (8)
+ *   x[128,13,13,32] 3x3→64   im2col 63   transposed-im2col 31   convolution 29   (18)
+ *   x[128,26,26,32] 3x3→32   im2col 315  transposed-im2col 104  convolution 75   (41)
+ *   x[128,12,12,32] 3x3→64   im2col 43   transposed-im2col 25   convolution 26   (14)
+ *   x[128,10,10,64] 3x3→64   im2col 56   transposed-im2col 35   convolution 30   (18)
+ *   x[128,28,28,2]  3x3→64   im2col 46   transposed-im2col 50
+ *
+ * So single-channel inputs (every model's first layer) take the transposed im2col, other
+ * narrow ones the plain im2col, and the rest the convolution; on those the transposed im2col
+ * loses on its gather in JS (~2 ns per element).
  */
 export function conv2DBackpropFilterWasm({
   inputs,
@@ -72,14 +86,17 @@ export function conv2DBackpropFilterWasm({
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const geometry: Geometry = { n, h, w, ci, co, oh, ow, kh, kw, sh, sw, padTop, padLeft };
+  const strategy = pickStrategy(geometry);
   const dw =
-    kh * kw * ci <= co
+    strategy === 'im2col'
       ? viaIm2colMatMul(backend, x, dy, geometry)
-      : viaConvolution(backend, x, dy, geometry);
+      : strategy === 'convolution'
+        ? viaConvolution(backend, x, dy, geometry)
+        : viaTransposedIm2col(backend, x, dy, geometry);
   return checkShape(backend, dw, filterShape, KERNEL);
 }
 
-interface Geometry {
+export interface Geometry {
   n: number;
   h: number;
   w: number;
@@ -172,11 +189,28 @@ function transpose2D(src: Float32Array, dst: Float32Array, rows: number, cols: n
   }
 }
 
+/** Images per convolution in viaConvolution: dy's share is the filter XNNPACK packs and streams. */
+const CONV_CHUNK = 8;
+/** dy sizes (floats) up to which viaConvolution runs in one piece: no gain measured below. */
+const CONV_CHUNK_ABOVE = 1 << 20;
+let convChunkLimit = CONV_CHUNK;
+
+/** Benchmark hook: the largest chunk viaConvolution may use (Infinity: one piece, as before). */
+export function setConvolutionChunkLimit(limit: number | undefined): void {
+  convChunkLimit = limit ?? CONV_CHUNK;
+}
+
 /**
  * Many input channels: with ci as the batch axis and n as the channel axis,
  * dW is a forward convolution of x (as [ci, h, w, n]) with dy (as
  * [oh, ow, n, co]) for the filter, dilated by the forward stride; its
- * [ci, kh, kw, co] output needs one more transpose.
+ * [ci, kh, kw, co] output needs one more transpose. A large dy (over 4 MB) is
+ * split into chunks of CONV_CHUNK images (when that divides the batch), one
+ * convolution each, summed: a filter of the whole batch (oh·ow·n·co floats,
+ * 9 MB for dy[128,24,24,32]) made XNNPACK stream it once per row tile of the
+ * output. Measured on dy[128,24,24,32]: 104 ms in one piece, 76 ms in chunks
+ * of 8 (4: 89, 16: 86); about even on the smaller layers (dy[128,11,11,64]
+ * and below), which stay in one piece.
  */
 function viaConvolution(
   backend: BackendWasm,
@@ -184,52 +218,238 @@ function viaConvolution(
   dy: tf.TensorInfo,
   g: Geometry,
 ): tf.TensorInfo {
-  const { n, h, w, ci, oh, ow, kh, kw, sh, sw, padTop, padLeft } = g;
+  const { n, h, w, ci, co, oh, ow, kh, kw, sh, sw, padTop, padLeft } = g;
   // Rows/cols past the last window are never read (e.g. 'valid' with a
   // stride that does not divide the input); XNNPACK cannot take negative
   // padding, so those get cropped instead.
   const padBottom = kh + (oh - 1) * sh - h - padTop;
   const padRight = kw + (ow - 1) * sw - w - padLeft;
+  const nc = oh * ow * n * co > CONV_CHUNK_ABOVE ? convChunk(n) : n;
+  const chunks = n / nc;
 
   const temps: tf.TensorInfo[] = [];
   try {
-    let xT = runWasmKernel('Transpose', backend, { x }, { perm: [3, 1, 2, 0] });
-    temps.push(xT);
-    if (padBottom < 0 || padRight < 0) {
-      xT = runWasmKernel(
-        'Slice',
-        backend,
-        { x: xT },
-        {
-          begin: [0, 0, 0, 0],
-          size: [ci, h + Math.min(padBottom, 0), w + Math.min(padRight, 0), n],
-        },
-      );
-      temps.push(xT);
-    }
-    const dyT = runWasmKernel('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] });
-    temps.push(dyT);
-    const perCi = runWasmKernel(
-      'Conv2D',
+    // [chunks, ci, h, w, nc] and [chunks, oh, ow, nc, co]: each chunk's operands contiguous.
+    const xT = runWasmKernel(
+      'Transpose',
       backend,
-      { x: xT, filter: dyT },
-      {
-        strides: [1, 1],
-        dilations: [sh, sw],
-        pad: [
-          [0, 0],
-          [padTop, Math.max(padBottom, 0)],
-          [padLeft, Math.max(padRight, 0)],
-          [0, 0],
-        ],
-        dataFormat: 'NHWC',
-      },
+      { x: { dataId: x.dataId, shape: [chunks, nc, h, w, ci], dtype: x.dtype } },
+      { perm: [0, 4, 2, 3, 1] },
     );
-    temps.push(perCi);
-    return runWasmKernel('Transpose', backend, { x: perCi }, { perm: [1, 2, 0, 3] });
+    temps.push(xT);
+    const dyT = runWasmKernel(
+      'Transpose',
+      backend,
+      { x: { dataId: dy.dataId, shape: [chunks, nc, oh, ow, co], dtype: dy.dtype } },
+      { perm: [0, 2, 3, 1, 4] },
+    );
+    temps.push(dyT);
+    const xLen = ci * h * w * nc;
+    const fLen = oh * ow * nc * co;
+    let perCi: tf.TensorInfo | undefined;
+    for (let k = 0; k < chunks; k++) {
+      const local: tf.TensorInfo[] = [];
+      try {
+        let xk: tf.TensorInfo = { dataId: xT.dataId, shape: [ci, h, w, nc], dtype: xT.dtype };
+        let fk: tf.TensorInfo = { dataId: dyT.dataId, shape: [oh, ow, nc, co], dtype: dyT.dtype };
+        if (chunks > 1) {
+          // Own buffers per chunk: XNNPACK caches the packed filter per buffer id.
+          xk = makeF32(backend, [ci, h, w, nc]);
+          local.push(xk);
+          fk = makeF32(backend, [oh, ow, nc, co]);
+          local.push(fk);
+          heapF32(backend, xk).set(heapF32(backend, xT).subarray(k * xLen, (k + 1) * xLen));
+          heapF32(backend, fk).set(heapF32(backend, dyT).subarray(k * fLen, (k + 1) * fLen));
+        }
+        if (padBottom < 0 || padRight < 0) {
+          xk = runWasmKernel(
+            'Slice',
+            backend,
+            { x: xk },
+            {
+              begin: [0, 0, 0, 0],
+              size: [ci, h + Math.min(padBottom, 0), w + Math.min(padRight, 0), nc],
+            },
+          );
+          local.push(xk);
+        }
+        const part = runWasmKernel(
+          'Conv2D',
+          backend,
+          { x: xk, filter: fk },
+          {
+            strides: [1, 1],
+            dilations: [sh, sw],
+            pad: [
+              [0, 0],
+              [padTop, Math.max(padBottom, 0)],
+              [padLeft, Math.max(padRight, 0)],
+              [0, 0],
+            ],
+            dataFormat: 'NHWC',
+          },
+        );
+        if (perCi === undefined) {
+          perCi = part;
+          temps.push(perCi);
+        } else {
+          local.push(part);
+          const acc = heapF32(backend, perCi);
+          const v = heapF32(backend, part);
+          for (let t = 0; t < acc.length; t++) acc[t] = acc[t]! + v[t]!;
+        }
+      } finally {
+        for (const t of local) release(backend, t);
+      }
+    }
+    return runWasmKernel('Transpose', backend, { x: perCi! }, { perm: [1, 2, 0, 3] });
   } finally {
     for (const t of temps) release(backend, t);
   }
+}
+
+/** Chunk size for viaConvolution: the largest divisor of n in [4, CONV_CHUNK], else n itself. */
+export function convChunk(n: number): number {
+  if (n <= convChunkLimit) return n;
+  for (let d = convChunkLimit; d >= 4; d--) if (n % d === 0) return d;
+  return n;
+}
+
+/** Floats of dy per XNNPACK call in the transposed-im2col strategy (256 kB). */
+const MAX_CHUNK_WEIGHTS = 64 << 10;
+
+/**
+ * dW[(i, j, c), co] = colsᵀ[(i, j, c), P] · dy[P, co] with P = (n, oh, ow): the transposed im2col
+ * matrix is the left operand, so XNNPACK packs only dy (its "weights", P·co floats) and the
+ * result already has dW's [kh, kw, ci, co] layout. colsᵀ rows are gathered from x transposed to
+ * [ci, n, h, w], where each row segment is a contiguous run of one input row. Large inputs are
+ * split over the batch, each chunk with its own copy of its dy rows (XNNPACK caches packed
+ * weights per buffer id, so a reused buffer would silently reuse stale weights).
+ */
+function viaTransposedIm2col(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: Geometry,
+): tf.TensorInfo {
+  const { n, ci, co, oh, ow, kh, kw } = g;
+  const r = kh * kw * ci;
+  const perImage = oh * ow;
+  // Images per XNNPACK call: dy's rows for one call (its packed "weights") must stay
+  // cache-sized, or every row tile of the product streams them from memory again.
+  const chunk = Math.max(1, Math.min(n, Math.floor(MAX_CHUNK_WEIGHTS / (co * perImage))));
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const xT = runWasmKernel('Transpose', backend, { x }, { perm: [3, 0, 1, 2] });
+    temps.push(xT);
+    if (chunk === n) {
+      const colsT = makeF32(backend, [1, r, n * perImage]);
+      temps.push(colsT);
+      gatherColsT(heapF32(backend, xT), heapF32(backend, colsT), g, 0, n);
+      const dy2 = { dataId: dy.dataId, shape: [1, n * perImage, co], dtype: dy.dtype };
+      const out = runWasmKernel(
+        'BatchMatMul',
+        backend,
+        { a: colsT, b: dy2 },
+        { transposeA: false, transposeB: false },
+      );
+      out.shape = [kh, kw, ci, co];
+      return out;
+    }
+    const out = makeF32(backend, [kh, kw, ci, co]);
+    temps.push(out);
+    heapF32(backend, out).fill(0);
+    for (let b0 = 0; b0 < n; b0 += chunk) {
+      const b1 = Math.min(n, b0 + chunk);
+      const pc = (b1 - b0) * perImage;
+      const colsT = makeF32(backend, [1, r, pc]);
+      temps.push(colsT);
+      const dyc = makeF32(backend, [1, pc, co]);
+      temps.push(dyc);
+      gatherColsT(heapF32(backend, xT), heapF32(backend, colsT), g, b0, b1);
+      heapF32(backend, dyc).set(
+        heapF32(backend, dy).subarray(b0 * perImage * co, b1 * perImage * co),
+      );
+      const prod = runWasmKernel(
+        'BatchMatMul',
+        backend,
+        { a: colsT, b: dyc },
+        { transposeA: false, transposeB: false },
+      );
+      temps.push(prod);
+      const acc = heapF32(backend, out);
+      const part = heapF32(backend, prod);
+      for (let t = 0; t < r * co; t++) acc[t] = acc[t]! + part[t]!;
+      for (const t of temps.splice(temps.length - 3)) release(backend, t);
+    }
+    temps.splice(temps.indexOf(out), 1);
+    return out;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
+/**
+ * colsT[(i, j, c), (b - b0, y, xo)] = x[b, y*sh + i - padTop, xo*sw + j - padLeft, c], zero
+ * outside, for images b0 ≤ b < b1, reading x as xT[c, b, h, w].
+ */
+function gatherColsT(
+  src: Float32Array,
+  dst: Float32Array,
+  g: Geometry,
+  b0: number,
+  b1: number,
+): void {
+  const { n, h, w, ci, oh, ow, kh, kw, sh, sw, padTop, padLeft } = g;
+  const pc = (b1 - b0) * oh * ow;
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      // Output columns whose input column xo*sw + j - padLeft lies inside the row.
+      const xLo = Math.min(ow, Math.max(0, Math.ceil((padLeft - j) / sw)));
+      const xHi = Math.max(xLo, Math.min(ow, Math.floor((w - 1 + padLeft - j) / sw) + 1));
+      for (let c = 0; c < ci; c++) {
+        let d = ((i * kw + j) * ci + c) * pc;
+        for (let b = b0; b < b1; b++) {
+          const plane = (c * n + b) * h * w;
+          for (let y = 0; y < oh; y++) {
+            const yy = y * sh + i - padTop;
+            if (yy < 0 || yy >= h) {
+              dst.fill(0, d, d + ow);
+              d += ow;
+              continue;
+            }
+            const row = plane + yy * w + j - padLeft;
+            for (let xo = 0; xo < xLo; xo++) dst[d++] = 0;
+            if (sw === 1) {
+              for (let xo = xLo; xo < xHi; xo++) dst[d++] = src[row + xo]!;
+            } else {
+              for (let xo = xLo; xo < xHi; xo++) dst[d++] = src[row + xo * sw]!;
+            }
+            for (let xo = xHi; xo < ow; xo++) dst[d++] = 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+export type FilterStrategy = 'im2col' | 'convolution' | 'transposed-im2col';
+type StrategyChoice = FilterStrategy | ((g: Geometry) => FilterStrategy);
+let forcedStrategy: StrategyChoice | undefined;
+
+/**
+ * Benchmark/test hook: force one strategy, or a rule of the geometry's own, instead of the
+ * heuristic (undefined restores it).
+ */
+export function forceFilterStrategy(s: StrategyChoice | undefined): void {
+  forcedStrategy = s;
+}
+
+function pickStrategy(g: Geometry): FilterStrategy {
+  if (typeof forcedStrategy === 'function') return forcedStrategy(g);
+  if (forcedStrategy !== undefined) return forcedStrategy;
+  if (g.ci === 1) return 'transposed-im2col';
+  return g.kh * g.kw * g.ci <= g.co ? 'im2col' : 'convolution';
 }
 
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {

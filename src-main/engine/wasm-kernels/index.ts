@@ -3,21 +3,40 @@
 // slow/missing built-ins back over them.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
+import { batchMatMulConfig, fusedMatMulConfig } from './batch-mat-mul';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input';
+import { castConfig, identityConfig } from './identity';
 import { maxPoolGradConfig } from './max-pool-grad';
+import { meanConfig } from './mean';
 import { sumConfig } from './sum';
+import { tileConfig } from './tile';
 
+export {
+  batchMatMulConfig,
+  batchMatMulWasm,
+  fusedMatMulConfig,
+  fusedMatMulWasm,
+} from './batch-mat-mul';
 export { conv2DBackpropFilterConfig, conv2DBackpropFilterWasm } from './conv2d-backprop-filter';
 export { conv2DBackpropInputConfig, conv2DBackpropInputWasm } from './conv2d-backprop-input';
+export { castConfig, castWasm, identityConfig, identityWasm } from './identity';
 export { maxPoolGradConfig, maxPoolGradWasm } from './max-pool-grad';
+export { meanConfig, meanWasm } from './mean';
 export { sumConfig, sumWasm } from './sum';
+export { tileConfig, tileWasm } from './tile';
 
 const OURS: readonly tf.KernelConfig[] = [
+  batchMatMulConfig,
+  fusedMatMulConfig,
+  castConfig,
+  identityConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
+  meanConfig,
   sumConfig,
+  tileConfig,
 ];
 
 /** Built-in configs we displaced, kept so they can be put back (benchmarks, tests). */
@@ -26,9 +45,13 @@ const displaced = new Map<string, tf.KernelConfig>();
 /**
  * Installs the training kernels for the 'wasm' backend: Conv2DBackpropFilter
  * (missing upstream, tfjs #8474) plus faster Conv2DBackpropInput,
- * MaxPoolGrad and Sum (over leading axes: conv bias gradients). Safe to call
- * repeatedly. Works before or after `tf.setBackend('wasm')`: only Sum has a
- * setupFunc, and it just runs the built-in's, which its fallback path needs.
+ * MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
+ * statistics), Tile (BatchNorm's gradient), BatchMatMul/_FusedMatMul with
+ * transpose flags (Dense gradients), and Identity/Cast that share their input's
+ * buffer instead of copying it (tensors saved for the backward pass). Safe to
+ * call repeatedly. Works before or after `tf.setBackend('wasm')`: the overrides
+ * of existing kernels have a setupFunc that just runs the built-in's, which
+ * their fallback paths need.
  */
 export function registerWasmTrainingKernels(): void {
   for (const config of OURS) {

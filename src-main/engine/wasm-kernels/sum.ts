@@ -70,12 +70,17 @@ export function reducesLeadingAxes(axis: SumAttrs['axis'], rank: number): boolea
   return true;
 }
 
-function sumRows(
+/**
+ * out[j] = Σ_r x[r, j] / divisor for x viewed as [m, c], accumulated in float64 (Mean passes
+ * divisor = m). out gets `outShape`.
+ */
+export function sumRows(
   backend: BackendWasm,
   x: tf.TensorInfo,
   m: number,
   c: number,
   outShape: number[],
+  divisor = 1,
 ): tf.TensorInfo {
   const out = makeF32(backend, outShape);
   // Views only after the last allocation: makeOutput may grow (and detach) the heap.
@@ -94,6 +99,7 @@ function sumRows(
   for (; r < m; r++) {
     for (let j = 0, p = r * c; j < c; j++, p++) acc[j] = acc[j]! + v[p]!;
   }
+  if (divisor !== 1) for (let j = 0; j < c; j++) acc[j] = acc[j]! / divisor;
   heapF32(backend, out).set(acc);
   return out;
 }
