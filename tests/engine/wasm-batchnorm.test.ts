@@ -8,6 +8,7 @@ import {
   unregisterWasmTrainingKernels,
 } from '../../src-main/engine/wasm-kernels/index';
 import { planTile } from '../../src-main/engine/wasm-kernels/tile';
+import { mulberry32 } from '../../src-main/engine/random';
 
 // Tile and Mean on 'wasm' (ours) against the pure-JS 'cpu' backend, and the BatchNorm gradients
 // they serve, from the same seeded data.
@@ -19,17 +20,6 @@ interface HostTensor {
   data: Float32Array | Int32Array | Uint8Array;
   shape: number[];
   dtype: DType;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);

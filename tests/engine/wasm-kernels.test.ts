@@ -12,6 +12,7 @@ import {
   unregisterWasmTrainingKernels,
   wasmTrainingKernelsRegistered,
 } from '../../src-main/engine/wasm-kernels/index';
+import { mulberry32 } from '../../src-main/engine/random';
 
 // Every case is computed twice, on the pure-JS 'cpu' backend (the reference)
 // and on 'wasm' with our kernels, from the same seeded data.
@@ -22,17 +23,6 @@ type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 interface HostTensor {
   data: Float32Array;
   shape: number[];
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomHost(shape: number[], seed: number, gen?: (r: () => number) => number): HostTensor {

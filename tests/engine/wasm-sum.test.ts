@@ -7,19 +7,9 @@ import {
   unregisterWasmTrainingKernels,
 } from '../../src-main/engine/wasm-kernels/index';
 import { reducesLeadingAxes } from '../../src-main/engine/wasm-kernels/sum';
+import { mulberry32 as seeded } from '../../src-main/engine/random';
 
 // Our Sum on 'wasm' against the pure-JS 'cpu' backend, from the same seeded data.
-
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValues(size: number, seed: number, int = false): Float32Array | Int32Array {
   const rand = seeded(seed);
