@@ -1,8 +1,8 @@
 // The built-in kernel must be registered before it is looked up below.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, type WasmKernelArgs, heapF32, makeF32 } from './wasm-backend';
-import { type SumAttrs, reducesLeadingAxes, sumRows } from './sum';
+import type { BackendWasm, WasmKernelArgs } from './wasm-backend';
+import { type SumAttrs, reduceLeadingAxes } from './sum';
 
 const KERNEL = 'Mean';
 
@@ -23,20 +23,8 @@ const builtin = tf.getKernel(KERNEL, 'wasm');
 export function meanWasm({ inputs, backend, attrs }: WasmKernelArgs<MeanAttrs>): tf.TensorInfo {
   const x = inputs.x;
   if (x === undefined) throw new Error(`${KERNEL}: missing input 'x'.`);
-  const rank = x.shape.length;
-  if (x.dtype === 'float32' && reducesLeadingAxes(attrs.axis, rank)) {
-    const c = x.shape[rank - 1]!;
-    const size = x.shape.reduce((a, b) => a * b, 1);
-    const outShape = attrs.keepDims ? [...new Array<number>(rank - 1).fill(1), c] : [c];
-    if (size === 0) {
-      // The cpu backend gives 0 here (the built-in left the output uninitialised).
-      const out = makeF32(backend, outShape);
-      heapF32(backend, out).fill(0);
-      return out;
-    }
-    const rows = size / c;
-    return sumRows(backend, x, rows, c, outShape, rows);
-  }
+  const reduced = reduceLeadingAxes(backend, x, attrs, 'mean');
+  if (reduced) return reduced;
   if (builtin === undefined) throw new Error(`${KERNEL}: the wasm backend has no built-in Mean.`);
   return builtin.kernelFunc({
     inputs,

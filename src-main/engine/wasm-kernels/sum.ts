@@ -32,25 +32,39 @@ const builtin = tf.getKernel(KERNEL, 'wasm');
 export function sumWasm({ inputs, backend, attrs }: WasmKernelArgs<SumAttrs>): tf.TensorInfo {
   const x = inputs.x;
   if (x === undefined) throw new Error(`${KERNEL}: missing input 'x'.`);
-  const rank = x.shape.length;
-  if (x.dtype === 'float32' && reducesLeadingAxes(attrs.axis, rank)) {
-    const c = x.shape[rank - 1]!;
-    const size = x.shape.reduce((a, b) => a * b, 1);
-    const outShape = attrs.keepDims ? [...new Array<number>(rank - 1).fill(1), c] : [c];
-    if (size === 0) {
-      // The built-in leaves the output uninitialised here; a sum over nothing is 0.
-      const out = makeF32(backend, outShape);
-      heapF32(backend, out).fill(0);
-      return out;
-    }
-    return sumRows(backend, x, size / c, c, outShape);
-  }
+  const reduced = reduceLeadingAxes(backend, x, attrs, 'sum');
+  if (reduced) return reduced;
   if (builtin === undefined) throw new Error(`${KERNEL}: the wasm backend has no built-in Sum.`);
   return builtin.kernelFunc({
     inputs,
     backend,
     attrs: attrs as unknown as tf.NamedAttrMap,
   }) as tf.TensorInfo;
+}
+
+/**
+ * Sum or mean over all leading axes of a float32 tensor, keeping the last, in one pass; null
+ * for any other reduction (the caller then uses the built-in). Over no elements both give 0:
+ * the built-ins leave their output uninitialised there, the cpu backend gives 0.
+ */
+export function reduceLeadingAxes(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  attrs: SumAttrs,
+  op: 'sum' | 'mean',
+): tf.TensorInfo | null {
+  const rank = x.shape.length;
+  if (x.dtype !== 'float32' || !reducesLeadingAxes(attrs.axis, rank)) return null;
+  const c = x.shape[rank - 1]!;
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  const outShape = attrs.keepDims ? [...new Array<number>(rank - 1).fill(1), c] : [c];
+  if (size === 0) {
+    const out = makeF32(backend, outShape);
+    heapF32(backend, out).fill(0);
+    return out;
+  }
+  const rows = size / c;
+  return sumRows(backend, x, rows, c, outShape, op === 'mean' ? rows : 1);
 }
 
 /**
