@@ -12,6 +12,7 @@ import {
   preprocessImageFile,
 } from '../../src-main/engine/image';
 import { MNIST_PIXELS, preprocess } from '../../src-main/engine/preprocess';
+import { correlation } from '../helpers';
 
 let dir: string;
 beforeAll(() => {
@@ -82,25 +83,6 @@ function pngjsWrite(
   const png = new PNG({ width, height });
   png.data = Buffer.from(rgba);
   return PNG.sync.write(png, { colorType });
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]! / n;
-    mb += b[i]! / n;
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i]! - ma) * (b[i]! - mb);
-    aa += (a[i]! - ma) ** 2;
-    bb += (b[i]! - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 function firstMnistTestDigit(): Uint8Array {

@@ -11,6 +11,7 @@ import {
   toGrayscaleInk,
   type GrayImage,
 } from '../../src-main/engine/preprocess';
+import { correlation } from '../helpers';
 
 function blank(width: number, height: number): GrayImage {
   return { width, height, data: new Float32Array(width * height) };
@@ -27,25 +28,6 @@ function sum(a: Float32Array): number {
 
 function max(a: Float32Array): number {
   return a.reduce((m, v) => Math.max(m, v), 0);
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]! / n;
-    mb += b[i]! / n;
-  }
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (a[i]! - ma) * (b[i]! - mb);
-    aa += (a[i]! - ma) ** 2;
-    bb += (b[i]! - mb) ** 2;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 function outputBox(pixels: Float32Array, threshold: number) {
