@@ -192,7 +192,9 @@ export async function main(argv: string[]): Promise<number> {
           runId: requireRun(values),
           epoch: epochArg(values, 'epoch'),
         });
-        print({ type: 'evaluation', ...result });
+        // Test-set indices instead of images: a terminal has no use for base64 pixels.
+        const mistakes = result.mistakes.map(({ pixels: _, ...rest }) => rest);
+        print({ type: 'evaluation', ...result, mistakes });
         return 0;
       }
       case 'predict': {

@@ -3,6 +3,7 @@ import {
   BackendInfoSchema,
   EventSchema,
   RequestSchemas,
+  RestoredSchema,
   ResultSchemas,
   type WorkerEvent,
 } from './messages';
@@ -28,6 +29,8 @@ export const StatusSchema = z.object({
   backend: BackendInfoSchema.nullable(),
   /** The run being trained right now, as announced by its `started` event. */
   activeRun: z.custom<Extract<WorkerEvent, { type: 'started' }>>().nullable(),
+  /** The checkpoint restored for drawing and evaluation; null: the latest finished one. */
+  restored: RestoredSchema.nullable(),
   mode: z.enum(['electron', 'serve']),
   checkpointsDir: z.string(),
 });

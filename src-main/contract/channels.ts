@@ -11,6 +11,8 @@ export const REQUEST_TYPES = [
   'listRuns',
   'deleteRun',
   'evaluate',
+  'restore',
+  'examples',
   'predict',
   'status',
 ] as const;

@@ -57,6 +57,22 @@ const evaluateRequest = z.object({
   runId: RunIdSchema,
   epoch: epochNumber.nullable(),
 });
+const restoreRequest = z.object({
+  type: z.literal('restore'),
+  runId: RunIdSchema,
+  /** Default the latest valid checkpoint. */
+  epoch: epochNumber.nullable(),
+});
+const digit = z.number().int().min(0).max(9);
+const examplesRequest = z.object({
+  type: z.literal('examples'),
+  runId: RunIdSchema,
+  epoch: epochNumber,
+  /** One confusion-matrix cell: test images labelled `actual` that the model called `predicted`. */
+  actual: digit,
+  predicted: digit,
+  limit: z.number().int().min(1).max(500).default(60),
+});
 const predictRequest = z.object({
   type: z.literal('predict'),
   runId: RunIdSchema,
@@ -74,6 +90,8 @@ export const RequestSchemas = [
   listRunsRequest,
   deleteRunRequest,
   evaluateRequest,
+  restoreRequest,
+  examplesRequest,
   predictRequest,
 ] as const;
 
@@ -85,6 +103,8 @@ export const CommandSchema = z.discriminatedUnion('type', [
   withId(listRunsRequest),
   withId(deleteRunRequest),
   withId(evaluateRequest),
+  withId(restoreRequest),
+  withId(examplesRequest),
   withId(predictRequest),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
@@ -117,8 +137,12 @@ export const CheckpointInfoSchema = z.object({
 });
 export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 
+export const BranchSchema = z.object({ runId: RunIdSchema, epoch: z.number().int().min(1) });
+
 export const RunInfoSchema = z.object({
   runId: RunIdSchema,
+  /** Set when this run was resumed from an earlier checkpoint of another run. */
+  branchedFrom: BranchSchema.nullable(),
   status: z.enum([...RUN_STATUSES, 'damaged']),
   reason: z.string().nullable(),
   model: z.string().nullable(),
@@ -129,8 +153,25 @@ export const RunInfoSchema = z.object({
   epochsDone: z.number().int().nonnegative(),
   bestValAccuracy: z.number().nullable(),
   checkpoints: z.array(CheckpointInfoSchema),
+  /** Every epoch's metrics from metrics.jsonl, for comparing runs (outlives deleted checkpoints). */
+  history: z.array(EpochMetricsSchema),
 });
 export type RunInfo = z.infer<typeof RunInfoSchema>;
+
+/** A 28×28 test image as base64 of 784 grey bytes (ink 255), about 1 KB per image. */
+export const PIXELS_BASE64_LENGTH = 1048;
+export const TestExampleSchema = z.object({
+  /** Index in the 10,000-image test set. */
+  index: z.number().int().nonnegative(),
+  label: digit,
+  predicted: digit,
+  probabilities: z.array(z.number()).length(10),
+  pixels: z
+    .string()
+    .length(PIXELS_BASE64_LENGTH)
+    .regex(/^[A-Za-z0-9+/]+=*$/),
+});
+export type TestExample = z.infer<typeof TestExampleSchema>;
 
 export const EvaluationSchema = z.object({
   runId: RunIdSchema,
@@ -140,8 +181,18 @@ export const EvaluationSchema = z.object({
   perClass: z.array(z.number()).length(10),
   confusion: z.array(z.array(z.number().int()).length(10)).length(10),
   count: z.number().int(),
+  /** The most confidently wrong predictions, most confident first. */
+  mistakes: z.array(TestExampleSchema),
 });
 export type Evaluation = z.infer<typeof EvaluationSchema>;
+
+export const RestoredSchema = z.object({
+  runId: RunIdSchema,
+  epoch: z.number().int(),
+  model: z.string(),
+  metrics: EpochMetricsSchema.nullable(),
+});
+export type Restored = z.infer<typeof RestoredSchema>;
 
 export const PredictionSchema = z.object({
   runId: RunIdSchema,
@@ -153,11 +204,14 @@ export type Prediction = z.infer<typeof PredictionSchema>;
 
 export const ResultSchemas = {
   train: z.object({ runId: RunIdSchema }),
-  resume: z.object({ runId: RunIdSchema }),
+  /** runId is a new run when resuming from an earlier checkpoint than the run's latest. */
+  resume: z.object({ runId: RunIdSchema, branchedFrom: BranchSchema.nullable() }),
   stop: z.object({ stopping: z.boolean() }),
   listRuns: z.object({ runs: z.array(RunInfoSchema) }),
   deleteRun: z.object({ runId: RunIdSchema, epoch: z.number().int().nullable() }),
   evaluate: EvaluationSchema,
+  restore: RestoredSchema,
+  examples: z.object({ examples: z.array(TestExampleSchema), total: z.number().int() }),
   predict: PredictionSchema,
 } satisfies Record<CommandType, z.ZodType>;
 export type ResultOf<T extends CommandType> = z.infer<(typeof ResultSchemas)[T]>;

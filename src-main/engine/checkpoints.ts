@@ -18,7 +18,15 @@ import {
   type EpochMetrics,
   type RunInfo,
 } from '../contract/messages';
-import { CheckpointError, fsyncDir, readRun, runDir, writeDurable, type RunFile } from './runs';
+import {
+  CheckpointError,
+  fsyncDir,
+  readMetricsLog,
+  readRun,
+  runDir,
+  writeDurable,
+  type RunFile,
+} from './runs';
 
 export { CheckpointError };
 
@@ -236,7 +244,7 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
   };
 }
 
-function checkpointEpochs(dir: string): number[] {
+export function checkpointEpochs(dir: string): number[] {
   return readdirSync(dir)
     .map((name) => EPOCH_DIR.exec(name))
     .filter((m): m is RegExpExecArray => m !== null)
@@ -280,6 +288,8 @@ export interface LoadedCheckpoint {
   epoch: number;
   metrics: EpochMetrics;
   run: RunFile;
+  /** From the manifest: tells a cached copy from files rewritten since. */
+  savedAt: string;
 }
 
 /** Loads the given epoch, or the latest valid one; a damaged checkpoint is refused with its reason. */
@@ -325,7 +335,7 @@ export async function loadCheckpoint(
       `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
     );
   }
-  return { model, epoch: chosen, metrics: verified.metrics, run };
+  return { model, epoch: chosen, metrics: verified.metrics, run, savedAt: verified.savedAt };
 }
 
 // ---------------------------------------------------------------- listing and deleting
@@ -354,6 +364,8 @@ function damagedRun(runId: string, reason: string): RunInfo {
     epochsDone: 0,
     bestValAccuracy: null,
     checkpoints: [],
+    branchedFrom: null,
+    history: [],
   };
 }
 
@@ -380,6 +392,8 @@ export function describeRun(root: string, runId: string): RunInfo {
   const crashed = run.status === 'running' && !isAlive(run.pid);
   return {
     ...base,
+    branchedFrom: run.branchedFrom,
+    history: readMetricsLog(root, runId),
     status: crashed ? 'crashed' : run.status,
     reason: crashed ? (run.reason ?? 'the training process ended unexpectedly') : run.reason,
     model: run.config.model,

@@ -13,6 +13,8 @@ export interface SetMetrics {
   confusion: number[][];
   perClass: number[];
   count: number;
+  /** count × 10 softmax outputs, row per image; only when asked for (40 bytes per image). */
+  probabilities: Float32Array | null;
 }
 
 const EPSILON = 1e-7; // Keras' epsilon: log never sees 0.
@@ -43,6 +45,7 @@ export async function evaluateSet(
     chunk?: number;
     onProgress?: (done: number, total: number) => void;
     yieldEvery?: boolean;
+    keepProbabilities?: boolean;
   } = {},
 ): Promise<SetMetrics> {
   const chunk = options.chunk ?? 500;
@@ -50,10 +53,11 @@ export async function evaluateSet(
   const px = set.rows * set.cols;
   let lossSum = 0;
   let correct = 0;
+  const kept = options.keepProbabilities ? new Float32Array(set.count * 10) : null;
   for (let start = 0; start < set.count; start += chunk) {
     const n = Math.min(chunk, set.count - start);
     const labels = set.labels.subarray(start, start + n);
-    const [loss, predicted] = tf.tidy(() => {
+    const [loss, predicted, probs] = tf.tidy(() => {
       const xs = tf.tensor4d(set.images.subarray(start * px, (start + n) * px), [
         n,
         set.rows,
@@ -62,11 +66,16 @@ export async function evaluateSet(
       ]);
       const probs = model.predict(xs) as tf.Tensor2D;
       const ys = tf.tensor1d(Int32Array.from(labels), 'int32');
-      return [crossEntropySum(probs, ys), tf.argMax(probs, 1)] as const;
+      return [
+        crossEntropySum(probs, ys),
+        tf.argMax(probs, 1),
+        kept ? tf.keep(probs) : null,
+      ] as const;
     });
     lossSum += (await loss.data())[0]!;
     const preds = await predicted.data();
-    tf.dispose([loss, predicted]);
+    if (kept && probs) kept.set(await probs.data(), start * 10);
+    tf.dispose([loss, predicted, ...(probs ? [probs] : [])]);
     for (let i = 0; i < n; i++) {
       const actual = labels[i]!;
       const p = preds[i]!;
@@ -84,5 +93,6 @@ export async function evaluateSet(
     confusion,
     perClass: confusionToPerClass(confusion),
     count,
+    probabilities: kept,
   };
 }

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { TrainConfigSchema, type TrainConfig } from '../contract/config';
 import {
   BackendNameSchema,
+  BranchSchema,
   EpochMetricsSchema,
   RUN_ID_PATTERN,
   type EpochMetrics,
@@ -39,6 +40,8 @@ export const RunFileSchema = z.object({
   updatedAt: z.string(),
   /** Process that owns a running run, to tell a live run from one whose worker died. */
   pid: z.number().int().nullable(),
+  /** The run and checkpoint this one continues (resumed from a checkpoint before the latest). */
+  branchedFrom: BranchSchema.nullable().default(null),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 
@@ -97,6 +100,7 @@ export function createRun(
   runId: string,
   config: TrainConfig,
   backend: RunFile['backend'],
+  branchedFrom: RunFile['branchedFrom'] = null,
 ): RunFile {
   const dir = runDir(root, runId);
   if (existsSync(dir)) throw new CheckpointError(`run ${runId} already exists`);
@@ -111,6 +115,7 @@ export function createRun(
     createdAt: now,
     updatedAt: now,
     pid: process.pid,
+    branchedFrom,
   };
   writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 2));
   return run;

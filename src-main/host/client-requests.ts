@@ -23,7 +23,12 @@ export async function handleClientRequest(
   if (request.type === 'status') {
     // A page that opens wants the backend badge filled: start the worker now; `ready` follows.
     host.start();
-    return { backend: host.backend, activeRun: host.training, ...context };
+    return {
+      backend: host.backend,
+      activeRun: host.training,
+      restored: host.restored,
+      ...context,
+    };
   }
   return host.request(request);
 }

@@ -54,6 +54,7 @@ export class WorkerHost {
   /** The run being trained, to name it (and mark it on disk) if the worker dies. */
   private activeRun: EventOfType<'started'> | null = null;
   private backendInfo: BackendInfo | null = null;
+  private restoredCheckpoint: ResultOf<'restore'> | null = null;
   private disposed = false;
 
   constructor(private readonly options: HostOptions) {}
@@ -73,6 +74,11 @@ export class WorkerHost {
 
   get training(): EventOfType<'started'> | null {
     return this.activeRun;
+  }
+
+  /** The checkpoint last restored, kept here so a reloaded page still draws with it. */
+  get restored(): ResultOf<'restore'> | null {
+    return this.restoredCheckpoint;
   }
 
   /** Validates the command against the contract, sends it, and validates the result. */
@@ -171,13 +177,25 @@ export class WorkerHost {
       return;
     }
     const checked = ResultSchemas[pending.type].safeParse(result);
-    if (checked.success) pending.resolve(checked.data);
-    else
+    if (checked.success) {
+      this.remember(pending.type, checked.data);
+      pending.resolve(checked.data);
+    } else
       pending.reject(
         new HostCommandError(
           `the worker sent an invalid ${pending.type} result: ${describeZodError(checked.error)}`,
         ),
       );
+  }
+
+  private remember(type: CommandType, result: unknown): void {
+    if (type === 'restore') this.restoredCheckpoint = result as ResultOf<'restore'>;
+    if (type === 'deleteRun' && this.restoredCheckpoint) {
+      const deleted = result as ResultOf<'deleteRun'>;
+      const r = this.restoredCheckpoint;
+      if (deleted.runId === r.runId && (deleted.epoch === null || deleted.epoch === r.epoch))
+        this.restoredCheckpoint = null;
+    }
   }
 
   private exited(exit: WorkerExit): void {

@@ -10,13 +10,16 @@ import {
 import { selectBackend } from '../engine/backend';
 import {
   deleteCheckpoints,
+  inspectCheckpoint,
   latestCheckpointEpoch,
   listRuns,
   loadCheckpoint,
   type LoadedCheckpoint,
 } from '../engine/checkpoints';
 import { loadDataset, type Dataset } from '../engine/data';
+import { branchRun } from '../engine/branch';
 import { evaluateSet } from '../engine/evaluate';
+import { cellExamples, confidentMistakes } from '../engine/examples';
 import { newRunId, readRun } from '../engine/runs';
 import { runTraining, type StopSignal } from '../engine/trainer';
 
@@ -27,6 +30,9 @@ import { runTraining, type StopSignal } from '../engine/trainer';
  */
 
 type Emit = (event: WorkerEvent) => void;
+
+/** Size of the evaluation's "most confidently wrong" gallery (about 1.3 KB each). */
+const MISTAKES_SHOWN = 48;
 
 interface Settings {
   checkpointsDir: string;
@@ -41,7 +47,9 @@ export class WorkerService {
   private dataset: Dataset | null = null;
   private training: { runId: string; signal: StopSignal; done: Promise<void> } | null = null;
   /** The last checkpoint used for predict/evaluate, so live drawing does not reload it per stroke. */
-  private cached: { key: string; loaded: LoadedCheckpoint } | null = null;
+  private cached: { key: string; loaded: LoadedCheckpoint; savedAt: string | null } | null = null;
+  /** The last evaluation's probabilities (400 KB), so a confusion-cell click needs no re-run. */
+  private evaluated: { key: string; probabilities: Float32Array } | null = null;
 
   constructor(private readonly emit: Emit) {}
 
@@ -138,34 +146,43 @@ export class WorkerService {
         const latest = latestCheckpointEpoch(root, command.runId);
         const from = command.epoch ?? latest;
         if (from === null) throw new Error(`run ${command.runId} has no checkpoint to resume from`);
-        if (latest !== null && from < latest) {
-          throw new Error(
-            `run ${command.runId} has checkpoints after epoch ${from} (up to ${latest}); resume from epoch ${latest}, or delete the later ones first`,
-          );
-        }
         const config = { ...run.config, epochs: command.epochs ?? run.config.epochs };
         if (config.epochs <= from) {
           throw new Error(
-            `run ${command.runId} already has ${from} epoch(s); ask for more than ${from} epochs to resume`,
+            `checkpoint ${from} of run ${command.runId} is already at epoch ${from}; ask for more than ${from} epochs to resume`,
           );
         }
         const backend = await this.useBackend(config.backend);
         const dataset = this.data();
+        // Loaded (and so verified) before any branch is written: a damaged one changes nothing.
         const loaded = await loadCheckpoint(root, command.runId, from);
-        this.startTraining(command.runId, (signal) =>
+        // Later checkpoints are kept: training continues in a new run branched at `from`.
+        let runId = command.runId;
+        let branchedFrom: { runId: string; epoch: number } | null = null;
+        try {
+          if (latest !== null && from < latest) {
+            runId = branchRun(root, command.runId, from);
+            branchedFrom = { runId: command.runId, epoch: from };
+          }
+        } catch (error) {
+          loaded.model.optimizer?.dispose();
+          loaded.model.dispose();
+          throw error;
+        }
+        this.startTraining(runId, (signal) =>
           runTraining({
             root,
             dataset,
             config,
             backend,
-            runId: command.runId,
+            runId,
             emit: this.emit,
             signal,
             threadEntry: settings.threadEntry ?? undefined,
             resume: { model: loaded.model, epoch: loaded.epoch },
           }),
         );
-        return { runId: command.runId };
+        return { runId, branchedFrom };
       }
       case 'stop': {
         const active = this.training;
@@ -178,6 +195,7 @@ export class WorkerService {
         if (this.training?.runId === command.runId)
           throw new Error(`run ${command.runId} is training; stop it first`);
         if (this.cached?.key.startsWith(`${command.runId}:`)) this.dropCache();
+        if (this.evaluated?.key.startsWith(`${command.runId}:`)) this.evaluated = null;
         deleteCheckpoints(root, command.runId, command.epoch);
         return { runId: command.runId, epoch: command.epoch };
       }
@@ -186,9 +204,14 @@ export class WorkerService {
         const test = this.data().test;
         const m = await evaluateSet(loaded.model, test, {
           yieldEvery: true,
+          keepProbabilities: true,
           onProgress: (done, total) =>
             this.emit({ type: 'evaluateProgress', runId: command.runId, done, total }),
         });
+        this.evaluated = {
+          key: `${command.runId}:${loaded.epoch}`,
+          probabilities: m.probabilities!,
+        };
         return {
           runId: command.runId,
           epoch: loaded.epoch,
@@ -197,10 +220,35 @@ export class WorkerService {
           perClass: m.perClass,
           confusion: m.confusion,
           count: m.count,
+          mistakes: confidentMistakes(test, m.probabilities!, MISTAKES_SHOWN),
         };
       }
-      case 'predict': {
+      case 'restore': {
         const loaded = await this.checkpoint(root, command.runId, command.epoch);
+        return {
+          runId: command.runId,
+          epoch: loaded.epoch,
+          model: loaded.run.config.model,
+          metrics: loaded.metrics,
+        };
+      }
+      case 'examples': {
+        const key = `${command.runId}:${command.epoch}`;
+        if (this.evaluated?.key !== key)
+          throw new Error(
+            `evaluate epoch ${command.epoch} of run ${command.runId} first; its examples come from that evaluation`,
+          );
+        const { actual, predicted, limit } = command;
+        return cellExamples(
+          this.data().test,
+          this.evaluated.probabilities,
+          actual,
+          predicted,
+          limit,
+        );
+      }
+      case 'predict': {
+        const loaded = await this.checkpoint(root, command.runId, command.epoch, false);
         const probabilities = tf.tidy(() => {
           const x = tf.tensor4d(command.pixels, [1, 28, 28, 1]);
           return Array.from((loaded.model.predict(x) as tf.Tensor).dataSync());
@@ -237,14 +285,21 @@ export class WorkerService {
     root: string,
     runId: string,
     epoch: number | null,
+    /** Check the files again even when cached: restore and evaluate do; per-stroke predict does not. */
+    verify = true,
   ): Promise<LoadedCheckpoint> {
     await this.useBackend(this.backendChoice);
     const resolved = epoch ?? latestCheckpointEpoch(root, runId);
     const key = `${runId}:${resolved}`;
+    if (this.cached?.key === key && verify && resolved !== null) {
+      // The files may have changed since they were cached (deleted, damaged, replaced).
+      const info = inspectCheckpoint(root, runId, resolved);
+      if (info.status !== 'ok' || info.savedAt !== this.cached.savedAt) this.dropCache();
+    }
     if (this.cached?.key === key) return this.cached.loaded;
     const loaded = await loadCheckpoint(root, runId, epoch);
     this.dropCache();
-    this.cached = { key: `${runId}:${loaded.epoch}`, loaded };
+    this.cached = { key: `${runId}:${loaded.epoch}`, loaded, savedAt: loaded.savedAt };
     return loaded;
   }
 

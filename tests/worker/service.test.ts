@@ -1,0 +1,189 @@
+import { existsSync, readdirSync, truncateSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CommandType, ResultOf, WorkerEvent } from '../../src-main/contract/messages';
+import { WorkerService } from '../../src-main/worker/service';
+import { tempDir } from '../helpers';
+
+/**
+ * The engine behind the protocol, in process: what the Checkpoints, Draw and Evaluate panels ask
+ * of it (restore, evaluate with examples, resume from an earlier checkpoint, delete).
+ */
+
+const root = tempDir();
+const events: WorkerEvent[] = [];
+const service = new WorkerService((e) => events.push(e));
+let nextId = 1;
+
+async function ask<T extends CommandType>(request: Record<string, unknown> & { type: T }) {
+  const requestId = nextId++;
+  await service.handle({ ...request, requestId });
+  const reply = events.find((e) => e.type === 'reply' && e.requestId === requestId);
+  if (!reply || reply.type !== 'reply') throw new Error('no reply');
+  if (!reply.ok) throw new Error(reply.error ?? 'failed');
+  return reply.result as ResultOf<T>;
+}
+
+const untilEvent = async (match: (e: WorkerEvent) => boolean, timeout = 120_000) => {
+  const started = Date.now();
+  for (;;) {
+    const found = events.find(match);
+    if (found) return found;
+    if (Date.now() - started > timeout) throw new Error('timed out waiting for an event');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+const config = {
+  model: 'mlp',
+  epochs: 3,
+  batchSize: 32,
+  learningRate: 0.002,
+  learningRateDecay: 1,
+  hiddenUnits: 32,
+  dropout: 0,
+  validationSize: 200,
+  limit: 1200,
+  seed: 3,
+  augment: false,
+  backend: 'wasm',
+  threads: 1,
+} as const;
+
+let runId = '';
+
+beforeAll(async () => {
+  await service.handle({
+    type: 'init',
+    checkpointsDir: root,
+    dataDir: null,
+    backend: 'wasm',
+    threadEntry: null,
+  });
+  ({ runId } = await ask({ type: 'train', config }));
+  await untilEvent((e) => e.type === 'finished' && e.runId === runId);
+}, 180_000);
+
+describe('restore', () => {
+  it('restores the latest checkpoint by default and names it', async () => {
+    const restored = await ask({ type: 'restore', runId, epoch: null });
+    expect(restored).toMatchObject({ runId, epoch: 3, model: 'mlp' });
+    expect(restored.metrics?.epoch).toBe(3);
+  });
+
+  it('refuses a missing run and a missing epoch with a clear error', async () => {
+    await expect(ask({ type: 'restore', runId: 'nope', epoch: null })).rejects.toThrow(
+      /run nope not found/,
+    );
+    await expect(ask({ type: 'restore', runId, epoch: 9 })).rejects.toThrow(/9/);
+    await expect(ask({ type: 'restore', runId: '../x', epoch: null })).rejects.toThrow(/runId/);
+  });
+});
+
+describe('evaluate and examples', () => {
+  let evaluation: ResultOf<'evaluate'>;
+  beforeAll(async () => {
+    evaluation = await ask({ type: 'evaluate', runId, epoch: 2 });
+  }, 60_000);
+
+  it('returns the most confidently wrong predictions, surest first', () => {
+    const wrong = evaluation.count - Math.round(evaluation.accuracy * evaluation.count);
+    expect(evaluation.mistakes).toHaveLength(Math.min(48, wrong));
+    for (const m of evaluation.mistakes) {
+      expect(m.predicted).not.toBe(m.label);
+      expect(Math.max(...m.probabilities)).toBe(m.probabilities[m.predicted]);
+      expect(Buffer.from(m.pixels, 'base64')).toHaveLength(784);
+    }
+    const confidence = evaluation.mistakes.map((m) => m.probabilities[m.predicted]!);
+    expect(confidence).toEqual([...confidence].sort((a, b) => b - a));
+  });
+
+  it('answers a confusion cell with exactly its images', async () => {
+    // The largest off-diagonal cell, so the test has something to look at.
+    let best = { actual: 0, predicted: 1, n: -1 };
+    evaluation.confusion.forEach((row, actual) =>
+      row.forEach((n, predicted) => {
+        if (actual !== predicted && n > best.n) best = { actual, predicted, n };
+      }),
+    );
+    const cell = await ask({ type: 'examples', runId, epoch: 2, ...best, limit: 500 });
+    expect(cell.total).toBe(best.n);
+    expect(cell.examples).toHaveLength(Math.min(500, best.n));
+    for (const e of cell.examples)
+      expect([e.label, e.predicted]).toEqual([best.actual, best.predicted]);
+    const diagonal = await ask({
+      type: 'examples',
+      runId,
+      epoch: 2,
+      actual: 7,
+      predicted: 7,
+      limit: 5,
+    });
+    expect(diagonal.total).toBe(evaluation.confusion[7]![7]);
+    expect(diagonal.examples).toHaveLength(5);
+  });
+
+  it('asks for an evaluation first when the checkpoint was not the last one evaluated', async () => {
+    await expect(
+      ask({ type: 'examples', runId, epoch: 3, actual: 1, predicted: 1, limit: 5 }),
+    ).rejects.toThrow(/evaluate epoch 3 of run .* first/);
+  });
+});
+
+describe('resume', () => {
+  it('resumes from an earlier checkpoint as a new run, keeping the original whole', async () => {
+    const before = readdirSync(path.join(root, runId)).filter((n) => n.startsWith('epoch-'));
+    const result = await ask({ type: 'resume', runId, epoch: 1, epochs: 2 });
+    expect(result.branchedFrom).toEqual({ runId, epoch: 1 });
+    expect(result.runId).not.toBe(runId);
+    const finished = await untilEvent((e) => e.type === 'finished' && e.runId === result.runId);
+    expect(finished).toMatchObject({ epochs: 2 });
+    const started = events.find((e) => e.type === 'started' && e.runId === result.runId);
+    expect(started).toMatchObject({ startEpoch: 2 });
+
+    expect(readdirSync(path.join(root, runId)).filter((n) => n.startsWith('epoch-'))).toEqual(
+      before,
+    );
+    const { runs } = await ask({ type: 'listRuns' });
+    const branch = runs.find((r) => r.runId === result.runId)!;
+    const original = runs.find((r) => r.runId === runId)!;
+    expect(branch).toMatchObject({ status: 'finished', branchedFrom: { runId, epoch: 1 } });
+    expect(branch.checkpoints.map((c) => [c.epoch, c.status])).toEqual([
+      [1, 'ok'],
+      [2, 'ok'],
+    ]);
+    expect(branch.history.map((m) => m.epoch)).toEqual([1, 2]);
+    expect(branch.history[0]).toEqual(original.history[0]);
+    expect(original.checkpoints).toHaveLength(3);
+    // The branch has its own TensorBoard logs from epoch 1 on.
+    expect(existsSync(path.join(root, result.runId, 'train'))).toBe(true);
+  }, 120_000);
+
+  it('refuses to resume from a damaged checkpoint and writes nothing', async () => {
+    const runsBefore = readdirSync(root).sort();
+    truncateSync(path.join(root, runId, 'epoch-002', 'weights.bin'), 10);
+    await expect(ask({ type: 'resume', runId, epoch: 2, epochs: 3 })).rejects.toThrow(
+      /truncated|damaged/,
+    );
+    expect(readdirSync(root).sort()).toEqual(runsBefore);
+    await expect(ask({ type: 'restore', runId, epoch: 2 })).rejects.toThrow(/truncated|damaged/);
+  });
+
+  it('refuses to resume to an epoch count the checkpoint has already reached', async () => {
+    await expect(ask({ type: 'resume', runId, epoch: 3, epochs: 3 })).rejects.toThrow(
+      /more than 3 epochs/,
+    );
+  });
+});
+
+describe('delete', () => {
+  it('deletes one checkpoint, then the run', async () => {
+    await ask({ type: 'deleteRun', runId, epoch: 1 });
+    let { runs } = await ask({ type: 'listRuns' });
+    expect(runs.find((r) => r.runId === runId)!.checkpoints.map((c) => c.epoch)).toEqual([2, 3]);
+    await ask({ type: 'deleteRun', runId, epoch: null });
+    ({ runs } = await ask({ type: 'listRuns' }));
+    expect(runs.some((r) => r.runId === runId)).toBe(false);
+    await expect(ask({ type: 'deleteRun', runId, epoch: null })).rejects.toThrow(/not found/);
+  });
+});
