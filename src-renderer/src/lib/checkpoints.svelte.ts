@@ -1,0 +1,170 @@
+import type { ClientEvent, Status, StudioApi } from '../../../src-main/contract/api';
+import type { CheckpointInfo, Restored, RunInfo } from '../../../src-main/contract/messages';
+
+/**
+ * Runs and checkpoints as the panels see them, and which checkpoint the Draw and Evaluate panels
+ * use: the one the user restored, or else the latest checkpoint of the newest finished run. The
+ * list refreshes itself on the worker's events, so it follows a run while it writes checkpoints.
+ */
+
+export interface ModelChoice {
+  runId: string;
+  epoch: number;
+  model: string;
+  valAccuracy: number | null;
+  /** 'restored': chosen by the user; 'latest': the default when nothing was restored. */
+  source: 'restored' | 'latest';
+}
+
+/** Events after which the listing on disk has changed. */
+const CHANGES_LISTING = new Set<ClientEvent['type']>([
+  'started',
+  'checkpoint',
+  'finished',
+  'stopped',
+  'error',
+]);
+
+const okCheckpoints = (run: RunInfo): CheckpointInfo[] =>
+  run.checkpoints.filter((c) => c.status === 'ok');
+
+export class CheckpointsState {
+  runs = $state<RunInfo[]>([]);
+  loaded = $state(false);
+  /** Last failure of a listing or an action, shown in the panel; null when all is well. */
+  error = $state<string | null>(null);
+  restored = $state<Restored | null>(null);
+  /** Run ids whose curves are overlaid for comparison. */
+  compared = $state<string[]>([]);
+  private refreshing: Promise<void> | null = null;
+  private again = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly api: StudioApi,
+    /** Coalesces bursts of events (epoch + checkpoint arrive together) into one listing. */
+    private readonly debounceMs = 150,
+  ) {}
+
+  /** The checkpoint drawing and evaluation use, or null when there is none yet. */
+  get model(): ModelChoice | null {
+    const r = this.restored;
+    if (r) {
+      const run = this.runs.find((x) => x.runId === r.runId);
+      const cp = run?.checkpoints.find((c) => c.epoch === r.epoch);
+      // Until the first listing arrives, trust the host; afterwards the files must still be there.
+      if (!this.loaded || cp?.status === 'ok')
+        return {
+          runId: r.runId,
+          epoch: r.epoch,
+          model: r.model,
+          valAccuracy: cp?.metrics?.valAccuracy ?? r.metrics?.valAccuracy ?? null,
+          source: 'restored',
+        };
+    }
+    for (const run of this.runs) {
+      if (run.status !== 'finished') continue;
+      const last = okCheckpoints(run).at(-1);
+      if (last)
+        return {
+          runId: run.runId,
+          epoch: last.epoch,
+          model: run.model ?? 'unknown',
+          valAccuracy: last.metrics?.valAccuracy ?? null,
+          source: 'latest',
+        };
+    }
+    return null;
+  }
+
+  handle(event: ClientEvent): void {
+    if (CHANGES_LISTING.has(event.type)) this.scheduleRefresh();
+  }
+
+  /** First load, and after a reload: the host remembers what was restored. */
+  async sync(): Promise<void> {
+    try {
+      const status: Status = await this.api.request({ type: 'status' });
+      this.restored = status.restored;
+    } catch (error) {
+      this.error = capitalise((error as Error).message);
+    }
+    await this.refresh();
+  }
+
+  scheduleRefresh(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.refresh();
+    }, this.debounceMs);
+  }
+
+  /** One listing at a time; a request during one runs once more after it, never in parallel. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        try {
+          const { runs } = await this.api.request({ type: 'listRuns' });
+          this.runs = runs;
+          this.loaded = true;
+          this.compared = this.compared.filter((id) => runs.some((r) => r.runId === id));
+        } catch (error) {
+          this.error = `Could not list checkpoints: ${(error as Error).message}`;
+        }
+      } while (this.again);
+      this.refreshing = null;
+    })();
+    return this.refreshing;
+  }
+
+  async restore(runId: string, epoch: number): Promise<boolean> {
+    return this.act(async () => {
+      this.restored = await this.api.request({ type: 'restore', runId, epoch });
+    });
+  }
+
+  /** Resumes training from a checkpoint; the result names the run that continues (maybe a new one). */
+  async resume(runId: string, epoch: number, epochs: number): Promise<string | null> {
+    let continued: string | null = null;
+    await this.act(async () => {
+      continued = (await this.api.request({ type: 'resume', runId, epoch, epochs })).runId;
+    });
+    return continued;
+  }
+
+  /** Deletes a checkpoint, or the whole run when epoch is null. */
+  async remove(runId: string, epoch: number | null): Promise<boolean> {
+    const done = await this.act(async () => {
+      await this.api.request({ type: 'deleteRun', runId, epoch });
+      const r = this.restored;
+      if (r && r.runId === runId && (epoch === null || epoch === r.epoch)) this.restored = null;
+    });
+    await this.refresh();
+    return done;
+  }
+
+  toggleCompared(runId: string): void {
+    this.compared = this.compared.includes(runId)
+      ? this.compared.filter((id) => id !== runId)
+      : [...this.compared, runId];
+  }
+
+  private async act(action: () => Promise<void>): Promise<boolean> {
+    this.error = null;
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      this.error = capitalise((error as Error).message);
+      return false;
+    }
+  }
+}
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
