@@ -18,10 +18,20 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
  * animation; history is never rebuilt except when the user changes the smoothing.
  */
 
-type Point = { x: number; y: number };
+export type Point = { x: number; y: number };
+
+/** Another run's per-epoch curve drawn over the live one, to compare runs. */
+export interface Overlay {
+  label: string;
+  color: string;
+  train: Point[];
+  validation: Point[];
+}
 
 export interface MetricChart {
   addBatch(x: number, value: number): void;
+  /** Replaces the compared runs' curves; the live run's points are untouched. */
+  setOverlays(overlays: Overlay[]): void;
   addEpoch(epoch: number, train: number, validation: number | null): void;
   setSmoothing(weight: number): void;
   reset(): void;
@@ -30,6 +40,9 @@ export interface MetricChart {
 }
 
 const COLORS = { train: '#4f8cff', validation: '#ff8a3d', raw: 'rgba(79, 140, 255, 0.22)' };
+/** Compared runs' colours: distinct from the live run's blue and orange, readable on dark. */
+export const OVERLAY_COLORS = ['#3ddc97', '#e86bff', '#ffd166', '#5ce1e6', '#ff6b8b', '#b5e853'];
+const LIVE_DATASETS = 4;
 
 export function createMetricChart(
   canvas: HTMLCanvasElement,
@@ -94,7 +107,15 @@ export function createMetricChart(
         },
       },
       plugins: {
-        legend: { position: 'bottom', labels: { boxWidth: 12, color: '#c9d1d9' } },
+        legend: {
+          position: 'bottom',
+          labels: {
+            boxWidth: 12,
+            color: '#c9d1d9',
+            // A chart that only compares runs has no live points: keep their entries out.
+            filter: (item, data) => (data.datasets[item.datasetIndex!]?.data.length ?? 0) > 0,
+          },
+        },
         tooltip: {
           callbacks: {
             label: (item) =>
@@ -115,6 +136,24 @@ export function createMetricChart(
     addEpoch(epoch, train, validation) {
       epochTrain.push({ x: epoch, y: train });
       if (validation !== null) epochVal.push({ x: epoch, y: validation });
+      draw();
+    },
+    setOverlays(overlays) {
+      const extra = overlays.flatMap((o) => [
+        line(`${o.label} train`, o.train, {
+          borderColor: o.color,
+          borderDash: [5, 4],
+          borderWidth: 1.5,
+          pointRadius: 2,
+          pointBackgroundColor: o.color,
+        }),
+        line(`${o.label} validation`, o.validation, {
+          borderColor: o.color,
+          pointRadius: 3,
+          pointBackgroundColor: o.color,
+        }),
+      ]);
+      chart.data.datasets.splice(LIVE_DATASETS, chart.data.datasets.length, ...extra);
       draw();
     },
     setSmoothing(w) {

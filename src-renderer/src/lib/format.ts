@@ -16,3 +16,29 @@ export function estimateRemaining(fractionDone: number, elapsedSeconds: number):
 
 export const percent = (x: number | null | undefined, digits = 2): string =>
   x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(digits)} %`;
+
+/** "25 Nov, 21:08" in the user's locale and time zone; "–" for a missing or bad date. */
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '–';
+  return d.toLocaleString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** A run as a person would name it: its model and when it started ("mlp · 25 Nov, 21:08"). */
+export function runLabel(run: { runId: string; model: string | null; createdAt: string | null }) {
+  return run.createdAt ? `${run.model ?? 'run'} · ${formatDate(run.createdAt)}` : run.runId;
+}
+
+/** "1.2 MB", "830 KB": checkpoint sizes. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '–';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}

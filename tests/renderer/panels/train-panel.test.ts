@@ -43,6 +43,7 @@ vi.mock('../../../src-renderer/src/lib/charts', () => ({
       addBatch: (x: number, y: number) => rec.batches.push([x, y]),
       addEpoch: (e: number, t: number, v: number | null) => rec.epochs.push([e, t, v]),
       setSmoothing: () => {},
+      setOverlays: () => {},
       reset: () => {
         rec.batches.length = 0;
         rec.epochs.length = 0;

@@ -1,0 +1,211 @@
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
+import { flushSync } from 'svelte';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ClientRequest } from '../../../src-main/contract/api';
+import type { RunInfo } from '../../../src-main/contract/messages';
+import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
+import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
+import CheckpointsPanel from '../../../src-renderer/src/panels/CheckpointsPanel.svelte';
+import { fakeApi, run } from '../fixtures';
+
+// jsdom has no canvas: the comparison charts record the overlays they are given.
+const overlays: { label: string; runs: string[] }[] = [];
+vi.mock('../../../src-renderer/src/lib/charts', () => ({
+  OVERLAY_COLORS: ['#3ddc97', '#e86bff'],
+  createMetricChart: (_c: unknown, options: { label: string }) => {
+    const rec = { label: options.label, runs: [] as string[] };
+    overlays.push(rec);
+    return {
+      addBatch: () => {},
+      addEpoch: () => {},
+      setSmoothing: () => {},
+      setOverlays: (o: { label: string }[]) => (rec.runs = o.map((x) => x.label)),
+      reset: () => {},
+      counts: () => ({ batch: 0, epoch: 0, validation: 0 }),
+      destroy: () => {},
+    };
+  },
+}));
+
+beforeAll(() => {
+  // jsdom lacks modal dialogs; open/close is all the panel relies on.
+  HTMLDialogElement.prototype.showModal = function () {
+    this.open = true;
+  };
+  HTMLDialogElement.prototype.close = function () {
+    this.open = false;
+    this.dispatchEvent(new Event('close'));
+  };
+});
+afterEach(() => {
+  cleanup();
+  overlays.length = 0;
+});
+
+async function setup(runs: RunInfo[], answer: (r: ClientRequest) => unknown = () => ({})) {
+  let current = runs;
+  const fake = fakeApi((r) => {
+    if (r.type === 'listRuns') return { runs: current };
+    if (r.type === 'status')
+      return {
+        backend: null,
+        activeRun: null,
+        restored: null,
+        mode: 'serve',
+        checkpointsDir: '/x',
+      };
+    if (r.type === 'deleteRun')
+      current = current.filter((x) => x.runId !== r.runId || r.epoch !== null);
+    return answer(r);
+  });
+  const checkpoints = new CheckpointsState(fake.api, 1);
+  fake.api.onEvent((e) => checkpoints.handle(e));
+  const training = new TrainingState(fake.api);
+  const onNavigate = vi.fn();
+  render(CheckpointsPanel, { checkpoints, training, onNavigate });
+  await checkpoints.sync();
+  flushSync();
+  return { ...fake, checkpoints, training, onNavigate, setRuns: (r: RunInfo[]) => (current = r) };
+}
+
+/** Text as a reader sees it: markup line breaks collapse to single spaces. */
+const text = (el: Element) => (el.textContent ?? '').replace(/\s+/g, ' ');
+const rows = () => screen.getAllByTestId('run-row');
+const settle = async () => {
+  await new Promise((r) => setTimeout(r, 0));
+  flushSync();
+};
+
+describe('Checkpoints panel', () => {
+  it('lists runs newest first with status, epochs and best validation accuracy', async () => {
+    await setup([
+      run('20261125-120000-mlp-aaaa', { createdAt: '2026-11-25T12:00:00Z', status: 'running' }),
+      run('20261125-110000-mlp-bbbb', { createdAt: '2026-11-25T11:00:00Z', epochs: 4 }),
+    ]);
+    expect(rows().map((r) => r.dataset.runId)).toEqual([
+      '20261125-120000-mlp-aaaa',
+      '20261125-110000-mlp-bbbb',
+    ]);
+    const second = within(rows()[1]!);
+    expect(second.getByTestId('run-status').textContent).toBe('finished');
+    expect(text(rows()[1]!)).toMatch(/4 \/ 4 epochs · best val 94\.00 %/);
+    expect(text(screen.getByTestId('model-in-use'))).toMatch(
+      /20261125-110000-mlp-bbbb.*epoch 4.*latest finished run/,
+    );
+  });
+
+  it('expands a run to its epochs; a damaged one shows its reason and cannot be restored', async () => {
+    await setup([
+      run('r1', { damaged: { 2: 'weights.bin is 10 bytes, expected 409640 (truncated)' } }),
+    ]);
+    await fireEvent.click(screen.getByTestId('expand-button'));
+    const cps = screen.getAllByTestId('checkpoint-row');
+    expect(cps.map((r) => r.dataset.status)).toEqual(['ok', 'damaged', 'ok']);
+    expect(text(within(cps[1]!).getByTestId('damaged-reason'))).toMatch(/truncated/);
+    expect((within(cps[1]!).getByTestId('restore-button') as HTMLButtonElement).disabled).toBe(
+      true,
+    );
+    expect((within(cps[1]!).getByTestId('resume-button') as HTMLButtonElement).disabled).toBe(true);
+    expect((within(cps[0]!).getByTestId('restore-button') as HTMLButtonElement).disabled).toBe(
+      false,
+    );
+  });
+
+  it('restores a checkpoint and shows it as the model in use', async () => {
+    const { requests } = await setup([run('r1')], (r) =>
+      r.type === 'restore' ? { runId: 'r1', epoch: 1, model: 'mlp', metrics: null } : {},
+    );
+    await fireEvent.click(screen.getByTestId('expand-button'));
+    await fireEvent.click(
+      within(screen.getAllByTestId('checkpoint-row')[0]!).getByTestId('restore-button'),
+    );
+    await settle();
+    expect(requests).toContainEqual({ type: 'restore', runId: 'r1', epoch: 1 });
+    expect(text(screen.getByTestId('model-in-use'))).toMatch(/r1.*epoch 1.*restored/);
+    expect(
+      within(screen.getAllByTestId('checkpoint-row')[0]!).getByTestId('restore-button').textContent,
+    ).toBe('Restored');
+  });
+
+  it('deletes a run only after confirmation', async () => {
+    const { requests } = await setup([run('keep'), run('doomed')]);
+    const doomed = rows().find((r) => r.dataset.runId === 'doomed')!;
+    await fireEvent.click(within(doomed).getByTestId('delete-button'));
+    expect(requests.some((r) => r.type === 'deleteRun')).toBe(false);
+    const dialog = screen.getByTestId('confirm-dialog') as HTMLDialogElement;
+    expect(dialog.open).toBe(true);
+    expect(text(dialog)).toMatch(/Run doomed and its 3 checkpoints will be removed/);
+    // Cancel first: nothing is deleted.
+    await fireEvent.click(within(dialog).getByText('Cancel'));
+    expect(requests.some((r) => r.type === 'deleteRun')).toBe(false);
+    await fireEvent.click(within(doomed).getByTestId('delete-button'));
+    await fireEvent.click(screen.getByTestId('confirm-delete-button'));
+    await settle();
+    expect(requests).toContainEqual({ type: 'deleteRun', runId: 'doomed', epoch: null });
+    expect(rows().map((r) => r.dataset.runId)).toEqual(['keep']);
+  });
+
+  it('resumes from an earlier checkpoint as a new run, asking how far to train', async () => {
+    const { requests, onNavigate } = await setup([run('r1', { epochs: 3 })], (r) =>
+      r.type === 'resume' ? { runId: 'r1-branch', branchedFrom: { runId: 'r1', epoch: 1 } } : {},
+    );
+    await fireEvent.click(screen.getByTestId('expand-button'));
+    await fireEvent.click(
+      within(screen.getAllByTestId('checkpoint-row')[0]!).getByTestId('resume-button'),
+    );
+    await settle();
+    const dialog = screen.getByTestId('resume-dialog') as HTMLDialogElement;
+    expect(dialog.open).toBe(true);
+    expect(text(dialog)).toMatch(/new run/);
+    const input = screen.getByTestId('resume-epochs-input') as HTMLInputElement;
+    expect(input.value).toBe('3');
+    await fireEvent.input(input, { target: { value: '1' } });
+    expect((screen.getByTestId('confirm-resume-button') as HTMLButtonElement).disabled).toBe(true);
+    expect(text(dialog)).toMatch(/from 2 to 500/);
+    await fireEvent.input(input, { target: { value: '6' } });
+    await fireEvent.click(screen.getByTestId('confirm-resume-button'));
+    await settle();
+    expect(requests).toContainEqual({ type: 'resume', runId: 'r1', epoch: 1, epochs: 6 });
+    expect(onNavigate).toHaveBeenCalledWith('train');
+  });
+
+  it('shows why a resume failed and stays on the panel', async () => {
+    const { onNavigate } = await setup([run('r1')], (r) => {
+      if (r.type === 'resume') throw new Error('run r1 is already training; stop it first');
+      return {};
+    });
+    await fireEvent.click(screen.getByTestId('expand-button'));
+    await fireEvent.click(
+      within(screen.getAllByTestId('checkpoint-row')[2]!).getByTestId('resume-button'),
+    );
+    await settle();
+    await fireEvent.click(screen.getByTestId('confirm-resume-button'));
+    await settle();
+    expect(text(screen.getByTestId('checkpoints-error'))).toMatch(/already training/);
+    expect(onNavigate).not.toHaveBeenCalled();
+  });
+
+  it('overlays the ticked runs on comparison charts', async () => {
+    await setup([run('a', { createdAt: '2026-11-25T12:00:00Z' }), run('b')]);
+    expect(screen.queryByTestId('compare-charts')).toBeNull();
+    const toggles = screen.getAllByTestId('compare-toggle');
+    await fireEvent.click(toggles[0]!);
+    await fireEvent.click(toggles[1]!);
+    await settle();
+    expect(screen.getByTestId('compare-charts')).toBeTruthy();
+    expect(overlays.map((o) => [o.label, o.runs.length])).toEqual([
+      ['Loss', 2],
+      ['Accuracy', 2],
+    ]);
+  });
+
+  it('updates live when a run writes a checkpoint', async () => {
+    const { emit, setRuns } = await setup([run('live', { status: 'running', epochs: 1 })]);
+    expect(text(rows()[0]!)).toMatch(/running.* 1 \/ 1 epochs/);
+    setRuns([run('live', { status: 'finished', epochs: 2 })]);
+    emit({ type: 'checkpoint', runId: 'live', epoch: 2, path: '/x' });
+    await new Promise((r) => setTimeout(r, 20));
+    flushSync();
+    expect(text(rows()[0]!)).toMatch(/finished.* 2 \/ 2 epochs/);
+  });
+});
