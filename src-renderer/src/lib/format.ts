@@ -30,9 +30,22 @@ export function formatDate(iso: string | null | undefined): string {
   });
 }
 
-/** A run as a person would name it: its model and when it started ("mlp · 25 Nov, 21:08"). */
+/**
+ * A run as a person would name it: its model, when it started, and the id's random tail, which
+ * tells apart runs started in the same minute ("mlp · 25 Nov, 21:08 · c67b").
+ */
 export function runLabel(run: { runId: string; model: string | null; createdAt: string | null }) {
-  return run.createdAt ? `${run.model ?? 'run'} · ${formatDate(run.createdAt)}` : run.runId;
+  if (!run.createdAt) return run.runId;
+  const tail = /-([0-9a-f]{4})$/.exec(run.runId)?.[1];
+  return `${run.model ?? 'run'} · ${formatDate(run.createdAt)}${tail ? ` · ${tail}` : ''}`;
+}
+
+/** Epoch times: "0.42 s" and "7.3 s" keep their precision, longer ones read like durations. */
+export function formatSeconds(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 1) return `${seconds.toFixed(2)} s`;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
+  return formatDuration(seconds);
 }
 
 /** "1.2 MB", "830 KB": checkpoint sizes. */

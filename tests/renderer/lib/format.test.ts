@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { describeBackendBadge } from '../../../src-renderer/src/lib/backend-badge';
-import { estimateRemaining, formatDuration, percent } from '../../../src-renderer/src/lib/format';
+import {
+  estimateRemaining,
+  formatBytes,
+  formatDate,
+  formatDuration,
+  formatSeconds,
+  percent,
+  runLabel,
+} from '../../../src-renderer/src/lib/format';
 import { configFromForm, presetForm, validateForm } from '../../../src-renderer/src/lib/form';
 
 describe('formatting', () => {
@@ -12,6 +20,32 @@ describe('formatting', () => {
     [Number.NaN, '–'],
     [-1, '–'],
   ])('formatDuration(%d) = %s', (s, text) => expect(formatDuration(s)).toBe(text));
+
+  it.each([
+    [0.4234, '0.42 s'],
+    [7.26, '7.3 s'],
+    [65, '1 min 05 s'],
+    [Number.NaN, '–'],
+  ])('formatSeconds(%d) = %s', (s, text) => expect(formatSeconds(s)).toBe(text));
+
+  it.each([
+    [512, '512 B'],
+    [410_000, '400 KB'],
+    [5_500_000, '5.2 MB'],
+    [-3, '–'],
+  ])('formatBytes(%d) = %s', (b, text) => expect(formatBytes(b)).toBe(text));
+
+  it('names runs by model, start time and id tail, so same-minute runs differ', () => {
+    const at = '2026-11-25T21:08:05.000Z';
+    const a = runLabel({ runId: '20261125-210805-mlp-c67b', model: 'mlp', createdAt: at });
+    const b = runLabel({ runId: '20261125-210805-mlp-0a1f', model: 'mlp', createdAt: at });
+    expect(a).toMatch(/^mlp · .+ · c67b$/);
+    expect(a).not.toBe(b);
+    expect(a).toContain(formatDate(at));
+    // A damaged run has no start time: its id is all there is.
+    expect(runLabel({ runId: 'broken', model: null, createdAt: null })).toBe('broken');
+    expect(formatDate('not a date')).toBe('–');
+  });
 
   it('estimates the remaining time from progress', () => {
     expect(estimateRemaining(0.25, 60)).toBe(180);
