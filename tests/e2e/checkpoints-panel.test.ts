@@ -70,7 +70,7 @@ describe('Checkpoints panel', () => {
           seen.add(n);
           return runRow(runId).getAttribute('data-status');
         },
-        { timeout: 60_000, intervals: [50] },
+        { timeout: 60_000, interval: 50 },
       )
       .toBe('finished');
     expect(await runRow(runId).getByTestId('checkpoint-row').count()).toBe(3);
