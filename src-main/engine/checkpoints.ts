@@ -253,8 +253,37 @@ export function checkpointEpochs(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/**
+ * Listings run after every epoch while the Checkpoints panel is open, and hashing every
+ * checkpoint of every run each time would stall training. A checkpoint whose files have the same
+ * size, inode and times as when it was last verified keeps its verdict; loading always verifies.
+ */
+const inspected = new Map<string, { stamp: string; info: CheckpointInfo }>();
+
+function fileStamp(dir: string): string {
+  return [MANIFEST_FILE, MODEL_FILE, WEIGHTS_FILE, METRICS_FILE]
+    .map((name) => {
+      try {
+        const s = statSync(path.join(dir, name));
+        return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join('|');
+}
+
 export function inspectCheckpoint(root: string, runId: string, epoch: number): CheckpointInfo {
   const dir = path.join(runDir(root, runId), epochDirName(epoch));
+  const stamp = fileStamp(dir);
+  const cached = inspected.get(dir);
+  if (cached?.stamp === stamp) return cached.info;
+  const info = verifyForListing(dir, epoch);
+  inspected.set(dir, { stamp, info });
+  return info;
+}
+
+function verifyForListing(dir: string, epoch: number): CheckpointInfo {
   try {
     const v = verifyCheckpoint(dir, epoch);
     return {
