@@ -33,6 +33,8 @@ type Emit = (event: WorkerEvent) => void;
 
 /** Size of the evaluation's "most confidently wrong" gallery (about 1.3 KB each). */
 const MISTAKES_SHOWN = 48;
+/** Evaluations whose per-image probabilities stay in memory for cell clicks. */
+const EVALUATIONS_KEPT = 4;
 
 interface Settings {
   checkpointsDir: string;
@@ -48,8 +50,11 @@ export class WorkerService {
   private training: { runId: string; signal: StopSignal; done: Promise<void> } | null = null;
   /** The last checkpoint used for predict/evaluate, so live drawing does not reload it per stroke. */
   private cached: { key: string; loaded: LoadedCheckpoint; savedAt: string | null } | null = null;
-  /** The last evaluation's probabilities (400 KB), so a confusion-cell click needs no re-run. */
-  private evaluated: { key: string; probabilities: Float32Array } | null = null;
+  /**
+   * The last few evaluations' probabilities (400 KB each), oldest first, so a confusion-cell click
+   * on any recent result needs no re-run.
+   */
+  private readonly evaluated = new Map<string, Float32Array>();
 
   constructor(private readonly emit: Emit) {}
 
@@ -195,7 +200,8 @@ export class WorkerService {
         if (this.training?.runId === command.runId)
           throw new Error(`run ${command.runId} is training; stop it first`);
         if (this.cached?.key.startsWith(`${command.runId}:`)) this.dropCache();
-        if (this.evaluated?.key.startsWith(`${command.runId}:`)) this.evaluated = null;
+        for (const key of this.evaluated.keys())
+          if (key.startsWith(`${command.runId}:`)) this.evaluated.delete(key);
         deleteCheckpoints(root, command.runId, command.epoch);
         return { runId: command.runId, epoch: command.epoch };
       }
@@ -208,10 +214,13 @@ export class WorkerService {
           onProgress: (done, total) =>
             this.emit({ type: 'evaluateProgress', runId: command.runId, done, total }),
         });
-        this.evaluated = {
-          key: `${command.runId}:${loaded.epoch}`,
-          probabilities: m.probabilities!,
-        };
+        const key = `${command.runId}:${loaded.epoch}`;
+        this.evaluated.delete(key);
+        this.evaluated.set(key, m.probabilities!);
+        for (const old of this.evaluated.keys()) {
+          if (this.evaluated.size <= EVALUATIONS_KEPT) break;
+          this.evaluated.delete(old);
+        }
         return {
           runId: command.runId,
           epoch: loaded.epoch,
@@ -233,19 +242,13 @@ export class WorkerService {
         };
       }
       case 'examples': {
-        const key = `${command.runId}:${command.epoch}`;
-        if (this.evaluated?.key !== key)
+        const probabilities = this.evaluated.get(`${command.runId}:${command.epoch}`);
+        if (!probabilities)
           throw new Error(
             `evaluate epoch ${command.epoch} of run ${command.runId} first; its examples come from that evaluation`,
           );
         const { actual, predicted, limit } = command;
-        return cellExamples(
-          this.data().test,
-          this.evaluated.probabilities,
-          actual,
-          predicted,
-          limit,
-        );
+        return cellExamples(this.data().test, probabilities, actual, predicted, limit);
       }
       case 'predict': {
         const loaded = await this.checkpoint(root, command.runId, command.epoch, false);

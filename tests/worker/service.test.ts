@@ -123,11 +123,31 @@ describe('evaluate and examples', () => {
     expect(diagonal.examples).toHaveLength(5);
   });
 
-  it('asks for an evaluation first when the checkpoint was not the last one evaluated', async () => {
+  it('asks for an evaluation first when the checkpoint was not evaluated recently', async () => {
     await expect(
       ask({ type: 'examples', runId, epoch: 3, actual: 1, predicted: 1, limit: 5 }),
     ).rejects.toThrow(/evaluate epoch 3 of run .* first/);
-  });
+    // An evaluation of another checkpoint keeps the earlier one's cells answerable.
+    const third = await ask({ type: 'evaluate', runId, epoch: 3 });
+    const cell = await ask({
+      type: 'examples',
+      runId,
+      epoch: 2,
+      actual: 1,
+      predicted: 1,
+      limit: 1,
+    });
+    const again = await ask({
+      type: 'examples',
+      runId,
+      epoch: 3,
+      actual: 1,
+      predicted: 1,
+      limit: 1,
+    });
+    expect(again.total).toBe(third.confusion[1]![1]);
+    expect(cell.total).toBeGreaterThan(0);
+  }, 60_000);
 });
 
 describe('resume', () => {
