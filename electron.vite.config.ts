@@ -1,6 +1,30 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
-import { resolve } from 'node:path';
+import type { Plugin } from 'vite';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+
+/**
+ * `virtual:tfjs-wasm`: TensorFlow.js' WebAssembly binaries as data: URLs, for the renderer's
+ * in-window model. Inlined because a fetch of a sibling file works over http (serve mode) but not
+ * from Electron's file:// page; a data: URL is decoded by the loader itself, in both.
+ */
+function tfjsWasmInline(): Plugin {
+  const id = 'virtual:tfjs-wasm';
+  const dist = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+  const dataUrl = (name: string) =>
+    `data:application/wasm;base64,${readFileSync(resolve(dist, name)).toString('base64')}`;
+  return {
+    name: 'tfjs-wasm-inline',
+    resolveId: (source) => (source === id ? `\0${id}` : null),
+    load: (loaded) =>
+      loaded === `\0${id}`
+        ? `export const plain = ${JSON.stringify(dataUrl('tfjs-backend-wasm.wasm'))};\n` +
+          `export const simd = ${JSON.stringify(dataUrl('tfjs-backend-wasm-simd.wasm'))};\n`
+        : null,
+  };
+}
 
 export default defineConfig({
   main: {
@@ -23,6 +47,6 @@ export default defineConfig({
     build: {
       rollupOptions: { input: { index: resolve('src-renderer/index.html') } },
     },
-    plugins: [svelte({ configFile: resolve('svelte.config.js') })],
+    plugins: [svelte({ configFile: resolve('svelte.config.js') }), tfjsWasmInline()],
   },
 });

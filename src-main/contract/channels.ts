@@ -13,6 +13,7 @@ export const REQUEST_TYPES = [
   'evaluate',
   'restore',
   'examples',
+  'modelFiles',
   'predict',
   'status',
 ] as const;

@@ -73,6 +73,12 @@ const examplesRequest = z.object({
   predicted: digit,
   limit: z.number().int().min(1).max(500).default(60),
 });
+/** The model alone (no optimizer state), for a window that runs it itself to predict per frame. */
+const modelFilesRequest = z.object({
+  type: z.literal('modelFiles'),
+  runId: RunIdSchema,
+  epoch: epochNumber,
+});
 const predictRequest = z.object({
   type: z.literal('predict'),
   runId: RunIdSchema,
@@ -92,6 +98,7 @@ export const RequestSchemas = [
   evaluateRequest,
   restoreRequest,
   examplesRequest,
+  modelFilesRequest,
   predictRequest,
 ] as const;
 
@@ -105,6 +112,7 @@ export const CommandSchema = z.discriminatedUnion('type', [
   withId(evaluateRequest),
   withId(restoreRequest),
   withId(examplesRequest),
+  withId(modelFilesRequest),
   withId(predictRequest),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
@@ -194,6 +202,26 @@ export const RestoredSchema = z.object({
 });
 export type Restored = z.infer<typeof RestoredSchema>;
 
+/** tfjs LayersModel artifacts: topology JSON, weight specs, and the weights as base64. */
+export const ModelFilesSchema = z.object({
+  runId: RunIdSchema,
+  epoch: z.number().int(),
+  topology: z.record(z.string(), z.unknown()),
+  weightSpecs: z.array(
+    z.object({
+      name: z.string(),
+      shape: z.array(z.number().int().nonnegative()),
+      dtype: z.enum(['float32', 'int32', 'bool']),
+    }),
+  ),
+  // 64 MB of weights is far beyond any preset; a bigger payload is a bug, not a model.
+  weights: z
+    .string()
+    .max(90_000_000)
+    .regex(/^[A-Za-z0-9+/]*=*$/),
+});
+export type ModelFiles = z.infer<typeof ModelFilesSchema>;
+
 export const PredictionSchema = z.object({
   runId: RunIdSchema,
   epoch: z.number().int(),
@@ -212,6 +240,7 @@ export const ResultSchemas = {
   evaluate: EvaluationSchema,
   restore: RestoredSchema,
   examples: z.object({ examples: z.array(TestExampleSchema), total: z.number().int() }),
+  modelFiles: ModelFilesSchema,
   predict: PredictionSchema,
 } satisfies Record<CommandType, z.ZodType>;
 export type ResultOf<T extends CommandType> = z.infer<(typeof ResultSchemas)[T]>;

@@ -66,15 +66,7 @@ const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).d
  * tensor that `optimizer.getWeights()` creates, one per checkpoint.
  */
 async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let captured: tf.io.ModelArtifacts | null = null;
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      captured = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const artifacts = captured as tf.io.ModelArtifacts | null;
-  if (!artifacts) throw new CheckpointError('model.save produced no artifacts');
+  const artifacts = await modelArtifacts(model);
   const optimizer = model.optimizer;
   if (!optimizer) return artifacts;
   const optimizerWeights = await optimizer.getWeights();
@@ -97,7 +89,21 @@ async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   }
 }
 
-function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
+/** Topology and weights in memory, without the optimizer: what inference needs. */
+export async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | null = null;
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      captured = artifacts;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const artifacts = captured as tf.io.ModelArtifacts | null;
+  if (!artifacts) throw new CheckpointError('model.save produced no artifacts');
+  return artifacts;
+}
+
+export function weightBytes(artifacts: tf.io.ModelArtifacts): Uint8Array {
   const data = artifacts.weightData;
   if (data === undefined) return new Uint8Array(0);
   const buffers = Array.isArray(data) ? data : [data];

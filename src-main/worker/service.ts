@@ -12,6 +12,8 @@ import {
   deleteCheckpoints,
   inspectCheckpoint,
   latestCheckpointEpoch,
+  modelArtifacts,
+  weightBytes,
   listRuns,
   loadCheckpoint,
   type LoadedCheckpoint,
@@ -239,6 +241,17 @@ export class WorkerService {
           epoch: loaded.epoch,
           model: loaded.run.config.model,
           metrics: loaded.metrics,
+        };
+      }
+      case 'modelFiles': {
+        const loaded = await this.checkpoint(root, command.runId, command.epoch);
+        const artifacts = await modelArtifacts(loaded.model);
+        return {
+          runId: command.runId,
+          epoch: loaded.epoch,
+          topology: artifacts.modelTopology as Record<string, unknown>,
+          weightSpecs: artifacts.weightSpecs ?? [],
+          weights: Buffer.from(weightBytes(artifacts)).toString('base64'),
         };
       }
       case 'examples': {

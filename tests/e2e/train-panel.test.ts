@@ -54,7 +54,10 @@ describe('Train panel', () => {
   it('trains a small run with both charts gaining points every epoch', async () => {
     await configure({ epochs: '3', limit: '3000' });
     await page.getByTestId('start-button').click();
-    await expect.poll(() => page.getByTestId('status').getAttribute('data-phase')).toBe('training');
+    // A 3-epoch MLP on 3,000 images may finish between two polls: either phase shows it started.
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'))
+      .toMatch(/^(training|finished)$/);
     await expect
       .poll(() => points('loss-chart', 'epoch'), { timeout: 60_000 })
       .toBeGreaterThanOrEqual(2);

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,28 @@ describe('restore', () => {
     );
     await expect(ask({ type: 'restore', runId, epoch: 9 })).rejects.toThrow(/9/);
     await expect(ask({ type: 'restore', runId: '../x', epoch: null })).rejects.toThrow(/runId/);
+  });
+});
+
+describe('modelFiles', () => {
+  it('hands out the model without optimizer state; it predicts exactly as the worker does', async () => {
+    const files = await ask({ type: 'modelFiles', runId, epoch: 3 });
+    expect(files.weightSpecs.some((w) => w.name.includes('iter'))).toBe(false);
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: files.topology as tf.io.ModelArtifacts['modelTopology'],
+        weightSpecs: files.weightSpecs,
+        weightData: new Uint8Array(Buffer.from(files.weights, 'base64')).buffer,
+      }),
+    );
+    const pixels = Array.from({ length: 784 }, (_, i) => ((i * 7919) % 255) / 255);
+    const local = tf.tidy(() =>
+      Array.from((model.predict(tf.tensor4d(pixels, [1, 28, 28, 1])) as tf.Tensor).dataSync()),
+    );
+    model.dispose();
+    const remote = await ask({ type: 'predict', runId, epoch: 3, pixels });
+    local.forEach((p, k) => expect(p).toBeCloseTo(remote.probabilities[k]!, 5));
+    await expect(ask({ type: 'modelFiles', runId, epoch: 7 })).rejects.toThrow(/epoch 7/);
   });
 });
 

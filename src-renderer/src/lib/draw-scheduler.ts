@@ -13,6 +13,12 @@ export interface LatencySample {
   shown: number;
   /** Pointer event → the next animation frame after that, i.e. when it is painted (ms). */
   painted: number | null;
+  /**
+   * Painted in the first frame after the pointer event, the frame that also shows the ink that
+   * event drew: the prediction did not lag the stroke at all. The display's own wait for that
+   * frame (up to one refresh) is in `painted` but no computation can remove it.
+   */
+  sameFrame: boolean | null;
 }
 
 export interface SchedulerOptions {
@@ -25,6 +31,12 @@ export interface SchedulerOptions {
   now?: () => number;
   onSample?: (sample: LatencySample) => void;
   onError?: (error: Error) => void;
+}
+
+/** Notes when the first animation frame after a pointer event runs its callbacks. */
+interface FrameProbe {
+  ranAt: number | null;
+  then: ((ranAt: number) => void)[];
 }
 
 export class PredictScheduler {
@@ -40,6 +52,8 @@ export class PredictScheduler {
   private frameRequested = false;
   /** Time of the oldest change not yet sent to the model (null: none, or not a pointer's). */
   private pendingSince: number | null = null;
+  /** The first frame after that change (see LatencySample.sameFrame). */
+  private pendingFrame: FrameProbe | null = null;
   /** Bumped by cancel(): answers to older requests are not measured. */
   private epoch = 0;
   /** Requests started, for tests and diagnostics. */
@@ -64,7 +78,15 @@ export class PredictScheduler {
    */
   invalidate(at: number | null = null): void {
     this.dirty = true;
-    if (at !== null && this.pendingSince === null) this.pendingSince = at;
+    if (at !== null && this.pendingSince === null) {
+      this.pendingSince = at;
+      const probe: FrameProbe = { ranAt: null, then: [] };
+      this.pendingFrame = probe;
+      this.requestFrame(() => {
+        probe.ranAt = this.now();
+        probe.then.forEach((f) => f(probe.ranAt!));
+      });
+    }
     this.pump();
   }
 
@@ -72,6 +94,7 @@ export class PredictScheduler {
   cancel(): void {
     this.dirty = false;
     this.pendingSince = null;
+    this.pendingFrame = null;
     this.epoch++;
   }
 
@@ -101,11 +124,13 @@ export class PredictScheduler {
     this.waitForFrame();
     this.started++;
     const since = this.pendingSince;
+    const firstFrame = this.pendingFrame;
     this.pendingSince = null;
+    this.pendingFrame = null;
     const epoch = this.epoch;
     try {
       const shown = await this.predict();
-      if (shown && since !== null && epoch === this.epoch) this.measure(since);
+      if (shown && since !== null && epoch === this.epoch) this.measure(since, firstFrame);
     } catch (error) {
       this.onError(error instanceof Error ? error : new Error(String(error)));
     } finally {
@@ -114,9 +139,21 @@ export class PredictScheduler {
     this.pump();
   }
 
-  private measure(since: number): void {
+  private measure(since: number, firstFrame: FrameProbe | null): void {
     const shown = this.now() - since;
-    this.requestFrame(() => this.onSample({ shown, painted: this.now() - since }));
+    if (firstFrame && firstFrame.ranAt === null) {
+      // The stroke's own frame has not run its callbacks yet (or is running them: the probe was
+      // requested after ours), so it paints this prediction together with the ink.
+      firstFrame.then.push((at) => this.onSample({ shown, painted: at - since, sameFrame: true }));
+      return;
+    }
+    this.requestFrame(() =>
+      this.onSample({
+        shown,
+        painted: this.now() - since,
+        sameFrame: firstFrame ? false : null,
+      }),
+    );
   }
 }
 
@@ -132,6 +169,8 @@ export function percentile(samples: readonly number[], q: number): number | null
 export class LatencyLog {
   readonly shown: number[] = [];
   readonly painted: number[] = [];
+  /** 1 for a prediction painted with its stroke's frame, 0 for a later one. */
+  readonly sameFrame: number[] = [];
   /** Samples ever added (the window keeps the last `capacity`). */
   total = 0;
 
@@ -141,12 +180,14 @@ export class LatencyLog {
     this.total++;
     push(this.shown, sample.shown, this.capacity);
     if (sample.painted !== null) push(this.painted, sample.painted, this.capacity);
+    if (sample.sameFrame !== null) push(this.sameFrame, sample.sameFrame ? 1 : 0, this.capacity);
   }
 
   clear(): void {
     this.total = 0;
     this.shown.length = 0;
     this.painted.length = 0;
+    this.sameFrame.length = 0;
   }
 }
 

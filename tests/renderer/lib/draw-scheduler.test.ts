@@ -86,13 +86,47 @@ describe('PredictScheduler', () => {
     h.tick(2);
     await h.answer(0); // t = 6: first answer shown, 6 ms after its change
     h.frame(); // its painted frame, and the frame that lets the next prediction start
-    expect(h.samples).toEqual([{ shown: 6, painted: 6 }]);
+    expect(h.samples).toEqual([{ shown: 6, painted: 6, sameFrame: true }]);
     expect(h.calls).toHaveLength(2);
     h.tick(4);
     await h.answer(1); // t = 10: reflects the change at t = 3
     h.tick(5);
     h.frame(); // painted at t = 15
-    expect(h.samples[1]).toEqual({ shown: 7, painted: 12 });
+    // Its stroke's frame (t = 6) passed before the answer: painted a frame later than the ink.
+    expect(h.samples[1]).toEqual({ shown: 7, painted: 12, sameFrame: false });
+  });
+
+  it('counts a synchronous answer as painted with its stroke, even when deferred to the next frame', async () => {
+    let clock = 0;
+    let frames: (() => void)[] = [];
+    const samples: LatencySample[] = [];
+    const scheduler = new PredictScheduler({
+      // A model running in the window: the answer is in the DOM before predict() returns.
+      predict: async () => true,
+      requestFrame: (f) => frames.push(f),
+      now: () => clock,
+      onSample: (x) => samples.push(x),
+    });
+    const frame = async () => {
+      const due = frames;
+      frames = [];
+      for (const f of due) {
+        f();
+        await Promise.resolve(); // microtasks run after each callback, as in a browser
+        await Promise.resolve();
+      }
+    };
+    scheduler.invalidate(0); // predicted at once
+    await Promise.resolve();
+    clock = 8;
+    scheduler.invalidate(8); // same frame: waits for the next one
+    clock = 16;
+    await frame(); // that frame predicts it, then paints both
+    await frame();
+    expect(samples).toEqual([
+      { shown: 0, painted: 16, sameFrame: true },
+      { shown: 8, painted: 8, sameFrame: true },
+    ]);
   });
 
   it('does not measure answers that were not shown, or changes no pointer made', async () => {
@@ -144,10 +178,12 @@ describe('latency statistics', () => {
 
   it('LatencyLog keeps a bounded window and counts every sample', () => {
     const log = new LatencyLog(3);
-    for (let i = 1; i <= 5; i++) log.add({ shown: i, painted: i === 5 ? null : i + 10 });
+    for (let i = 1; i <= 5; i++)
+      log.add({ shown: i, painted: i === 5 ? null : i + 10, sameFrame: i === 5 ? null : i > 2 });
     expect(log.total).toBe(5);
     expect(log.shown).toEqual([3, 4, 5]);
     expect(log.painted).toEqual([12, 13, 14]);
+    expect(log.sameFrame).toEqual([0, 1, 1]);
     log.clear();
     expect(log.total).toBe(0);
   });

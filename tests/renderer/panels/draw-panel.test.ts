@@ -9,6 +9,12 @@ import { fakeApi, metrics, run } from '../fixtures';
 
 type PredictRequest = Extract<ClientRequest, { type: 'predict' }>;
 
+// The in-window model: jsdom cannot run TensorFlow.js, so each test says what loading gives.
+const localModel = vi.hoisted(() => ({ load: vi.fn() }));
+vi.mock('../../../src-renderer/src/lib/local-model', () => ({
+  loadLocalModel: (files: unknown) => localModel.load(files),
+}));
+
 // Animation frames run when the test says so.
 let frames: (() => void)[] = [];
 function runFrame() {
@@ -19,6 +25,10 @@ function runFrame() {
 
 beforeEach(() => {
   frames = [];
+  // By default the window cannot load it, and the engine answers (the fallback path).
+  localModel.load.mockReset();
+  localModel.load.mockRejectedValue(new Error('no TensorFlow.js in jsdom'));
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
   vi.stubGlobal('requestAnimationFrame', (f: () => void) => frames.push(f));
   // jsdom has no 2-D canvas; the panel draws its ink into a buffer it owns and skips the display.
   vi.spyOn(HTMLCanvasElement.prototype, 'getContext').mockReturnValue(null);
@@ -48,6 +58,8 @@ async function setup(runs: RunInfo[], restored: { runId: string; epoch: number }
         mode: 'serve',
         checkpointsDir: '/x',
       };
+    if (r.type === 'modelFiles')
+      return { runId: r.runId, epoch: r.epoch, topology: {}, weightSpecs: [], weights: '' };
     if (r.type === 'predict')
       return new Promise<Prediction>((resolve, reject) => {
         pending.push({
@@ -162,6 +174,41 @@ describe('DrawPanel', () => {
     const label = screen.getByTestId('draw-model');
     expect(label.textContent).toContain('Latest finished run run-new, epoch 3');
     expect(label.getAttribute('data-source')).toBe('latest');
+  });
+
+  it('predicts in the window once the model is loaded there, in the same call as the stroke', async () => {
+    const loaded: unknown[] = [];
+    localModel.load.mockImplementation(async (files: { runId: string; epoch: number }) => {
+      loaded.push(files);
+      return {
+        runId: files.runId,
+        epoch: files.epoch,
+        backend: 'wasm',
+        predict: () => Float32Array.from({ length: 10 }, (_, d) => (d === 6 ? 0.8 : 0.02)),
+        dispose: () => undefined,
+      };
+    });
+    const { predicts, requests } = await setup([run('run-new', { epochs: 3 })]);
+    await settle();
+    expect(requests).toContainEqual({ type: 'modelFiles', runId: 'run-new', epoch: 3 });
+    expect(loaded).toHaveLength(1);
+    const label = screen.getByTestId('draw-model');
+    expect(label.getAttribute('data-predictor')).toBe('window');
+    expect(label.textContent).toContain('runs in this window (WebAssembly)');
+    await down(100, 60);
+    // No await between the pointer event and the answer: it is in the DOM already.
+    expect(screen.getByTestId('prediction').textContent).toBe('6');
+    expect(predicts()).toHaveLength(0);
+  });
+
+  it('falls back to the engine when the window cannot load the model', async () => {
+    const { predicts } = await setup([run('run-new', { epochs: 3 })]);
+    await settle();
+    const label = screen.getByTestId('draw-model');
+    expect(label.getAttribute('data-predictor')).toBe('worker');
+    expect(label.textContent).toContain('predicted by the engine');
+    await down(100, 60);
+    expect(predicts()).toHaveLength(1);
   });
 
   it('says which model it uses: the restored checkpoint', async () => {

@@ -1,0 +1,52 @@
+import type { io, Tensor } from '@tensorflow/tfjs-core';
+import type { ModelFiles } from '../../../src-main/contract/messages';
+import { MNIST_SIDE } from '../../../src-main/engine/preprocess';
+
+/**
+ * A checkpoint's model running in this window. Loading is asynchronous (the runtime chunk, the
+ * weights); predicting is synchronous, so the Draw panel can answer inside the frame that drew.
+ */
+export interface LocalModel {
+  readonly runId: string;
+  readonly epoch: number;
+  /** Backend the window runs it on: 'wasm' or 'cpu'. */
+  readonly backend: string;
+  /** Ten probabilities for a 28×28 image in [0, 1]. */
+  predict(pixels: Float32Array): Float32Array;
+  dispose(): void;
+}
+
+/** Base64 weights (a few MB at most) → bytes. */
+export function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
+  const { initRuntime, layers, tf } = await import('./tf-runtime');
+  const backend = await initRuntime();
+  const weights = decodeBase64(files.weights);
+  const model = await layers.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: files.topology as io.ModelArtifacts['modelTopology'],
+      weightSpecs: files.weightSpecs,
+      weightData: weights.buffer as ArrayBuffer,
+    }),
+  );
+  return {
+    runId: files.runId,
+    epoch: files.epoch,
+    backend,
+    predict(pixels) {
+      return tf.tidy(() => {
+        const x = tf.tensor4d(pixels, [1, MNIST_SIDE, MNIST_SIDE, 1]);
+        return (model.predict(x) as Tensor).dataSync() as Float32Array;
+      });
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}
