@@ -10,7 +10,10 @@ import {
   type ResultOf,
   type WorkerEvent,
 } from '../contract/messages';
-import { markRunCrashed } from '../engine/runs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { RestoredSchema } from '../contract/messages';
+import { markRunCrashed, writeFileAtomic } from '../engine/runs';
 import type { SpawnWorker, WorkerExit, WorkerHandle } from './worker-handle';
 
 /**
@@ -57,7 +60,9 @@ export class WorkerHost {
   private restoredCheckpoint: ResultOf<'restore'> | null = null;
   private disposed = false;
 
-  constructor(private readonly options: HostOptions) {}
+  constructor(private readonly options: HostOptions) {
+    this.restoredCheckpoint = readRestored(options.checkpointsDir);
+  }
 
   get running(): boolean {
     return this.worker !== null;
@@ -189,6 +194,7 @@ export class WorkerHost {
   }
 
   private remember(type: CommandType, result: unknown): void {
+    const before = this.restoredCheckpoint;
     if (type === 'restore') this.restoredCheckpoint = result as ResultOf<'restore'>;
     if (type === 'deleteRun' && this.restoredCheckpoint) {
       const deleted = result as ResultOf<'deleteRun'>;
@@ -196,6 +202,8 @@ export class WorkerHost {
       if (deleted.runId === r.runId && (deleted.epoch === null || deleted.epoch === r.epoch))
         this.restoredCheckpoint = null;
     }
+    if (this.restoredCheckpoint !== before)
+      saveRestored(this.options.checkpointsDir, this.restoredCheckpoint);
   }
 
   private exited(exit: WorkerExit): void {
@@ -208,5 +216,37 @@ export class WorkerHost {
     this.pending.clear();
     if (!this.disposed)
       this.options.onEvent({ type: 'error', message: reason, runId, fatal: true });
+  }
+}
+
+/**
+ * The restored checkpoint is a choice the user made, so it outlives the app: kept beside the runs
+ * (a dot-name, never listed as a run). Only a pointer: the renderer falls back to the latest
+ * finished run when it no longer exists.
+ */
+const RESTORED_FILE = '.restored.json';
+
+function readRestored(dir: string): ResultOf<'restore'> | null {
+  try {
+    const file = path.join(dir, RESTORED_FILE);
+    if (!existsSync(file)) return null;
+    const parsed = RestoredSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveRestored(dir: string, restored: ResultOf<'restore'> | null): void {
+  try {
+    const file = path.join(dir, RESTORED_FILE);
+    if (restored === null) rmSync(file, { force: true });
+    else {
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(file, JSON.stringify(restored, null, 2));
+    }
+  } catch (error) {
+    // Remembering is a convenience: the restore itself worked, so say why and carry on.
+    console.warn(`could not remember the restored checkpoint: ${(error as Error).message}`);
   }
 }

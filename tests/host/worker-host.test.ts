@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { WorkerEvent } from '../../src-main/contract/messages';
 import { forkWorker } from '../../src-main/host/fork-worker';
@@ -75,8 +77,12 @@ describe('WorkerHost with a real forked worker', () => {
 
   it('trains, streams events, and stops within a batch', async () => {
     const { host, events, next } = makeHost();
-    const secondEpochBatch = next('batch', (e) => e.epoch === 2);
-    const { runId } = await host.request({ type: 'train', config: trainConfig });
+    // Mid-epoch: an MLP epoch of a few thousand images can take less than one batch-event interval.
+    const secondEpochBatch = next('batch', (e) => e.epoch === 2 && e.batch < e.batches / 2);
+    const { runId } = await host.request({
+      type: 'train',
+      config: { ...trainConfig, limit: 30_000, batchSize: 16 },
+    });
     await secondEpochBatch;
     const stopped = next('stopped');
     await expect(host.request({ type: 'stop' })).resolves.toEqual({ stopping: true });
@@ -88,6 +94,30 @@ describe('WorkerHost with a real forked worker', () => {
     // Idle again: stopping nothing says so.
     await expect(host.request({ type: 'stop' })).resolves.toEqual({ stopping: false });
     host.dispose();
+  });
+
+  it('remembers the restored checkpoint across restarts, until it is deleted', async () => {
+    const { host, next } = makeHost();
+    const finished = next('finished');
+    const { runId } = await host.request({
+      type: 'train',
+      config: { ...trainConfig, epochs: 1, limit: 600 },
+    });
+    await finished;
+    const restored = await host.request({ type: 'restore', runId, epoch: 1 });
+    expect(host.restored).toEqual(restored);
+    host.dispose();
+
+    const again = makeHost().host;
+    expect(again.restored).toEqual(restored);
+    await again.request({ type: 'deleteRun', runId, epoch: null });
+    expect(again.restored).toBeNull();
+    again.dispose();
+    expect(makeHost().host.restored).toBeNull();
+
+    // A damaged memory is forgotten, not fatal.
+    writeFileSync(path.join(root, '.restored.json'), '{"runId": 5');
+    expect(makeHost().host.restored).toBeNull();
   });
 
   it('refuses a second run while one is training', async () => {
