@@ -1,3 +1,5 @@
+import { mulberry32 } from '../../src-main/engine/random';
+
 /**
  * The ten digits as a person draws them with a mouse: strokes through a few hand-placed
  * waypoints (in a digit box 1 high and about 0.6 wide, y down), smoothed with Catmull-Rom
@@ -464,24 +466,13 @@ function spline(points: readonly Point[], step: number): Point[] {
   return out;
 }
 
-/** Small deterministic PRNG (mulberry32), so every run draws the same tremor. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The pointer positions (pad units) of each stroke of `digit` drawn at `placement`. */
 export function digitStrokes(digit: number, placement: Placement, step = 5): Point[][] {
   const shape = (placement.alt ? DIGIT_SHAPES_ALT : DIGIT_SHAPES)[digit];
   if (!shape) throw new RangeError(`no strokes for digit ${digit}`);
   const { height, x, y, slant, widthScale = 1, jitter = 0.8, seed = 1 } = placement;
-  const rand = random(seed * 31 + digit);
+  // Seeded, so every run draws the same tremor.
+  const rand = mulberry32(seed * 31 + digit);
   const place = ([u, v]: readonly [number, number]): Point => ({
     x: x + (u - 0.3) * height * widthScale + slant * (0.5 - v) * height,
     y: y + (v - 0.5) * height,

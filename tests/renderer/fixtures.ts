@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import type { ClientEvent, ClientRequest, StudioApi } from '../../src-main/contract/api';
+import type { ClientEvent, ClientRequest, Status, StudioApi } from '../../src-main/contract/api';
 import { resolveTrainConfig } from '../../src-main/contract/config';
 import type { CheckpointInfo, EpochMetrics, RunInfo } from '../../src-main/contract/messages';
 
@@ -73,4 +73,9 @@ export function run(
     checkpoints,
     history: checkpoints.map((c) => metrics(c.epoch)),
   };
+}
+
+/** The host's answer to `status` in a serve-mode page with no worker started yet. */
+export function status(restored: Status['restored'] = null): Status {
+  return { backend: null, activeRun: null, restored, mode: 'serve', checkpointsDir: '/x' };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientRequest } from '../../../src-main/contract/api';
 import type { RunInfo } from '../../../src-main/contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
-import { fakeApi, run } from '../fixtures';
+import { fakeApi, run, status } from '../fixtures';
 
 const restoredOf = (runId: string, epoch: number) => ({
   runId,
@@ -15,8 +15,7 @@ function setup(runs: RunInfo[], restored: ReturnType<typeof restoredOf> | null =
   let current = runs;
   const fake = fakeApi((r: ClientRequest) => {
     if (r.type === 'listRuns') return { runs: current };
-    if (r.type === 'status')
-      return { backend: null, activeRun: null, restored, mode: 'serve', checkpointsDir: '/x' };
+    if (r.type === 'status') return status(restored);
     if (r.type === 'restore') return restoredOf(r.runId, r.epoch ?? 1);
     if (r.type === 'deleteRun') {
       current = current.filter((x) => x.runId !== r.runId);

@@ -6,7 +6,7 @@ import type { RunInfo } from '../../../src-main/contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import CheckpointsPanel from '../../../src-renderer/src/panels/CheckpointsPanel.svelte';
-import { fakeApi, run } from '../fixtures';
+import { fakeApi, run, status } from '../fixtures';
 
 // jsdom has no canvas: the comparison charts record the overlays they are given.
 const overlays: { label: string; runs: string[] }[] = [];
@@ -46,14 +46,7 @@ async function setup(runs: RunInfo[], answer: (r: ClientRequest) => unknown = ()
   let current = runs;
   const fake = fakeApi((r) => {
     if (r.type === 'listRuns') return { runs: current };
-    if (r.type === 'status')
-      return {
-        backend: null,
-        activeRun: null,
-        restored: null,
-        mode: 'serve',
-        checkpointsDir: '/x',
-      };
+    if (r.type === 'status') return status();
     if (r.type === 'deleteRun')
       current = current.filter((x) => x.runId !== r.runId || r.epoch !== null);
     return answer(r);

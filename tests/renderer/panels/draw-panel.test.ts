@@ -5,7 +5,7 @@ import type { ClientRequest } from '../../../src-main/contract/api';
 import type { Prediction, RunInfo } from '../../../src-main/contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import DrawPanel from '../../../src-renderer/src/panels/DrawPanel.svelte';
-import { fakeApi, metrics, run } from '../fixtures';
+import { fakeApi, metrics, run, status } from '../fixtures';
 
 type PredictRequest = Extract<ClientRequest, { type: 'predict' }>;
 
@@ -51,13 +51,7 @@ async function setup(runs: RunInfo[], restored: { runId: string; epoch: number }
   const fake = fakeApi((r) => {
     if (r.type === 'listRuns') return { runs };
     if (r.type === 'status')
-      return {
-        backend: null,
-        activeRun: null,
-        restored: restored && { ...restored, model: 'cnn', metrics: metrics(restored.epoch) },
-        mode: 'serve',
-        checkpointsDir: '/x',
-      };
+      return status(restored && { ...restored, model: 'cnn', metrics: metrics(restored.epoch) });
     if (r.type === 'modelFiles')
       return { runId: r.runId, epoch: r.epoch, topology: {}, weightSpecs: [], weights: '' };
     if (r.type === 'predict')

@@ -5,7 +5,7 @@ import type { ClientRequest } from '../../../src-main/contract/api';
 import type { Evaluation, RunInfo, TestExample } from '../../../src-main/contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import EvaluatePanel from '../../../src-renderer/src/panels/EvaluatePanel.svelte';
-import { fakeApi, run } from '../fixtures';
+import { fakeApi, run, status } from '../fixtures';
 
 // jsdom has no 2D canvas: a recorder stands in, so the test sees which images were drawn.
 const drawn: number[][] = [];
@@ -68,14 +68,7 @@ async function setup(runs: RunInfo[], answer: (r: ClientRequest) => unknown = ()
   const pending: Deferred[] = [];
   const fake = fakeApi((r) => {
     if (r.type === 'listRuns') return { runs: current };
-    if (r.type === 'status')
-      return {
-        backend: null,
-        activeRun: null,
-        restored: null,
-        mode: 'serve',
-        checkpointsDir: '/x',
-      };
+    if (r.type === 'status') return status();
     if (r.type === 'evaluate')
       return new Promise((resolve, reject) => pending.push({ resolve, reject }));
     return answer(r);
