@@ -116,6 +116,10 @@ describe('Checkpoints panel', () => {
       .poll(() => runRow(runId).getByTestId('checkpoint-row').count(), { timeout: 60_000 })
       .toBe(4);
     await expect.poll(trainStatus, { timeout: 60_000 }).toBe(`finished ${runId}`);
+    // The Train charts show the whole run: epochs 1–3 from its log, 4 live.
+    await expect
+      .poll(() => page.getByTestId('loss-chart').getAttribute('data-epoch-points'))
+      .toBe('4');
     await page.getByTestId('tab-checkpoints').click();
   });
 
@@ -131,6 +135,9 @@ describe('Checkpoints panel', () => {
     await expect.poll(() => page.getByTestId('run-row').count(), { timeout: 60_000 }).toBe(2);
     branch = (await page.getByTestId('run-row').first().getAttribute('data-run-id'))!;
     await expect.poll(trainStatus, { timeout: 60_000 }).toBe(`finished ${branch}`);
+    await expect
+      .poll(() => page.getByTestId('accuracy-chart').getAttribute('data-validation-points'))
+      .toBe('2');
     await page.getByTestId('tab-checkpoints').click();
     expect(branch).not.toBe(runId);
     expect(await runRow(branch).textContent()).toContain(`Continues run ${runId} from epoch 1.`);

@@ -134,8 +134,10 @@ export function createMetricChart(
       draw();
     },
     addEpoch(epoch, train, validation) {
-      epochTrain.push({ x: epoch, y: train });
-      if (validation !== null) epochVal.push({ x: epoch, y: validation });
+      // In epoch order, whenever they arrive: earlier epochs of a resumed run come from the
+      // listing and may land after the live ones.
+      insertByX(epochTrain, { x: epoch, y: train });
+      if (validation !== null) insertByX(epochVal, { x: epoch, y: validation });
       draw();
     },
     setOverlays(overlays) {
@@ -172,4 +174,10 @@ export function createMetricChart(
     counts: () => ({ batch: raw.length, epoch: epochTrain.length, validation: epochVal.length }),
     destroy: () => chart.destroy(),
   };
+}
+
+function insertByX(points: Point[], point: Point): void {
+  let i = points.length;
+  while (i > 0 && points[i - 1]!.x > point.x) i--;
+  points.splice(i, 0, point);
 }
