@@ -4,7 +4,8 @@
  *   2. one full training step (forward + backward + Adam, as the trainer runs it) of each model
  *      preset at its preset batch size, with the kernels as they were before the BatchMatMul,
  *      _FusedMatMul, Mean, Tile, Identity and Cast overrides and the Conv2DBackpropFilter
- *      changes (single-channel strategy, batch chunks) ("before") and with all of ours
+ *      changes (single-channel strategy, batch chunks), and without our SIMD kernels (kernels.ll:
+ *      MaxPoolGrad, the filter gradient's direct sum and gather) ("before") and with all of ours
  *      ("after"), steps interleaved, plus a per-kernel breakdown.
  *
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
@@ -25,6 +26,7 @@ import {
   forceFilterStrategy,
   setConvolutionChunkLimit,
 } from '../src-main/engine/wasm-kernels/conv2d-backprop-filter';
+import { enableSimdKernels } from '../src-main/engine/fused/kernels';
 import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
@@ -386,6 +388,7 @@ async function main(): Promise<void> {
   const builtins = NEW_KERNELS.map((name) => tf.getKernel(name, 'wasm'));
   registerWasmTrainingKernels();
   const before = (): void => {
+    enableSimdKernels(false);
     forceFilterStrategy(previousFilterRule);
     setConvolutionChunkLimit(Infinity);
     registerWasmTrainingKernels();
@@ -396,6 +399,7 @@ async function main(): Promise<void> {
     }
   };
   const after = (): void => {
+    enableSimdKernels(true);
     forceFilterStrategy(undefined);
     setConvolutionChunkLimit(undefined);
     for (const name of NEW_KERNELS) {

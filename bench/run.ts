@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--models mlp,cnn] [--backends wasm,cpu] [--epochs N] [--limit N]
  *                    [--torch-threads 2,1] [--repeats N] [--python /usr/bin/python3] [--no-torch]
- *                    [--accuracy] [--markdown]
+ *                    [--accuracy] [--markdown] [--tfjs-ops]
  *
  * TF.js numbers come from the engine's own code path: `runTraining` (trainer.ts) with a temporary
  * checkpoints folder, exactly as the worker runs it, and `evaluateSet` on the 10,000 test images.
@@ -74,7 +74,9 @@ const USAGE = `usage: npm run bench -- [options]
   --no-torch            TF.js only
   --accuracy            full ${ACCURACY_EPOCHS}-epoch runs on the best backend + 10k test accuracy
                         (PyTorch peer with the smallest --torch-threads value)
-  --markdown            print README-ready markdown tables`;
+  --markdown            print README-ready markdown tables
+  --tfjs-ops            also time the mlp on wasm with tfjs' own gradients (the fused Dense
+                        step off), interleaved with the fused runs: a before/after in one run`;
 
 // ------------------------------------------------------------------------------------ options
 
@@ -89,6 +91,7 @@ interface Options {
   torch: boolean;
   accuracy: boolean;
   markdown: boolean;
+  tfjsOps: boolean;
 }
 
 function fail(message: string): never {
@@ -132,6 +135,7 @@ function parseOptions(argv: string[]): Options {
         'no-torch': { type: 'boolean' },
         accuracy: { type: 'boolean' },
         markdown: { type: 'boolean' },
+        'tfjs-ops': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -161,6 +165,7 @@ function parseOptions(argv: string[]): Options {
     torch: !values['no-torch'],
     accuracy,
     markdown: values.markdown ?? false,
+    tfjsOps: values['tfjs-ops'] ?? false,
   };
 }
 
@@ -198,6 +203,8 @@ interface JobResult {
   model: ModelPreset;
   /** TF.js backend name, or `torch-<threads>t`. */
   engine: string;
+  /** 'tfjs ops': a Dense stack trained with tfjs' gradients instead of the fused step. */
+  variant: string | null;
   threads: number | null;
   batchSize: number;
   limit: number | null;
@@ -246,6 +253,7 @@ async function runTfjsJob(
   epochs: number,
   limit: number | null,
   withTest: boolean,
+  fusedStep = true,
 ): Promise<JobResult> {
   const info = await activate(backend);
   const config = resolveTrainConfig({ model, epochs, limit, backend });
@@ -264,6 +272,7 @@ async function runTfjsJob(
       runId,
       emit: (event) => marks.push({ t: performance.now(), event }),
       signal: { stopRequested: false },
+      fusedStep,
     });
     const notes: string[] = [];
     const leaked = tf.memory().numTensors - tensorsBefore;
@@ -284,6 +293,7 @@ async function runTfjsJob(
       framework: 'tfjs',
       model,
       engine: backend,
+      variant: fusedStep ? null : 'tfjs ops',
       threads: backend === 'wasm' ? await wasmThreads() : null,
       batchSize: config.batchSize,
       limit,
@@ -458,6 +468,7 @@ function runTorchJob(
         framework: 'torch',
         model,
         engine: `torch-${threads}t`,
+        variant: null,
         threads,
         batchSize: preset.batchSize,
         limit,
@@ -494,6 +505,7 @@ function renderTable(header: string[], rows: string[][], markdown: boolean): str
 interface SpeedRow {
   model: ModelPreset;
   backend: BackendName;
+  variant: string | null;
   batchSize: number;
   imagesTimed: number;
   epochsTimed: number;
@@ -507,8 +519,10 @@ function speedRows(jobs: JobResult[], opts: Options): SpeedRow[] {
   const rows: SpeedRow[] = [];
   for (const model of opts.models) {
     const tfjsJobs = jobs.filter((j) => j.framework === 'tfjs' && j.model === model);
-    for (const backend of ALL_BACKENDS) {
-      const mine = tfjsJobs.filter((j) => j.engine === backend);
+    for (const [backend, variant] of ALL_BACKENDS.flatMap((b) =>
+      [null, 'tfjs ops'].map((v) => [b, v] as const),
+    )) {
+      const mine = tfjsJobs.filter((j) => j.engine === backend && j.variant === variant);
       if (mine.length === 0) continue;
       const torch = opts.torchThreads.flatMap((threads) => {
         const peers = jobs.filter(
@@ -526,6 +540,7 @@ function speedRows(jobs: JobResult[], opts: Options): SpeedRow[] {
       rows.push({
         model,
         backend,
+        variant,
         batchSize: mine[0]!.batchSize,
         imagesTimed: mine[0]!.epochs[0]?.images ?? 0,
         epochsTimed: mine[0]!.epochs.length,
@@ -552,7 +567,7 @@ function speedTable(rows: SpeedRow[], opts: Options, markdown: boolean): string 
         : `${fmtN(r.imagesTimed)} img × ${r.epochsTimed}, extrapolated`;
     const cells = [
       r.model,
-      BACKEND_LABELS[r.backend],
+      BACKEND_LABELS[r.backend] + (r.variant ? ` (${r.variant})` : ''),
       `${timed} (batch ${r.batchSize})`,
       fmtS(r.tfjsTrain),
     ];
@@ -723,6 +738,13 @@ async function main(): Promise<void> {
             `${model} on ${backend}, ${fmtN(limit ?? FULL_EPOCH)} img × ${opts.epochs}${tag}`,
             () => runTfjsJob(dataset, model, backend, opts.epochs, limit, false),
           );
+          // The mlp is the preset that is a Dense stack, the one the fused step trains.
+          if (opts.tfjsOps && backend === 'wasm' && model === 'mlp') {
+            await run(
+              `${model} on ${backend} with tfjs ops, ${fmtN(limit ?? FULL_EPOCH)} img × ${opts.epochs}${tag}`,
+              () => runTfjsJob(dataset, model, backend, opts.epochs, limit, false, false),
+            );
+          }
           torchLimits.add(limit);
         }
         if (!torchOk) continue;

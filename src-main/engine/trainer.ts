@@ -7,6 +7,7 @@ import { appendMetricsLog, createRun, readRun, runDir, updateRun } from './runs'
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
 import { crossEntropySum, evaluateSet } from './evaluate';
 import { buildModel, compileModel } from './models';
+import { createFusedStep, fusedPlan, type FusedDenseStep } from './fused/index';
 import { DataParallel } from './parallel/data-parallel';
 import { resolveThreads } from './parallel/threads';
 import { mulberry32, shuffledIndices } from './random';
@@ -43,6 +44,11 @@ export interface TrainJob {
   threadEntry?: string | URL;
   /** Called with the data-parallel driver once its threads run (tests break one through it). */
   onParallel?: (parallel: DataParallel) => void;
+  /**
+   * false: train a Dense stack with tfjs' own gradients even where the fused step could run
+   * (tests and the benchmark compare the two).
+   */
+  fusedStep?: boolean;
 }
 
 export type TrainOutcome = { status: 'finished' | 'stopped'; epochsDone: number };
@@ -81,11 +87,19 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
   // Trainable weights only: BatchNorm's moving statistics are updated by the layer itself.
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = model.optimizer as tf.AdamOptimizer;
-  let threads = resolveThreads(config, job.backend.name);
+  // A plain Dense stack on wasm trains with the fused step (fused/dense-step.ts), which on one
+  // thread beats two threads of tfjs ops at every batch size, so 'auto' means 1 thread for it.
+  const plan =
+    job.fusedStep === false ? 'disabled by the caller' : fusedPlan(model, job.backend.name);
+  let threads =
+    typeof plan !== 'string' && (config.threads === null || config.threads === undefined)
+      ? 1
+      : resolveThreads(config, job.backend.name);
 
   let lastEpochDone = startEpoch - 1;
   // Threads other than this one compute part of every batch (see parallel/data-parallel.ts).
   let parallel: DataParallel | null = null;
+  let fused: FusedDenseStep | null = null;
   try {
     if (threads > 1) {
       try {
@@ -104,6 +118,8 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
         threads = 1;
       }
     }
+    if (threads === 1 && typeof plan !== 'string')
+      fused = createFusedStep(model, plan, config.batchSize);
     emit({
       type: 'started',
       runId,
@@ -125,7 +141,7 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
         job,
         model,
         variables,
-        parallel,
+        parallel ?? fused,
         split.train,
         epoch,
         batchesPerEpoch,
@@ -188,6 +204,7 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
     throw error;
   } finally {
     await parallel?.close();
+    fused?.dispose();
     // The trainer owns the model, resumed or new; Adam's moments are not freed by model.dispose().
     model.optimizer?.dispose();
     model.dispose();
@@ -207,7 +224,7 @@ async function trainEpoch(
   job: TrainJob,
   model: tf.LayersModel,
   variables: tf.Variable[],
-  parallel: DataParallel | null,
+  engine: DataParallel | FusedDenseStep | null,
   set: ImageSet,
   epoch: number,
   batches: number,
@@ -222,15 +239,26 @@ async function trainEpoch(
   const optimizer = model.optimizer;
   const interval = job.batchEventInterval ?? 100;
 
-  // Running sums stay on the backend; they are read only when a batch event is due.
+  const parallel = engine instanceof DataParallel ? engine : null;
+  const fused = engine instanceof DataParallel ? null : engine;
+  // The model is the source of truth between epochs (validation, checkpoint, resume): the fused
+  // step takes its weights and Adam's state here and gives them back when the epoch ends.
+  fused?.load();
+  // Its own stream, so dropout does not shift the shuffle or augmentation draws.
+  fused?.seedDropout((config.seed * 1009 + epoch) ^ 0x5bd1e995);
+
+  // Running sums stay on the backend; they are read only when a batch event is due. The fused
+  // step computes its loss in JavaScript already: fusedLoss/fusedCorrect.
   let lossSum: tf.Scalar = tf.scalar(0);
   let correctSum: tf.Scalar = tf.scalar(0);
+  let fusedLoss = 0;
+  let fusedCorrect = 0;
   let seen = 0;
   let lastEvent = performance.now();
-  const readSums = (): [number, number] => [
-    lossSum.dataSync()[0]! / seen,
-    correctSum.dataSync()[0]! / seen,
-  ];
+  const readSums = (): [number, number] =>
+    fused
+      ? [fusedLoss / seen, fusedCorrect / seen]
+      : [lossSum.dataSync()[0]! / seen, correctSum.dataSync()[0]! / seen];
 
   try {
     for (let b = 0; b < batches; b++) {
@@ -252,30 +280,36 @@ async function trainEpoch(
         else dst.set(src);
         ysBuf[i] = set.labels[idx]!;
       }
-      const [batchLoss, batchCorrect] = parallel
-        ? await parallel.step(xsBuf, ysBuf, { n, rows: set.rows, cols: set.cols })
-        : tf.tidy((): [tf.Scalar, tf.Scalar] => {
-            const xs = tf.tensor4d(xsBuf.subarray(0, n * px), [n, set.rows, set.cols, 1]);
-            const ys = tf.tensor1d(ysBuf.subarray(0, n), 'int32');
-            let correct: tf.Scalar | null = null;
-            const loss = optimizer.minimize(
-              () => {
-                const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
-                correct = tf.keep(
-                  tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
-                );
-                return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
-              },
-              true,
-              variables,
-            )!;
-            return [tf.mul(loss, n) as tf.Scalar, correct! as tf.Scalar];
-          });
-      const nextLoss = tf.add(lossSum, batchLoss) as tf.Scalar;
-      const nextCorrect = tf.add(correctSum, batchCorrect) as tf.Scalar;
-      tf.dispose([lossSum, correctSum, batchLoss, batchCorrect]);
-      lossSum = nextLoss;
-      correctSum = nextCorrect;
+      if (fused) {
+        const result = fused.step(xsBuf, ysBuf, n);
+        fusedLoss += result.lossSum;
+        fusedCorrect += result.correct;
+      } else {
+        const [batchLoss, batchCorrect] = parallel
+          ? await parallel.step(xsBuf, ysBuf, { n, rows: set.rows, cols: set.cols })
+          : tf.tidy((): [tf.Scalar, tf.Scalar] => {
+              const xs = tf.tensor4d(xsBuf.subarray(0, n * px), [n, set.rows, set.cols, 1]);
+              const ys = tf.tensor1d(ysBuf.subarray(0, n), 'int32');
+              let correct: tf.Scalar | null = null;
+              const loss = optimizer.minimize(
+                () => {
+                  const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
+                  correct = tf.keep(
+                    tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
+                  );
+                  return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
+                },
+                true,
+                variables,
+              )!;
+              return [tf.mul(loss, n) as tf.Scalar, correct! as tf.Scalar];
+            });
+        const nextLoss = tf.add(lossSum, batchLoss) as tf.Scalar;
+        const nextCorrect = tf.add(correctSum, batchCorrect) as tf.Scalar;
+        tf.dispose([lossSum, correctSum, batchLoss, batchCorrect]);
+        lossSum = nextLoss;
+        correctSum = nextCorrect;
+      }
       seen += n;
 
       const now = performance.now();
@@ -292,6 +326,7 @@ async function trainEpoch(
     const [loss, accuracy] = readSums();
     return { loss, accuracy, stoppedAtBatch: null };
   } finally {
+    fused?.store();
     tf.dispose([lossSum, correctSum]);
   }
 }

@@ -177,8 +177,10 @@ describe('data-parallel steps', () => {
     );
     expect(loss.dataSync()[0]! / n).toBeCloseTo(single.dataSync()[0]!, 5);
     expect(correct.dataSync()[0]).toBeGreaterThanOrEqual(0);
+    // Adam's first step is g/(|g| + ε)·lr: near g = 0 it magnifies a gradient's rounding by up
+    // to lr/ε = 1e4, so weights get a looser bound than the gradients above (as on odd batches).
     a.variables.forEach((v, i) =>
-      expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync()), v.name).toBeLessThan(1e-5),
+      expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync()), v.name).toBeLessThan(1e-4),
     );
     tf.dispose([loss, correct, single]);
     for (const m of [a.model, b.model]) {

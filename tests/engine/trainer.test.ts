@@ -1,13 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resolveTrainConfig, type PartialTrainConfig } from '../../src-main/contract/config';
 import type { BackendInfo, WorkerEvent } from '../../src-main/contract/messages';
 import { selectBackend } from '../../src-main/engine/backend';
 import { listRuns, loadCheckpoint } from '../../src-main/engine/checkpoints';
 import { loadDataset } from '../../src-main/engine/data';
 import { evaluateSet } from '../../src-main/engine/evaluate';
+import { FusedDenseStep } from '../../src-main/engine/fused/dense-step';
 import { newRunId, readMetricsLog, readRun } from '../../src-main/engine/runs';
 import { readEventFile } from '../../src-main/engine/tensorboard';
 import { runTraining, type StopSignal } from '../../src-main/engine/trainer';
@@ -28,6 +29,8 @@ function train(
     onEvent?: (e: WorkerEvent, signal: StopSignal) => void;
     runId?: string;
     resume?: { model: tf.LayersModel; epoch: number };
+    batchEventInterval?: number;
+    fusedStep?: boolean;
   } = {},
 ) {
   const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
@@ -42,6 +45,8 @@ function train(
     runId,
     signal,
     resume: opts.resume,
+    batchEventInterval: opts.batchEventInterval,
+    fusedStep: opts.fusedStep,
     emit: (e) => {
       events.push(e);
       opts.onEvent?.(e, signal);
@@ -100,11 +105,40 @@ describe('runTraining', () => {
     loaded.model.dispose();
   });
 
+  it('trains a Dense stack with the fused step on one thread, as accurately as with tfjs ops', async () => {
+    const step = vi.spyOn(FusedDenseStep.prototype, 'step');
+    const before = tf.memory().numTensors;
+    const valAccuracy = (events: WorkerEvent[]) =>
+      events.flatMap((e) => (e.type === 'epoch' ? [e.valAccuracy!] : [])).at(-1)!;
+    try {
+      // Batch 64 would get two threads of tfjs ops; the fused step trains on one instead.
+      const fused = train({ model: 'mlp', epochs: 2, limit: 4000, batchSize: 64 });
+      await expect(fused.done).resolves.toMatchObject({ status: 'finished' });
+      expect(step).toHaveBeenCalledTimes(2 * Math.ceil(4000 / 64));
+      expect(fused.events[0]).toMatchObject({ type: 'started', threads: 1 });
+      expect(tf.memory().numTensors).toBe(before);
+
+      step.mockClear();
+      const plain = train(
+        { model: 'mlp', epochs: 2, limit: 4000, batchSize: 64, threads: 1 },
+        { fusedStep: false },
+      );
+      await plain.done;
+      expect(step).not.toHaveBeenCalled();
+      expect(valAccuracy(fused.events)).toBeGreaterThan(0.88);
+      expect(Math.abs(valAccuracy(fused.events) - valAccuracy(plain.events))).toBeLessThan(0.03);
+    } finally {
+      step.mockRestore();
+    }
+  });
+
   it('honours a stop within one batch and keeps the last complete epoch', async () => {
     let stopAt: number | null = null;
     const { done, events, runId } = train(
       { model: 'mlp', epochs: 5, limit: 3000 },
       {
+        // An event per batch: an epoch can take less than the default throttle interval.
+        batchEventInterval: 0,
         onEvent: (e, signal) => {
           if (e.type === 'batch' && e.epoch === 2 && stopAt === null) {
             stopAt = e.batch;

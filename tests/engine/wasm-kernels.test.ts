@@ -270,7 +270,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
 
   // Each strategy on every geometry, whichever the heuristic would pick; the last case is
   // large enough for the transposed im2col to split the batch (4 + 2 images).
-  const strategies: FilterStrategy[] = ['im2col', 'transposed-im2col', 'convolution'];
+  const strategies: FilterStrategy[] = ['im2col', 'transposed-im2col', 'convolution', 'direct'];
   const chunked: ConvCase = {
     name: 'batch split, 1 channel',
     x: [6, 30, 30, 1],
@@ -278,26 +278,37 @@ describe('Conv2DBackpropFilter on wasm', () => {
     strides: 1,
     pad: 'same',
   };
+  // The same split on the stride-1, unpadded geometry whose gather runs in kernels.ll.
+  const chunkedValid: ConvCase = {
+    name: 'batch split, 2 channels, valid',
+    x: [6, 30, 30, 2],
+    filter: [3, 3, 2, 16],
+    strides: 1,
+    pad: 'valid',
+  };
   describe.each(strategies)('forced strategy %s', (strategy) => {
     afterEach(() => forceFilterStrategy(undefined));
-    it.each([...convCases, ...sweepCases, chunked])('matches cpu: $name', async (c) => {
-      const x = randomHost(c.x, 1);
-      const dy = randomHost(outShapeOf(c), 2);
-      const fn = (xt: tf.Tensor | undefined, dyt: tf.Tensor | undefined): tf.Tensor =>
-        runKernel(
-          'Conv2DBackpropFilter',
-          { x: xt!, dy: dyt! },
-          { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
-        );
-      const [cpu] = await onBackend('cpu', [x, dy], fn);
-      forceFilterStrategy(strategy);
-      const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
-      const buffers = backend.numDataIds();
-      const [wasm] = await onBackend('wasm', [x, dy], fn);
-      expect(backend.numDataIds()).toBe(buffers);
-      expectNonTrivial(cpu!);
-      expectClose(cpu!, wasm!);
-    });
+    it.each([...convCases, ...sweepCases, chunked, chunkedValid])(
+      'matches cpu: $name',
+      async (c) => {
+        const x = randomHost(c.x, 1);
+        const dy = randomHost(outShapeOf(c), 2);
+        const fn = (xt: tf.Tensor | undefined, dyt: tf.Tensor | undefined): tf.Tensor =>
+          runKernel(
+            'Conv2DBackpropFilter',
+            { x: xt!, dy: dyt! },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
+          );
+        const [cpu] = await onBackend('cpu', [x, dy], fn);
+        forceFilterStrategy(strategy);
+        const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
+        const buffers = backend.numDataIds();
+        const [wasm] = await onBackend('wasm', [x, dy], fn);
+        expect(backend.numDataIds()).toBe(buffers);
+        expectNonTrivial(cpu!);
+        expectClose(cpu!, wasm!);
+      },
+    );
   });
 
   // dy over 1 M floats: the convolution runs in batch chunks (2 x 6 and 2 x 8 images, the second

@@ -21,7 +21,9 @@ import type { BackendName, ModelPreset, TrainConfig } from '../../contract/confi
  *         cnn         b64   74   →  43    (1.63–1.84x)
  *         cnn         b128 136   →  88    (1.46–1.93x)
  *         cnn-strong  b128 1002  → 548    (1.79–2.10x)
- * Smaller batches were not measured and stay on one thread.
+ * Smaller batches were not measured and stay on one thread. The wasm mlp rows were measured
+ * with tfjs ops; a Dense stack on wasm now trains with the fused step (fused/dense-step.ts,
+ * ~0.7 ms a step at batch 32), which the trainer runs on one thread when threads are auto.
  */
 export function resolveThreads(
   config: Pick<TrainConfig, 'threads' | 'model' | 'batchSize'>,
