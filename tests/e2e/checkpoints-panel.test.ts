@@ -92,6 +92,12 @@ describe('Checkpoints panel', () => {
     expect(await checkpointRow(runId, 2).getByTestId('restore-button').textContent()).toBe(
       'Restored',
     );
+    // The Draw panel now uses it, and says so.
+    await page.getByTestId('tab-draw').click();
+    await expect
+      .poll(() => page.getByTestId('draw-model').textContent())
+      .toContain(`Restored: run ${runId} epoch 2`);
+    await page.getByTestId('tab-checkpoints').click();
     // The host remembers it: a reload keeps the restored checkpoint.
     await page.reload();
     await page.getByTestId('tab-checkpoints').click();
