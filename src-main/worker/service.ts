@@ -51,7 +51,7 @@ export class WorkerService {
   private dataset: Dataset | null = null;
   private training: { runId: string; signal: StopSignal; done: Promise<void> } | null = null;
   /** The last checkpoint used for predict/evaluate, so live drawing does not reload it per stroke. */
-  private cached: { key: string; loaded: LoadedCheckpoint; savedAt: string | null } | null = null;
+  private cached: { key: string; loaded: LoadedCheckpoint } | null = null;
   /**
    * The last few evaluations' probabilities (400 KB each), oldest first, so a confusion-cell click
    * on any recent result needs no re-run.
@@ -310,12 +310,12 @@ export class WorkerService {
     if (this.cached?.key === key && verify && resolved !== null) {
       // The files may have changed since they were cached (deleted, damaged, replaced).
       const info = inspectCheckpoint(root, runId, resolved);
-      if (info.status !== 'ok' || info.savedAt !== this.cached.savedAt) this.dropCache();
+      if (info.status !== 'ok' || info.savedAt !== this.cached.loaded.savedAt) this.dropCache();
     }
     if (this.cached?.key === key) return this.cached.loaded;
     const loaded = await loadCheckpoint(root, runId, epoch);
     this.dropCache();
-    this.cached = { key: `${runId}:${loaded.epoch}`, loaded, savedAt: loaded.savedAt };
+    this.cached = { key: `${runId}:${loaded.epoch}`, loaded };
     return loaded;
   }
 
