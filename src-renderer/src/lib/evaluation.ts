@@ -1,4 +1,5 @@
 import type { TestExample } from '../../../src-main/contract/messages';
+import { decodeBase64 } from './base64';
 
 /**
  * Small pure helpers of the Evaluate panel: test images from the wire format, the heat map's
@@ -27,11 +28,9 @@ export function parseCheckpointKey(key: string): CheckpointRef | null {
 
 /** The 784 grey bytes (row-major, ink 255) of a test image sent as base64. */
 export function decodePixels(base64: string): Uint8Array {
-  const binary = atob(base64);
-  if (binary.length !== IMAGE_PIXELS)
-    throw new Error(`a test image holds ${IMAGE_PIXELS} pixels, not ${binary.length}`);
-  const bytes = new Uint8Array(IMAGE_PIXELS);
-  for (let i = 0; i < IMAGE_PIXELS; i++) bytes[i] = binary.charCodeAt(i);
+  const bytes = decodeBase64(base64);
+  if (bytes.length !== IMAGE_PIXELS)
+    throw new Error(`a test image holds ${IMAGE_PIXELS} pixels, not ${bytes.length}`);
   return bytes;
 }
 

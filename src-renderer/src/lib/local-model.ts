@@ -1,6 +1,7 @@
 import type { io, Tensor } from '@tensorflow/tfjs-core';
 import type { ModelFiles } from '../../../src-main/contract/messages';
 import { MNIST_SIDE } from '../../../src-main/engine/preprocess';
+import { decodeBase64 } from './base64';
 
 /**
  * A checkpoint's model running in this window. Loading is asynchronous (the runtime chunk, the
@@ -14,14 +15,6 @@ export interface LocalModel {
   /** Ten probabilities for a 28×28 image in [0, 1]. */
   predict(pixels: Float32Array): Float32Array;
   dispose(): void;
-}
-
-/** Base64 weights (a few MB at most) → bytes. */
-export function decodeBase64(text: string): Uint8Array {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
 }
 
 export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
