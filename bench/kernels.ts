@@ -5,10 +5,16 @@
  *      preset at its preset batch size, with the kernels as they were before the BatchMatMul,
  *      _FusedMatMul, Mean, Tile, Identity and Cast overrides and the Conv2DBackpropFilter
  *      changes (single-channel strategy, batch chunks), and without our SIMD kernels (kernels.ll:
- *      MaxPoolGrad, the filter gradient's direct sum and gather) ("before") and with all of ours
+ *      MaxPoolGrad, the filter gradient's direct sum and gather, the Winograd Conv2D) ("before")
+ *      and with all of ours
  *      ("after"), steps interleaved, plus a per-kernel breakdown.
  *
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
+ *   node --no-liftoff --import tsx bench/kernels.ts --winograd [--reps N]
+ *
+ * --winograd only times the Winograd Conv2D (wasm-kernels/winograd.ts) against the built-in
+ * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
+ * each.
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -31,6 +37,10 @@ import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from '../src-main/engine/wasm-kernels/index';
+import {
+  conv2DWinogradConfig,
+  setWinogradPassBytes,
+} from '../src-main/engine/wasm-kernels/winograd';
 
 const BATCH = 128;
 const repsArg = process.argv.indexOf('--reps');
@@ -459,4 +469,124 @@ async function main(): Promise<void> {
   for (const line of summary) console.log(line);
 }
 
-await main();
+interface ConvCase {
+  label: string;
+  x: number[];
+  filter: number[];
+  pad: 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+}
+
+/**
+ * Built-in Conv2D vs Winograd on the same fresh inputs, the two interleaved call by call so
+ * that load from other processes hits both alike; then Winograd's pass size swept.
+ */
+function benchWinograd(): void {
+  const backend = tf.backend() as BackendWasm;
+  const builtin = tf.getKernel('Conv2D', 'wasm')!;
+  const full: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [2, 2],
+    [2, 2],
+    [0, 0],
+  ];
+  const cases: ConvCase[] = [64, 128].flatMap((b) => [
+    {
+      label: `cnn conv2 x[${b},13,13,32] 3x3→64`,
+      x: [b, 13, 13, 32],
+      filter: [3, 3, 32, 64],
+      pad: 'valid' as const,
+    },
+    {
+      label: `cnn conv1 x[${b},28,28,1] 3x3→32`,
+      x: [b, 28, 28, 1],
+      filter: [3, 3, 1, 32],
+      pad: 'valid' as const,
+    },
+    {
+      label: `conv2 dx (full) dy[${b},11,11,64]→32`,
+      x: [b, 11, 11, 64],
+      filter: [3, 3, 64, 32],
+      pad: full,
+    },
+    {
+      label: `strong x[${b},26,26,32] 3x3→32`,
+      x: [b, 26, 26, 32],
+      filter: [3, 3, 32, 32],
+      pad: 'valid' as const,
+    },
+  ]);
+  console.log(
+    `\nConv2D forward, built-in (XNNPACK) vs Winograd F(2x2,3x3), median ms of ${REPS}, interleaved:`,
+  );
+  console.log('| call                                   | built-in | winograd | speed-up |');
+  console.log('|----------------------------------------|----------|----------|----------|');
+  for (const c of cases) {
+    const inputs = tf.tidy(() => ({ x: tf.randomNormal(c.x), filter: tf.randomNormal(c.filter) }));
+    const attrs = { strides: 1, pad: c.pad, dataFormat: 'NHWC', dilations: 1 };
+    const a: number[] = [];
+    const w: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      a.push(timeKernel(builtin, backend, inputs, attrs, 1));
+      w.push(timeKernel(conv2DWinogradConfig, backend, inputs, attrs, 1));
+    }
+    const [am, wm] = [median(a), median(w)];
+    console.log(
+      `| ${c.label.padEnd(38)} | ${fmt2(am).padStart(8)} | ${fmt2(wm).padStart(8)} | ${`${(am / wm).toFixed(2)}x`.padStart(8)} |`,
+    );
+    tf.dispose(Object.values(inputs));
+  }
+  console.log(
+    '\nWinograd pass size (bytes of V and M per pass), cnn conv2 x[128,13,13,32], median ms:',
+  );
+  const inputs = tf.tidy(() => ({
+    x: tf.randomNormal([128, 13, 13, 32]),
+    filter: tf.randomNormal([3, 3, 32, 64]),
+  }));
+  const attrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 };
+  for (const bytes of [1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 22, Infinity]) {
+    setWinogradPassBytes(bytes);
+    console.log(
+      `  ${String(bytes).padStart(8)}: ${fmt2(timeKernel(conv2DWinogradConfig, backend, inputs, attrs, REPS))}`,
+    );
+  }
+  setWinogradPassBytes(undefined);
+  tf.dispose(Object.values(inputs));
+}
+
+/** One cnn training step with all our kernels, the built-in Conv2D vs Winograd, interleaved. */
+async function benchWinogradStep(): Promise<void> {
+  unregisterWasmTrainingKernels();
+  const builtin = tf.getKernel('Conv2D', 'wasm')!;
+  registerWasmTrainingKernels();
+  const use = (config: tf.KernelConfig) => (): void => {
+    tf.unregisterKernel('Conv2D', 'wasm');
+    tf.registerKernel(config);
+  };
+  const [without, withW] = (await benchSteps('cnn', [
+    { install: use(builtin), times: [], profiles: [] },
+    { install: use(conv2DWinogradConfig), times: [], profiles: [] },
+  ])) as [StepResult, StepResult];
+  use(conv2DWinogradConfig)();
+  console.log(
+    `\ncnn b${PRESET_DEFAULTS.cnn.batchSize} training step, one thread, median ms of ${REPS}, interleaved:`,
+  );
+  console.log(`  built-in Conv2D ${fmt2(without.stepMs)}, Winograd ${fmt2(withW.stepMs)}`);
+  console.log('  per kernel (tf.profile, median of 5 steps): built-in → Winograd');
+  for (const name of ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter']) {
+    const before = fmt2(without.byKernel.get(name)?.ms ?? 0);
+    const after = fmt2(withW.byKernel.get(name)?.ms ?? 0);
+    console.log(`  ${name.padEnd(22)} ${before.padStart(6)} → ${after}`);
+  }
+}
+
+if (process.argv.includes('--winograd')) {
+  await tf.setBackend('wasm');
+  console.log(
+    `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}, one thread, load ${loadavg()[0]!.toFixed(2)}`,
+  );
+  benchWinograd();
+  await benchWinogradStep();
+  console.log(`load average now ${loadavg()[0]!.toFixed(2)}`);
+} else {
+  await main();
+}

@@ -5,7 +5,7 @@
  *
  *   npm run bench -- [--models mlp,cnn] [--backends wasm,cpu] [--epochs N] [--limit N]
  *                    [--torch-threads 2,1] [--repeats N] [--python /usr/bin/python3] [--no-torch]
- *                    [--accuracy] [--markdown] [--tfjs-ops]
+ *                    [--accuracy] [--markdown] [--tfjs-ops] [--no-winograd]
  *
  * TF.js numbers come from the engine's own code path: `runTraining` (trainer.ts) with a temporary
  * checkpoints folder, exactly as the worker runs it, and `evaluateSet` on the 10,000 test images.
@@ -58,6 +58,11 @@ const TARGET_ACCURACY: Record<ModelPreset, number | null> = {
   'cnn-strong': 0.994,
 };
 const ACCURACY_EPOCHS = 10;
+/**
+ * wasm-kernels/winograd.ts' WINOGRAD_ENV, spelled out: importing that module would load the wasm
+ * backend before selectBackend does.
+ */
+const WINOGRAD_ENV = 'MNIST_STUDIO_WINOGRAD';
 /** Steady state: batches before this fraction of an epoch are warm-up and not timed. */
 const WARMUP_FRACTION = 0.1;
 
@@ -76,7 +81,9 @@ const USAGE = `usage: npm run bench -- [options]
                         (PyTorch peer with the smallest --torch-threads value)
   --markdown            print README-ready markdown tables
   --tfjs-ops            also time the mlp on wasm with tfjs' own gradients (the fused Dense
-                        step off), interleaved with the fused runs: a before/after in one run`;
+                        step off), interleaved with the fused runs: a before/after in one run
+  --no-winograd         also time the conv models on wasm with the Winograd Conv2D off (the
+                        built-in XNNPACK one), interleaved: a before/after in one run`;
 
 // ------------------------------------------------------------------------------------ options
 
@@ -92,6 +99,7 @@ interface Options {
   accuracy: boolean;
   markdown: boolean;
   tfjsOps: boolean;
+  noWinograd: boolean;
 }
 
 function fail(message: string): never {
@@ -136,6 +144,7 @@ function parseOptions(argv: string[]): Options {
         accuracy: { type: 'boolean' },
         markdown: { type: 'boolean' },
         'tfjs-ops': { type: 'boolean' },
+        'no-winograd': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -166,6 +175,7 @@ function parseOptions(argv: string[]): Options {
     accuracy,
     markdown: values.markdown ?? false,
     tfjsOps: values['tfjs-ops'] ?? false,
+    noWinograd: values['no-winograd'] ?? false,
   };
 }
 
@@ -254,7 +264,11 @@ async function runTfjsJob(
   limit: number | null,
   withTest: boolean,
   fusedStep = true,
+  winograd = true,
 ): Promise<JobResult> {
+  // Read per call by the Conv2D kernel, and inherited by the gradient threads started below.
+  if (winograd) delete process.env[WINOGRAD_ENV];
+  else process.env[WINOGRAD_ENV] = 'off';
   const info = await activate(backend);
   const config = resolveTrainConfig({ model, epochs, limit, backend });
   const root = mkdtempSync(path.join(os.tmpdir(), 'mnist-bench-'));
@@ -293,7 +307,7 @@ async function runTfjsJob(
       framework: 'tfjs',
       model,
       engine: backend,
-      variant: fusedStep ? null : 'tfjs ops',
+      variant: !fusedStep ? 'tfjs ops' : winograd ? null : 'no Winograd',
       threads: backend === 'wasm' ? await wasmThreads() : null,
       batchSize: config.batchSize,
       limit,
@@ -306,6 +320,7 @@ async function runTfjsJob(
       notes,
     };
   } finally {
+    delete process.env[WINOGRAD_ENV];
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -520,7 +535,7 @@ function speedRows(jobs: JobResult[], opts: Options): SpeedRow[] {
   for (const model of opts.models) {
     const tfjsJobs = jobs.filter((j) => j.framework === 'tfjs' && j.model === model);
     for (const [backend, variant] of ALL_BACKENDS.flatMap((b) =>
-      [null, 'tfjs ops'].map((v) => [b, v] as const),
+      [null, 'tfjs ops', 'no Winograd'].map((v) => [b, v] as const),
     )) {
       const mine = tfjsJobs.filter((j) => j.engine === backend && j.variant === variant);
       if (mine.length === 0) continue;
@@ -743,6 +758,12 @@ async function main(): Promise<void> {
             await run(
               `${model} on ${backend} with tfjs ops, ${fmtN(limit ?? FULL_EPOCH)} img × ${opts.epochs}${tag}`,
               () => runTfjsJob(dataset, model, backend, opts.epochs, limit, false, false),
+            );
+          }
+          if (opts.noWinograd && backend === 'wasm' && model !== 'mlp') {
+            await run(
+              `${model} on ${backend} without Winograd, ${fmtN(limit ?? FULL_EPOCH)} img × ${opts.epochs}${tag}`,
+              () => runTfjsJob(dataset, model, backend, opts.epochs, limit, false, true, false),
             );
           }
           torchLimits.add(limit);

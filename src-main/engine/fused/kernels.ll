@@ -636,4 +636,672 @@ exit:
   ret void
 }
 
+; Winograd F(2×2, 3×3) transforms for a stride-1 3×3 convolution (wasm-kernels/winograd.ts),
+; tiles t0 ≤ t < t1 of the n·th·tw output tiles (2×2 outputs each, tile t = (b·th + ty)·tw + tx).
+; winograd_input: V[k][t − t0][c] = (Bᵀ d B)[k] for the 4×4 input patch d at rows 2·ty − pt + 0..3,
+; columns 2·tx − pl + 0..3 of image b, k = 4·row + col, the 16 matrices `stride` rows apart, with
+;   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1].
+; Pixels outside the image read `zero` (c zeros) instead, so the channel loop has no branches.
+; winograd_output: y[b, 2·ty + i, 2·tx + j, o] = (Aᵀ M A)[i][j] with Aᵀ = [1 1 1 0; 0 1 −1 −1],
+; from M[k][t − t0][o] laid out like V; outputs past the bottom/right edge (odd oh or ow) go to
+; `dump` (co floats of scratch). Channels are explicit f32x4 vectors with a scalar tail: the loop
+; vectoriser would not vectorise 16 stores at an unknown stride apart without runtime checks.
+; Generated from a template (the 16 loads, the transforms and the stores unrolled), kept here as
+; the source of truth.
+define void @winograd_input(float* noalias nocapture readonly %x,
+                            float* noalias nocapture readonly %zero,
+                            float* noalias nocapture %v,
+                            i32 %h, i32 %w, i32 %c, i32 %th, i32 %tw, i32 %pt, i32 %pl,
+                            i32 %t0, i32 %t1, i32 %stride) {
+entry:
+  %per = mul i32 %th, %tw
+  %ok0 = icmp slt i32 %t0, %t1
+  %ok1 = icmp sgt i32 %c, 0
+  %ok = and i1 %ok0, %ok1
+  br i1 %ok, label %tile, label %exit
+tile:
+  %t = phi i32 [%t0, %entry], [%t.next, %tile.end]
+  %tl = sub i32 %t, %t0
+  %b = sdiv i32 %t, %per
+  %rr = srem i32 %t, %per
+  %ty = sdiv i32 %rr, %tw
+  %tx = srem i32 %rr, %tw
+  %ty2 = shl i32 %ty, 1
+  %tx2 = shl i32 %tx, 1
+  %y0 = sub i32 %ty2, %pt
+  %x0 = sub i32 %tx2, %pl
+  %bh = mul i32 %b, %h
+  %yy0 = add i32 %y0, 0
+  %yin0a = icmp sge i32 %yy0, 0
+  %yin0b = icmp slt i32 %yy0, %h
+  %yin0 = and i1 %yin0a, %yin0b
+  %row0a = add i32 %bh, %yy0
+  %row0 = mul i32 %row0a, %w
+  %yy1 = add i32 %y0, 1
+  %yin1a = icmp sge i32 %yy1, 0
+  %yin1b = icmp slt i32 %yy1, %h
+  %yin1 = and i1 %yin1a, %yin1b
+  %row1a = add i32 %bh, %yy1
+  %row1 = mul i32 %row1a, %w
+  %yy2 = add i32 %y0, 2
+  %yin2a = icmp sge i32 %yy2, 0
+  %yin2b = icmp slt i32 %yy2, %h
+  %yin2 = and i1 %yin2a, %yin2b
+  %row2a = add i32 %bh, %yy2
+  %row2 = mul i32 %row2a, %w
+  %yy3 = add i32 %y0, 3
+  %yin3a = icmp sge i32 %yy3, 0
+  %yin3b = icmp slt i32 %yy3, %h
+  %yin3 = and i1 %yin3a, %yin3b
+  %row3a = add i32 %bh, %yy3
+  %row3 = mul i32 %row3a, %w
+  %xx0 = add i32 %x0, 0
+  %xin0a = icmp sge i32 %xx0, 0
+  %xin0b = icmp slt i32 %xx0, %w
+  %xin0 = and i1 %xin0a, %xin0b
+  %xx1 = add i32 %x0, 1
+  %xin1a = icmp sge i32 %xx1, 0
+  %xin1b = icmp slt i32 %xx1, %w
+  %xin1 = and i1 %xin1a, %xin1b
+  %xx2 = add i32 %x0, 2
+  %xin2a = icmp sge i32 %xx2, 0
+  %xin2b = icmp slt i32 %xx2, %w
+  %xin2 = and i1 %xin2a, %xin2b
+  %xx3 = add i32 %x0, 3
+  %xin3a = icmp sge i32 %xx3, 0
+  %xin3b = icmp slt i32 %xx3, %w
+  %xin3 = and i1 %xin3a, %xin3b
+  %in00 = and i1 %yin0, %xin0
+  %pix00 = add i32 %row0, %xx0
+  %off00 = mul i32 %pix00, %c
+  %px00 = getelementptr float, float* %x, i32 %off00
+  %p00 = select i1 %in00, float* %px00, float* %zero
+  %in01 = and i1 %yin0, %xin1
+  %pix01 = add i32 %row0, %xx1
+  %off01 = mul i32 %pix01, %c
+  %px01 = getelementptr float, float* %x, i32 %off01
+  %p01 = select i1 %in01, float* %px01, float* %zero
+  %in02 = and i1 %yin0, %xin2
+  %pix02 = add i32 %row0, %xx2
+  %off02 = mul i32 %pix02, %c
+  %px02 = getelementptr float, float* %x, i32 %off02
+  %p02 = select i1 %in02, float* %px02, float* %zero
+  %in03 = and i1 %yin0, %xin3
+  %pix03 = add i32 %row0, %xx3
+  %off03 = mul i32 %pix03, %c
+  %px03 = getelementptr float, float* %x, i32 %off03
+  %p03 = select i1 %in03, float* %px03, float* %zero
+  %in10 = and i1 %yin1, %xin0
+  %pix10 = add i32 %row1, %xx0
+  %off10 = mul i32 %pix10, %c
+  %px10 = getelementptr float, float* %x, i32 %off10
+  %p10 = select i1 %in10, float* %px10, float* %zero
+  %in11 = and i1 %yin1, %xin1
+  %pix11 = add i32 %row1, %xx1
+  %off11 = mul i32 %pix11, %c
+  %px11 = getelementptr float, float* %x, i32 %off11
+  %p11 = select i1 %in11, float* %px11, float* %zero
+  %in12 = and i1 %yin1, %xin2
+  %pix12 = add i32 %row1, %xx2
+  %off12 = mul i32 %pix12, %c
+  %px12 = getelementptr float, float* %x, i32 %off12
+  %p12 = select i1 %in12, float* %px12, float* %zero
+  %in13 = and i1 %yin1, %xin3
+  %pix13 = add i32 %row1, %xx3
+  %off13 = mul i32 %pix13, %c
+  %px13 = getelementptr float, float* %x, i32 %off13
+  %p13 = select i1 %in13, float* %px13, float* %zero
+  %in20 = and i1 %yin2, %xin0
+  %pix20 = add i32 %row2, %xx0
+  %off20 = mul i32 %pix20, %c
+  %px20 = getelementptr float, float* %x, i32 %off20
+  %p20 = select i1 %in20, float* %px20, float* %zero
+  %in21 = and i1 %yin2, %xin1
+  %pix21 = add i32 %row2, %xx1
+  %off21 = mul i32 %pix21, %c
+  %px21 = getelementptr float, float* %x, i32 %off21
+  %p21 = select i1 %in21, float* %px21, float* %zero
+  %in22 = and i1 %yin2, %xin2
+  %pix22 = add i32 %row2, %xx2
+  %off22 = mul i32 %pix22, %c
+  %px22 = getelementptr float, float* %x, i32 %off22
+  %p22 = select i1 %in22, float* %px22, float* %zero
+  %in23 = and i1 %yin2, %xin3
+  %pix23 = add i32 %row2, %xx3
+  %off23 = mul i32 %pix23, %c
+  %px23 = getelementptr float, float* %x, i32 %off23
+  %p23 = select i1 %in23, float* %px23, float* %zero
+  %in30 = and i1 %yin3, %xin0
+  %pix30 = add i32 %row3, %xx0
+  %off30 = mul i32 %pix30, %c
+  %px30 = getelementptr float, float* %x, i32 %off30
+  %p30 = select i1 %in30, float* %px30, float* %zero
+  %in31 = and i1 %yin3, %xin1
+  %pix31 = add i32 %row3, %xx1
+  %off31 = mul i32 %pix31, %c
+  %px31 = getelementptr float, float* %x, i32 %off31
+  %p31 = select i1 %in31, float* %px31, float* %zero
+  %in32 = and i1 %yin3, %xin2
+  %pix32 = add i32 %row3, %xx2
+  %off32 = mul i32 %pix32, %c
+  %px32 = getelementptr float, float* %x, i32 %off32
+  %p32 = select i1 %in32, float* %px32, float* %zero
+  %in33 = and i1 %yin3, %xin3
+  %pix33 = add i32 %row3, %xx3
+  %off33 = mul i32 %pix33, %c
+  %px33 = getelementptr float, float* %x, i32 %off33
+  %p33 = select i1 %in33, float* %px33, float* %zero
+  %kstride = mul i32 %stride, %c
+  %lc = mul i32 %tl, %c
+  %o0 = getelementptr inbounds float, float* %v, i32 %lc
+  %o1 = getelementptr inbounds float, float* %o0, i32 %kstride
+  %o2 = getelementptr inbounds float, float* %o1, i32 %kstride
+  %o3 = getelementptr inbounds float, float* %o2, i32 %kstride
+  %o4 = getelementptr inbounds float, float* %o3, i32 %kstride
+  %o5 = getelementptr inbounds float, float* %o4, i32 %kstride
+  %o6 = getelementptr inbounds float, float* %o5, i32 %kstride
+  %o7 = getelementptr inbounds float, float* %o6, i32 %kstride
+  %o8 = getelementptr inbounds float, float* %o7, i32 %kstride
+  %o9 = getelementptr inbounds float, float* %o8, i32 %kstride
+  %o10 = getelementptr inbounds float, float* %o9, i32 %kstride
+  %o11 = getelementptr inbounds float, float* %o10, i32 %kstride
+  %o12 = getelementptr inbounds float, float* %o11, i32 %kstride
+  %o13 = getelementptr inbounds float, float* %o12, i32 %kstride
+  %o14 = getelementptr inbounds float, float* %o13, i32 %kstride
+  %o15 = getelementptr inbounds float, float* %o14, i32 %kstride
+  br label %tile.body
+tile.body:
+  %c4 = and i32 %c, -4
+  %hasvec = icmp sgt i32 %c4, 0
+  br i1 %hasvec, label %vec, label %vec.end
+vec:
+  %cv = phi i32 [0, %tile.body], [%cv.next, %vec]
+  %a00.v = getelementptr inbounds float, float* %p00, i32 %cv
+  %b00.v = bitcast float* %a00.v to <4 x float>*
+  %d00.v = load <4 x float>, <4 x float>* %b00.v, align 4
+  %a01.v = getelementptr inbounds float, float* %p01, i32 %cv
+  %b01.v = bitcast float* %a01.v to <4 x float>*
+  %d01.v = load <4 x float>, <4 x float>* %b01.v, align 4
+  %a02.v = getelementptr inbounds float, float* %p02, i32 %cv
+  %b02.v = bitcast float* %a02.v to <4 x float>*
+  %d02.v = load <4 x float>, <4 x float>* %b02.v, align 4
+  %a03.v = getelementptr inbounds float, float* %p03, i32 %cv
+  %b03.v = bitcast float* %a03.v to <4 x float>*
+  %d03.v = load <4 x float>, <4 x float>* %b03.v, align 4
+  %a10.v = getelementptr inbounds float, float* %p10, i32 %cv
+  %b10.v = bitcast float* %a10.v to <4 x float>*
+  %d10.v = load <4 x float>, <4 x float>* %b10.v, align 4
+  %a11.v = getelementptr inbounds float, float* %p11, i32 %cv
+  %b11.v = bitcast float* %a11.v to <4 x float>*
+  %d11.v = load <4 x float>, <4 x float>* %b11.v, align 4
+  %a12.v = getelementptr inbounds float, float* %p12, i32 %cv
+  %b12.v = bitcast float* %a12.v to <4 x float>*
+  %d12.v = load <4 x float>, <4 x float>* %b12.v, align 4
+  %a13.v = getelementptr inbounds float, float* %p13, i32 %cv
+  %b13.v = bitcast float* %a13.v to <4 x float>*
+  %d13.v = load <4 x float>, <4 x float>* %b13.v, align 4
+  %a20.v = getelementptr inbounds float, float* %p20, i32 %cv
+  %b20.v = bitcast float* %a20.v to <4 x float>*
+  %d20.v = load <4 x float>, <4 x float>* %b20.v, align 4
+  %a21.v = getelementptr inbounds float, float* %p21, i32 %cv
+  %b21.v = bitcast float* %a21.v to <4 x float>*
+  %d21.v = load <4 x float>, <4 x float>* %b21.v, align 4
+  %a22.v = getelementptr inbounds float, float* %p22, i32 %cv
+  %b22.v = bitcast float* %a22.v to <4 x float>*
+  %d22.v = load <4 x float>, <4 x float>* %b22.v, align 4
+  %a23.v = getelementptr inbounds float, float* %p23, i32 %cv
+  %b23.v = bitcast float* %a23.v to <4 x float>*
+  %d23.v = load <4 x float>, <4 x float>* %b23.v, align 4
+  %a30.v = getelementptr inbounds float, float* %p30, i32 %cv
+  %b30.v = bitcast float* %a30.v to <4 x float>*
+  %d30.v = load <4 x float>, <4 x float>* %b30.v, align 4
+  %a31.v = getelementptr inbounds float, float* %p31, i32 %cv
+  %b31.v = bitcast float* %a31.v to <4 x float>*
+  %d31.v = load <4 x float>, <4 x float>* %b31.v, align 4
+  %a32.v = getelementptr inbounds float, float* %p32, i32 %cv
+  %b32.v = bitcast float* %a32.v to <4 x float>*
+  %d32.v = load <4 x float>, <4 x float>* %b32.v, align 4
+  %a33.v = getelementptr inbounds float, float* %p33, i32 %cv
+  %b33.v = bitcast float* %a33.v to <4 x float>*
+  %d33.v = load <4 x float>, <4 x float>* %b33.v, align 4
+  %u00.v = fsub <4 x float> %d00.v, %d20.v
+  %u10.v = fadd <4 x float> %d10.v, %d20.v
+  %u20.v = fsub <4 x float> %d20.v, %d10.v
+  %u30.v = fsub <4 x float> %d10.v, %d30.v
+  %u01.v = fsub <4 x float> %d01.v, %d21.v
+  %u11.v = fadd <4 x float> %d11.v, %d21.v
+  %u21.v = fsub <4 x float> %d21.v, %d11.v
+  %u31.v = fsub <4 x float> %d11.v, %d31.v
+  %u02.v = fsub <4 x float> %d02.v, %d22.v
+  %u12.v = fadd <4 x float> %d12.v, %d22.v
+  %u22.v = fsub <4 x float> %d22.v, %d12.v
+  %u32.v = fsub <4 x float> %d12.v, %d32.v
+  %u03.v = fsub <4 x float> %d03.v, %d23.v
+  %u13.v = fadd <4 x float> %d13.v, %d23.v
+  %u23.v = fsub <4 x float> %d23.v, %d13.v
+  %u33.v = fsub <4 x float> %d13.v, %d33.v
+  %v00.v = fsub <4 x float> %u00.v, %u02.v
+  %v01.v = fadd <4 x float> %u01.v, %u02.v
+  %v02.v = fsub <4 x float> %u02.v, %u01.v
+  %v03.v = fsub <4 x float> %u01.v, %u03.v
+  %v10.v = fsub <4 x float> %u10.v, %u12.v
+  %v11.v = fadd <4 x float> %u11.v, %u12.v
+  %v12.v = fsub <4 x float> %u12.v, %u11.v
+  %v13.v = fsub <4 x float> %u11.v, %u13.v
+  %v20.v = fsub <4 x float> %u20.v, %u22.v
+  %v21.v = fadd <4 x float> %u21.v, %u22.v
+  %v22.v = fsub <4 x float> %u22.v, %u21.v
+  %v23.v = fsub <4 x float> %u21.v, %u23.v
+  %v30.v = fsub <4 x float> %u30.v, %u32.v
+  %v31.v = fadd <4 x float> %u31.v, %u32.v
+  %v32.v = fsub <4 x float> %u32.v, %u31.v
+  %v33.v = fsub <4 x float> %u31.v, %u33.v
+  %s0.v = getelementptr inbounds float, float* %o0, i32 %cv
+  %sb0.v = bitcast float* %s0.v to <4 x float>*
+  store <4 x float> %v00.v, <4 x float>* %sb0.v, align 4
+  %s1.v = getelementptr inbounds float, float* %o1, i32 %cv
+  %sb1.v = bitcast float* %s1.v to <4 x float>*
+  store <4 x float> %v01.v, <4 x float>* %sb1.v, align 4
+  %s2.v = getelementptr inbounds float, float* %o2, i32 %cv
+  %sb2.v = bitcast float* %s2.v to <4 x float>*
+  store <4 x float> %v02.v, <4 x float>* %sb2.v, align 4
+  %s3.v = getelementptr inbounds float, float* %o3, i32 %cv
+  %sb3.v = bitcast float* %s3.v to <4 x float>*
+  store <4 x float> %v03.v, <4 x float>* %sb3.v, align 4
+  %s4.v = getelementptr inbounds float, float* %o4, i32 %cv
+  %sb4.v = bitcast float* %s4.v to <4 x float>*
+  store <4 x float> %v10.v, <4 x float>* %sb4.v, align 4
+  %s5.v = getelementptr inbounds float, float* %o5, i32 %cv
+  %sb5.v = bitcast float* %s5.v to <4 x float>*
+  store <4 x float> %v11.v, <4 x float>* %sb5.v, align 4
+  %s6.v = getelementptr inbounds float, float* %o6, i32 %cv
+  %sb6.v = bitcast float* %s6.v to <4 x float>*
+  store <4 x float> %v12.v, <4 x float>* %sb6.v, align 4
+  %s7.v = getelementptr inbounds float, float* %o7, i32 %cv
+  %sb7.v = bitcast float* %s7.v to <4 x float>*
+  store <4 x float> %v13.v, <4 x float>* %sb7.v, align 4
+  %s8.v = getelementptr inbounds float, float* %o8, i32 %cv
+  %sb8.v = bitcast float* %s8.v to <4 x float>*
+  store <4 x float> %v20.v, <4 x float>* %sb8.v, align 4
+  %s9.v = getelementptr inbounds float, float* %o9, i32 %cv
+  %sb9.v = bitcast float* %s9.v to <4 x float>*
+  store <4 x float> %v21.v, <4 x float>* %sb9.v, align 4
+  %s10.v = getelementptr inbounds float, float* %o10, i32 %cv
+  %sb10.v = bitcast float* %s10.v to <4 x float>*
+  store <4 x float> %v22.v, <4 x float>* %sb10.v, align 4
+  %s11.v = getelementptr inbounds float, float* %o11, i32 %cv
+  %sb11.v = bitcast float* %s11.v to <4 x float>*
+  store <4 x float> %v23.v, <4 x float>* %sb11.v, align 4
+  %s12.v = getelementptr inbounds float, float* %o12, i32 %cv
+  %sb12.v = bitcast float* %s12.v to <4 x float>*
+  store <4 x float> %v30.v, <4 x float>* %sb12.v, align 4
+  %s13.v = getelementptr inbounds float, float* %o13, i32 %cv
+  %sb13.v = bitcast float* %s13.v to <4 x float>*
+  store <4 x float> %v31.v, <4 x float>* %sb13.v, align 4
+  %s14.v = getelementptr inbounds float, float* %o14, i32 %cv
+  %sb14.v = bitcast float* %s14.v to <4 x float>*
+  store <4 x float> %v32.v, <4 x float>* %sb14.v, align 4
+  %s15.v = getelementptr inbounds float, float* %o15, i32 %cv
+  %sb15.v = bitcast float* %s15.v to <4 x float>*
+  store <4 x float> %v33.v, <4 x float>* %sb15.v, align 4
+  %cv.next = add nuw nsw i32 %cv, 4
+  %vdone = icmp eq i32 %cv.next, %c4
+  br i1 %vdone, label %vec.end, label %vec
+vec.end:
+  %rest = icmp slt i32 %c4, %c
+  br i1 %rest, label %sc, label %tile.end
+sc:
+  %cs = phi i32 [%c4, %vec.end], [%cs.next, %sc]
+  %a00.s = getelementptr inbounds float, float* %p00, i32 %cs
+  %d00.s = load float, float* %a00.s, align 4
+  %a01.s = getelementptr inbounds float, float* %p01, i32 %cs
+  %d01.s = load float, float* %a01.s, align 4
+  %a02.s = getelementptr inbounds float, float* %p02, i32 %cs
+  %d02.s = load float, float* %a02.s, align 4
+  %a03.s = getelementptr inbounds float, float* %p03, i32 %cs
+  %d03.s = load float, float* %a03.s, align 4
+  %a10.s = getelementptr inbounds float, float* %p10, i32 %cs
+  %d10.s = load float, float* %a10.s, align 4
+  %a11.s = getelementptr inbounds float, float* %p11, i32 %cs
+  %d11.s = load float, float* %a11.s, align 4
+  %a12.s = getelementptr inbounds float, float* %p12, i32 %cs
+  %d12.s = load float, float* %a12.s, align 4
+  %a13.s = getelementptr inbounds float, float* %p13, i32 %cs
+  %d13.s = load float, float* %a13.s, align 4
+  %a20.s = getelementptr inbounds float, float* %p20, i32 %cs
+  %d20.s = load float, float* %a20.s, align 4
+  %a21.s = getelementptr inbounds float, float* %p21, i32 %cs
+  %d21.s = load float, float* %a21.s, align 4
+  %a22.s = getelementptr inbounds float, float* %p22, i32 %cs
+  %d22.s = load float, float* %a22.s, align 4
+  %a23.s = getelementptr inbounds float, float* %p23, i32 %cs
+  %d23.s = load float, float* %a23.s, align 4
+  %a30.s = getelementptr inbounds float, float* %p30, i32 %cs
+  %d30.s = load float, float* %a30.s, align 4
+  %a31.s = getelementptr inbounds float, float* %p31, i32 %cs
+  %d31.s = load float, float* %a31.s, align 4
+  %a32.s = getelementptr inbounds float, float* %p32, i32 %cs
+  %d32.s = load float, float* %a32.s, align 4
+  %a33.s = getelementptr inbounds float, float* %p33, i32 %cs
+  %d33.s = load float, float* %a33.s, align 4
+  %u00.s = fsub float %d00.s, %d20.s
+  %u10.s = fadd float %d10.s, %d20.s
+  %u20.s = fsub float %d20.s, %d10.s
+  %u30.s = fsub float %d10.s, %d30.s
+  %u01.s = fsub float %d01.s, %d21.s
+  %u11.s = fadd float %d11.s, %d21.s
+  %u21.s = fsub float %d21.s, %d11.s
+  %u31.s = fsub float %d11.s, %d31.s
+  %u02.s = fsub float %d02.s, %d22.s
+  %u12.s = fadd float %d12.s, %d22.s
+  %u22.s = fsub float %d22.s, %d12.s
+  %u32.s = fsub float %d12.s, %d32.s
+  %u03.s = fsub float %d03.s, %d23.s
+  %u13.s = fadd float %d13.s, %d23.s
+  %u23.s = fsub float %d23.s, %d13.s
+  %u33.s = fsub float %d13.s, %d33.s
+  %v00.s = fsub float %u00.s, %u02.s
+  %v01.s = fadd float %u01.s, %u02.s
+  %v02.s = fsub float %u02.s, %u01.s
+  %v03.s = fsub float %u01.s, %u03.s
+  %v10.s = fsub float %u10.s, %u12.s
+  %v11.s = fadd float %u11.s, %u12.s
+  %v12.s = fsub float %u12.s, %u11.s
+  %v13.s = fsub float %u11.s, %u13.s
+  %v20.s = fsub float %u20.s, %u22.s
+  %v21.s = fadd float %u21.s, %u22.s
+  %v22.s = fsub float %u22.s, %u21.s
+  %v23.s = fsub float %u21.s, %u23.s
+  %v30.s = fsub float %u30.s, %u32.s
+  %v31.s = fadd float %u31.s, %u32.s
+  %v32.s = fsub float %u32.s, %u31.s
+  %v33.s = fsub float %u31.s, %u33.s
+  %s0.s = getelementptr inbounds float, float* %o0, i32 %cs
+  store float %v00.s, float* %s0.s, align 4
+  %s1.s = getelementptr inbounds float, float* %o1, i32 %cs
+  store float %v01.s, float* %s1.s, align 4
+  %s2.s = getelementptr inbounds float, float* %o2, i32 %cs
+  store float %v02.s, float* %s2.s, align 4
+  %s3.s = getelementptr inbounds float, float* %o3, i32 %cs
+  store float %v03.s, float* %s3.s, align 4
+  %s4.s = getelementptr inbounds float, float* %o4, i32 %cs
+  store float %v10.s, float* %s4.s, align 4
+  %s5.s = getelementptr inbounds float, float* %o5, i32 %cs
+  store float %v11.s, float* %s5.s, align 4
+  %s6.s = getelementptr inbounds float, float* %o6, i32 %cs
+  store float %v12.s, float* %s6.s, align 4
+  %s7.s = getelementptr inbounds float, float* %o7, i32 %cs
+  store float %v13.s, float* %s7.s, align 4
+  %s8.s = getelementptr inbounds float, float* %o8, i32 %cs
+  store float %v20.s, float* %s8.s, align 4
+  %s9.s = getelementptr inbounds float, float* %o9, i32 %cs
+  store float %v21.s, float* %s9.s, align 4
+  %s10.s = getelementptr inbounds float, float* %o10, i32 %cs
+  store float %v22.s, float* %s10.s, align 4
+  %s11.s = getelementptr inbounds float, float* %o11, i32 %cs
+  store float %v23.s, float* %s11.s, align 4
+  %s12.s = getelementptr inbounds float, float* %o12, i32 %cs
+  store float %v30.s, float* %s12.s, align 4
+  %s13.s = getelementptr inbounds float, float* %o13, i32 %cs
+  store float %v31.s, float* %s13.s, align 4
+  %s14.s = getelementptr inbounds float, float* %o14, i32 %cs
+  store float %v32.s, float* %s14.s, align 4
+  %s15.s = getelementptr inbounds float, float* %o15, i32 %cs
+  store float %v33.s, float* %s15.s, align 4
+  %cs.next = add nuw nsw i32 %cs, 1
+  %sdone = icmp eq i32 %cs.next, %c
+  br i1 %sdone, label %tile.end, label %sc
+tile.end:
+  %t.next = add nsw i32 %t, 1
+  %tdone = icmp eq i32 %t.next, %t1
+  br i1 %tdone, label %exit, label %tile
+exit:
+  ret void
+}
+
+define void @winograd_output(float* noalias nocapture readonly %m,
+                             float* noalias nocapture %y,
+                             float* noalias nocapture %dump,
+                             i32 %oh, i32 %ow, i32 %co, i32 %th, i32 %tw,
+                             i32 %t0, i32 %t1, i32 %stride) {
+entry:
+  %per = mul i32 %th, %tw
+  %ok0 = icmp slt i32 %t0, %t1
+  %ok1 = icmp sgt i32 %co, 0
+  %ok = and i1 %ok0, %ok1
+  br i1 %ok, label %tile, label %exit
+tile:
+  %t = phi i32 [%t0, %entry], [%t.next, %tile.end]
+  %tl = sub i32 %t, %t0
+  %b = sdiv i32 %t, %per
+  %rr = srem i32 %t, %per
+  %ty = sdiv i32 %rr, %tw
+  %tx = srem i32 %rr, %tw
+  %ty2 = shl i32 %ty, 1
+  %tx2 = shl i32 %tx, 1
+  %bh = mul i32 %b, %oh
+  %yy0 = add i32 %ty2, 0
+  %yin0 = icmp slt i32 %yy0, %oh
+  %row0a = add i32 %bh, %yy0
+  %row0 = mul i32 %row0a, %ow
+  %yy1 = add i32 %ty2, 1
+  %yin1 = icmp slt i32 %yy1, %oh
+  %row1a = add i32 %bh, %yy1
+  %row1 = mul i32 %row1a, %ow
+  %xx0 = add i32 %tx2, 0
+  %xin0 = icmp slt i32 %xx0, %ow
+  %xx1 = add i32 %tx2, 1
+  %xin1 = icmp slt i32 %xx1, %ow
+  %in00 = and i1 %yin0, %xin0
+  %pix00 = add i32 %row0, %xx0
+  %off00 = mul i32 %pix00, %co
+  %py00 = getelementptr float, float* %y, i32 %off00
+  %q00 = select i1 %in00, float* %py00, float* %dump
+  %in01 = and i1 %yin0, %xin1
+  %pix01 = add i32 %row0, %xx1
+  %off01 = mul i32 %pix01, %co
+  %py01 = getelementptr float, float* %y, i32 %off01
+  %q01 = select i1 %in01, float* %py01, float* %dump
+  %in10 = and i1 %yin1, %xin0
+  %pix10 = add i32 %row1, %xx0
+  %off10 = mul i32 %pix10, %co
+  %py10 = getelementptr float, float* %y, i32 %off10
+  %q10 = select i1 %in10, float* %py10, float* %dump
+  %in11 = and i1 %yin1, %xin1
+  %pix11 = add i32 %row1, %xx1
+  %off11 = mul i32 %pix11, %co
+  %py11 = getelementptr float, float* %y, i32 %off11
+  %q11 = select i1 %in11, float* %py11, float* %dump
+  %kstride = mul i32 %stride, %co
+  %lc = mul i32 %tl, %co
+  %p0 = getelementptr inbounds float, float* %m, i32 %lc
+  %p1 = getelementptr inbounds float, float* %p0, i32 %kstride
+  %p2 = getelementptr inbounds float, float* %p1, i32 %kstride
+  %p3 = getelementptr inbounds float, float* %p2, i32 %kstride
+  %p4 = getelementptr inbounds float, float* %p3, i32 %kstride
+  %p5 = getelementptr inbounds float, float* %p4, i32 %kstride
+  %p6 = getelementptr inbounds float, float* %p5, i32 %kstride
+  %p7 = getelementptr inbounds float, float* %p6, i32 %kstride
+  %p8 = getelementptr inbounds float, float* %p7, i32 %kstride
+  %p9 = getelementptr inbounds float, float* %p8, i32 %kstride
+  %p10 = getelementptr inbounds float, float* %p9, i32 %kstride
+  %p11 = getelementptr inbounds float, float* %p10, i32 %kstride
+  %p12 = getelementptr inbounds float, float* %p11, i32 %kstride
+  %p13 = getelementptr inbounds float, float* %p12, i32 %kstride
+  %p14 = getelementptr inbounds float, float* %p13, i32 %kstride
+  %p15 = getelementptr inbounds float, float* %p14, i32 %kstride
+  br label %tile.body
+tile.body:
+  %c4 = and i32 %co, -4
+  %hasvec = icmp sgt i32 %c4, 0
+  br i1 %hasvec, label %vec, label %vec.end
+vec:
+  %cv = phi i32 [0, %tile.body], [%cv.next, %vec]
+  %a0.v = getelementptr inbounds float, float* %p0, i32 %cv
+  %b0.v = bitcast float* %a0.v to <4 x float>*
+  %m00.v = load <4 x float>, <4 x float>* %b0.v, align 4
+  %a1.v = getelementptr inbounds float, float* %p1, i32 %cv
+  %b1.v = bitcast float* %a1.v to <4 x float>*
+  %m01.v = load <4 x float>, <4 x float>* %b1.v, align 4
+  %a2.v = getelementptr inbounds float, float* %p2, i32 %cv
+  %b2.v = bitcast float* %a2.v to <4 x float>*
+  %m02.v = load <4 x float>, <4 x float>* %b2.v, align 4
+  %a3.v = getelementptr inbounds float, float* %p3, i32 %cv
+  %b3.v = bitcast float* %a3.v to <4 x float>*
+  %m03.v = load <4 x float>, <4 x float>* %b3.v, align 4
+  %a4.v = getelementptr inbounds float, float* %p4, i32 %cv
+  %b4.v = bitcast float* %a4.v to <4 x float>*
+  %m10.v = load <4 x float>, <4 x float>* %b4.v, align 4
+  %a5.v = getelementptr inbounds float, float* %p5, i32 %cv
+  %b5.v = bitcast float* %a5.v to <4 x float>*
+  %m11.v = load <4 x float>, <4 x float>* %b5.v, align 4
+  %a6.v = getelementptr inbounds float, float* %p6, i32 %cv
+  %b6.v = bitcast float* %a6.v to <4 x float>*
+  %m12.v = load <4 x float>, <4 x float>* %b6.v, align 4
+  %a7.v = getelementptr inbounds float, float* %p7, i32 %cv
+  %b7.v = bitcast float* %a7.v to <4 x float>*
+  %m13.v = load <4 x float>, <4 x float>* %b7.v, align 4
+  %a8.v = getelementptr inbounds float, float* %p8, i32 %cv
+  %b8.v = bitcast float* %a8.v to <4 x float>*
+  %m20.v = load <4 x float>, <4 x float>* %b8.v, align 4
+  %a9.v = getelementptr inbounds float, float* %p9, i32 %cv
+  %b9.v = bitcast float* %a9.v to <4 x float>*
+  %m21.v = load <4 x float>, <4 x float>* %b9.v, align 4
+  %a10.v = getelementptr inbounds float, float* %p10, i32 %cv
+  %b10.v = bitcast float* %a10.v to <4 x float>*
+  %m22.v = load <4 x float>, <4 x float>* %b10.v, align 4
+  %a11.v = getelementptr inbounds float, float* %p11, i32 %cv
+  %b11.v = bitcast float* %a11.v to <4 x float>*
+  %m23.v = load <4 x float>, <4 x float>* %b11.v, align 4
+  %a12.v = getelementptr inbounds float, float* %p12, i32 %cv
+  %b12.v = bitcast float* %a12.v to <4 x float>*
+  %m30.v = load <4 x float>, <4 x float>* %b12.v, align 4
+  %a13.v = getelementptr inbounds float, float* %p13, i32 %cv
+  %b13.v = bitcast float* %a13.v to <4 x float>*
+  %m31.v = load <4 x float>, <4 x float>* %b13.v, align 4
+  %a14.v = getelementptr inbounds float, float* %p14, i32 %cv
+  %b14.v = bitcast float* %a14.v to <4 x float>*
+  %m32.v = load <4 x float>, <4 x float>* %b14.v, align 4
+  %a15.v = getelementptr inbounds float, float* %p15, i32 %cv
+  %b15.v = bitcast float* %a15.v to <4 x float>*
+  %m33.v = load <4 x float>, <4 x float>* %b15.v, align 4
+  %t00.v = fadd <4 x float> %m00.v, %m10.v
+  %s00.v = fadd <4 x float> %t00.v, %m20.v
+  %t10.v = fsub <4 x float> %m10.v, %m20.v
+  %s10.v = fsub <4 x float> %t10.v, %m30.v
+  %t01.v = fadd <4 x float> %m01.v, %m11.v
+  %s01.v = fadd <4 x float> %t01.v, %m21.v
+  %t11.v = fsub <4 x float> %m11.v, %m21.v
+  %s11.v = fsub <4 x float> %t11.v, %m31.v
+  %t02.v = fadd <4 x float> %m02.v, %m12.v
+  %s02.v = fadd <4 x float> %t02.v, %m22.v
+  %t12.v = fsub <4 x float> %m12.v, %m22.v
+  %s12.v = fsub <4 x float> %t12.v, %m32.v
+  %t03.v = fadd <4 x float> %m03.v, %m13.v
+  %s03.v = fadd <4 x float> %t03.v, %m23.v
+  %t13.v = fsub <4 x float> %m13.v, %m23.v
+  %s13.v = fsub <4 x float> %t13.v, %m33.v
+  %r0a.v = fadd <4 x float> %s00.v, %s01.v
+  %y00.v = fadd <4 x float> %r0a.v, %s02.v
+  %r0b.v = fsub <4 x float> %s01.v, %s02.v
+  %y01.v = fsub <4 x float> %r0b.v, %s03.v
+  %r1a.v = fadd <4 x float> %s10.v, %s11.v
+  %y10.v = fadd <4 x float> %r1a.v, %s12.v
+  %r1b.v = fsub <4 x float> %s11.v, %s12.v
+  %y11.v = fsub <4 x float> %r1b.v, %s13.v
+  %w00.v = getelementptr inbounds float, float* %q00, i32 %cv
+  %wb00.v = bitcast float* %w00.v to <4 x float>*
+  store <4 x float> %y00.v, <4 x float>* %wb00.v, align 4
+  %w01.v = getelementptr inbounds float, float* %q01, i32 %cv
+  %wb01.v = bitcast float* %w01.v to <4 x float>*
+  store <4 x float> %y01.v, <4 x float>* %wb01.v, align 4
+  %w10.v = getelementptr inbounds float, float* %q10, i32 %cv
+  %wb10.v = bitcast float* %w10.v to <4 x float>*
+  store <4 x float> %y10.v, <4 x float>* %wb10.v, align 4
+  %w11.v = getelementptr inbounds float, float* %q11, i32 %cv
+  %wb11.v = bitcast float* %w11.v to <4 x float>*
+  store <4 x float> %y11.v, <4 x float>* %wb11.v, align 4
+  %cv.next = add nuw nsw i32 %cv, 4
+  %vdone = icmp eq i32 %cv.next, %c4
+  br i1 %vdone, label %vec.end, label %vec
+vec.end:
+  %rest = icmp slt i32 %c4, %co
+  br i1 %rest, label %sc, label %tile.end
+sc:
+  %cs = phi i32 [%c4, %vec.end], [%cs.next, %sc]
+  %a0.s = getelementptr inbounds float, float* %p0, i32 %cs
+  %m00.s = load float, float* %a0.s, align 4
+  %a1.s = getelementptr inbounds float, float* %p1, i32 %cs
+  %m01.s = load float, float* %a1.s, align 4
+  %a2.s = getelementptr inbounds float, float* %p2, i32 %cs
+  %m02.s = load float, float* %a2.s, align 4
+  %a3.s = getelementptr inbounds float, float* %p3, i32 %cs
+  %m03.s = load float, float* %a3.s, align 4
+  %a4.s = getelementptr inbounds float, float* %p4, i32 %cs
+  %m10.s = load float, float* %a4.s, align 4
+  %a5.s = getelementptr inbounds float, float* %p5, i32 %cs
+  %m11.s = load float, float* %a5.s, align 4
+  %a6.s = getelementptr inbounds float, float* %p6, i32 %cs
+  %m12.s = load float, float* %a6.s, align 4
+  %a7.s = getelementptr inbounds float, float* %p7, i32 %cs
+  %m13.s = load float, float* %a7.s, align 4
+  %a8.s = getelementptr inbounds float, float* %p8, i32 %cs
+  %m20.s = load float, float* %a8.s, align 4
+  %a9.s = getelementptr inbounds float, float* %p9, i32 %cs
+  %m21.s = load float, float* %a9.s, align 4
+  %a10.s = getelementptr inbounds float, float* %p10, i32 %cs
+  %m22.s = load float, float* %a10.s, align 4
+  %a11.s = getelementptr inbounds float, float* %p11, i32 %cs
+  %m23.s = load float, float* %a11.s, align 4
+  %a12.s = getelementptr inbounds float, float* %p12, i32 %cs
+  %m30.s = load float, float* %a12.s, align 4
+  %a13.s = getelementptr inbounds float, float* %p13, i32 %cs
+  %m31.s = load float, float* %a13.s, align 4
+  %a14.s = getelementptr inbounds float, float* %p14, i32 %cs
+  %m32.s = load float, float* %a14.s, align 4
+  %a15.s = getelementptr inbounds float, float* %p15, i32 %cs
+  %m33.s = load float, float* %a15.s, align 4
+  %t00.s = fadd float %m00.s, %m10.s
+  %s00.s = fadd float %t00.s, %m20.s
+  %t10.s = fsub float %m10.s, %m20.s
+  %s10.s = fsub float %t10.s, %m30.s
+  %t01.s = fadd float %m01.s, %m11.s
+  %s01.s = fadd float %t01.s, %m21.s
+  %t11.s = fsub float %m11.s, %m21.s
+  %s11.s = fsub float %t11.s, %m31.s
+  %t02.s = fadd float %m02.s, %m12.s
+  %s02.s = fadd float %t02.s, %m22.s
+  %t12.s = fsub float %m12.s, %m22.s
+  %s12.s = fsub float %t12.s, %m32.s
+  %t03.s = fadd float %m03.s, %m13.s
+  %s03.s = fadd float %t03.s, %m23.s
+  %t13.s = fsub float %m13.s, %m23.s
+  %s13.s = fsub float %t13.s, %m33.s
+  %r0a.s = fadd float %s00.s, %s01.s
+  %y00.s = fadd float %r0a.s, %s02.s
+  %r0b.s = fsub float %s01.s, %s02.s
+  %y01.s = fsub float %r0b.s, %s03.s
+  %r1a.s = fadd float %s10.s, %s11.s
+  %y10.s = fadd float %r1a.s, %s12.s
+  %r1b.s = fsub float %s11.s, %s12.s
+  %y11.s = fsub float %r1b.s, %s13.s
+  %w00.s = getelementptr inbounds float, float* %q00, i32 %cs
+  store float %y00.s, float* %w00.s, align 4
+  %w01.s = getelementptr inbounds float, float* %q01, i32 %cs
+  store float %y01.s, float* %w01.s, align 4
+  %w10.s = getelementptr inbounds float, float* %q10, i32 %cs
+  store float %y10.s, float* %w10.s, align 4
+  %w11.s = getelementptr inbounds float, float* %q11, i32 %cs
+  store float %y11.s, float* %w11.s, align 4
+  %cs.next = add nuw nsw i32 %cs, 1
+  %sdone = icmp eq i32 %cs.next, %co
+  br i1 %sdone, label %tile.end, label %sc
+tile.end:
+  %t.next = add nsw i32 %t, 1
+  %tdone = icmp eq i32 %t.next, %t1
+  br i1 %tdone, label %exit, label %tile
+exit:
+  ret void
+}
+
 attributes #0 = { "no-builtins" }

@@ -82,6 +82,36 @@ export interface ElementwiseKernels {
     sh: number,
     sw: number,
   ): number;
+  /** Winograd F(2×2, 3×3) input transform of tiles t0 ≤ t < t1; see kernels.ll. */
+  winograd_input(
+    x: number,
+    zero: number,
+    v: number,
+    h: number,
+    w: number,
+    c: number,
+    th: number,
+    tw: number,
+    pt: number,
+    pl: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
+  /** Winograd F(2×2, 3×3) output transform of tiles t0 ≤ t < t1; see kernels.ll. */
+  winograd_output(
+    m: number,
+    y: number,
+    dump: number,
+    oh: number,
+    ow: number,
+    co: number,
+    th: number,
+    tw: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
   /** Returns the generator state after n draws. */
   dropout_mask(mask: number, n: number, state: number, keep: number, scale: number): number;
 }
@@ -179,7 +209,10 @@ export class XnnMatMul {
     return id;
   }
 
-  /** An id for a buffer that is only ever operand A or the output (their packing is not cached). */
+  /**
+   * An id for a buffer, until `dispose`. As operand A or the output any contents will do (their
+   * packing is not cached); as B (runRegistered) they must stay fixed until `dispose`.
+   */
   register(offset: number, size: number): number {
     const id = this.newId(offset, size);
     this.ids.push(id);
@@ -188,16 +221,24 @@ export class XnnMatMul {
 
   /** C = A·B where A and C were registered, and B (at byte offset b) changed since any last use. */
   run(aId: number, b: number, cId: number, m: number, k: number, n: number): void {
+    const bId = this.newId(b, k * n);
+    try {
+      this.runRegistered(aId, bId, cId, m, k, n);
+    } finally {
+      this.em.tfjs.disposeData(bId);
+    }
+  }
+
+  /**
+   * C = A·B with B registered too: XNNPACK packs B once and reuses the packing for every call
+   * with that id, so B's contents must not change until `dispose` (which frees the packing).
+   */
+  runRegistered(aId: number, bId: number, cId: number, m: number, k: number, n: number): void {
     this.dimsA[1] = m;
     this.dimsA[2] = k;
     this.dimsB[1] = k;
     this.dimsB[2] = n;
-    const bId = this.newId(b, k * n);
-    try {
-      this.fn(aId, this.shapeA, 3, bId, this.shapeB, 3, 0, 0, cId);
-    } finally {
-      this.em.tfjs.disposeData(bId);
-    }
+    this.fn(aId, this.shapeA, 3, bId, this.shapeB, 3, 0, 0, cId);
   }
 
   dispose(): void {

@@ -11,6 +11,7 @@ import { maxPoolGradConfig } from './max-pool-grad';
 import { meanConfig } from './mean';
 import { sumConfig } from './sum';
 import { tileConfig } from './tile';
+import { conv2DWinogradConfig } from './winograd';
 
 export {
   batchMatMulConfig,
@@ -25,6 +26,7 @@ export { maxPoolGradConfig, maxPoolGradWasm } from './max-pool-grad';
 export { meanConfig, meanWasm } from './mean';
 export { sumConfig, sumWasm } from './sum';
 export { tileConfig, tileWasm } from './tile';
+export { conv2DWasm, conv2DWinogradConfig } from './winograd';
 
 const OURS: readonly tf.KernelConfig[] = [
   batchMatMulConfig,
@@ -33,6 +35,7 @@ const OURS: readonly tf.KernelConfig[] = [
   identityConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  conv2DWinogradConfig,
   maxPoolGradConfig,
   meanConfig,
   sumConfig,
@@ -44,7 +47,8 @@ const displaced = new Map<string, tf.KernelConfig>();
 
 /**
  * Installs the training kernels for the 'wasm' backend: Conv2DBackpropFilter
- * (missing upstream, tfjs #8474) plus faster Conv2DBackpropInput,
+ * (missing upstream, tfjs #8474) plus faster Conv2D (Winograd for 3×3 stride-1 layers with 16+
+ * input channels, which Conv2DBackpropInput's stride-1 convolution also takes), Conv2DBackpropInput,
  * MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
  * statistics), Tile (BatchNorm's gradient), BatchMatMul/_FusedMatMul with
  * transpose flags (Dense gradients), and Identity/Cast that share their input's
