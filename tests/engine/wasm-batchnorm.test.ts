@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   meanConfig,
   registerWasmTrainingKernels,
@@ -8,92 +8,23 @@ import {
   unregisterWasmTrainingKernels,
 } from '../../src-main/engine/wasm-kernels/index';
 import { planTile } from '../../src-main/engine/wasm-kernels/tile';
-import { mulberry32 } from '../../src-main/engine/random';
+import {
+  buffers,
+  expectClose,
+  onBackend,
+  randomHost,
+  sizeOf,
+  useWasmTrainingKernels,
+  type Backend,
+  type DType,
+  type HostTensor,
+  type Out,
+} from './wasm-harness';
 
 // Tile and Mean on 'wasm' (ours) against the pure-JS 'cpu' backend, and the BatchNorm gradients
 // they serve, from the same seeded data.
 
-type Backend = 'cpu' | 'wasm';
-type DType = 'float32' | 'int32' | 'bool';
-
-interface HostTensor {
-  data: Float32Array | Int32Array | Uint8Array;
-  shape: number[];
-  dtype: DType;
-}
-
-const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-function randomHost(shape: number[], seed: number, dtype: DType = 'float32'): HostTensor {
-  const rand = mulberry32(seed);
-  const size = sizeOf(shape);
-  if (dtype === 'int32') {
-    return {
-      data: Int32Array.from({ length: size }, () => Math.floor(rand() * 200) - 100),
-      shape,
-      dtype,
-    };
-  }
-  if (dtype === 'bool') {
-    return { data: Uint8Array.from({ length: size }, () => (rand() < 0.5 ? 1 : 0)), shape, dtype };
-  }
-  return { data: Float32Array.from({ length: size }, () => rand() * 2 - 1), shape, dtype };
-}
-
-interface Out {
-  shape: number[];
-  dtype: string;
-  values: number[];
-}
-
-async function onBackend(
-  backend: Backend,
-  inputs: HostTensor[],
-  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<Out[]> {
-  await tf.setBackend(backend);
-  const ts = inputs.map((h) => tf.tensor(h.data, h.shape, h.dtype));
-  try {
-    const out = tf.tidy(() => fn(...ts));
-    const outs = Array.isArray(out) ? out : [out];
-    const values = await Promise.all(
-      outs.map(async (t) => ({
-        shape: t.shape,
-        dtype: t.dtype,
-        values: Array.from(await t.data()),
-      })),
-    );
-    tf.dispose(outs);
-    return values;
-  } finally {
-    tf.dispose(ts);
-    await tf.setBackend('wasm');
-  }
-}
-
-function expectClose(ref: Out, got: Out, tol = 1e-5): void {
-  expect(got.shape).toEqual(ref.shape);
-  expect(got.dtype).toBe(ref.dtype);
-  expect(got.values.length).toBe(ref.values.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < ref.values.length; i++) {
-    diff = Math.max(diff, Math.abs(ref.values[i]! - got.values[i]!));
-    scale = Math.max(scale, Math.abs(ref.values[i]!));
-  }
-  expect(Number.isNaN(diff) ? Infinity : diff / scale).toBeLessThan(tol);
-}
-
-function buffers(): number {
-  return (tf.backend() as tf.KernelBackend & { numDataIds(): number }).numDataIds();
-}
-
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerWasmTrainingKernels();
-});
-
-afterAll(() => registerWasmTrainingKernels());
+useWasmTrainingKernels();
 
 describe('Tile on wasm', () => {
   const cases: { name: string; shape: number[]; reps: number[]; dtype?: DType }[] = [

@@ -1,25 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   castConfig,
   identityConfig,
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from '../../src-main/engine/wasm-kernels/index';
+import { buffers, useWasmTrainingKernels } from './wasm-harness';
 
 // Identity and same-dtype Cast on 'wasm' share their input's buffer instead of copying it.
 
-function buffers(): number {
-  return (tf.backend() as tf.KernelBackend & { numDataIds(): number }).numDataIds();
-}
-
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerWasmTrainingKernels();
-});
-
-afterAll(() => registerWasmTrainingKernels());
+useWasmTrainingKernels();
 
 describe('Identity and Cast on wasm', () => {
   it('clone shares the buffer, and each tensor outlives the other', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   type Orientation,
   chooseOrientation,
@@ -12,81 +12,25 @@ import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from '../../src-main/engine/wasm-kernels/index';
-import { mulberry32 } from '../../src-main/engine/random';
+import {
+  buffers,
+  expectClose,
+  onBackend,
+  randomHost,
+  useWasmTrainingKernels,
+  type HostTensor,
+} from './wasm-harness';
 
 // BatchMatMul / _FusedMatMul with transpose flags on 'wasm' (ours) against the pure-JS 'cpu'
 // backend, from the same seeded data.
-
-type Backend = 'cpu' | 'wasm';
-
-interface HostTensor {
-  data: Float32Array;
-  shape: number[];
-}
-
-function randomHost(shape: number[], seed: number): HostTensor {
-  const rand = mulberry32(seed);
-  const size = shape.reduce((a, b) => a * b, 1);
-  return { data: Float32Array.from({ length: size }, () => rand() * 2 - 1), shape };
-}
-
-interface Out {
-  shape: number[];
-  values: Float32Array;
-}
-
-async function onBackend(
-  backend: Backend,
-  inputs: HostTensor[],
-  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<Out[]> {
-  await tf.setBackend(backend);
-  const ts = inputs.map((h) => tf.tensor(h.data, h.shape, 'float32'));
-  try {
-    const out = tf.tidy(() => fn(...ts));
-    const outs = Array.isArray(out) ? out : [out];
-    const values = await Promise.all(
-      outs.map(async (t) => ({ shape: t.shape, values: Float32Array.from(await t.data()) })),
-    );
-    tf.dispose(outs);
-    return values;
-  } finally {
-    tf.dispose(ts);
-    await tf.setBackend('wasm');
-  }
-}
-
-function expectClose(ref: Out, got: Out, tol = 1e-5): void {
-  expect(got.shape).toEqual(ref.shape);
-  expect(got.values.length).toBe(ref.values.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < ref.values.length; i++) {
-    diff = Math.max(diff, Math.abs(ref.values[i]! - got.values[i]!));
-    scale = Math.max(scale, Math.abs(ref.values[i]!));
-  }
-  expect(Number.isNaN(diff) ? Infinity : diff / scale).toBeLessThan(tol);
-}
 
 function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
   return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
 }
 
-function buffers(): number {
-  return (tf.backend() as tf.KernelBackend & { numDataIds(): number }).numDataIds();
-}
-
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  registerWasmTrainingKernels();
-});
-
+useWasmTrainingKernels();
 afterEach(() => forceMatMulOrientation(undefined));
-
-afterAll(() => {
-  forceMatMulOrientation(undefined);
-  registerWasmTrainingKernels();
-});
+afterAll(() => forceMatMulOrientation(undefined));
 
 interface MatMulCase {
   name: string;
@@ -204,6 +148,7 @@ describe('a small MLP trained on wasm', () => {
   const labels: HostTensor = {
     data: Float32Array.from({ length: 80 }, (_, i) => (i % 10 === Math.floor(i / 10) ? 1 : 0)),
     shape: [8, 10],
+    dtype: 'float32',
   };
 
   function loss(xs: tf.Tensor, ys: tf.Tensor, p: tf.Tensor[]): tf.Scalar {

@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { mulberry32 } from '../../src-main/engine/random';
+import { registerWasmTrainingKernels } from '../../src-main/engine/wasm-kernels/index';
+
+/**
+ * What the wasm kernel tests share: seeded inputs kept off any backend, running one function on
+ * 'cpu' (the reference) or 'wasm' (ours) from those inputs, comparing the outputs, and counting
+ * the wasm backend's buffers to catch leaks and needless copies.
+ */
+
+export type Backend = 'cpu' | 'wasm';
+export type DType = 'float32' | 'int32' | 'bool';
+
+export interface HostTensor {
+  data: Float32Array | Int32Array | Uint8Array;
+  shape: number[];
+  dtype: DType;
+}
+
+export interface Out {
+  shape: number[];
+  dtype: string;
+  values: number[];
+}
+
+export const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Seeded values: float32 in [-1, 1), int32 in [-100, 100), bool half and half. */
+export function randomHost(shape: number[], seed: number, dtype: DType = 'float32'): HostTensor {
+  const rand = mulberry32(seed);
+  const size = sizeOf(shape);
+  if (dtype === 'int32') {
+    return {
+      data: Int32Array.from({ length: size }, () => Math.floor(rand() * 200) - 100),
+      shape,
+      dtype,
+    };
+  }
+  if (dtype === 'bool') {
+    return { data: Uint8Array.from({ length: size }, () => (rand() < 0.5 ? 1 : 0)), shape, dtype };
+  }
+  return { data: Float32Array.from({ length: size }, () => rand() * 2 - 1), shape, dtype };
+}
+
+/** Runs `fn` on `backend` from fresh tensors of `inputs`; leaves 'wasm' active afterwards. */
+export async function onBackend(
+  backend: Backend,
+  inputs: HostTensor[],
+  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<Out[]> {
+  await tf.setBackend(backend);
+  const ts = inputs.map((h) => tf.tensor(h.data, h.shape, h.dtype));
+  try {
+    const out = tf.tidy(() => fn(...ts));
+    const outs = Array.isArray(out) ? out : [out];
+    const values = await Promise.all(
+      outs.map(async (t) => ({
+        shape: t.shape,
+        dtype: t.dtype,
+        values: Array.from(await t.data()),
+      })),
+    );
+    tf.dispose(outs);
+    return values;
+  } finally {
+    tf.dispose(ts);
+    await tf.setBackend('wasm');
+  }
+}
+
+/** Same shape and dtype, and values within `tol` relative to the reference's largest (≥ 1). */
+export function expectClose(ref: Out, got: Out, tol = 1e-5): void {
+  expect(got.shape).toEqual(ref.shape);
+  expect(got.dtype).toBe(ref.dtype);
+  expect(got.values.length).toBe(ref.values.length);
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < ref.values.length; i++) {
+    diff = Math.max(diff, Math.abs(ref.values[i]! - got.values[i]!));
+    scale = Math.max(scale, Math.abs(ref.values[i]!));
+  }
+  expect(Number.isNaN(diff) ? Infinity : diff / scale).toBeLessThan(tol);
+}
+
+/** Buffers the active backend holds: equal before and after a call means it leaked nothing. */
+export function buffers(): number {
+  return (tf.backend() as tf.KernelBackend & { numDataIds(): number }).numDataIds();
+}
+
+/** The test file runs on 'wasm' with our kernels, and leaves them registered for the next. */
+export function useWasmTrainingKernels(): void {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    registerWasmTrainingKernels();
+  });
+  afterAll(() => registerWasmTrainingKernels());
+}
