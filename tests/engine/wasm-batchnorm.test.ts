@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import {
-  meanConfig,
-  registerWasmTrainingKernels,
-  tileConfig,
-  unregisterWasmTrainingKernels,
-} from '../../src-main/engine/wasm-kernels/index';
+import { meanConfig, tileConfig } from '../../src-main/engine/wasm-kernels/index';
 import { planTile } from '../../src-main/engine/wasm-kernels/tile';
 import {
   buffers,
@@ -19,6 +14,7 @@ import {
   type DType,
   type HostTensor,
   type Out,
+  expectRegisteredOverBuiltins,
 } from './wasm-harness';
 
 // Tile and Mean on 'wasm' (ours) against the pure-JS 'cpu' backend, and the BatchNorm gradients
@@ -198,16 +194,6 @@ describe('BatchNorm gradients on wasm', () => {
   });
 
   it('registers idempotently and can be undone', () => {
-    registerWasmTrainingKernels();
-    registerWasmTrainingKernels();
-    expect(tf.getKernel('Tile', 'wasm')).toBe(tileConfig);
-    expect(tf.getKernel('Mean', 'wasm')).toBe(meanConfig);
-    unregisterWasmTrainingKernels();
-    expect(tf.getKernel('Tile', 'wasm')).toBeDefined();
-    expect(tf.getKernel('Tile', 'wasm')).not.toBe(tileConfig);
-    expect(tf.getKernel('Mean', 'wasm')).not.toBe(meanConfig);
-    registerWasmTrainingKernels();
-    expect(tf.getKernel('Tile', 'wasm')).toBe(tileConfig);
-    expect(tf.getKernel('Mean', 'wasm')).toBe(meanConfig);
+    expectRegisteredOverBuiltins([tileConfig, meanConfig]);
   });
 });

@@ -2,7 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { mulberry32 } from '../../src-main/engine/random';
-import { registerWasmTrainingKernels } from '../../src-main/engine/wasm-kernels/index';
+import {
+  registerWasmTrainingKernels,
+  unregisterWasmTrainingKernels,
+} from '../../src-main/engine/wasm-kernels/index';
 
 /**
  * What the wasm kernel tests share: seeded inputs kept off any backend, running one function on
@@ -96,4 +99,22 @@ export function useWasmTrainingKernels(): void {
     registerWasmTrainingKernels();
   });
   afterAll(() => registerWasmTrainingKernels());
+}
+
+/**
+ * Our kernels replace the backend's built-in ones (where it has them) when registered, any number
+ * of times, and unregistering brings the built-ins back.
+ */
+export function expectRegisteredOverBuiltins(configs: readonly tf.KernelConfig[]): void {
+  const active = (c: tf.KernelConfig) => tf.getKernel(c.kernelName, 'wasm');
+  registerWasmTrainingKernels();
+  registerWasmTrainingKernels();
+  for (const c of configs) expect(active(c)).toBe(c);
+  unregisterWasmTrainingKernels();
+  for (const c of configs) {
+    expect(active(c)).toBeDefined();
+    expect(active(c)).not.toBe(c);
+  }
+  registerWasmTrainingKernels();
+  for (const c of configs) expect(active(c)).toBe(c);
 }

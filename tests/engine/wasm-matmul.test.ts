@@ -6,12 +6,7 @@ import {
   chooseOrientation,
   forceMatMulOrientation,
 } from '../../src-main/engine/wasm-kernels/batch-mat-mul';
-import {
-  batchMatMulConfig,
-  fusedMatMulConfig,
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-} from '../../src-main/engine/wasm-kernels/index';
+import { batchMatMulConfig, fusedMatMulConfig } from '../../src-main/engine/wasm-kernels/index';
 import {
   buffers,
   expectClose,
@@ -19,6 +14,7 @@ import {
   randomHost,
   useWasmTrainingKernels,
   type HostTensor,
+  expectRegisteredOverBuiltins,
 } from './wasm-harness';
 
 // BatchMatMul / _FusedMatMul with transpose flags on 'wasm' (ours) against the pure-JS 'cpu'
@@ -178,15 +174,6 @@ describe('a small MLP trained on wasm', () => {
   });
 
   it('registers idempotently and can be undone', () => {
-    registerWasmTrainingKernels();
-    registerWasmTrainingKernels();
-    expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(batchMatMulConfig);
-    expect(tf.getKernel('_FusedMatMul', 'wasm')).toBe(fusedMatMulConfig);
-    unregisterWasmTrainingKernels();
-    expect(tf.getKernel('BatchMatMul', 'wasm')).toBeDefined();
-    expect(tf.getKernel('BatchMatMul', 'wasm')).not.toBe(batchMatMulConfig);
-    expect(tf.getKernel('_FusedMatMul', 'wasm')).not.toBe(fusedMatMulConfig);
-    registerWasmTrainingKernels();
-    expect(tf.getKernel('BatchMatMul', 'wasm')).toBe(batchMatMulConfig);
+    expectRegisteredOverBuiltins([batchMatMulConfig, fusedMatMulConfig]);
   });
 });

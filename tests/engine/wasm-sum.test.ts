@@ -1,11 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  registerWasmTrainingKernels,
-  sumConfig,
-  unregisterWasmTrainingKernels,
-} from '../../src-main/engine/wasm-kernels/index';
+import { registerWasmTrainingKernels, sumConfig } from '../../src-main/engine/wasm-kernels/index';
+import { expectRegisteredOverBuiltins } from './wasm-harness';
 import { reducesLeadingAxes } from '../../src-main/engine/wasm-kernels/sum';
 import { mulberry32 as seeded } from '../../src-main/engine/random';
 
@@ -151,14 +148,6 @@ describe('Sum on wasm (training kernels)', () => {
   });
 
   it('registers idempotently and can be undone', () => {
-    registerWasmTrainingKernels();
-    registerWasmTrainingKernels();
-    expect(tf.getKernel('Sum', 'wasm')).toBe(sumConfig);
-    unregisterWasmTrainingKernels();
-    const builtin = tf.getKernel('Sum', 'wasm');
-    expect(builtin).toBeDefined();
-    expect(builtin).not.toBe(sumConfig);
-    registerWasmTrainingKernels();
-    expect(tf.getKernel('Sum', 'wasm')).toBe(sumConfig);
+    expectRegisteredOverBuiltins([sumConfig]);
   });
 });
