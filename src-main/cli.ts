@@ -152,6 +152,7 @@ export async function main(argv: string[]): Promise<number> {
     checkpointsDir,
     dataDir,
     backend,
+    owner: `the CLI (npm run cli -- ${command})`,
     onEvent: (event) => {
       if (event.type === 'evaluateProgress') return;
       // The backend line matters for a training log; for list/eval/predict it is noise.

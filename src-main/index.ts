@@ -25,6 +25,7 @@ const host = new WorkerHost({
   dataDir: null,
   backend: 'auto',
   threadEntry: gradientThreadEntry,
+  owner: 'the MNIST Studio desktop app',
   onEvent: (event) => {
     if (mainWindow && !mainWindow.isDestroyed())
       mainWindow.webContents.send(IPC_CHANNELS.event, event);

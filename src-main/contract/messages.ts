@@ -34,6 +34,8 @@ export const InitCommandSchema = z.object({
   backend: z.enum(BACKEND_CHOICES),
   /** Built entry of the data-parallel gradient threads (a bundled app); null: the source file. */
   threadEntry: z.string().min(1).nullable().default(null),
+  /** Who drives this worker, named in the locks of the runs it trains ("serve mode at …"). */
+  owner: z.string().min(1).max(200).default('MNIST Studio'),
 });
 
 const trainRequest = z.object({ type: z.literal('train'), config: TrainConfigSchema });
@@ -259,6 +261,8 @@ export const EventSchema = z.discriminatedUnion('type', [
     batchesPerEpoch: z.number().int(),
     /** Threads computing each batch (config.threads resolved; 1 on native TensorFlow). */
     threads: z.number().int(),
+    /** Things the user should know about the start, e.g. a stale lock taken over. */
+    notices: z.array(z.string()).default([]),
   }),
   z.object({
     type: z.literal('batch'),

@@ -27,6 +27,7 @@ import {
   writeDurable,
   type RunFile,
 } from './runs';
+import { acquireRunLock, runLockState } from './run-lock';
 
 export { CheckpointError };
 
@@ -375,16 +376,6 @@ export async function loadCheckpoint(
 
 // ---------------------------------------------------------------- listing and deleting
 
-function isAlive(pid: number | null): boolean {
-  if (pid === null) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A run whose own files cannot be read: listed, with the reason, never hidden. */
 function damagedRun(runId: string, reason: string): RunInfo {
   return {
@@ -404,7 +395,8 @@ function damagedRun(runId: string, reason: string): RunInfo {
   };
 }
 
-export function describeRun(root: string, runId: string): RunInfo {
+/** Null for a run folder that holds only its trainer's fresh lock: run.json is on its way. */
+export function describeRun(root: string, runId: string): RunInfo | null {
   const dir = runDir(root, runId);
   const checkpoints = checkpointEpochs(dir).map((e) => inspectCheckpoint(root, runId, e));
   const okOnes = checkpoints.filter((c) => c.status === 'ok');
@@ -417,20 +409,28 @@ export function describeRun(root: string, runId: string): RunInfo {
     epochsDone: okOnes.length ? Math.max(...okOnes.map((c) => c.epoch)) : 0,
     bestValAccuracy: valAccs.length ? Math.max(...valAccs) : null,
   };
+  const lock = runLockState(root, runId);
   let run: RunFile;
   try {
     run = readRun(root, runId);
   } catch (error) {
+    if (lock.state === 'held' && !existsSync(path.join(runDir(root, runId), 'run.json')))
+      return null;
     return { ...damagedRun(runId, (error as Error).message), ...base };
   }
-  // A run still marked running whose process is gone was killed: say so instead of "running".
-  const crashed = run.status === 'running' && !isAlive(run.pid);
+  // Only the lock tells a live run: run.json's pid may since belong to another process. A run
+  // still marked running without a live owner was killed: say so instead of "running".
+  const crashed = run.status === 'running' && lock.state !== 'held';
+  const crashReason =
+    lock.state === 'stale' && lock.info
+      ? `the training process (pid ${lock.info.pid}, ${lock.info.owner}) ended unexpectedly`
+      : 'the training process ended unexpectedly';
   return {
     ...base,
     branchedFrom: run.branchedFrom,
     history: readMetricsLog(root, runId),
     status: crashed ? 'crashed' : run.status,
-    reason: crashed ? (run.reason ?? 'the training process ended unexpectedly') : run.reason,
+    reason: crashed ? (run.reason ?? crashReason) : run.reason,
     model: run.config.model,
     config: run.config,
     backend: run.backend,
@@ -445,7 +445,8 @@ export function listRuns(root: string): RunInfo[] {
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (!entry.isDirectory() || !RUN_ID_PATTERN.test(entry.name)) continue;
     try {
-      runs.push(describeRun(root, entry.name));
+      const run = describeRun(root, entry.name);
+      if (run) runs.push(run);
     } catch (error) {
       runs.push(damagedRun(entry.name, (error as Error).message));
     }
@@ -458,23 +459,46 @@ export function listRuns(root: string): RunInfo[] {
   );
 }
 
-export function deleteCheckpoints(root: string, runId: string, epoch: number | null): void {
+/**
+ * Deleting writes the run too, so it takes the run's lock like a trainer: a run another process
+ * trains is refused with its owner's name, and nobody can start training it mid-delete.
+ */
+export function deleteCheckpoints(
+  root: string,
+  runId: string,
+  epoch: number | null,
+  owner = 'MNIST Studio',
+): void {
   const dir = runDir(root, runId);
   if (!existsSync(dir)) throw new CheckpointError(`run ${runId} not found`);
+  const lock = acquireRunLock(root, runId, `${owner}, deleting`);
   if (epoch === null) {
-    rmSync(dir, { recursive: true, force: true });
+    // The lock goes with the folder. Renamed first, so a crash mid-delete leaves a dot-named
+    // leftover that no listing shows, not half a run.
+    const doomed = path.join(root, `.${runId}.tmp-deleting-${randomBytes(3).toString('hex')}`);
+    try {
+      renameSync(dir, doomed);
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    rmSync(doomed, { recursive: true, force: true });
     return;
   }
-  const epochDir = path.join(dir, epochDirName(epoch));
-  if (!existsSync(epochDir))
-    throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${epoch}`);
-  // Rename first so a crash mid-delete leaves a hidden leftover, not a half-deleted "valid" folder.
-  const doomed = path.join(
-    dir,
-    `.${epochDirName(epoch)}.tmp-deleting-${randomBytes(3).toString('hex')}`,
-  );
-  renameSync(epochDir, doomed);
-  rmSync(doomed, { recursive: true, force: true });
+  try {
+    const epochDir = path.join(dir, epochDirName(epoch));
+    if (!existsSync(epochDir))
+      throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${epoch}`);
+    // Rename first so a crash mid-delete leaves a hidden leftover, not a half-deleted "valid" folder.
+    const doomed = path.join(
+      dir,
+      `.${epochDirName(epoch)}.tmp-deleting-${randomBytes(3).toString('hex')}`,
+    );
+    renameSync(epochDir, doomed);
+    rmSync(doomed, { recursive: true, force: true });
+  } finally {
+    lock.release();
+  }
 }
 
 export function latestCheckpointEpoch(root: string, runId: string): number | null {

@@ -103,7 +103,9 @@ export function createRun(
   branchedFrom: RunFile['branchedFrom'] = null,
 ): RunFile {
   const dir = runDir(root, runId);
-  if (existsSync(dir)) throw new CheckpointError(`run ${runId} already exists`);
+  // The folder may exist already, holding only the lock its trainer took first (run-lock.ts).
+  if (existsSync(path.join(dir, RUN_FILE)))
+    throw new CheckpointError(`run ${runId} already exists`);
   mkdirSync(dir, { recursive: true });
   const now = new Date().toISOString();
   const run: RunFile = {

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import { rmdirSync } from 'node:fs';
 import type { TrainConfig } from '../contract/config';
 import type { BackendInfo, EpochMetrics, WorkerEvent } from '../contract/messages';
 import { randomShift, shiftImage } from './augment';
 import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
 import { appendMetricsLog, createRun, readRun, runDir, updateRun } from './runs';
+import { acquireRunLock, type RunLock } from './run-lock';
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
 import { crossEntropySum, evaluateSet } from './evaluate';
 import { buildModel, compileModel } from './models';
@@ -35,6 +37,13 @@ export interface TrainJob {
   signal: StopSignal;
   /** Continue an existing run from this checkpoint (model carries Adam's state); the trainer disposes it. */
   resume?: { model: tf.LayersModel; epoch: number };
+  /**
+   * The run's lock, when the caller took it already (to refuse a locked run before answering);
+   * otherwise the trainer takes it. Either way the trainer releases it when the run ends.
+   */
+  lock?: RunLock;
+  /** Names this process in the run's lock, for other processes' messages. */
+  owner?: string;
   /** Minimum milliseconds between batch events (≈10 a second by default). */
   batchEventInterval?: number;
   /**
@@ -65,6 +74,24 @@ const divergedError = (epoch: number, loss: number) =>
   );
 
 export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
+  let lock: RunLock;
+  try {
+    lock = job.lock ?? acquireRunLock(job.root, job.runId, job.owner ?? 'MNIST Studio');
+  } catch (error) {
+    job.resume?.model.optimizer?.dispose();
+    job.resume?.model.dispose();
+    throw error;
+  }
+  try {
+    return await trainUnderLock(job, lock);
+  } finally {
+    lock.release();
+    // A new run that failed before its run.json was written leaves only an empty folder.
+    if (!job.resume) removeIfEmpty(runDir(job.root, job.runId));
+  }
+}
+
+async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcome> {
   const { root, config, runId, emit, signal } = job;
   const split = splitTrainValidation(job.dataset.train, config.validationSize, config.limit);
   const batchesPerEpoch = Math.ceil(split.train.count / config.batchSize);
@@ -130,6 +157,7 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
       validationSize: split.validation.count,
       batchesPerEpoch,
       threads,
+      notices: lock.takeover ? [lock.takeover] : [],
     });
 
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
@@ -212,6 +240,14 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
   updateRun(root, runId, { status: 'finished', reason: null, pid: null });
   emit({ type: 'finished', runId, epochs: config.epochs });
   return { status: 'finished', epochsDone: config.epochs };
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    /* not empty (the run's files are there), or already gone */
+  }
 }
 
 interface EpochResult {

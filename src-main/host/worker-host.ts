@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { RestoredSchema } from '../contract/messages';
 import { markRunCrashed, writeFileAtomic } from '../engine/runs';
+import { removeStaleLock } from '../engine/run-lock';
 import type { SpawnWorker, WorkerExit, WorkerHandle } from './worker-handle';
 
 /**
@@ -30,6 +31,8 @@ export interface HostOptions {
   backend: BackendChoice;
   /** Built gradient-thread entry for a bundled app (see InitCommandSchema); default none. */
   threadEntry?: string;
+  /** Names this app in run locks, so another process's refusal says who trains the run. */
+  owner?: string | (() => string);
   onEvent: (event: Exclude<WorkerEvent, { type: 'reply' }>) => void;
 }
 
@@ -140,6 +143,9 @@ export class WorkerHost {
       dataDir: this.options.dataDir,
       backend: this.options.backend,
       threadEntry: this.options.threadEntry ?? null,
+      owner:
+        (typeof this.options.owner === 'function' ? this.options.owner() : this.options.owner) ??
+        'MNIST Studio',
     });
     return worker;
   }
@@ -211,7 +217,10 @@ export class WorkerHost {
     const runId = this.activeRun?.runId ?? null;
     this.activeRun = null;
     const reason = `the training worker ${exit.reason}`;
-    if (runId) markRunCrashed(this.options.checkpointsDir, runId, reason);
+    if (runId) {
+      markRunCrashed(this.options.checkpointsDir, runId, reason);
+      removeStaleLock(this.options.checkpointsDir, runId);
+    }
     for (const [, pending] of this.pending) pending.reject(new HostCommandError(reason));
     this.pending.clear();
     if (!this.disposed)

@@ -36,11 +36,14 @@ if (!backend.success) fail(`backend must be one of ${BACKEND_CHOICES.join(', ')}
 const checkpointsDir = path.resolve(values.checkpoints ?? 'checkpoints');
 
 let broadcast: (event: ClientEvent) => void = () => {};
+let listeningPort: number | null = null;
 const host = new WorkerHost({
   spawn: forkWorker(),
   checkpointsDir,
   dataDir: values.data ? path.resolve(values.data) : null,
   backend: backend.data!,
+  // No token here: lock files are readable by anyone who can read the runs.
+  owner: () => `serve mode at http://127.0.0.1:${listeningPort ?? port}`,
   onEvent: (event) => broadcast(event),
 });
 
@@ -52,6 +55,7 @@ try {
     port,
   });
   broadcast = server.broadcast;
+  listeningPort = server.port;
   process.stdout.write(`${server.url}\n`);
   const shutdown = () => {
     host.dispose();

@@ -23,6 +23,7 @@ import { branchRun } from '../engine/branch';
 import { evaluateSet } from '../engine/evaluate';
 import { cellExamples, confidentMistakes } from '../engine/examples';
 import { newRunId, readRun } from '../engine/runs';
+import { acquireRunLock, assertNotLockedByOthers } from '../engine/run-lock';
 import { runTraining, type StopSignal } from '../engine/trainer';
 
 /**
@@ -42,6 +43,8 @@ interface Settings {
   checkpointsDir: string;
   dataDir: string | null;
   threadEntry: string | null;
+  /** Names this process in the locks of the runs it writes. */
+  owner: string;
 }
 
 export class WorkerService {
@@ -98,6 +101,7 @@ export class WorkerService {
       checkpointsDir: parsed.data.checkpointsDir,
       dataDir: parsed.data.dataDir,
       threadEntry: parsed.data.threadEntry,
+      owner: parsed.data.owner,
     };
     try {
       await this.useBackend(parsed.data.backend, true);
@@ -133,6 +137,8 @@ export class WorkerService {
         const backend = await this.useBackend(command.config.backend);
         const dataset = this.data();
         const runId = newRunId(command.config.model);
+        // Taken before answering: a folder we cannot write fails the command, not the run later.
+        const lock = acquireRunLock(root, runId, settings.owner);
         this.startTraining(runId, (signal) =>
           runTraining({
             root,
@@ -143,6 +149,7 @@ export class WorkerService {
             emit: this.emit,
             signal,
             threadEntry: settings.threadEntry ?? undefined,
+            lock,
           }),
         );
         return { runId };
@@ -150,6 +157,9 @@ export class WorkerService {
       case 'resume': {
         this.assertIdle();
         const run = readRun(root, command.runId);
+        // Another process training this run refuses the resume, branch or not: its latest epochs
+        // are still changing.
+        assertNotLockedByOthers(root, command.runId);
         const latest = latestCheckpointEpoch(root, command.runId);
         const from = command.epoch ?? latest;
         if (from === null) throw new Error(`run ${command.runId} has no checkpoint to resume from`);
@@ -161,13 +171,23 @@ export class WorkerService {
         }
         const backend = await this.useBackend(config.backend);
         const dataset = this.data();
-        // Loaded (and so verified) before any branch is written: a damaged one changes nothing.
-        const loaded = await loadCheckpoint(root, command.runId, from);
-        // Later checkpoints are kept: training continues in a new run branched at `from`.
+        const branching = latest !== null && from < latest;
+        // The same run continuing is locked before anything is loaded; a branch is a new run,
+        // locked by its trainer.
+        const lock = branching ? undefined : acquireRunLock(root, command.runId, settings.owner);
+        let loaded: LoadedCheckpoint;
         let runId = command.runId;
         let branchedFrom: { runId: string; epoch: number } | null = null;
         try {
-          if (latest !== null && from < latest) {
+          // Loaded (and so verified) before any branch is written: a damaged one changes nothing.
+          loaded = await loadCheckpoint(root, command.runId, from);
+        } catch (error) {
+          lock?.release();
+          throw error;
+        }
+        try {
+          // Later checkpoints are kept: training continues in a new run branched at `from`.
+          if (branching) {
             runId = branchRun(root, command.runId, from);
             branchedFrom = { runId: command.runId, epoch: from };
           }
@@ -187,6 +207,8 @@ export class WorkerService {
             signal,
             threadEntry: settings.threadEntry ?? undefined,
             resume: { model: loaded.model, epoch: loaded.epoch },
+            lock,
+            owner: settings.owner,
           }),
         );
         return { runId, branchedFrom };
@@ -204,7 +226,7 @@ export class WorkerService {
         if (this.cached?.key.startsWith(`${command.runId}:`)) this.dropCache();
         for (const key of this.evaluated.keys())
           if (key.startsWith(`${command.runId}:`)) this.evaluated.delete(key);
-        deleteCheckpoints(root, command.runId, command.epoch);
+        deleteCheckpoints(root, command.runId, command.epoch, settings.owner);
         return { runId: command.runId, epoch: command.epoch };
       }
       case 'evaluate': {

@@ -9,6 +9,7 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveTrainConfig } from '../../src-main/contract/config';
@@ -23,6 +24,7 @@ import {
 } from '../../src-main/engine/checkpoints';
 import { buildModel, compileModel } from '../../src-main/engine/models';
 import { createRun, newRunId, runDir, updateRun } from '../../src-main/engine/runs';
+import { LOCK_FILE, acquireRunLock } from '../../src-main/engine/run-lock';
 import { tempDir } from '../helpers';
 
 const root = tempDir();
@@ -128,6 +130,56 @@ describe('checkpoints on disk', () => {
       reason: 'the training process ended unexpectedly',
     });
     expect(runs.some((r) => r.runId === 'not a run id')).toBe(false);
+  });
+
+  it('tells a live run by its lock, never by a pid that may have been reused', async () => {
+    // run.json names a pid that is alive (this test's own), but no trainer holds the run.
+    const reused = await makeRun(1);
+    updateRun(root, reused, { status: 'running', pid: process.pid });
+    // A lock whose pid is alive but started at another time is a dead owner's too.
+    const stale = await makeRun(1);
+    updateRun(root, stale, { status: 'running', pid: process.pid });
+    writeFileSync(
+      path.join(root, stale, LOCK_FILE),
+      JSON.stringify({
+        pid: process.pid,
+        startTime: 'boot:1',
+        host: os.hostname(),
+        owner: 'the CLI (npm run cli -- train)',
+        acquiredAt: '2026-11-30T01:02:03.000Z',
+      }),
+    );
+    const live = await makeRun(1);
+    updateRun(root, live, { status: 'running', pid: process.pid });
+    const lock = acquireRunLock(root, live, 'serve mode at http://127.0.0.1:1');
+    // A brand-new run whose trainer holds the lock but has not written run.json yet is not shown.
+    const starting = newRunId('mlp');
+    const startingLock = acquireRunLock(root, starting, 'the CLI (npm run cli -- train)');
+    try {
+      const runs = listRuns(root);
+      expect(runs.find((r) => r.runId === reused)).toMatchObject({
+        status: 'crashed',
+        reason: 'the training process ended unexpectedly',
+      });
+      expect(runs.find((r) => r.runId === stale)).toMatchObject({
+        status: 'crashed',
+        reason: `the training process (pid ${process.pid}, the CLI (npm run cli -- train)) ended unexpectedly`,
+      });
+      expect(runs.find((r) => r.runId === live)).toMatchObject({ status: 'running' });
+      expect(runs.some((r) => r.runId === starting)).toBe(false);
+      // Deleting takes the lock too: a run someone trains is refused with the owner's name.
+      expect(() => deleteCheckpoints(root, live, null)).toThrow(
+        new RegExp(`run ${live} is being trained by serve mode at http://127\\.0\\.0\\.1:1 \\(pid`),
+      );
+      expect(() => deleteCheckpoints(root, live, 1)).toThrow(/is being trained by serve mode/);
+      expect(existsSync(file(live, 1, 'weights.bin'))).toBe(true);
+    } finally {
+      lock.release();
+      startingLock.release();
+    }
+    // A stale lock does not stand in the way of deleting.
+    deleteCheckpoints(root, stale, null);
+    expect(existsSync(path.join(root, stale))).toBe(false);
   });
 
   it('lists runs newest first', async () => {

@@ -62,7 +62,10 @@ export class TrainingState {
         this.batches = event.batchesPerEpoch;
         this.epochs = [];
         this.startedAt = Date.now();
-        this.message = `Training ${event.config.model} on ${event.trainSize.toLocaleString()} images (${event.validationSize.toLocaleString()} for validation).`;
+        this.message = [
+          `Training ${event.config.model} on ${event.trainSize.toLocaleString()} images (${event.validationSize.toLocaleString()} for validation).`,
+          ...(event.notices ?? []).map((notice) => `${capitalise(notice)}.`),
+        ].join(' ');
         break;
       case 'batch':
         if (event.runId !== this.runId) break;

@@ -101,7 +101,15 @@ describe('TrainPanel', () => {
       validationSize: 100,
       batchesPerEpoch: 10,
       threads: 1,
+      notices: [
+        'took over run run-1: the CLI (pid 7 on box, since 2026-11-30 01:02:03 UTC) is no longer running',
+      ],
     });
+    flushSync();
+    // A stale lock taken over is said, not done silently.
+    expect(screen.getByTestId('status').textContent).toMatch(
+      /Took over run run-1: the CLI \(pid 7/,
+    );
     emit({
       type: 'batch',
       runId: 'run-1',
