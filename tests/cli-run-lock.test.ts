@@ -107,7 +107,12 @@ describe('run locks across processes', () => {
     expect(del.stderr).toMatch(owner);
     // Reading is fine while it trains.
     const listed = cli('list').lines.find((l) => l.type === 'run' && l.runId === runId);
-    expect(listed).toMatchObject({ status: 'running' });
+    expect(listed).toMatchObject({
+      status: 'running',
+      reason: expect.stringMatching(
+        new RegExp(`^being trained by serve mode at http://127\\.0\\.0\\.1:${port} \\(pid`),
+      ),
+    });
 
     // Serve's run went on untouched and ends as serve decides.
     const before = batchesSeen();

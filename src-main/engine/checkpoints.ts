@@ -27,7 +27,7 @@ import {
   writeDurable,
   type RunFile,
 } from './runs';
-import { acquireRunLock, runLockState } from './run-lock';
+import { acquireRunLock, describeHolder, runLockState, type LockState } from './run-lock';
 
 export { CheckpointError };
 
@@ -395,6 +395,12 @@ function damagedRun(runId: string, reason: string): RunInfo {
   };
 }
 
+/** Who trains a run, when it is another process: the panel and `list` say so. */
+function trainedElsewhere(lock: LockState): string | null {
+  if (lock.state !== 'held' || lock.info.pid === process.pid) return null;
+  return `being trained by ${describeHolder(lock.info)}`;
+}
+
 /** Null for a run folder that holds only its trainer's fresh lock: run.json is on its way. */
 export function describeRun(root: string, runId: string): RunInfo | null {
   const dir = runDir(root, runId);
@@ -430,7 +436,7 @@ export function describeRun(root: string, runId: string): RunInfo | null {
     branchedFrom: run.branchedFrom,
     history: readMetricsLog(root, runId),
     status: crashed ? 'crashed' : run.status,
-    reason: crashed ? (run.reason ?? crashReason) : run.reason,
+    reason: crashed ? (run.reason ?? crashReason) : (run.reason ?? trainedElsewhere(lock)),
     model: run.config.model,
     config: run.config,
     backend: run.backend,
