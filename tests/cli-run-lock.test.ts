@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { resolveTrainConfig } from '../src-main/contract/config';
 import { LOCK_FILE } from '../src-main/engine/run-lock';
 import { startServe, type ServeProcess } from './e2e/browser';
+import { runCli } from './cli-runner';
 import { tempDir } from './helpers';
 
 /**
@@ -16,24 +17,7 @@ import { tempDir } from './helpers';
  */
 
 const root = tempDir();
-const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
-
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', cliPath, ...args, '--checkpoints', root],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' },
-      timeout: 120_000,
-    },
-  );
-  const lines = result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: result.status, lines, stderr: result.stderr };
-}
+const cli = (...args: string[]) => runCli(root, ...args);
 
 let serve: ServeProcess | null = null;
 afterAll(() => serve?.stop());
