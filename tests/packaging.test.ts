@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -29,10 +30,47 @@ const BuilderConfigSchema = z.object({
   win: z.object({ target: z.array(z.string()).refine((t) => t.includes('nsis')) }),
 });
 
+// electron-builder's own modules, resolved the way electron-builder itself resolves them.
+const fromBuilder = createRequire(createRequire(import.meta.url).resolve('electron-builder'));
+const fromAppBuilder = createRequire(fromBuilder.resolve('app-builder-lib'));
+const { validateConfiguration } = fromBuilder('app-builder-lib/out/util/config/config.js') as {
+  validateConfiguration: (config: unknown, log: { isEnabled: boolean }) => Promise<void>;
+};
+const { PlatformPackager } = fromBuilder('app-builder-lib') as {
+  PlatformPackager: {
+    prototype: { generateFuseConfig: (fuses: unknown) => Promise<Record<number, boolean>> };
+  };
+};
+const { FuseV1Options } = fromAppBuilder('@electron/fuses') as {
+  FuseV1Options: Record<string, number>;
+};
+
+function builderConfig(): Record<string, unknown> {
+  return parse(readFileSync(path.join(repo, 'electron-builder.yml'), 'utf8'));
+}
+
 describe('packaging', () => {
   it('electron-builder.yml declares every target and unpacks native and WASM binaries', () => {
-    const config = parse(readFileSync(path.join(repo, 'electron-builder.yml'), 'utf8'));
-    expect(() => BuilderConfigSchema.parse(config)).not.toThrow();
+    expect(() => BuilderConfigSchema.parse(builderConfig())).not.toThrow();
+  });
+
+  it("electron-builder.yml passes electron-builder's own schema", async () => {
+    await expect(
+      validateConfiguration(builderConfig(), { isEnabled: false }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('the packaged binary gets the fuses that close Node, inspect and non-asar loading', async () => {
+    // The fuse wire electron-builder would flip, computed by electron-builder's own code.
+    const wire = await PlatformPackager.prototype.generateFuseConfig(builderConfig().electronFuses);
+    const fuse = (name: string) => wire[FuseV1Options[name]!];
+    expect(fuse('RunAsNode')).toBe(false);
+    expect(fuse('EnableNodeOptionsEnvironmentVariable')).toBe(false);
+    expect(fuse('EnableNodeCliInspectArguments')).toBe(false);
+    expect(fuse('EnableEmbeddedAsarIntegrityValidation')).toBe(true);
+    expect(fuse('OnlyLoadAppFromAsar')).toBe(true);
+    expect(fuse('EnableCookieEncryption')).toBe(true);
+    expect(fuse('GrantFileProtocolExtraPrivileges')).toBe(false);
   });
 
   it('package.json points Electron at the built main process and keeps native TensorFlow optional', () => {
