@@ -9,6 +9,7 @@ import {
 import { guardContents } from './electron/navigation';
 import { isTrustedSender, rendererPageUrl } from './electron/renderer-page';
 import { createMainWindow } from './electron/main-window';
+import { applySessionPolicy } from './electron/session-policy';
 import { claimSingleInstance } from './electron/single-instance';
 import { utilityWorker } from './electron/utility-worker';
 import { handleClientRequest } from './host/client-requests';
@@ -74,11 +75,7 @@ function start(): void {
 
   app.whenReady().then(() => {
     protocol.handle(APP_SCHEME, createAppProtocolHandler(rendererDir));
-    // The app needs no camera, microphone, notifications or any other permission: refuse all.
-    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
-      callback(false),
-    );
-    session.defaultSession.setPermissionCheckHandler(() => false);
+    applySessionPolicy(session.defaultSession);
     createWindow();
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) createWindow();

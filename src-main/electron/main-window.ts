@@ -25,6 +25,7 @@ export interface MainWindowSettings {
     webviewTag: boolean;
     navigateOnDragDrop: boolean;
     devTools: boolean;
+    spellcheck: boolean;
     disableBlinkFeatures: string;
   };
 }
@@ -57,6 +58,9 @@ export function createMainWindow<W>(
       // DevTools are for development: in a packaged app they would be a console with the IPC
       // bridge at hand, for anyone at the keyboard.
       devTools: !options.packaged,
+      // The only text fields take numbers; on Linux the spellchecker would fetch dictionaries
+      // from Google's CDN, a network request this offline app has no other reason to make.
+      spellcheck: false,
       // Middle-click would open links in new windows, which this app never wants.
       disableBlinkFeatures: 'Auxclick',
     },

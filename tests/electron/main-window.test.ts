@@ -24,6 +24,7 @@ describe('createMainWindow', () => {
         experimentalFeatures: false,
         webviewTag: false,
         navigateOnDragDrop: false,
+        spellcheck: false,
         disableBlinkFeatures: 'Auxclick',
       });
     }
