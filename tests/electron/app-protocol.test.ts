@@ -159,6 +159,39 @@ describe('createAppProtocolHandler', () => {
   });
 });
 
+/** A CSP as directive → sources, for comparing policies regardless of order. */
+function directives(policy: string): Map<string, string[]> {
+  return new Map(
+    policy
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter(([name]) => name)
+      .map(([name, ...sources]) => [name!, sources]),
+  );
+}
+
+describe('the Electron CSP', () => {
+  it("is the page's own CSP without WebSocket sources (Electron talks over IPC only)", () => {
+    // Both policies are enforced when the page also carries its meta tag: a source missing from
+    // the header would be blocked in Electron though the page asks for it.
+    const html = readFileSync(
+      path.join(import.meta.dirname, '../../src-renderer/index.html'),
+      'utf8',
+    );
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(html)?.[1];
+    expect(meta).toBeDefined();
+    const expected = directives(meta!);
+    for (const [name, sources] of expected)
+      expected.set(
+        name,
+        sources.filter((source) => !/^wss?:/.test(source)),
+      );
+    // frame-ancestors is ignored in a meta tag; only a header can set it.
+    expected.set('frame-ancestors', ["'none'"]);
+    expect(directives(ELECTRON_CSP)).toEqual(expected);
+  });
+});
+
 describe('the built renderer under app://', () => {
   const built = path.join(import.meta.dirname, '../../out/renderer');
 
