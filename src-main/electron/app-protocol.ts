@@ -1,4 +1,4 @@
-import { readFile, realpath } from 'node:fs/promises';
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -105,22 +105,11 @@ function isInside(root: string, file: string): boolean {
   );
 }
 
-/** The file system calls the handler makes; tests pass fakes to reach the error paths. */
-export interface AppFiles {
-  readFile(file: string): Promise<Uint8Array>;
-  realpath(file: string): Promise<string>;
-}
-
-const nodeFiles: AppFiles = { readFile, realpath };
-
 /**
  * The protocol.handle('app', …) handler: GET and HEAD of files inside `root`, with their MIME
  * type and the Electron CSP. Symlinks are followed only when they stay inside the root.
  */
-export function createAppProtocolHandler(
-  root: string,
-  files: AppFiles = nodeFiles,
-): (request: Request) => Promise<Response> {
+export function createAppProtocolHandler(root: string): (request: Request) => Promise<Response> {
   return async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return plain(405, 'method not allowed');
@@ -129,9 +118,14 @@ export function createAppProtocolHandler(
     if (!file) return plain(404, 'not found');
     let body: Uint8Array;
     try {
-      const [realRoot, realFile] = await Promise.all([files.realpath(root), files.realpath(file)]);
+      // fs.promises, not named imports: Electron patches it at startup so paths inside
+      // app.asar (where a packaged app's renderer lives) read like a folder.
+      const [realRoot, realFile] = await Promise.all([
+        fs.promises.realpath(root),
+        fs.promises.realpath(file),
+      ]);
       if (!isInside(realRoot, realFile)) return plain(404, 'not found');
-      body = await files.readFile(realFile);
+      body = await fs.promises.readFile(realFile);
     } catch {
       // Missing, a directory, unreadable: the page sees the same answer for each.
       return plain(404, 'not found');
