@@ -6,9 +6,9 @@ import {
   APP_SCHEME_PRIVILEGES,
   createAppProtocolHandler,
 } from './electron/app-protocol';
+import { createMainWindow } from './electron/main-window';
 import { guardContents } from './electron/navigation';
 import { isTrustedSender, rendererPageUrl } from './electron/renderer-page';
-import { createMainWindow } from './electron/main-window';
 import { applySessionPolicy } from './electron/session-policy';
 import { claimSingleInstance } from './electron/single-instance';
 import { utilityWorker } from './electron/utility-worker';
@@ -19,8 +19,9 @@ import workerEntry from './worker/main?modulePath';
 
 /**
  * Electron main: one window, secured per Electron's checklist, and the IPC bridge to the engine
- * worker. The rules (what app:// serves, who may call IPC, where frames may navigate, the single
- * instance) live in electron/*, the engine in host/ and engine/: all run without Electron.
+ * worker. The rules (what app:// serves, who may call IPC, where frames may navigate, window and
+ * session settings, the single instance) live in electron/*, the engine in host/ and engine/:
+ * all of them run without Electron.
  */
 
 // Both must happen before `ready`: custom-scheme privileges, and the sandbox for every renderer
