@@ -7,8 +7,9 @@ import { dirname, resolve } from 'node:path';
 
 /**
  * `virtual:tfjs-wasm`: TensorFlow.js' WebAssembly binaries as data: URLs, for the renderer's
- * in-window model. Inlined because a fetch of a sibling file works over http (serve mode) but not
- * from Electron's file:// page; a data: URL is decoded by the loader itself, in both.
+ * in-window model. Inlined so the loader never looks for a sibling file by a path of its own
+ * making: the same bundle works over serve mode's http and Electron's app://, and the CSP needs
+ * only `connect-src data:` for it.
  */
 function tfjsWasmInline(): Plugin {
   const id = 'virtual:tfjs-wasm';

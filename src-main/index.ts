@@ -1,6 +1,16 @@
-import { app, BrowserWindow, ipcMain, session, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
 import path from 'node:path';
 import { IPC_CHANNELS } from './contract/channels';
+import {
+  APP_SCHEME,
+  APP_SCHEME_PRIVILEGES,
+  createAppProtocolHandler,
+} from './electron/app-protocol';
+import { createMainWindow } from './electron/main-window';
+import { guardContents } from './electron/navigation';
+import { isTrustedSender, rendererPageUrl } from './electron/renderer-page';
+import { applySessionPolicy } from './electron/session-policy';
+import { claimSingleInstance } from './electron/single-instance';
 import { utilityWorker } from './electron/utility-worker';
 import { handleClientRequest } from './host/client-requests';
 import { WorkerHost } from './host/worker-host';
@@ -9,91 +19,86 @@ import workerEntry from './worker/main?modulePath';
 
 /**
  * Electron main: one window, secured per Electron's checklist, and the IPC bridge to the engine
- * worker. Everything worth testing lives in host/ and engine/, which run without Electron.
+ * worker. The rules (what app:// serves, who may call IPC, where frames may navigate, window and
+ * session settings, the single instance) live in electron/*, the engine in host/ and engine/:
+ * all of them run without Electron.
  */
 
-// Packaged apps keep the user's runs with the user's data; dev runs use the repo's checkpoints/.
-const checkpointsDir = app.isPackaged
-  ? path.join(app.getPath('userData'), 'checkpoints')
-  : path.resolve('checkpoints');
-const context = { mode: 'electron' as const, checkpointsDir };
+// Both must happen before `ready`: custom-scheme privileges, and the sandbox for every renderer
+// the app will ever create (not only windows that remember to ask for it).
+protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+app.enableSandbox();
+
+const pageUrl = rendererPageUrl({
+  devServerUrl: process.env.ELECTRON_RENDERER_URL,
+  packaged: app.isPackaged,
+});
+const rendererDir = path.join(import.meta.dirname, '../renderer');
 let mainWindow: BrowserWindow | null = null;
 
-const host = new WorkerHost({
-  spawn: utilityWorker(workerEntry),
-  checkpointsDir,
-  dataDir: null,
-  backend: 'auto',
-  threadEntry: gradientThreadEntry,
-  owner: 'the MNIST Studio desktop app',
-  onEvent: (event) => {
-    if (mainWindow && !mainWindow.isDestroyed())
-      mainWindow.webContents.send(IPC_CHANNELS.event, event);
-  },
-});
-
-const rendererUrl = process.env.ELECTRON_RENDERER_URL;
-const rendererFile = path.join(import.meta.dirname, '../renderer/index.html');
-
-function isOurFrame(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? '';
-  const fromOurWindow = mainWindow !== null && event.sender === mainWindow.webContents;
-  const fromOurPage = rendererUrl ? url.startsWith(rendererUrl) : url.startsWith('file://');
-  return fromOurWindow && fromOurPage;
-}
-
 function createWindow(): void {
-  mainWindow = new BrowserWindow({
-    width: 1280,
-    height: 880,
-    minWidth: 900,
-    minHeight: 640,
-    title: 'MNIST Studio',
-    show: false,
-    backgroundColor: '#0f1115',
-    webPreferences: {
-      preload: path.join(import.meta.dirname, '../preload/index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      webviewTag: false,
-      // Middle-click would open links in new windows, which this app never wants.
-      disableBlinkFeatures: 'Auxclick',
-    },
+  mainWindow = createMainWindow(BrowserWindow, {
+    preload: path.join(import.meta.dirname, '../preload/index.cjs'),
+    packaged: app.isPackaged,
   });
   mainWindow.once('ready-to-show', () => mainWindow?.show());
-  // No navigation away from the app and no new windows: links are not part of this UI.
-  mainWindow.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  mainWindow.webContents.on('will-navigate', (event) => event.preventDefault());
   mainWindow.on('closed', () => (mainWindow = null));
-  if (rendererUrl) void mainWindow.loadURL(rendererUrl);
-  else void mainWindow.loadFile(rendererFile);
+  void mainWindow.loadURL(pageUrl);
 }
 
-ipcMain.handle(IPC_CHANNELS.request, (event, payload: unknown) => {
-  if (!isOurFrame(event)) throw new Error('request from an unknown sender');
-  return handleClientRequest(host, payload, context);
-});
-
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-});
-
-app.whenReady().then(() => {
-  // The app needs no camera, microphone, notifications or any other permission: refuse all.
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) =>
-    callback(false),
-  );
-  session.defaultSession.setPermissionCheckHandler(() => false);
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+function start(): void {
+  // Packaged apps keep the user's runs with the user's data; dev runs use the repo's checkpoints/.
+  const checkpointsDir = app.isPackaged
+    ? path.join(app.getPath('userData'), 'checkpoints')
+    : path.resolve('checkpoints');
+  const context = { mode: 'electron' as const, checkpointsDir };
+  const host = new WorkerHost({
+    spawn: utilityWorker(workerEntry),
+    checkpointsDir,
+    dataDir: null,
+    backend: 'auto',
+    threadEntry: gradientThreadEntry,
+    owner: 'the MNIST Studio desktop app',
+    onEvent: (event) => {
+      if (mainWindow && !mainWindow.isDestroyed())
+        mainWindow.webContents.send(IPC_CHANNELS.event, event);
+    },
   });
-});
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
+  ipcMain.handle(IPC_CHANNELS.request, (event, payload: unknown) => {
+    if (!isTrustedSender(event, mainWindow, pageUrl)) {
+      throw new Error('request from an unknown sender');
+    }
+    return handleClientRequest(host, payload, context);
+  });
 
-app.on('before-quit', () => host.dispose());
+  // Every webContents, including any created later, gets the same navigation limits.
+  app.on('web-contents-created', (_event, contents) => guardContents(contents, pageUrl));
+
+  app.whenReady().then(() => {
+    protocol.handle(APP_SCHEME, createAppProtocolHandler(rendererDir));
+    applySessionPolicy(session.defaultSession);
+    createWindow();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+    });
+  });
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  app.on('before-quit', () => host.dispose());
+}
+
+if (
+  claimSingleInstance(
+    app,
+    () => mainWindow,
+    () => {
+      if (app.isReady()) createWindow();
+    },
+  )
+) {
+  start();
+}
