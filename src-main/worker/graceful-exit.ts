@@ -21,8 +21,8 @@ export const STOP_GRACE_MS = 30_000;
 export interface GracefulExitOptions {
   /** Runs one command through the service, as the host's commands are. */
   handle: (command: unknown) => Promise<void>;
-  /** Resolves when the command running now (if any) has returned. */
-  idle: () => Promise<void>;
+  /** Resolves once a `train` or `resume` being handled now (if any) has started its run. */
+  runStarted: () => Promise<void>;
   exit: (code: number) => void;
   log: (line: string) => void;
   graceMs?: number;
@@ -69,8 +69,9 @@ export class GracefulExit {
       exit(1);
     }, graceMs);
     // A `train` that is being handled returns once its run has started: stop that run, not
-    // nothing. Commands queued behind it are dropped (see `leaving`).
-    await this.options.idle();
+    // nothing. Other commands are not waited for (an evaluation takes seconds and its answer has
+    // nobody to go to), and those queued are dropped (see `leaving`).
+    await this.options.runStarted();
     const ended = new Promise<void>((resolve) => (this.onRunEnd = resolve));
     const stopping = await new Promise<boolean>((resolve) => {
       this.onStopReply = resolve;

@@ -9,6 +9,8 @@ const port = connectToHost();
 // `train` returns once the run has started, and `stop` skips the queue: it must never wait
 // behind a long evaluation.
 let queue: Promise<void> = Promise.resolve();
+/** The type of the queued command being handled now, if any. */
+let handling: unknown;
 const service = new WorkerService((event) => {
   // Outgoing events are checked too: a bug here should fail loudly in tests, not confuse the UI.
   const checked = EventSchema.parse(event);
@@ -17,7 +19,7 @@ const service = new WorkerService((event) => {
 
 const leaving = new GracefulExit({
   handle: (command) => service.handle(command),
-  idle: () => queue,
+  runStarted: () => (handling === 'train' || handling === 'resume' ? queue : Promise.resolve()),
   exit: (code) => process.exit(code),
   log: (line) => process.stderr.write(`${line}\n`),
 });
@@ -26,7 +28,12 @@ port.onMessage((message) => {
     void service.handle(message);
     return;
   }
-  queue = queue.then(() => (leaving.leaving ? undefined : service.handle(message)));
+  queue = queue.then(async () => {
+    if (leaving.leaving) return;
+    handling = (message as { type?: unknown } | null)?.type;
+    await service.handle(message);
+    handling = undefined;
+  });
 });
 
 port.onDisconnect(() => void leaving.leave('the host is gone'));
