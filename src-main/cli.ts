@@ -299,7 +299,6 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
 
-  let stopListening = () => {};
   try {
     switch (request.type) {
       case 'train':
@@ -308,7 +307,9 @@ export async function main(argv: string[]): Promise<number> {
         // Ctrl-C reaches the worker too (the whole process group), which leaves it to us: the
         // first stops after the current batch (also before the run has started: the stop waits
         // for it), a second kills the worker. SIGTERM means the same.
-        stopListening = onStopSignals({
+        // The listeners stay until the process exits: a late echo of the signal (see
+        // ECHO_WINDOW_MS) must not meet Node's default handler and turn exit 0 into 130.
+        onStopSignals({
           stop: (signal) => {
             if (process.stderr.isTTY)
               process.stderr.write(
@@ -370,7 +371,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 2;
   } finally {
-    stopListening();
     host.dispose();
   }
 }

@@ -224,6 +224,20 @@ describe('Ctrl-C to the process group', () => {
     expect(await waitUntilGone(worker, 5000)).toBe(true);
   });
 
+  it("is one Ctrl-C through tsx's CLI too, which relays the signal the group already had", async () => {
+    const cli = spawnGroup(
+      cliPath,
+      ['train', '--backend', 'wasm', '--checkpoints', root, ...manyBatches, '--epochs', '3'],
+      { tsxCli: true },
+    );
+    await cli.line((l) => l.type === 'batch');
+    cli.signalGroup('SIGINT');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const stopped = cli.lines.at(-1)!;
+    expect(stopped).toMatchObject({ type: 'stopped' });
+    expect(readRun(root, stopped.runId as string).status).toBe('stopped');
+  });
+
   it('stops resume the same way, keeping the epochs it finished', async () => {
     // Batches of 2: an epoch of 950 of them.
     const first = cli(
@@ -253,7 +267,7 @@ describe('Ctrl-C to the process group', () => {
 
   it('a second Ctrl-C kills the worker: the run is crashed and the CLI exits 130', async () => {
     // Batches of a second or more on the cpu backend, so the first stop is still waiting.
-    const slow = ['--limit', '300', '--validation-size', '100', '--batch-size', '100'];
+    const slow = ['--limit', '300', '--validation-size', '100', '--batch-size', '150'];
     const cli = spawnGroup(cliPath, [
       'train',
       ...slow,
@@ -268,7 +282,8 @@ describe('Ctrl-C to the process group', () => {
     const { runId } = await cli.line((l) => l.type === 'started');
     await cli.line((l) => l.type === 'batch');
     cli.signalGroup('SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    // Past ECHO_WINDOW_MS: a second Ctrl-C, not the echo of the first.
+    await new Promise((r) => setTimeout(r, 500));
     cli.signalGroup('SIGINT');
     const started = Date.now();
     expect(await cli.exited).toEqual({ code: 130, signal: null });

@@ -68,8 +68,16 @@ export interface GroupProcess {
  * A `node --import tsx` script in a session and process group of its own (`setsid`), so a test
  * can signal the group like a terminal does without signalling vitest.
  */
-export function spawnGroup(script: string, args: string[]): GroupProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function spawnGroup(
+  script: string,
+  args: string[],
+  /** Through tsx's own CLI, as `npm run cli` starts it: a parent process that relays signals. */
+  { tsxCli = false } = {},
+): GroupProcess {
+  const runner = tsxCli
+    ? [path.join(import.meta.dirname, '../node_modules/tsx/dist/cli.mjs')]
+    : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...runner, script, ...args], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' },

@@ -26,13 +26,24 @@ export interface StopSignalHandlers {
   kill(signal: NodeJS.Signals): void;
 }
 
+/**
+ * One Ctrl-C can arrive twice: tsx's CLI (`npm run cli`, `npm run serve`) relays a signal to its
+ * child unless the child reports it within 30 ms, and the child, in the same process group, had
+ * it from the terminal already. A repeat this soon is that echo, not a second Ctrl-C.
+ */
+export const ECHO_WINDOW_MS = 200;
+
 /** Listens for STOP_SIGNALS; returns the function that stops listening. */
 export function onStopSignals(handlers: StopSignalHandlers): () => void {
   let received = 0;
+  let first = 0;
   const listener = (signal: NodeJS.Signals) => {
+    if (received === 1 && performance.now() - first < ECHO_WINDOW_MS) return;
     received++;
-    if (received === 1) handlers.stop(signal);
-    else if (received === 2) handlers.kill(signal);
+    if (received === 1) {
+      first = performance.now();
+      handlers.stop(signal);
+    } else if (received === 2) handlers.kill(signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, listener);
   return () => {

@@ -84,7 +84,7 @@ describe('serve, signalled while a run trains', () => {
     // Batches of a second or more on the cpu backend, so the first stop is still waiting.
     const { serve, events, event } = await serveTraining({
       ...config,
-      batchSize: 100,
+      batchSize: 150,
       hiddenUnits: 2048,
       limit: 300,
       backend: 'cpu',
@@ -92,7 +92,7 @@ describe('serve, signalled while a run trains', () => {
     const worker = (await event('ready')).pid as number;
     const { runId } = await event('started');
     serve.signalGroup('SIGINT');
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 500));
     serve.signalGroup('SIGINT');
     const signalled = Date.now();
     expect(await serve.exited).toEqual({ code: 130, signal: null });
