@@ -308,7 +308,7 @@ export async function main(argv: string[]): Promise<number> {
         // first stops after the current batch (also before the run has started: the stop waits
         // for it), a second kills the worker. SIGTERM means the same.
         // The listeners stay until the process exits: a late echo of the signal (see
-        // ECHO_WINDOW_MS) must not meet Node's default handler and turn exit 0 into 130.
+        // ECHO_WINDOW_MS) must not meet a default handler (Node's, or tsx's) and turn 0 into 130.
         onStopSignals({
           stop: (signal) => {
             if (process.stderr.isTTY)
