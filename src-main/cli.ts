@@ -7,10 +7,11 @@ import {
   resolveTrainConfig,
   type BackendChoice,
 } from './contract/config';
-import type { WorkerEvent } from './contract/messages';
+import { RUN_ID_PATTERN, RequestSchemas, type WorkerEvent } from './contract/messages';
 import { loadDigitImage } from './engine/image';
 import { forkWorker } from './host/fork-worker';
-import { WorkerHost } from './host/worker-host';
+import { onStopSignals, signalExitCode } from './host/shutdown';
+import { WorkerHost, type CommandInput } from './host/worker-host';
 
 /**
  * `npm run cli -- <train|resume|eval|predict|list|delete> [options]`: JSON lines on stdout, one
@@ -26,7 +27,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   predict  --run ID [--epoch N] --image FILE   (PNG or PGM, any size)
   list
   delete   --run ID [--epoch N]
-common:    [--checkpoints DIR] [--data DIR] [--backend NAME]`;
+common:    [--checkpoints DIR] [--data DIR] [--backend NAME]
+N is a whole number in decimal digits (3, not 3.0, +3 or 0x3); X is a decimal number (0.001, 1e-3).
+exit: 0 done (or stopped by a first Ctrl-C/SIGTERM), 1 failed, 2 usage error, 130 killed by a second Ctrl-C`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -59,39 +62,164 @@ type Values = ReturnType<typeof parse>['values'];
 const parse = (argv: string[]) =>
   parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
 
-/** "12" → 12; anything else is left for the schema to reject with the field's name. */
-const num = (v: string | undefined): number | undefined =>
-  v === undefined ? undefined : v.trim() === '' ? NaN : Number(v);
+/**
+ * Numbers as people type them, checked before any worker starts. Number() takes "0x2", "1e1",
+ * " 3" and "Infinity" too: a typo must be an error, not epoch 2 or a learning rate of 1.
+ */
+const DIGITS = /^\d+$/;
+/** Decimal or exponent notation: "0.001", "1e-3", ".5"; never hex, Infinity or NaN. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
+
+/** A whole number in decimal digits; its range is the schema's to check (naming the field). */
+function wholeNumber(values: Values, option: IntegerOption): number | undefined {
+  const v = values[option];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!DIGITS.test(v) || !Number.isSafeInteger(n))
+    throw new UsageError(
+      `--${option} must be a whole number in decimal digits, not ${JSON.stringify(v)}`,
+    );
+  return n;
+}
+
+function decimal(values: Values, option: DecimalOption): number | undefined {
+  const v = values[option];
+  if (v === undefined) return undefined;
+  if (!DECIMAL.test(v))
+    throw new UsageError(
+      `--${option} must be a number like 0.001 or 1e-3, not ${JSON.stringify(v)}`,
+    );
+  return Number(v);
+}
+
+type IntegerOption =
+  | 'epochs'
+  | 'epoch'
+  | 'batch-size'
+  | 'hidden-units'
+  | 'validation-size'
+  | 'limit'
+  | 'seed'
+  | 'threads';
+type DecimalOption = 'learning-rate' | 'lr-decay' | 'dropout';
+
+const COMMON_OPTIONS = ['checkpoints', 'data', 'backend', 'help'] as const;
+/** What each command reads; anything else given to it is a usage error, not silently ignored. */
+const COMMAND_OPTIONS = {
+  train: [
+    'model',
+    'epochs',
+    'batch-size',
+    'learning-rate',
+    'lr-decay',
+    'hidden-units',
+    'dropout',
+    'validation-size',
+    'limit',
+    'seed',
+    'threads',
+    'augment',
+    'no-augment',
+  ],
+  resume: ['run', 'epoch', 'epochs'],
+  eval: ['run', 'epoch'],
+  predict: ['run', 'epoch', 'image'],
+  list: [],
+  delete: ['run', 'epoch'],
+} as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
+type CommandName = keyof typeof COMMAND_OPTIONS;
+
+const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMAND_OPTIONS, name);
 
 export function trainConfigFromArgs(values: Values) {
+  if (values.augment && values['no-augment'])
+    throw new UsageError('--augment and --no-augment cannot both be given');
   const augment = values['no-augment'] ? false : values.augment ? true : undefined;
   return resolveTrainConfig({
     model: values.model,
-    epochs: num(values.epochs),
-    batchSize: num(values['batch-size']),
-    learningRate: num(values['learning-rate']),
-    learningRateDecay: num(values['lr-decay']),
-    hiddenUnits: num(values['hidden-units']),
-    dropout: num(values.dropout),
-    validationSize: num(values['validation-size']),
-    limit: num(values.limit),
-    seed: num(values.seed),
-    threads: num(values.threads),
+    epochs: wholeNumber(values, 'epochs'),
+    batchSize: wholeNumber(values, 'batch-size'),
+    learningRate: decimal(values, 'learning-rate'),
+    learningRateDecay: decimal(values, 'lr-decay'),
+    hiddenUnits: wholeNumber(values, 'hidden-units'),
+    dropout: decimal(values, 'dropout'),
+    validationSize: wholeNumber(values, 'validation-size'),
+    limit: wholeNumber(values, 'limit'),
+    seed: wholeNumber(values, 'seed'),
+    threads: wholeNumber(values, 'threads'),
     augment,
     backend: values.backend,
   });
 }
 
+/** Checked here, not by the worker: a malformed id is the command line's fault (exit 2). */
 function requireRun(values: Values): string {
-  if (!values.run) throw new UsageError('--run ID is required');
+  if (values.run === undefined) throw new UsageError('--run ID is required');
+  if (!RUN_ID_PATTERN.test(values.run))
+    throw new UsageError(
+      `--run must be a run id as \`list\` prints it (letters, digits, "-" and "_"), not ${JSON.stringify(values.run)}`,
+    );
   return values.run;
 }
 
 function epochArg(values: Values, name: 'epoch' | 'epochs'): number | null {
-  const v = num(values[name]);
+  const v = wholeNumber(values, name);
   if (v === undefined) return null;
-  if (!Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a whole number ≥ 1`);
+  if (v < 1) throw new UsageError(`--${name} must be a whole number ≥ 1`);
   return v;
+}
+
+const IMAGE_NOT_READ_YET = new Float32Array(28 * 28);
+
+/** The contract's field names, as the options that set them are spelled. */
+const OPTION_OF_FIELD: Record<string, string> = {
+  runId: '--run',
+  epoch: '--epoch',
+  epochs: '--epochs',
+  pixels: '--image',
+};
+
+/**
+ * The worker command for a command line, checked against the contract before a worker starts:
+ * what the host would refuse (an epoch past the schema's range) is a usage error too.
+ */
+function commandFromArgs(command: CommandName, values: Values, pixels: Float32Array | null) {
+  const input = ((): CommandInput => {
+    switch (command) {
+      case 'train':
+        return { type: 'train', config: trainConfigFromArgs(values) };
+      case 'resume':
+        return {
+          type: 'resume',
+          runId: requireRun(values),
+          epoch: epochArg(values, 'epoch'),
+          epochs: epochArg(values, 'epochs'),
+        };
+      case 'eval':
+        return { type: 'evaluate', runId: requireRun(values), epoch: epochArg(values, 'epoch') };
+      case 'predict':
+        return {
+          type: 'predict',
+          runId: requireRun(values),
+          epoch: epochArg(values, 'epoch'),
+          pixels: Array.from(pixels ?? []),
+        };
+      case 'list':
+        return { type: 'listRuns' };
+      case 'delete':
+        return { type: 'deleteRun', runId: requireRun(values), epoch: epochArg(values, 'epoch') };
+    }
+  })();
+  const schema = RequestSchemas.find((s) => s.shape.type.value === input.type)!;
+  const checked = schema.safeParse(input);
+  if (!checked.success) {
+    const issue = checked.error.issues[0]!;
+    const field = String(issue.path[0] ?? '');
+    if (command !== 'train' && OPTION_OF_FIELD[field])
+      throw new UsageError(`${OPTION_OF_FIELD[field]}: ${issue.message}`);
+    throw checked.error;
+  }
+  return input;
 }
 
 const print = (object: object) => process.stdout.write(JSON.stringify(object) + '\n');
@@ -128,7 +256,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(USAGE + '\n');
     return values.help ? 0 : 2;
   }
+  if (!isCommand(command)) throw new UsageError(`unknown command "${command}"`);
   if (positionals.length > 1) throw new UsageError(`unexpected argument: ${positionals[1]}`);
+  const allowed: readonly string[] = [...COMMON_OPTIONS, ...COMMAND_OPTIONS[command]];
+  const stray = Object.keys(values).find((option) => !allowed.includes(option));
+  if (stray) throw new UsageError(`${command} does not take --${stray}`);
   const backendParse = z.enum(BACKEND_CHOICES).safeParse(values.backend ?? 'auto');
   if (!backendParse.success)
     throw new UsageError(`backend must be one of ${BACKEND_CHOICES.join(', ')}`);
@@ -136,17 +268,20 @@ export async function main(argv: string[]): Promise<number> {
   const checkpointsDir = path.resolve(values.checkpoints ?? 'checkpoints');
   const dataDir = values.data ? path.resolve(values.data) : null;
 
-  // Validate everything that can be validated before a worker process is started.
-  const config = command === 'train' ? trainConfigFromArgs(values) : null;
-  const pixels =
-    command === 'predict' ? (values.image ? loadDigitImage(values.image) : null) : null;
-  if (command === 'predict' && !pixels) throw new UsageError('--image FILE is required');
-  if (!['train', 'resume', 'eval', 'predict', 'list', 'delete'].includes(command)) {
-    throw new UsageError(`unknown command "${command}"`);
-  }
+  // Everything that can be checked is checked before a worker process starts. The command line
+  // first (exit 2); then the image, whose absence or damage is a failure (exit 1), like a
+  // missing run.
+  if (command === 'predict' && values.image === undefined)
+    throw new UsageError('--image FILE is required');
+  commandFromArgs(command, values, IMAGE_NOT_READ_YET);
+  const pixels = command === 'predict' ? loadDigitImage(values.image!) : null;
+  const request = commandFromArgs(command, values, pixels);
 
   const progress = new ProgressBar();
   let finish: ((code: number) => void) | null = null;
+  /** Set by a second Ctrl-C (or SIGTERM): the worker is killed, and we exit as the signal says. */
+  let killedBy: NodeJS.Signals | null = null;
+  const failed = () => (killedBy ? signalExitCode(killedBy) : 1);
   const host = new WorkerHost({
     spawn: forkWorker(),
     checkpointsDir,
@@ -161,55 +296,55 @@ export async function main(argv: string[]): Promise<number> {
       if (event.type === 'error') process.stderr.write(`error: ${event.message}\n`);
       else print(event);
       if (event.type === 'finished' || event.type === 'stopped') finish?.(0);
-      if (event.type === 'error' && (event.fatal || event.runId !== null)) finish?.(1);
+      if (event.type === 'error' && (event.fatal || event.runId !== null)) finish?.(failed());
     },
   });
 
   try {
-    switch (command) {
+    switch (request.type) {
       case 'train':
       case 'resume': {
         const done = new Promise<number>((resolve) => (finish = resolve));
-        if (command === 'train') await host.request({ type: 'train', config: config! });
-        else
-          await host.request({
-            type: 'resume',
-            runId: requireRun(values),
-            epoch: epochArg(values, 'epoch'),
-            epochs: epochArg(values, 'epochs'),
-          });
-        // Ctrl-C stops after the current batch; a second Ctrl-C kills the worker.
-        let interrupted = false;
-        process.on('SIGINT', () => {
-          if (interrupted) host.kill();
-          interrupted = true;
-          void host.request({ type: 'stop' }).catch(() => undefined);
+        // Ctrl-C reaches the worker too (the whole process group), which leaves it to us: the
+        // first stops after the current batch (also before the run has started: the stop waits
+        // for it), a second kills the worker. SIGTERM means the same.
+        // The listeners stay until the process exits: a late echo of the signal (see
+        // ECHO_WINDOW_MS) must not meet a default handler (Node's, or tsx's) and turn 0 into 130.
+        onStopSignals({
+          stop: (signal) => {
+            if (process.stderr.isTTY)
+              process.stderr.write(
+                `\r\x1b[2K${signal}: stopping after the current batch (again to kill)\n`,
+              );
+            void host.stopRun().catch(() => undefined);
+          },
+          kill: (signal) => {
+            killedBy = signal;
+            void host.kill();
+          },
         });
+        try {
+          await host.request(request);
+        } catch (error) {
+          if (killedBy) return failed();
+          throw error;
+        }
         return await done;
       }
-      case 'eval': {
-        const result = await host.request({
-          type: 'evaluate',
-          runId: requireRun(values),
-          epoch: epochArg(values, 'epoch'),
-        });
+      case 'evaluate': {
+        const result = await host.request(request);
         // Test-set indices instead of images: a terminal has no use for base64 pixels.
         const mistakes = result.mistakes.map(({ pixels: _, ...rest }) => rest);
         print({ type: 'evaluation', ...result, mistakes });
         return 0;
       }
       case 'predict': {
-        const result = await host.request({
-          type: 'predict',
-          runId: requireRun(values),
-          epoch: epochArg(values, 'epoch'),
-          pixels: Array.from(pixels!),
-        });
+        const result = await host.request(request);
         print({ type: 'prediction', ...result });
         return 0;
       }
-      case 'list': {
-        const { runs } = await host.request({ type: 'listRuns' });
+      case 'listRuns': {
+        const { runs } = await host.request(request);
         for (const run of runs) {
           const { checkpoints, ...rest } = run;
           print({ type: 'run', ...rest, checkpoints: checkpoints.length });
@@ -229,12 +364,8 @@ export async function main(argv: string[]): Promise<number> {
         }
         return 0;
       }
-      case 'delete': {
-        const result = await host.request({
-          type: 'deleteRun',
-          runId: requireRun(values),
-          epoch: epochArg(values, 'epoch'),
-        });
+      case 'deleteRun': {
+        const result = await host.request(request);
         print({ type: 'deleted', ...result });
         return 0;
       }
@@ -245,20 +376,22 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]));
-if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      const message =
-        error instanceof z.ZodError
-          ? describeZodError(error)
-          : error instanceof Error
-            ? error.message
-            : String(error);
-      process.stderr.write(`error: ${message}\n`);
-      if (error instanceof UsageError) process.stderr.write(`run with --help for usage\n`);
-      process.exit(error instanceof UsageError || error instanceof z.ZodError ? 2 : 1);
-    },
-  );
+/** `main` with its errors turned into one stderr line and the exit status (2: usage). */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await main(argv);
+  } catch (error) {
+    const message =
+      error instanceof z.ZodError
+        ? describeZodError(error)
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    process.stderr.write(`error: ${message}\n`);
+    if (error instanceof UsageError) process.stderr.write(`run with --help for usage\n`);
+    return error instanceof UsageError || error instanceof z.ZodError ? 2 : 1;
+  }
 }
+
+const isEntry = process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]));
+if (isEntry) void runCli(process.argv.slice(2)).then((code) => process.exit(code));

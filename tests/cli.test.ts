@@ -2,9 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../src-main/cli';
 import { loadDataset } from '../src-main/engine/data';
-import { tempDir } from './helpers';
+import { readRun } from '../src-main/engine/runs';
+import { spawnGroup, tempDir, waitUntilGone } from './helpers';
 
 const root = tempDir();
 const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
@@ -104,7 +106,11 @@ describe('CLI', () => {
 
   it.each([
     [['train', '--epochs', '0'], 2, 'error: epochs must be between 1 and 500'],
-    [['train', '--learning-rate', 'fast'], 2, 'error: learningRate must be a number'],
+    [
+      ['train', '--learning-rate', 'fast'],
+      2,
+      'error: --learning-rate must be a number like 0.001 or 1e-3, not "fast"',
+    ],
     [
       ['train', '--backend', 'cuda'],
       2,
@@ -113,7 +119,8 @@ describe('CLI', () => {
     [['train', '--frobnicate'], 2, "Unknown option '--frobnicate'"],
     [['dance'], 2, 'error: unknown command "dance"'],
     [['eval'], 2, 'error: --run ID is required'],
-    [['eval', '--run', '../../etc'], 1, 'runId may only contain letters, digits'],
+    [['eval', '--run', '../../etc'], 2, 'error: --run must be a run id as `list` prints it'],
+    [['eval', '--run', 'x', '--epoch', '0x2'], 2, 'error: --epoch must be a whole number'],
     [['eval', '--run', 'no-such-run'], 1, 'error: run no-such-run not found'],
     [['predict', '--run', 'x', '--image', '/no/such.png'], 1, '/no/such.png'],
     [
@@ -126,5 +133,167 @@ describe('CLI', () => {
     expect(code).toBe(exitCode);
     expect(stderr).toContain(message);
     expect(lines.filter((l) => l.type === 'finished')).toEqual([]);
+  });
+});
+
+describe('CLI usage errors exit 2 before a worker starts, naming the option', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([
+    // --run is checked against the run-id pattern here, not by the worker (exit 1 before).
+    [['eval', '--run', '../../etc'], '--run must be a run id as `list` prints it'],
+    [['delete', '--run', 'a b'], '--run must be a run id'],
+    [['resume', '--run=-x'], '--run must be a run id'],
+    // Whole numbers are decimal digits only: Number() took all of these.
+    [
+      ['eval', '--run', 'r', '--epoch', '0x2'],
+      '--epoch must be a whole number in decimal digits, not "0x2"',
+    ],
+    [
+      ['delete', '--run', 'r', '--epoch', '1e1'],
+      '--epoch must be a whole number in decimal digits, not "1e1"',
+    ],
+    [
+      ['resume', '--run', 'r', '--epochs', ' 3'],
+      '--epochs must be a whole number in decimal digits, not " 3"',
+    ],
+    [
+      ['resume', '--run', 'r', '--epochs', '3.0'],
+      '--epochs must be a whole number in decimal digits',
+    ],
+    [
+      ['predict', '--run', 'r', '--epoch', '+3', '--image', 'x.png'],
+      '--epoch must be a whole number in decimal digits',
+    ],
+    [['eval', '--run', 'r', '--epoch', '99999999999999999999'], '--epoch must be a whole number'],
+    [['train', '--epochs', '0x2'], '--epochs must be a whole number in decimal digits, not "0x2"'],
+    [['train', '--batch-size', '1e1'], '--batch-size must be a whole number'],
+    [['train', '--limit', '3.0'], '--limit must be a whole number'],
+    [['train', '--seed', ' 7'], '--seed must be a whole number'],
+    [['train', '--threads', '0x1'], '--threads must be a whole number'],
+    [['train', '--validation-size', '1_000'], '--validation-size must be a whole number'],
+    [['train', '--hidden-units', '0b11'], '--hidden-units must be a whole number'],
+    // Decimals: plain or exponent notation, never hex or Infinity.
+    [
+      ['train', '--learning-rate', '0x1'],
+      '--learning-rate must be a number like 0.001 or 1e-3, not "0x1"',
+    ],
+    [['train', '--lr-decay', 'Infinity'], '--lr-decay must be a number like 0.001 or 1e-3'],
+    [['train', '--dropout', ' '], '--dropout must be a number like 0.001 or 1e-3'],
+    // Ranges the worker's contract sets are the command line's fault too (exit 1 before).
+    [['resume', '--run', 'r', '--epochs', '501'], '--epochs: '],
+    [['eval', '--run', 'r', '--epoch', '100001'], '--epoch: '],
+    // Options a command does not read were ignored silently.
+    [['list', '--run', 'r'], 'list does not take --run'],
+    [['train', '--run', 'r'], 'train does not take --run'],
+    [['resume', '--run', 'r', '--batch-size', '8'], 'resume does not take --batch-size'],
+    [['eval', '--run', 'r', '--image', 'x.png'], 'eval does not take --image'],
+    [['train', '--augment', '--no-augment'], '--augment and --no-augment cannot both be given'],
+    // The command line is checked before the image is read: a usage error wins over a missing file.
+    [['predict', '--image', '/no/such.png'], '--run ID is required'],
+  ])('%j', async (args, message) => {
+    let stderr = '';
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      stderr += String(chunk);
+      return true;
+    });
+    const code = await runCli([...args, '--checkpoints', root]);
+    expect({ code, stderr }).toEqual({
+      code: 2,
+      stderr: expect.stringContaining(`error: ${message}`) as string,
+    });
+  });
+});
+
+describe('Ctrl-C to the process group', () => {
+  const train = (...extra: string[]) =>
+    spawnGroup(cliPath, ['train', '--backend', 'wasm', '--checkpoints', root, ...extra]);
+  // About 3,000 tiny batches an epoch: a stop lands mid-epoch.
+  const manyBatches = ['--limit', '3000', '--validation-size', '100', '--batch-size', '1'];
+
+  it('stops train after the current batch: a stopped line, run.json stopped, exit 0', async () => {
+    const cli = train(...manyBatches, '--epochs', '3');
+    const worker = (await cli.line((l) => l.type === 'ready')).pid as number;
+    await cli.line((l) => l.type === 'batch');
+    cli.signalGroup('SIGINT');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const stopped = cli.lines.at(-1)!;
+    expect(stopped).toMatchObject({ type: 'stopped', epoch: 0, batch: expect.any(Number) });
+    expect(readRun(root, stopped.runId as string)).toMatchObject({ status: 'stopped', pid: null });
+    expect(cli.stderr()).not.toContain('error');
+    expect(await waitUntilGone(worker, 5000)).toBe(true);
+  });
+
+  it("is one Ctrl-C through tsx's CLI too, which relays the signal the group already had", async () => {
+    const cli = spawnGroup(
+      cliPath,
+      ['train', '--backend', 'wasm', '--checkpoints', root, ...manyBatches, '--epochs', '3'],
+      { tsxCli: true },
+    );
+    await cli.line((l) => l.type === 'batch');
+    cli.signalGroup('SIGINT');
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    const stopped = cli.lines.at(-1)!;
+    expect(stopped).toMatchObject({ type: 'stopped' });
+    expect(readRun(root, stopped.runId as string).status).toBe('stopped');
+  });
+
+  it('stops resume the same way, keeping the epochs it finished', async () => {
+    // Batches of 2: an epoch of 950 of them.
+    const first = cli(
+      'train',
+      ...['--limit', '2000', '--validation-size', '100', '--batch-size', '2'],
+      ...['--epochs', '1', '--backend', 'wasm'],
+    );
+    expect(first.code).toBe(0);
+    const runId = first.lines.at(-1)!.runId as string;
+    const resumed = spawnGroup(cliPath, [
+      'resume',
+      '--run',
+      runId,
+      '--epochs',
+      '3',
+      '--checkpoints',
+      root,
+    ]);
+    await resumed.line((l) => l.type === 'batch' && l.epoch === 2);
+    resumed.signalGroup('SIGINT');
+    expect(await resumed.exited).toEqual({ code: 0, signal: null });
+    const stopped = resumed.lines.at(-1)!;
+    expect(stopped).toMatchObject({ type: 'stopped', runId });
+    expect(stopped.epoch as number).toBeGreaterThanOrEqual(1);
+    expect(readRun(root, runId).status).toBe('stopped');
+  });
+
+  it('a second Ctrl-C kills the worker: the run is crashed and the CLI exits 130', async () => {
+    // Batches of a second or more on the cpu backend, so the first stop is still waiting.
+    const slow = ['--limit', '300', '--validation-size', '100', '--batch-size', '150'];
+    const cli = spawnGroup(cliPath, [
+      'train',
+      ...slow,
+      '--hidden-units',
+      '2048',
+      '--backend',
+      'cpu',
+      '--checkpoints',
+      root,
+    ]);
+    const worker = (await cli.line((l) => l.type === 'ready')).pid as number;
+    const { runId } = await cli.line((l) => l.type === 'started');
+    await cli.line((l) => l.type === 'batch');
+    cli.signalGroup('SIGINT');
+    // Past ECHO_WINDOW_MS: a second Ctrl-C, not the echo of the first.
+    await new Promise((r) => setTimeout(r, 500));
+    cli.signalGroup('SIGINT');
+    const started = Date.now();
+    expect(await cli.exited).toEqual({ code: 130, signal: null });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(cli.lines.some((l) => l.type === 'stopped')).toBe(false);
+    expect(cli.stderr()).toContain('error: the training worker killed by SIGKILL');
+    expect(readRun(root, runId as string)).toMatchObject({
+      status: 'crashed',
+      reason: 'the training worker killed by SIGKILL',
+    });
+    expect(await waitUntilGone(worker, 5000)).toBe(true);
   });
 });

@@ -1,6 +1,11 @@
 import { app, utilityProcess } from 'electron';
 import { WORKER_V8_FLAGS } from '../host/fork-worker';
-import { describeExit, type SpawnWorker, type WorkerHandle } from '../host/worker-handle';
+import {
+  appendTail,
+  describeExit,
+  type SpawnWorker,
+  type WorkerHandle,
+} from '../host/worker-handle';
 
 /**
  * The engine worker as an Electron utility process: training never competes with the main
@@ -19,7 +24,7 @@ export function utilityWorker(entry: string): SpawnWorker {
     let goneReason: string | null = null;
     child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+      stderrTail = appendTail(stderrTail, chunk);
       process.stderr.write(chunk);
     });
     // 'exit' only carries a code; the crash reason (oom, crashed, killed…) comes from this event.
@@ -50,7 +55,17 @@ export function utilityWorker(entry: string): SpawnWorker {
           });
         }),
       kill: () => {
-        child.kill();
+        // utilityProcess.kill() sends SIGTERM on POSIX, which the worker answers with a clean
+        // stop; the host's kill is the one that cannot wait.
+        if (child.pid === undefined) {
+          child.kill(); // not started yet: it has no run to stop
+          return;
+        }
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // Already gone: its 'exit' reports it.
+        }
       },
     };
   };

@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describeExit, type SpawnWorker, type WorkerHandle } from './worker-handle';
+import { appendTail, describeExit, type SpawnWorker, type WorkerHandle } from './worker-handle';
 
 /**
  * Starts the engine worker as a Node child process. From sources it runs the TypeScript entry
@@ -29,7 +29,7 @@ export function forkWorker(entry: string = sourceWorkerEntry()): SpawnWorker {
     let stderrTail = '';
     child.stdout?.on('data', (chunk: Buffer) => process.stderr.write(chunk));
     child.stderr?.on('data', (chunk: Buffer) => {
-      stderrTail = (stderrTail + chunk.toString()).slice(-4000);
+      stderrTail = appendTail(stderrTail, chunk);
       if (process.env.MNIST_STUDIO_WORKER_STDERR !== '0') process.stderr.write(chunk);
     });
     return {

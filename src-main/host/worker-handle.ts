@@ -19,12 +19,44 @@ export interface WorkerHandle {
 
 export type SpawnWorker = () => WorkerHandle;
 
+/** The worker's own diagnostics start with this word ("worker error: …", "worker stopping: …"). */
+const OWN_LINE = /^worker\b/;
+
+/**
+ * Lines that explain nothing: tfjs' cpu backend greets Node users with a box of '=' around
+ * "Hi, looks like you are running TensorFlow.js in Node.js…", and a stack trace ends in frames.
+ * Either one as the last line turned a crash into "killed by SIGKILL: ====".
+ */
+const NOISE = [
+  /^[\s=*#~_-]*$/,
+  /^Hi, looks like you are running TensorFlow\.js in Node\.js/,
+  /^\s+at\s/,
+  /^\s*\.\.\. \d+ more lines? matching/,
+];
+
 export function describeExit(
   code: number | null,
   signal: string | null,
   stderrTail: string,
 ): string {
   const base = signal ? `killed by ${signal}` : `exited with code ${code}`;
-  const lastLine = stderrTail.trim().split('\n').filter(Boolean).pop();
-  return lastLine ? `${base}: ${lastLine.slice(0, 300)}` : base;
+  const line = meaningfulLine(stderrTail);
+  return line ? `${base}: ${line.slice(0, 300)}` : base;
 }
+
+/** The worker's last own line, else the last line that says something. */
+function meaningfulLine(stderrTail: string): string | undefined {
+  // The tail is cut at a byte count, so its first line may be a fragment: never pick it alone.
+  const lines = stderrTail.split(/\r?\n/).map((l) => l.trimEnd());
+  const complete = stderrTail.length >= STDERR_TAIL_CHARS ? lines.slice(1) : lines;
+  const own = complete.filter((l) => OWN_LINE.test(l)).pop();
+  if (own) return own;
+  return complete.filter((l) => !NOISE.some((n) => n.test(l))).pop();
+}
+
+/** How much of the worker's stderr a handle keeps for describeExit. */
+export const STDERR_TAIL_CHARS = 4000;
+
+/** Appends a chunk to the kept tail of stderr. */
+export const appendTail = (tail: string, chunk: Buffer | string): string =>
+  (tail + chunk.toString()).slice(-STDERR_TAIL_CHARS);

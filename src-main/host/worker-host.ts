@@ -53,6 +53,9 @@ export class HostCommandError extends Error {
   override name = 'HostCommandError';
 }
 
+/** How `shutdown` left: no run to stop, the run stopped (or ended) in time, or it was killed. */
+export type ShutdownOutcome = 'idle' | 'stopped' | 'killed';
+
 export class WorkerHost {
   private worker: WorkerHandle | null = null;
   private nextId = 1;
@@ -62,6 +65,18 @@ export class WorkerHost {
   private backendInfo: BackendInfo | null = null;
   private restoredCheckpoint: ResultOf<'restore'> | null = null;
   private disposed = false;
+  /** Set by `shutdown`: only its own stop goes to the worker from then on. */
+  private closing = false;
+  /**
+   * The run the worker trains, known from the `train`/`resume` reply: with gradient threads
+   * `started` follows the reply, and a stop in between must still find the run.
+   */
+  private runInFlight: string | null = null;
+  /** `train` and `resume` commands not answered yet: a stop waits for them to start the run. */
+  private readonly starting = new Set<Promise<unknown>>();
+  /** Called when a run ends (stopped, finished, failed) or the worker exits. */
+  private runEndListeners: (() => void)[] = [];
+  private exitListeners: (() => void)[] = [];
 
   constructor(private readonly options: HostOptions) {
     this.restoredCheckpoint = readRestored(options.checkpointsDir);
@@ -92,6 +107,11 @@ export class WorkerHost {
   /** Validates the command against the contract, sends it, and validates the result. */
   request<C extends CommandInput>(input: C): Promise<ResultOf<C['type']>> {
     if (this.disposed) return Promise.reject(new HostCommandError('the host has been shut down'));
+    if (this.closing) return Promise.reject(new HostCommandError('the host is shutting down'));
+    return this.send(input);
+  }
+
+  private send<C extends CommandInput>(input: C): Promise<ResultOf<C['type']>> {
     const requestId = this.nextId++;
     const parsed = CommandSchema.safeParse({ ...input, requestId });
     if (!parsed.success) {
@@ -102,7 +122,7 @@ export class WorkerHost {
       );
     }
     const worker = this.ensureWorker();
-    return new Promise<ResultOf<C['type']>>((resolve, reject) => {
+    const result = new Promise<ResultOf<C['type']>>((resolve, reject) => {
       this.pending.set(requestId, {
         type: parsed.data.type,
         resolve: resolve as (v: unknown) => void,
@@ -110,6 +130,56 @@ export class WorkerHost {
       });
       worker.post(parsed.data);
     });
+    if (parsed.data.type === 'train' || parsed.data.type === 'resume') {
+      const settled = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.starting.add(settled);
+      void settled.then(() => this.starting.delete(settled));
+    }
+    return result;
+  }
+
+  /**
+   * Stops the run being trained (or being started) after its current batch, and resolves with
+   * its id once it has ended, or with null when nothing was training. The worker stays.
+   */
+  async stopRun(): Promise<string | null> {
+    await Promise.all([...this.starting]);
+    const runId = this.runInFlight ?? this.activeRun?.runId ?? null;
+    if (runId === null || !this.worker) return null;
+    const ended = new Promise<void>((resolve) => this.runEndListeners.push(resolve));
+    try {
+      const { stopping } = await this.send({ type: 'stop' });
+      // Nothing to stop: the run ended while its reply was on the way.
+      if (!stopping) {
+        this.runEnded(runId);
+        return runId;
+      }
+    } catch {
+      // The worker died on the way: its exit ends the run (marked crashed), and `ended` with it.
+    }
+    await ended;
+    return runId;
+  }
+
+  /**
+   * For a host that is going away (Ctrl-C, SIGTERM, an app that quits): refuses new commands,
+   * stops the run after its current batch so its status is `stopped` and its finished epochs
+   * stand, waits at most `timeoutMs` for that, then disposes (killing a run that did not stop).
+   */
+  async shutdown({ timeoutMs }: { timeoutMs: number }): Promise<ShutdownOutcome> {
+    if (this.disposed) return 'idle';
+    this.closing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      this.stopRun().then((runId): ShutdownOutcome => (runId === null ? 'idle' : 'stopped')),
+      new Promise<ShutdownOutcome>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'killed'))),
+    ]);
+    clearTimeout(timer);
+    this.dispose(`it did not stop within ${timeoutMs / 1000} s of the host shutting down`);
+    return outcome;
   }
 
   /** Starts the worker ahead of the first command, so the backend is known when the UI opens. */
@@ -117,14 +187,29 @@ export class WorkerHost {
     if (!this.disposed) this.ensureWorker();
   }
 
-  /** Kills the worker (a stop that cannot wait); pending requests fail, the next one restarts it. */
-  kill(): void {
-    this.worker?.kill();
+  /**
+   * Kills the worker (a stop that cannot wait); pending requests fail, the next one restarts it.
+   * Resolves once its exit has been handled (the run marked crashed, the error event sent).
+   */
+  kill(): Promise<void> {
+    if (!this.worker) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.exitListeners.push(resolve));
+    this.worker.kill();
+    return exited;
   }
 
-  dispose(): void {
+  /**
+   * Kills the worker for good. Its exit may never be seen (the process is about to end), so a run
+   * it was training is marked crashed here, with `why` it was killed.
+   */
+  dispose(why = 'the host shut down while it was training'): void {
     this.disposed = true;
-    this.worker?.kill();
+    this.closing = true;
+    if (!this.worker) return;
+    this.worker.kill();
+    const runId = this.runInFlight ?? this.activeRun?.runId ?? null;
+    if (runId)
+      markRunCrashed(this.options.checkpointsDir, runId, `the training worker was killed: ${why}`);
   }
 
   private ensureWorker(): WorkerHandle {
@@ -177,6 +262,14 @@ export class WorkerHost {
       (event.type === 'error' && event.runId !== null);
     if (endsRun && event.runId === this.activeRun?.runId) this.activeRun = null;
     this.options.onEvent(event);
+    if (endsRun && event.runId !== null) this.runEnded(event.runId);
+  }
+
+  private runEnded(runId: string): void {
+    if (this.runInFlight === runId) this.runInFlight = null;
+    const listeners = this.runEndListeners;
+    this.runEndListeners = [];
+    for (const listener of listeners) listener();
   }
 
   private settle(requestId: number, ok: boolean, result: unknown, error: string | null): void {
@@ -189,6 +282,8 @@ export class WorkerHost {
     }
     const checked = ResultSchemas[pending.type].safeParse(result);
     if (checked.success) {
+      if (pending.type === 'train' || pending.type === 'resume')
+        this.runInFlight = (checked.data as ResultOf<'train'>).runId;
       this.remember(pending.type, checked.data);
       pending.resolve(checked.data);
     } else
@@ -214,7 +309,7 @@ export class WorkerHost {
 
   private exited(exit: WorkerExit): void {
     this.worker = null;
-    const runId = this.activeRun?.runId ?? null;
+    const runId = this.activeRun?.runId ?? this.runInFlight;
     this.activeRun = null;
     const reason = `the training worker ${exit.reason}`;
     if (runId) {
@@ -225,6 +320,10 @@ export class WorkerHost {
     this.pending.clear();
     if (!this.disposed)
       this.options.onEvent({ type: 'error', message: reason, runId, fatal: true });
+    // Whatever was training has ended with the process.
+    this.runInFlight = null;
+    for (const listener of this.runEndListeners.splice(0)) listener();
+    for (const listener of this.exitListeners.splice(0)) listener();
   }
 }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BACKEND_CHOICES } from '../contract/config';
 import type { ClientEvent } from '../contract/api';
 import { forkWorker } from '../host/fork-worker';
+import { exitOnStopSignals } from '../host/shutdown';
 import { WorkerHost } from '../host/worker-host';
 import { startServer } from './server';
 
@@ -57,12 +58,7 @@ try {
   broadcast = server.broadcast;
   listeningPort = server.port;
   process.stdout.write(`${server.url}\n`);
-  const shutdown = () => {
-    host.dispose();
-    void server.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  exitOnStopSignals({ host, close: () => server.close() });
 } catch (error) {
   host.dispose();
   fail(error instanceof Error ? error.message : String(error));

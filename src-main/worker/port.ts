@@ -1,11 +1,13 @@
 /**
  * The worker talks to its host through one of two channels: Electron's utility-process
  * `process.parentPort`, or Node's IPC channel from `child_process.fork` (tests, CLI, serve).
- * Everything above this file sees only `post` and `onMessage`.
+ * Everything above this file sees only `post`, `onMessage` and `onDisconnect`.
  */
 export interface Port {
   post(message: unknown): void;
   onMessage(listener: (message: unknown) => void): void;
+  /** The host is gone (it exited or was killed): nobody will send a command again. */
+  onDisconnect(listener: () => void): void;
 }
 
 interface ElectronParentPort {
@@ -19,6 +21,9 @@ export function connectToHost(): Port {
     return {
       post: (message) => parentPort.postMessage(message),
       onMessage: (listener) => parentPort.on('message', (event) => listener(event.data)),
+      // Chromium ends a utility process itself when its browser process goes away, so there is
+      // nothing to listen for.
+      onDisconnect: () => {},
     };
   }
   const send = process.send?.bind(process);
@@ -28,10 +33,15 @@ export function connectToHost(): Port {
     );
   return {
     post: (message) => {
-      send(message);
+      // A send on a closed channel emits 'error' on `process`, an uncaught exception that would
+      // end the worker in the middle of the clean stop it makes when its host is gone.
+      if (process.connected) send(message);
     },
     onMessage: (listener) => {
       process.on('message', listener);
+    },
+    onDisconnect: (listener) => {
+      process.once('disconnect', listener);
     },
   };
 }

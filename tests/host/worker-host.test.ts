@@ -5,8 +5,8 @@ import type { WorkerEvent } from '../../src-main/contract/messages';
 import { forkWorker } from '../../src-main/host/fork-worker';
 import type { WorkerExit, WorkerHandle } from '../../src-main/host/worker-handle';
 import { WorkerHost } from '../../src-main/host/worker-host';
-import { readRun } from '../../src-main/engine/runs';
-import { tempDir } from '../helpers';
+import { createRun, readRun } from '../../src-main/engine/runs';
+import { tempDir, waitUntilGone } from '../helpers';
 
 const root = tempDir();
 const trainConfig = {
@@ -156,6 +156,78 @@ describe('WorkerHost with a real forked worker', () => {
     expect(host.pid).not.toBe(pid);
     expect(runs.find((r) => r.runId === runId)).toMatchObject({ status: 'crashed' });
     host.dispose();
+  });
+});
+
+describe('WorkerHost.shutdown, for a host that is going away', () => {
+  it('stops the run after its current batch, then disposes', async () => {
+    const { host, events, next } = makeHost();
+    const batch = next('batch');
+    const { runId } = await host.request({
+      type: 'train',
+      config: { ...trainConfig, limit: 3000, batchSize: 1 },
+    });
+    await batch;
+    const pid = host.pid!;
+    await expect(host.shutdown({ timeoutMs: 30_000 })).resolves.toBe('stopped');
+    expect(events.at(-1)).toMatchObject({ type: 'stopped', runId, epoch: 0 });
+    expect(readRun(root, runId)).toMatchObject({ status: 'stopped', pid: null });
+    await expect(host.request({ type: 'listRuns' })).rejects.toThrow('the host has been shut down');
+    expect(await waitUntilGone(pid, 5000)).toBe(true);
+  });
+
+  it('stops a run asked for just before, once it has started', async () => {
+    const { host, events } = makeHost();
+    const train = host.request({ type: 'train', config: trainConfig });
+    await expect(host.shutdown({ timeoutMs: 30_000 })).resolves.toBe('stopped');
+    const { runId } = await train;
+    expect(events.filter((e) => e.type === 'stopped')).toMatchObject([{ runId }]);
+    expect(readRun(root, runId).status).toBe('stopped');
+  });
+
+  it('has nothing to stop when idle', async () => {
+    const { host } = makeHost();
+    await host.request({ type: 'listRuns' });
+    const pid = host.pid!;
+    await expect(host.shutdown({ timeoutMs: 30_000 })).resolves.toBe('idle');
+    expect(await waitUntilGone(pid, 5000)).toBe(true);
+  });
+
+  it('kills a run that does not stop in time, and marks it crashed saying so', async () => {
+    const runId = 'never-stops';
+    createRun(root, runId, { ...trainConfig, threads: null }, 'wasm');
+    let listener: (m: unknown) => void = () => {};
+    let exitListener: (e: WorkerExit) => void = () => {};
+    const stuck: WorkerHandle = {
+      pid: 1,
+      post: (m) => {
+        const { type, requestId } = m as { type: string; requestId?: number };
+        // Starts the run, accepts the stop, and never stops.
+        const result = type === 'train' ? { runId } : type === 'stop' ? { stopping: true } : null;
+        if (result)
+          setTimeout(() => listener({ type: 'reply', requestId, ok: true, result, error: null }));
+      },
+      onMessage: (l) => (listener = l),
+      onExit: (l) => (exitListener = l),
+      kill: () =>
+        setTimeout(() =>
+          exitListener({ code: null, signal: 'SIGKILL', reason: 'killed by SIGKILL' }),
+        ),
+    };
+    const host = new WorkerHost({
+      spawn: () => stuck,
+      checkpointsDir: root,
+      dataDir: null,
+      backend: 'wasm',
+      onEvent: () => {},
+    });
+    await host.request({ type: 'train', config: trainConfig });
+    await expect(host.shutdown({ timeoutMs: 200 })).resolves.toBe('killed');
+    expect(readRun(root, runId)).toMatchObject({
+      status: 'crashed',
+      reason:
+        'the training worker was killed: it did not stop within 0.2 s of the host shutting down',
+    });
   });
 });
 

@@ -1,0 +1,102 @@
+import { constants } from 'node:os';
+import type { ShutdownOutcome, WorkerHost } from './worker-host';
+
+/**
+ * The signals that end a host process. Ctrl-C in a terminal sends SIGINT to the whole foreground
+ * process group, the worker included (which ignores it: the host decides); a service manager,
+ * `docker stop` or `kill` send SIGTERM. The first one asks for a clean stop, a second one for an
+ * end now.
+ */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
+/**
+ * How long a host that is going away waits for a run to stop after its current batch. A batch
+ * takes well under a second for every preset; the validation and checkpoint that end an epoch
+ * take a few seconds. Service managers wait longer before their SIGKILL (systemd: 90 s).
+ */
+export const STOP_TIMEOUT_MS = 30_000;
+
+/** The exit status a shell gives a process ended by `signal` (130 for SIGINT, 143 for SIGTERM). */
+export const signalExitCode = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
+
+export interface StopSignalHandlers {
+  /** The first signal: stop cleanly. */
+  stop(signal: NodeJS.Signals): void;
+  /** The second signal: do not wait any longer. */
+  kill(signal: NodeJS.Signals): void;
+}
+
+/**
+ * One Ctrl-C can arrive twice: tsx's CLI (`npm run cli`, `npm run serve`) relays a signal to its
+ * child unless the child reports it within 30 ms, and the child, in the same process group, had
+ * it from the terminal already. A repeat this soon is that echo, not a second Ctrl-C.
+ */
+export const ECHO_WINDOW_MS = 200;
+
+/** Listens for STOP_SIGNALS; returns the function that stops listening. */
+export function onStopSignals(handlers: StopSignalHandlers): () => void {
+  let received = 0;
+  let first = 0;
+  const listener = (signal: NodeJS.Signals) => {
+    if (received === 1 && performance.now() - first < ECHO_WINDOW_MS) return;
+    received++;
+    if (received === 1) {
+      first = performance.now();
+      handlers.stop(signal);
+    } else if (received === 2) handlers.kill(signal);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, listener);
+  return () => {
+    for (const signal of STOP_SIGNALS) process.off(signal, listener);
+  };
+}
+
+export interface ExitOnSignalsOptions {
+  host: WorkerHost;
+  /** Closes what the process serves (after the run has stopped, so clients hear `stopped`). */
+  close: () => Promise<void>;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+  exit?: (code: number) => void;
+}
+
+/**
+ * A long-lived host (serve): the first signal stops the run after its current batch (waiting at
+ * most `timeoutMs`), closes the server and exits 0; a second kills the worker, which marks its run
+ * crashed, and exits with the signal's status.
+ */
+export function exitOnStopSignals(options: ExitOnSignalsOptions): () => void {
+  const { host, close, timeoutMs = STOP_TIMEOUT_MS } = options;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let exited = false;
+  const exitOnce = (code: number) => {
+    if (exited) return;
+    exited = true;
+    exit(code);
+  };
+  let killedBy: NodeJS.Signals | null = null;
+  return onStopSignals({
+    stop: (signal) => {
+      log(
+        host.training
+          ? `${signal}: stopping run ${host.training.runId} after its current batch, then exiting (${signal} again kills it)`
+          : `${signal}: exiting`,
+      );
+      void host
+        .shutdown({ timeoutMs })
+        .then((outcome: ShutdownOutcome) => {
+          if (outcome === 'killed')
+            log(`the run did not stop within ${timeoutMs / 1000} s and was killed`);
+          return close();
+        })
+        .catch((error: unknown) => log(`shutting down: ${(error as Error).message}`))
+        .finally(() => exitOnce(killedBy ? signalExitCode(killedBy) : 0));
+    },
+    kill: (signal) => {
+      killedBy = signal;
+      log(`${signal}: killing the training worker`);
+      void host.kill().finally(() => exitOnce(signalExitCode(signal)));
+    },
+  });
+}
