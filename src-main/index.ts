@@ -13,6 +13,7 @@ import { applySessionPolicy } from './electron/session-policy';
 import { claimSingleInstance } from './electron/single-instance';
 import { utilityWorker } from './electron/utility-worker';
 import { handleClientRequest } from './host/client-requests';
+import { STOP_TIMEOUT_MS, onStopSignals, signalExitCode } from './host/shutdown';
 import { WorkerHost } from './host/worker-host';
 import gradientThreadEntry from './engine/parallel/gradient-thread?modulePath';
 import workerEntry from './worker/main?modulePath';
@@ -88,7 +89,23 @@ function start(): void {
     if (process.platform !== 'darwin') app.quit();
   });
 
-  app.on('before-quit', () => host.dispose());
+  // Quitting mid-run stops the run after its current batch (run.json `stopped`, every finished
+  // epoch kept) instead of killing it; a run that does not stop in time is killed and marked.
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    void host.shutdown({ timeoutMs: STOP_TIMEOUT_MS }).finally(() => app.quit());
+  });
+  // Ctrl-C on `npm run dev`, or SIGTERM from the session: the same clean path; a second one ends now.
+  onStopSignals({
+    stop: () => app.quit(),
+    kill: (signal) => {
+      host.dispose();
+      app.exit(signalExitCode(signal));
+    },
+  });
 }
 
 if (
