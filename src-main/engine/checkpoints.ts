@@ -27,6 +27,7 @@ import {
   writeDurable,
   type RunFile,
 } from './runs';
+import { printable } from './printable';
 
 export { CheckpointError };
 
@@ -140,21 +141,32 @@ export async function saveCheckpoint(
     dir,
     `.${epochDirName(epoch)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`,
   );
-  mkdirSync(tmpDir);
   const manifest = {
     epoch,
     savedAt: new Date().toISOString(),
     files: {} as Record<string, { bytes: number; sha256: string }>,
   };
-  for (const [name, data] of Object.entries(files)) {
-    writeDurable(path.join(tmpDir, name), data);
-    manifest.files[name] = { bytes: data.length, sha256: sha256(data) };
+  try {
+    mkdirSync(tmpDir);
+    for (const [name, data] of Object.entries(files)) {
+      writeDurable(path.join(tmpDir, name), data);
+      manifest.files[name] = { bytes: data.length, sha256: sha256(data) };
+    }
+    // The manifest goes last: a folder without one is never valid, even if renamed by hand.
+    writeDurable(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+    fsyncDir(tmpDir);
+    if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
+    renameSync(tmpDir, finalDir);
+  } catch (error) {
+    // A half-written copy is useless, and on a full disk its space is what the run needs to
+    // record that it failed.
+    try {
+      rmSync(tmpDir, { recursive: true, force: true });
+    } catch {
+      // A folder turned read-only keeps it; removeStaleTempDirs clears it when the run is resumed.
+    }
+    throw error;
   }
-  // The manifest goes last: a folder without one is never valid, even if renamed by hand.
-  writeDurable(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
-  fsyncDir(tmpDir);
-  if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
-  renameSync(tmpDir, finalDir);
   fsyncDir(dir);
   return finalDir;
 }
@@ -181,21 +193,37 @@ interface Verified {
   savedAt: string;
 }
 
-/** Checks everything that can be checked without building the model; throws with the reason. */
-function verifyCheckpoint(dir: string, epoch: number): Verified {
+/** Real manifests and metrics files are under 1 KB; anything this big is not one of ours. */
+const SMALL_FILE_LIMIT = 1 << 20;
+
+/**
+ * Checks everything that can be checked against the manifest; throws with the reason. Sizes are
+ * compared before anything is read: a 700 MB stray weights.bin once took the worker from 166 to
+ * 836 MB just to be listed as damaged.
+ */
+async function verifyCheckpoint(dir: string, epoch: number): Promise<Verified> {
   const fail = (why: string): never => {
     throw new CheckpointError(why);
   };
-  const read = (name: string): Buffer => {
-    const file = path.join(dir, name);
-    if (!existsSync(file)) fail(`${name} is missing`);
-    return readFileSync(file);
+  const sizeOf = (name: string): number => {
+    let stat;
+    try {
+      stat = statSync(path.join(dir, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fail(`${name} is missing`);
+      throw error;
+    }
+    if (!stat.isFile()) fail(`${name} is not a file`);
+    return stat.size;
   };
+  const read = (name: string): Buffer => readFileSync(path.join(dir, name));
+  const manifestBytes = sizeOf(MANIFEST_FILE);
+  if (manifestBytes > SMALL_FILE_LIMIT)
+    fail(`${MANIFEST_FILE} is ${manifestBytes} bytes, far too large for a manifest`);
   let manifestRaw: unknown;
   try {
     manifestRaw = JSON.parse(read(MANIFEST_FILE).toString('utf8'));
-  } catch (error) {
-    if (error instanceof CheckpointError) throw error;
+  } catch {
     fail(`${MANIFEST_FILE} is not valid JSON`);
   }
   const manifest = ManifestSchema.safeParse(manifestRaw);
@@ -203,20 +231,28 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
   const { files, savedAt } = manifest.data!;
   if (manifest.data!.epoch !== epoch)
     fail(`${MANIFEST_FILE} is for epoch ${manifest.data!.epoch}, not ${epoch}`);
-  const contents: Record<string, Buffer> = {};
+  const names = [MODEL_FILE, WEIGHTS_FILE, METRICS_FILE];
   let bytes = 0;
-  for (const name of [MODEL_FILE, WEIGHTS_FILE, METRICS_FILE]) {
+  for (const name of names) {
     const expected = files[name];
     if (!expected) fail(`${MANIFEST_FILE} does not list ${name}`);
-    const data = read(name);
-    if (data.length !== expected!.bytes) {
+    const size = sizeOf(name);
+    if (size !== expected!.bytes) {
       fail(
-        `${name} is ${data.length} bytes, expected ${expected!.bytes}${data.length < expected!.bytes ? ' (truncated)' : ''}`,
+        `${name} is ${size} bytes, expected ${expected!.bytes}${size < expected!.bytes ? ' (truncated)' : ''}`,
       );
     }
-    if (sha256(data) !== expected!.sha256) fail(`${name} is corrupted (checksum mismatch)`);
+    bytes += size;
+  }
+  if (files[METRICS_FILE]!.bytes > SMALL_FILE_LIMIT)
+    fail(`${METRICS_FILE} is ${files[METRICS_FILE]!.bytes} bytes, far too large for metrics`);
+  const contents: Record<string, Buffer> = {};
+  for (const name of names) {
+    const data = read(name);
+    // Checked again on the bytes read: the file may have changed since it was measured.
+    if (data.length !== files[name]!.bytes || sha256(data) !== files[name]!.sha256)
+      fail(`${name} is corrupted (checksum mismatch)`);
     contents[name] = data;
-    bytes += data.length;
   }
   let modelJson: Verified['modelJson'];
   let metrics: EpochMetrics;
@@ -240,6 +276,8 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
       `${WEIGHTS_FILE} holds ${contents[WEIGHTS_FILE]!.length} bytes but model.json describes ${expectedWeightBytes}`,
     );
   }
+  const mismatch = await topologyMismatch(modelJson);
+  if (mismatch !== null) fail(mismatch);
   return {
     epoch,
     modelJson,
@@ -248,6 +286,48 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
     bytes,
     savedAt,
   };
+}
+
+const shapeText = (shape: readonly (number | null)[]) => `[${shape.join(', ')}]`;
+
+/**
+ * A topology edited apart from its weights (a layer removed, a kernel transposed) passes every
+ * checksum yet cannot load. Building the model from the topology alone (no weights are loaded)
+ * and comparing each of its weights with the manifest catches it at listing time. Adam's state
+ * (group "optimizer") has no counterpart in the model and is left out.
+ */
+async function topologyMismatch(modelJson: Verified['modelJson']): Promise<string | null> {
+  const specs = new Map(
+    modelJson.weightsManifest
+      .flatMap((g) => g.weights)
+      .filter((w) => w.group !== 'optimizer')
+      .map((w) => [w.name, w.shape] as const),
+  );
+  let model: tf.LayersModel;
+  try {
+    model = await tf.models.modelFromJSON({
+      modelTopology: modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+    } as tf.io.ModelJSON);
+  } catch (error) {
+    return `${MODEL_FILE} holds a topology that cannot be built (${printable((error as Error).message)})`;
+  }
+  try {
+    for (const weight of model.weights) {
+      const name = weight.originalName;
+      const shape = specs.get(name);
+      if (shape === undefined)
+        return `${MODEL_FILE}'s topology needs ${name}, which the weights manifest does not hold`;
+      if (shapeText(shape) !== shapeText(weight.shape))
+        return `${name} is ${shapeText(shape)} in the weights manifest but the topology needs ${shapeText(weight.shape)}`;
+      specs.delete(name);
+    }
+    const extra = [...specs.keys()];
+    if (extra.length > 0)
+      return `the weights manifest holds ${extra.join(', ')}, which ${MODEL_FILE}'s topology does not have`;
+    return null;
+  } finally {
+    model.dispose();
+  }
 }
 
 export function checkpointEpochs(dir: string): number[] {
@@ -279,19 +359,23 @@ function fileStamp(dir: string): string {
     .join('|');
 }
 
-export function inspectCheckpoint(root: string, runId: string, epoch: number): CheckpointInfo {
+export async function inspectCheckpoint(
+  root: string,
+  runId: string,
+  epoch: number,
+): Promise<CheckpointInfo> {
   const dir = path.join(runDir(root, runId), epochDirName(epoch));
   const stamp = fileStamp(dir);
   const cached = inspected.get(dir);
   if (cached?.stamp === stamp) return cached.info;
-  const info = verifyForListing(dir, epoch);
+  const info = await verifyForListing(dir, epoch);
   inspected.set(dir, { stamp, info });
   return info;
 }
 
-function verifyForListing(dir: string, epoch: number): CheckpointInfo {
+async function verifyForListing(dir: string, epoch: number): Promise<CheckpointInfo> {
   try {
-    const v = verifyCheckpoint(dir, epoch);
+    const v = await verifyCheckpoint(dir, epoch);
     return {
       epoch,
       status: 'ok',
@@ -337,18 +421,14 @@ export async function loadCheckpoint(
   const dir = runDir(root, runId);
   let chosen = epoch;
   if (chosen === null) {
-    const valid = checkpointEpochs(dir).filter(
-      (e) => inspectCheckpoint(root, runId, e).status === 'ok',
-    );
-    if (valid.length === 0) throw new CheckpointError(`run ${runId} has no valid checkpoint`);
-    chosen = valid[valid.length - 1]!;
+    chosen = (await latestValidCheckpoint(root, runId)).epoch;
   }
   const epochDir = path.join(dir, epochDirName(chosen));
   if (!existsSync(epochDir))
     throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${chosen}`);
   let verified: Verified;
   try {
-    verified = verifyCheckpoint(epochDir, chosen);
+    verified = await verifyCheckpoint(epochDir, chosen);
   } catch (error) {
     throw new CheckpointError(
       `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
@@ -404,9 +484,11 @@ function damagedRun(runId: string, reason: string): RunInfo {
   };
 }
 
-export function describeRun(root: string, runId: string): RunInfo {
+export async function describeRun(root: string, runId: string): Promise<RunInfo> {
   const dir = runDir(root, runId);
-  const checkpoints = checkpointEpochs(dir).map((e) => inspectCheckpoint(root, runId, e));
+  const checkpoints: CheckpointInfo[] = [];
+  // One at a time: each may build a model to check its shapes.
+  for (const e of checkpointEpochs(dir)) checkpoints.push(await inspectCheckpoint(root, runId, e));
   const okOnes = checkpoints.filter((c) => c.status === 'ok');
   const valAccs = okOnes
     .map((c) => c.metrics?.valAccuracy)
@@ -421,7 +503,7 @@ export function describeRun(root: string, runId: string): RunInfo {
   try {
     run = readRun(root, runId);
   } catch (error) {
-    return { ...damagedRun(runId, (error as Error).message), ...base };
+    return { ...damagedRun(runId, printable((error as Error).message)), ...base };
   }
   // A run still marked running whose process is gone was killed: say so instead of "running".
   const crashed = run.status === 'running' && !isAlive(run.pid);
@@ -439,15 +521,15 @@ export function describeRun(root: string, runId: string): RunInfo {
   };
 }
 
-export function listRuns(root: string): RunInfo[] {
+export async function listRuns(root: string): Promise<RunInfo[]> {
   if (!existsSync(root)) return [];
   const runs: RunInfo[] = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (!entry.isDirectory() || !RUN_ID_PATTERN.test(entry.name)) continue;
     try {
-      runs.push(describeRun(root, entry.name));
+      runs.push(await describeRun(root, entry.name));
     } catch (error) {
-      runs.push(damagedRun(entry.name, (error as Error).message));
+      runs.push(damagedRun(entry.name, printable((error as Error).message)));
     }
   }
   // Newest first; ids start with a UTC timestamp, so they order runs whose run.json is damaged too.
@@ -475,6 +557,30 @@ export function deleteCheckpoints(root: string, runId: string, epoch: number | n
   );
   renameSync(epochDir, doomed);
   rmSync(doomed, { recursive: true, force: true });
+}
+
+/**
+ * The newest checkpoint that verifies, and the newer ones passed over because they are damaged
+ * (newest first, with their reasons), so a resume or restore can say which it used and why.
+ */
+export async function latestValidCheckpoint(
+  root: string,
+  runId: string,
+): Promise<{ epoch: number; skipped: { epoch: number; reason: string }[] }> {
+  const dir = runDir(root, runId);
+  if (!existsSync(dir)) throw new CheckpointError(`run ${runId} not found`);
+  const skipped: { epoch: number; reason: string }[] = [];
+  for (const epoch of checkpointEpochs(dir).reverse()) {
+    const info = await inspectCheckpoint(root, runId, epoch);
+    if (info.status === 'ok') return { epoch, skipped };
+    skipped.push({ epoch, reason: info.reason ?? 'damaged' });
+  }
+  if (skipped.length === 0) throw new CheckpointError(`run ${runId} has no checkpoint`);
+  throw new CheckpointError(
+    `run ${runId} has no valid checkpoint: ${skipped
+      .map((s) => `epoch ${s.epoch} ${s.reason}`)
+      .join('; ')}`,
+  );
 }
 
 export function latestCheckpointEpoch(root: string, runId: string): number | null {

@@ -9,9 +9,11 @@ import {
 } from '../contract/messages';
 import { selectBackend } from '../engine/backend';
 import {
+  CheckpointError,
   deleteCheckpoints,
   inspectCheckpoint,
   latestCheckpointEpoch,
+  latestValidCheckpoint,
   modelArtifacts,
   weightBytes,
   listRuns,
@@ -22,7 +24,8 @@ import { loadDataset, type Dataset } from '../engine/data';
 import { branchRun } from '../engine/branch';
 import { evaluateSet } from '../engine/evaluate';
 import { cellExamples, confidentMistakes } from '../engine/examples';
-import { newRunId, readRun } from '../engine/runs';
+import { newRunId, readRun, runDir } from '../engine/runs';
+import { probeWritable, StorageError } from '../engine/storage';
 import { runTraining, type StopSignal } from '../engine/trainer';
 
 /**
@@ -57,6 +60,11 @@ export class WorkerService {
    * on any recent result needs no re-run.
    */
   private readonly evaluated = new Map<string, Float32Array>();
+  /**
+   * Runs that failed for lack of a writable disk and could not even record it (a folder turned
+   * read-only): run.json still says running, so listings from this process say failed instead.
+   */
+  private readonly unrecordedFailures = new Map<string, string>();
 
   constructor(private readonly emit: Emit) {}
 
@@ -130,6 +138,7 @@ export class WorkerService {
     switch (command.type) {
       case 'train': {
         this.assertIdle();
+        probeWritable(root, 'starting a run');
         const backend = await this.useBackend(command.config.backend);
         const dataset = this.data();
         const runId = newRunId(command.config.model);
@@ -150,25 +159,37 @@ export class WorkerService {
       case 'resume': {
         this.assertIdle();
         const run = readRun(root, command.runId);
-        const latest = latestCheckpointEpoch(root, command.runId);
-        const from = command.epoch ?? latest;
-        if (from === null) throw new Error(`run ${command.runId} has no checkpoint to resume from`);
+        // Without an epoch: the newest checkpoint that verifies, saying which later ones are
+        // damaged. A run with none fails here, before anything is written.
+        let latestValid: Awaited<ReturnType<typeof latestValidCheckpoint>> | null = null;
+        try {
+          latestValid = await latestValidCheckpoint(root, command.runId);
+        } catch (error) {
+          if (command.epoch === null || !(error instanceof CheckpointError)) throw error;
+        }
+        const from = command.epoch ?? latestValid!.epoch;
+        const skipped = command.epoch === null ? latestValid!.skipped : [];
         const config = { ...run.config, epochs: command.epochs ?? run.config.epochs };
         if (config.epochs <= from) {
           throw new Error(
             `checkpoint ${from} of run ${command.runId} is already at epoch ${from}; ask for more than ${from} epochs to resume`,
           );
         }
+        probeWritable(runDir(root, command.runId), `resuming run ${command.runId}`);
         const backend = await this.useBackend(config.backend);
         const dataset = this.data();
         // Loaded (and so verified) before any branch is written: a damaged one changes nothing.
         const loaded = await loadCheckpoint(root, command.runId, from);
-        // Later checkpoints are kept: training continues in a new run branched at `from`.
+        // Resuming before the latest *valid* checkpoint branches, so that later work is kept.
+        // Damaged later checkpoints are not work anyone can load: the same run continues, and
+        // each is replaced when its epoch is trained again (saveCheckpoint swaps the folder in
+        // only once the new one is complete).
         let runId = command.runId;
         let branchedFrom: { runId: string; epoch: number } | null = null;
         try {
-          if (latest !== null && from < latest) {
-            runId = branchRun(root, command.runId, from);
+          if (latestValid !== null && from < latestValid.epoch) {
+            probeWritable(root, `branching run ${command.runId}`);
+            runId = await branchRun(root, command.runId, from);
             branchedFrom = { runId: command.runId, epoch: from };
           }
         } catch (error) {
@@ -189,7 +210,7 @@ export class WorkerService {
             resume: { model: loaded.model, epoch: loaded.epoch },
           }),
         );
-        return { runId, branchedFrom };
+        return { runId, branchedFrom, epoch: loaded.epoch, skipped };
       }
       case 'stop': {
         const active = this.training;
@@ -197,7 +218,18 @@ export class WorkerService {
         return { stopping: active !== null };
       }
       case 'listRuns':
-        return { runs: listRuns(root) };
+        return {
+          runs: (await listRuns(root)).map((run) => {
+            const reason = this.unrecordedFailures.get(run.runId);
+            return reason !== undefined && run.status === 'running'
+              ? {
+                  ...run,
+                  status: 'failed' as const,
+                  reason: `${reason} (run.json could not record it)`,
+                }
+              : run;
+          }),
+        };
       case 'deleteRun': {
         if (this.training?.runId === command.runId)
           throw new Error(`run ${command.runId} is training; stop it first`);
@@ -275,6 +307,14 @@ export class WorkerService {
     }
   }
 
+  private stillMarkedRunning(root: string, runId: string): boolean {
+    try {
+      return readRun(root, runId).status === 'running';
+    } catch {
+      return false;
+    }
+  }
+
   private assertIdle(): void {
     if (this.training)
       throw new Error(`run ${this.training.runId} is already training; stop it first`);
@@ -282,8 +322,12 @@ export class WorkerService {
 
   private startTraining(runId: string, train: (signal: StopSignal) => Promise<unknown>): void {
     const signal: StopSignal = { stopRequested: false };
+    this.unrecordedFailures.delete(runId);
+    const root = this.settings!.checkpointsDir;
     const done = train(signal)
       .catch((error: unknown) => {
+        if (error instanceof StorageError && this.stillMarkedRunning(root, runId))
+          this.unrecordedFailures.set(runId, error.message);
         this.emit({
           type: 'error',
           message: error instanceof Error ? error.message : String(error),
@@ -309,7 +353,7 @@ export class WorkerService {
     const key = `${runId}:${resolved}`;
     if (this.cached?.key === key && verify && resolved !== null) {
       // The files may have changed since they were cached (deleted, damaged, replaced).
-      const info = inspectCheckpoint(root, runId, resolved);
+      const info = await inspectCheckpoint(root, runId, resolved);
       if (info.status !== 'ok' || info.savedAt !== this.cached.loaded.savedAt) this.dropCache();
     }
     if (this.cached?.key === key) return this.cached.loaded;
