@@ -170,13 +170,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'resume': {
         const done = new Promise<number>((resolve) => (finish = resolve));
         if (command === 'train') await host.request({ type: 'train', config: config! });
-        else
-          await host.request({
+        else {
+          // Which checkpoint it continues from, and the damaged later ones it passed over.
+          const resumed = await host.request({
             type: 'resume',
             runId: requireRun(values),
             epoch: epochArg(values, 'epoch'),
             epochs: epochArg(values, 'epochs'),
           });
+          print({ type: 'resumed', ...resumed });
+        }
         // Ctrl-C stops after the current batch; a second Ctrl-C kills the worker.
         let interrupted = false;
         process.on('SIGINT', () => {
