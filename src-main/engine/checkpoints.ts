@@ -394,7 +394,8 @@ async function verifyForListing(dir: string, epoch: number): Promise<CheckpointI
     return {
       epoch,
       status: 'damaged',
-      reason: (error as Error).message,
+      // Weight and layer names in the reason come from the files themselves.
+      reason: printable((error as Error).message),
       metrics: null,
       bytes,
       savedAt: null,
@@ -431,7 +432,7 @@ export async function loadCheckpoint(
     verified = await verifyCheckpoint(epochDir, chosen);
   } catch (error) {
     throw new CheckpointError(
-      `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
+      `checkpoint ${runId} epoch ${chosen} is damaged: ${printable((error as Error).message)}`,
     );
   }
   const weightSpecs = verified.modelJson.weightsManifest.flatMap((g) => g.weights);
@@ -447,7 +448,7 @@ export async function loadCheckpoint(
     );
   } catch (error) {
     throw new CheckpointError(
-      `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
+      `checkpoint ${runId} epoch ${chosen} is damaged: ${printable((error as Error).message)}`,
     );
   }
   return { model, epoch: chosen, metrics: verified.metrics, run, savedAt: verified.savedAt };
@@ -512,7 +513,9 @@ export async function describeRun(root: string, runId: string): Promise<RunInfo>
     branchedFrom: run.branchedFrom,
     history: readMetricsLog(root, runId),
     status: crashed ? 'crashed' : run.status,
-    reason: crashed ? (run.reason ?? 'the training process ended unexpectedly') : run.reason,
+    reason: crashed
+      ? printable(run.reason ?? 'the training process ended unexpectedly')
+      : run.reason && printable(run.reason),
     model: run.config.model,
     config: run.config,
     backend: run.backend,

@@ -146,4 +146,18 @@ describe('reasons built from file contents', () => {
     // eslint-disable-next-line no-control-regex -- no raw control character may get through
     expect(run.reason).not.toMatch(/[\u0000-\u001f\u007f]/);
   });
+
+  it('escapes control characters in a reason stored in run.json and in weight names', async () => {
+    const runId = await makeRun(1);
+    updateRun(root, runId, { status: 'stopped', reason: 'stopped\u0000\u001b[31m by hand' });
+    rewriteModelJson(runId, 1, (json) => {
+      // No bytes (shape [0]), so only the shape check can notice it.
+      json.weightsManifest[0]!.weights.push({ name: 'evil\u0007weight', shape: [0] });
+    });
+    const run = (await listRuns(root)).find((r) => r.runId === runId)!;
+    expect(run.reason).toBe('stopped\\u0000\\u001b[31m by hand');
+    expect(run.checkpoints[0]!.reason).toMatch(/evil\\u0007/);
+    // eslint-disable-next-line no-control-regex -- no raw control character may get through
+    expect(run.checkpoints[0]!.reason).not.toMatch(/[\u0000-\u001f\u007f]/);
+  });
 });
