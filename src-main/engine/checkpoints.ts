@@ -195,6 +195,8 @@ interface Verified {
 
 /** Real manifests and metrics files are under 1 KB; anything this big is not one of ours. */
 const SMALL_FILE_LIMIT = 1 << 20;
+/** The largest preset's model.json is a few KB. */
+const TOPOLOGY_LIMIT = 16 << 20;
 
 /**
  * Checks everything that can be checked against the manifest; throws with the reason. Sizes are
@@ -244,44 +246,52 @@ async function verifyCheckpoint(dir: string, epoch: number): Promise<Verified> {
     }
     bytes += size;
   }
-  if (files[METRICS_FILE]!.bytes > SMALL_FILE_LIMIT)
-    fail(`${METRICS_FILE} is ${files[METRICS_FILE]!.bytes} bytes, far too large for metrics`);
-  const contents: Record<string, Buffer> = {};
-  for (const name of names) {
+  const readVerified = (name: string): Buffer => {
     const data = read(name);
     // Checked again on the bytes read: the file may have changed since it was measured.
     if (data.length !== files[name]!.bytes || sha256(data) !== files[name]!.sha256)
       fail(`${name} is corrupted (checksum mismatch)`);
-    contents[name] = data;
+    return data;
+  };
+  // The small files first: model.json says how big weights.bin must be before it is read.
+  for (const [name, limit] of [
+    [MODEL_FILE, TOPOLOGY_LIMIT],
+    [METRICS_FILE, SMALL_FILE_LIMIT],
+  ] as const) {
+    if (files[name]!.bytes > limit)
+      fail(`${name} is ${files[name]!.bytes} bytes, far too large for a ${name}`);
   }
   let modelJson: Verified['modelJson'];
   let metrics: EpochMetrics;
   try {
-    modelJson = JSON.parse(contents[MODEL_FILE]!.toString('utf8'));
-  } catch {
+    modelJson = JSON.parse(readVerified(MODEL_FILE).toString('utf8'));
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
     return fail(`${MODEL_FILE} is not valid JSON`);
   }
   if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest))
     fail(`${MODEL_FILE} has no model topology or weights manifest`);
   try {
-    metrics = EpochMetricsSchema.parse(JSON.parse(contents[METRICS_FILE]!.toString('utf8')));
-  } catch {
+    metrics = EpochMetricsSchema.parse(JSON.parse(readVerified(METRICS_FILE).toString('utf8')));
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
     return fail(`${METRICS_FILE} is malformed`);
   }
   const expectedWeightBytes = modelJson.weightsManifest
     .flatMap((g) => g.weights)
     .reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  if (expectedWeightBytes !== contents[WEIGHTS_FILE]!.length) {
+  if (expectedWeightBytes !== files[WEIGHTS_FILE]!.bytes) {
     fail(
-      `${WEIGHTS_FILE} holds ${contents[WEIGHTS_FILE]!.length} bytes but model.json describes ${expectedWeightBytes}`,
+      `${WEIGHTS_FILE} holds ${files[WEIGHTS_FILE]!.bytes} bytes but model.json describes ${expectedWeightBytes}`,
     );
   }
+  const weights = readVerified(WEIGHTS_FILE);
   const mismatch = await topologyMismatch(modelJson);
   if (mismatch !== null) fail(mismatch);
   return {
     epoch,
     modelJson,
-    weights: new Uint8Array(contents[WEIGHTS_FILE]!),
+    weights: new Uint8Array(weights),
     metrics,
     bytes,
     savedAt,

@@ -90,6 +90,25 @@ describe('listing checks sizes before reading', () => {
     expect(grownMb).toBeLessThan(100);
   });
 
+  it('judges a 700 MB weights.bin its manifest agrees with by model.json, without reading it', async () => {
+    const runId = await makeRun(1);
+    const weights = file(runId, 1, 'weights.bin');
+    const expected = statSync(weights).size;
+    const big = 700 * 2 ** 20;
+    truncateSync(weights, big);
+    const manifestFile = file(runId, 1, 'checkpoint.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    manifest.files['weights.bin'] = { bytes: big, sha256: 'not computed: that would read it' };
+    writeFileSync(manifestFile, JSON.stringify(manifest));
+    const before = process.resourceUsage().maxRSS;
+    const [checkpoint] = await checkpointsOf(runId);
+    expect((process.resourceUsage().maxRSS - before) / 1024).toBeLessThan(100);
+    expect(checkpoint).toMatchObject({
+      status: 'damaged',
+      reason: `weights.bin holds ${big} bytes but model.json describes ${expected}`,
+    });
+  });
+
   it('refuses a manifest far larger than any real one without parsing it', async () => {
     const runId = await makeRun(1);
     truncateSync(file(runId, 1, 'checkpoint.json'), 300 * 2 ** 20);
