@@ -19,7 +19,9 @@ export class StorageError extends Error {
 }
 
 const FULL = new Set(['ENOSPC', 'EDQUOT']);
-const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
+// Not EPERM: Windows reports a file held open by another program (a virus scanner, an indexer)
+// that way, and calling that folder read-only would send the user looking in the wrong place.
+const READ_ONLY = new Set(['EROFS', 'EACCES']);
 
 const errnoCode = (error: unknown): string | undefined =>
   (error as NodeJS.ErrnoException | null)?.code;
