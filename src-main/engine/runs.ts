@@ -208,7 +208,7 @@ export function recordRunEnd(
 export function markRunCrashed(root: string, runId: string, reason: string): void {
   try {
     if (readRun(root, runId).status === 'running')
-      updateRun(root, runId, { status: 'crashed', reason, pid: null });
+      recordRunEnd(root, runId, { status: 'crashed', reason });
   } catch {
     // Nothing to mark: the run never got its run.json, or it was deleted.
   }

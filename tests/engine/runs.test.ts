@@ -6,6 +6,7 @@ import type { EpochMetrics } from '../../src-main/contract/messages';
 import {
   appendMetricsLog,
   createRun,
+  markRunCrashed,
   METRICS_LOG,
   newRunId,
   readMetricsLog,
@@ -74,6 +75,27 @@ describe('recordRunEnd on a full disk', () => {
       recordRunEnd(disk.dir, runId, { status: 'failed', reason });
       expect(readRun(disk.dir, runId)).toMatchObject({ status: 'failed', reason, pid: null });
       expect(readdirSync(path.join(disk.dir, runId))).toEqual(['run.json']);
+    } finally {
+      undo();
+    }
+  });
+});
+
+describe('markRunCrashed on a full disk', () => {
+  it('still marks the run crashed, so it does not look running', () => {
+    const disk = smallDisk(path.join(base, 'full-crash'), { sizeKb: 64, largeWritesThatFit: 0 });
+    disks.push(disk);
+    const runId = newRunId('mlp');
+    createRun(disk.dir, runId, config, 'cpu');
+    let undo = () => {};
+    if (disk.mounted) fill(disk.dir);
+    else undo = failWrites((f) => f.includes('run.json.tmp-'), 'ENOSPC');
+    try {
+      markRunCrashed(disk.dir, runId, 'the training worker was killed (SIGKILL)');
+      expect(readRun(disk.dir, runId)).toMatchObject({
+        status: 'crashed',
+        reason: 'the training worker was killed (SIGKILL)',
+      });
     } finally {
       undo();
     }
