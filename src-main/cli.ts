@@ -324,7 +324,9 @@ export async function main(argv: string[]): Promise<number> {
           },
         });
         try {
-          await host.request(request);
+          const started = await host.request(request);
+          // Which checkpoint a resume continues from, and the damaged later ones it passed over.
+          if (request.type === 'resume') print({ type: 'resumed', ...started });
         } catch (error) {
           if (killedBy) return failed();
           throw error;

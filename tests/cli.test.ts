@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -295,5 +295,30 @@ describe('Ctrl-C to the process group', () => {
       reason: 'the training worker killed by SIGKILL',
     });
     expect(await waitUntilGone(worker, 5000)).toBe(true);
+  });
+});
+
+describe('CLI resume', () => {
+  it('prints which checkpoint it resumed from and the damaged later ones it skipped', () => {
+    const small = ['--limit', '300', '--validation-size', '100', '--hidden-units', '16'];
+    const trained = cli('train', '--epochs', '2', '--backend', 'cpu', ...small);
+    expect(trained.code).toBe(0);
+    const runId = trained.lines.at(-1)!.runId as string;
+    truncateSync(path.join(root, runId, 'epoch-002', 'weights.bin'), 10);
+    const { code, lines } = cli('resume', '--run', runId, '--epochs', '3', '--backend', 'cpu');
+    expect(code).toBe(0);
+    expect(lines.find((l) => l.type === 'resumed')).toEqual({
+      type: 'resumed',
+      runId,
+      branchedFrom: null,
+      epoch: 1,
+      skipped: [
+        {
+          epoch: 2,
+          reason: expect.stringMatching(/^weights\.bin is 10 bytes, expected \d+ \(truncated\)$/),
+        },
+      ],
+    });
+    expect(lines.at(-1)).toMatchObject({ type: 'finished', runId, epochs: 3 });
   });
 });

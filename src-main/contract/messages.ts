@@ -136,7 +136,12 @@ export const EpochMetricsSchema = z.object({
 });
 export type EpochMetrics = z.infer<typeof EpochMetricsSchema>;
 
-export const RUN_STATUSES = ['running', 'finished', 'stopped', 'crashed'] as const;
+/**
+ * crashed: the training process died or training threw (the reason says why). failed: the run
+ * could not write its own files (disk full, read-only folder) and ended itself; earlier
+ * checkpoints are intact and it can be resumed once there is room.
+ */
+export const RUN_STATUSES = ['running', 'finished', 'stopped', 'crashed', 'failed'] as const;
 export const CheckpointInfoSchema = z.object({
   epoch: z.number().int(),
   status: z.enum(['ok', 'damaged']),
@@ -234,8 +239,15 @@ export type Prediction = z.infer<typeof PredictionSchema>;
 
 export const ResultSchemas = {
   train: z.object({ runId: RunIdSchema }),
-  /** runId is a new run when resuming from an earlier checkpoint than the run's latest. */
-  resume: z.object({ runId: RunIdSchema, branchedFrom: BranchSchema.nullable() }),
+  /** runId is a new run when resuming from an earlier checkpoint than the run's latest valid one. */
+  resume: z.object({
+    runId: RunIdSchema,
+    branchedFrom: BranchSchema.nullable(),
+    /** The checkpoint training continues from. */
+    epoch: z.number().int().min(1),
+    /** Later checkpoints passed over because they are damaged, newest first, with the reason. */
+    skipped: z.array(z.object({ epoch: z.number().int().min(1), reason: z.string() })),
+  }),
   stop: z.object({ stopping: z.boolean() }),
   listRuns: z.object({ runs: z.array(RunInfoSchema) }),
   deleteRun: z.object({ runId: RunIdSchema, epoch: z.number().int().nullable() }),

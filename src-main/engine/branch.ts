@@ -19,9 +19,9 @@ import { writeEpochScalars } from './tensorboard';
  * chosen epoch and their metrics, remembers where it came from, and training continues there.
  * The copy is assembled under a dot-name and renamed into place, so a listing never sees half.
  */
-export function branchRun(root: string, runId: string, epoch: number): string {
+export async function branchRun(root: string, runId: string, epoch: number): Promise<string> {
   const source = readRun(root, runId);
-  const checkpoint = inspectCheckpoint(root, runId, epoch);
+  const checkpoint = await inspectCheckpoint(root, runId, epoch);
   if (checkpoint.status !== 'ok')
     throw new CheckpointError(
       `run ${runId}: checkpoint ${epoch} is damaged (${checkpoint.reason ?? 'unknown reason'})`,

@@ -28,6 +28,7 @@ import {
   type RunFile,
 } from './runs';
 import { acquireRunLock, describeHolder, runLockState, type LockState } from './run-lock';
+import { printable } from './printable';
 
 export { CheckpointError };
 
@@ -141,21 +142,32 @@ export async function saveCheckpoint(
     dir,
     `.${epochDirName(epoch)}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`,
   );
-  mkdirSync(tmpDir);
   const manifest = {
     epoch,
     savedAt: new Date().toISOString(),
     files: {} as Record<string, { bytes: number; sha256: string }>,
   };
-  for (const [name, data] of Object.entries(files)) {
-    writeDurable(path.join(tmpDir, name), data);
-    manifest.files[name] = { bytes: data.length, sha256: sha256(data) };
+  try {
+    mkdirSync(tmpDir);
+    for (const [name, data] of Object.entries(files)) {
+      writeDurable(path.join(tmpDir, name), data);
+      manifest.files[name] = { bytes: data.length, sha256: sha256(data) };
+    }
+    // The manifest goes last: a folder without one is never valid, even if renamed by hand.
+    writeDurable(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+    fsyncDir(tmpDir);
+    if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
+    renameSync(tmpDir, finalDir);
+  } catch (error) {
+    // A half-written copy is useless, and on a full disk its space is what the run needs to
+    // record that it failed.
+    try {
+      rmSync(tmpDir, { recursive: true, force: true });
+    } catch {
+      // A folder turned read-only keeps it; removeStaleTempDirs clears it when the run is resumed.
+    }
+    throw error;
   }
-  // The manifest goes last: a folder without one is never valid, even if renamed by hand.
-  writeDurable(path.join(tmpDir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
-  fsyncDir(tmpDir);
-  if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true });
-  renameSync(tmpDir, finalDir);
   fsyncDir(dir);
   return finalDir;
 }
@@ -182,21 +194,39 @@ interface Verified {
   savedAt: string;
 }
 
-/** Checks everything that can be checked without building the model; throws with the reason. */
-function verifyCheckpoint(dir: string, epoch: number): Verified {
+/** Real manifests and metrics files are under 1 KB; anything this big is not one of ours. */
+const SMALL_FILE_LIMIT = 1 << 20;
+/** The largest preset's model.json is a few KB. */
+const TOPOLOGY_LIMIT = 16 << 20;
+
+/**
+ * Checks everything that can be checked against the manifest; throws with the reason. Sizes are
+ * compared before anything is read: a 700 MB stray weights.bin once took the worker from 166 to
+ * 836 MB just to be listed as damaged.
+ */
+async function verifyCheckpoint(dir: string, epoch: number): Promise<Verified> {
   const fail = (why: string): never => {
     throw new CheckpointError(why);
   };
-  const read = (name: string): Buffer => {
-    const file = path.join(dir, name);
-    if (!existsSync(file)) fail(`${name} is missing`);
-    return readFileSync(file);
+  const sizeOf = (name: string): number => {
+    let stat;
+    try {
+      stat = statSync(path.join(dir, name));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fail(`${name} is missing`);
+      throw error;
+    }
+    if (!stat.isFile()) fail(`${name} is not a file`);
+    return stat.size;
   };
+  const read = (name: string): Buffer => readFileSync(path.join(dir, name));
+  const manifestBytes = sizeOf(MANIFEST_FILE);
+  if (manifestBytes > SMALL_FILE_LIMIT)
+    fail(`${MANIFEST_FILE} is ${manifestBytes} bytes, far too large for a manifest`);
   let manifestRaw: unknown;
   try {
     manifestRaw = JSON.parse(read(MANIFEST_FILE).toString('utf8'));
-  } catch (error) {
-    if (error instanceof CheckpointError) throw error;
+  } catch {
     fail(`${MANIFEST_FILE} is not valid JSON`);
   }
   const manifest = ManifestSchema.safeParse(manifestRaw);
@@ -204,51 +234,111 @@ function verifyCheckpoint(dir: string, epoch: number): Verified {
   const { files, savedAt } = manifest.data!;
   if (manifest.data!.epoch !== epoch)
     fail(`${MANIFEST_FILE} is for epoch ${manifest.data!.epoch}, not ${epoch}`);
-  const contents: Record<string, Buffer> = {};
+  const names = [MODEL_FILE, WEIGHTS_FILE, METRICS_FILE];
   let bytes = 0;
-  for (const name of [MODEL_FILE, WEIGHTS_FILE, METRICS_FILE]) {
+  for (const name of names) {
     const expected = files[name];
     if (!expected) fail(`${MANIFEST_FILE} does not list ${name}`);
-    const data = read(name);
-    if (data.length !== expected!.bytes) {
+    const size = sizeOf(name);
+    if (size !== expected!.bytes) {
       fail(
-        `${name} is ${data.length} bytes, expected ${expected!.bytes}${data.length < expected!.bytes ? ' (truncated)' : ''}`,
+        `${name} is ${size} bytes, expected ${expected!.bytes}${size < expected!.bytes ? ' (truncated)' : ''}`,
       );
     }
-    if (sha256(data) !== expected!.sha256) fail(`${name} is corrupted (checksum mismatch)`);
-    contents[name] = data;
-    bytes += data.length;
+    bytes += size;
+  }
+  const readVerified = (name: string): Buffer => {
+    const data = read(name);
+    // Checked again on the bytes read: the file may have changed since it was measured.
+    if (data.length !== files[name]!.bytes || sha256(data) !== files[name]!.sha256)
+      fail(`${name} is corrupted (checksum mismatch)`);
+    return data;
+  };
+  // The small files first: model.json says how big weights.bin must be before it is read.
+  for (const [name, limit] of [
+    [MODEL_FILE, TOPOLOGY_LIMIT],
+    [METRICS_FILE, SMALL_FILE_LIMIT],
+  ] as const) {
+    if (files[name]!.bytes > limit)
+      fail(`${name} is ${files[name]!.bytes} bytes, far too large for a ${name}`);
   }
   let modelJson: Verified['modelJson'];
   let metrics: EpochMetrics;
   try {
-    modelJson = JSON.parse(contents[MODEL_FILE]!.toString('utf8'));
-  } catch {
+    modelJson = JSON.parse(readVerified(MODEL_FILE).toString('utf8'));
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
     return fail(`${MODEL_FILE} is not valid JSON`);
   }
   if (!modelJson?.modelTopology || !Array.isArray(modelJson.weightsManifest))
     fail(`${MODEL_FILE} has no model topology or weights manifest`);
   try {
-    metrics = EpochMetricsSchema.parse(JSON.parse(contents[METRICS_FILE]!.toString('utf8')));
-  } catch {
+    metrics = EpochMetricsSchema.parse(JSON.parse(readVerified(METRICS_FILE).toString('utf8')));
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
     return fail(`${METRICS_FILE} is malformed`);
   }
   const expectedWeightBytes = modelJson.weightsManifest
     .flatMap((g) => g.weights)
     .reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
-  if (expectedWeightBytes !== contents[WEIGHTS_FILE]!.length) {
+  if (expectedWeightBytes !== files[WEIGHTS_FILE]!.bytes) {
     fail(
-      `${WEIGHTS_FILE} holds ${contents[WEIGHTS_FILE]!.length} bytes but model.json describes ${expectedWeightBytes}`,
+      `${WEIGHTS_FILE} holds ${files[WEIGHTS_FILE]!.bytes} bytes but model.json describes ${expectedWeightBytes}`,
     );
   }
+  const weights = readVerified(WEIGHTS_FILE);
+  const mismatch = await topologyMismatch(modelJson);
+  if (mismatch !== null) fail(mismatch);
   return {
     epoch,
     modelJson,
-    weights: new Uint8Array(contents[WEIGHTS_FILE]!),
+    weights: new Uint8Array(weights),
     metrics,
     bytes,
     savedAt,
   };
+}
+
+const shapeText = (shape: readonly (number | null)[]) => `[${shape.join(', ')}]`;
+
+/**
+ * A topology edited apart from its weights (a layer removed, a kernel transposed) passes every
+ * checksum yet cannot load. Building the model from the topology alone (no weights are loaded)
+ * and comparing each of its weights with the manifest catches it at listing time. Adam's state
+ * (group "optimizer") has no counterpart in the model and is left out.
+ */
+async function topologyMismatch(modelJson: Verified['modelJson']): Promise<string | null> {
+  const specs = new Map(
+    modelJson.weightsManifest
+      .flatMap((g) => g.weights)
+      .filter((w) => w.group !== 'optimizer')
+      .map((w) => [w.name, w.shape] as const),
+  );
+  let model: tf.LayersModel;
+  try {
+    model = await tf.models.modelFromJSON({
+      modelTopology: modelJson.modelTopology as tf.io.ModelArtifacts['modelTopology'],
+    } as tf.io.ModelJSON);
+  } catch (error) {
+    return `${MODEL_FILE} holds a topology that cannot be built (${printable((error as Error).message)})`;
+  }
+  try {
+    for (const weight of model.weights) {
+      const name = weight.originalName;
+      const shape = specs.get(name);
+      if (shape === undefined)
+        return `${MODEL_FILE}'s topology needs ${name}, which the weights manifest does not hold`;
+      if (shapeText(shape) !== shapeText(weight.shape))
+        return `${name} is ${shapeText(shape)} in the weights manifest but the topology needs ${shapeText(weight.shape)}`;
+      specs.delete(name);
+    }
+    const extra = [...specs.keys()];
+    if (extra.length > 0)
+      return `the weights manifest holds ${extra.join(', ')}, which ${MODEL_FILE}'s topology does not have`;
+    return null;
+  } finally {
+    model.dispose();
+  }
 }
 
 export function checkpointEpochs(dir: string): number[] {
@@ -280,19 +370,23 @@ function fileStamp(dir: string): string {
     .join('|');
 }
 
-export function inspectCheckpoint(root: string, runId: string, epoch: number): CheckpointInfo {
+export async function inspectCheckpoint(
+  root: string,
+  runId: string,
+  epoch: number,
+): Promise<CheckpointInfo> {
   const dir = path.join(runDir(root, runId), epochDirName(epoch));
   const stamp = fileStamp(dir);
   const cached = inspected.get(dir);
   if (cached?.stamp === stamp) return cached.info;
-  const info = verifyForListing(dir, epoch);
+  const info = await verifyForListing(dir, epoch);
   inspected.set(dir, { stamp, info });
   return info;
 }
 
-function verifyForListing(dir: string, epoch: number): CheckpointInfo {
+async function verifyForListing(dir: string, epoch: number): Promise<CheckpointInfo> {
   try {
-    const v = verifyCheckpoint(dir, epoch);
+    const v = await verifyCheckpoint(dir, epoch);
     return {
       epoch,
       status: 'ok',
@@ -311,7 +405,8 @@ function verifyForListing(dir: string, epoch: number): CheckpointInfo {
     return {
       epoch,
       status: 'damaged',
-      reason: (error as Error).message,
+      // Weight and layer names in the reason come from the files themselves.
+      reason: printable((error as Error).message),
       metrics: null,
       bytes,
       savedAt: null,
@@ -338,21 +433,17 @@ export async function loadCheckpoint(
   const dir = runDir(root, runId);
   let chosen = epoch;
   if (chosen === null) {
-    const valid = checkpointEpochs(dir).filter(
-      (e) => inspectCheckpoint(root, runId, e).status === 'ok',
-    );
-    if (valid.length === 0) throw new CheckpointError(`run ${runId} has no valid checkpoint`);
-    chosen = valid[valid.length - 1]!;
+    chosen = (await latestValidCheckpoint(root, runId)).epoch;
   }
   const epochDir = path.join(dir, epochDirName(chosen));
   if (!existsSync(epochDir))
     throw new CheckpointError(`run ${runId} has no checkpoint for epoch ${chosen}`);
   let verified: Verified;
   try {
-    verified = verifyCheckpoint(epochDir, chosen);
+    verified = await verifyCheckpoint(epochDir, chosen);
   } catch (error) {
     throw new CheckpointError(
-      `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
+      `checkpoint ${runId} epoch ${chosen} is damaged: ${printable((error as Error).message)}`,
     );
   }
   const weightSpecs = verified.modelJson.weightsManifest.flatMap((g) => g.weights);
@@ -368,7 +459,7 @@ export async function loadCheckpoint(
     );
   } catch (error) {
     throw new CheckpointError(
-      `checkpoint ${runId} epoch ${chosen} is damaged: ${(error as Error).message}`,
+      `checkpoint ${runId} epoch ${chosen} is damaged: ${printable((error as Error).message)}`,
     );
   }
   return { model, epoch: chosen, metrics: verified.metrics, run, savedAt: verified.savedAt };
@@ -402,9 +493,11 @@ function trainedElsewhere(lock: LockState): string | null {
 }
 
 /** Null for a run folder that holds only its trainer's fresh lock: run.json is on its way. */
-export function describeRun(root: string, runId: string): RunInfo | null {
+export async function describeRun(root: string, runId: string): Promise<RunInfo | null> {
   const dir = runDir(root, runId);
-  const checkpoints = checkpointEpochs(dir).map((e) => inspectCheckpoint(root, runId, e));
+  const checkpoints: CheckpointInfo[] = [];
+  // One at a time: each may build a model to check its shapes.
+  for (const e of checkpointEpochs(dir)) checkpoints.push(await inspectCheckpoint(root, runId, e));
   const okOnes = checkpoints.filter((c) => c.status === 'ok');
   const valAccs = okOnes
     .map((c) => c.metrics?.valAccuracy)
@@ -422,7 +515,7 @@ export function describeRun(root: string, runId: string): RunInfo | null {
   } catch (error) {
     if (lock.state === 'held' && !existsSync(path.join(runDir(root, runId), 'run.json')))
       return null;
-    return { ...damagedRun(runId, (error as Error).message), ...base };
+    return { ...damagedRun(runId, printable((error as Error).message)), ...base };
   }
   // Only the lock tells a live run: run.json's pid may since belong to another process. A run
   // still marked running without a live owner was killed: say so instead of "running".
@@ -436,7 +529,11 @@ export function describeRun(root: string, runId: string): RunInfo | null {
     branchedFrom: run.branchedFrom,
     history: readMetricsLog(root, runId),
     status: crashed ? 'crashed' : run.status,
-    reason: crashed ? (run.reason ?? crashReason) : (run.reason ?? trainedElsewhere(lock)),
+    reason: crashed
+      ? printable(run.reason ?? crashReason)
+      : run.reason
+        ? printable(run.reason)
+        : trainedElsewhere(lock),
     model: run.config.model,
     config: run.config,
     backend: run.backend,
@@ -445,16 +542,16 @@ export function describeRun(root: string, runId: string): RunInfo | null {
   };
 }
 
-export function listRuns(root: string): RunInfo[] {
+export async function listRuns(root: string): Promise<RunInfo[]> {
   if (!existsSync(root)) return [];
   const runs: RunInfo[] = [];
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (!entry.isDirectory() || !RUN_ID_PATTERN.test(entry.name)) continue;
     try {
-      const run = describeRun(root, entry.name);
+      const run = await describeRun(root, entry.name);
       if (run) runs.push(run);
     } catch (error) {
-      runs.push(damagedRun(entry.name, (error as Error).message));
+      runs.push(damagedRun(entry.name, printable((error as Error).message)));
     }
   }
   // Newest first; ids start with a UTC timestamp, so they order runs whose run.json is damaged too.
@@ -505,6 +602,30 @@ export function deleteCheckpoints(
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The newest checkpoint that verifies, and the newer ones passed over because they are damaged
+ * (newest first, with their reasons), so a resume or restore can say which it used and why.
+ */
+export async function latestValidCheckpoint(
+  root: string,
+  runId: string,
+): Promise<{ epoch: number; skipped: { epoch: number; reason: string }[] }> {
+  const dir = runDir(root, runId);
+  if (!existsSync(dir)) throw new CheckpointError(`run ${runId} not found`);
+  const skipped: { epoch: number; reason: string }[] = [];
+  for (const epoch of checkpointEpochs(dir).reverse()) {
+    const info = await inspectCheckpoint(root, runId, epoch);
+    if (info.status === 'ok') return { epoch, skipped };
+    skipped.push({ epoch, reason: info.reason ?? 'damaged' });
+  }
+  if (skipped.length === 0) throw new CheckpointError(`run ${runId} has no checkpoint`);
+  throw new CheckpointError(
+    `run ${runId} has no valid checkpoint: ${skipped
+      .map((s) => `epoch ${s.epoch} ${s.reason}`)
+      .join('; ')}`,
+  );
 }
 
 export function latestCheckpointEpoch(root: string, runId: string): number | null {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   linkSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
@@ -13,6 +12,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { currentProcess, liveness, type Liveness } from './process-identity';
 import { CheckpointError, runDir, writeDurable } from './runs';
+import { makeDirs } from './storage';
 
 /**
  * One writer per run. A process that trains a run holds `run.lock` in the run's folder, naming
@@ -129,7 +129,7 @@ const TAKEOVER_ATTEMPTS = 5;
  */
 export function acquireRunLock(root: string, runId: string, owner: string): RunLock {
   const file = lockFile(root, runId);
-  mkdirSync(path.dirname(file), { recursive: true });
+  makeDirs(path.dirname(file));
   const info: LockInfo = { ...currentProcess(), owner, acquiredAt: new Date().toISOString() };
   const text = JSON.stringify(info, null, 2);
   const staged = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;

@@ -4,10 +4,14 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
+  rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +22,11 @@ import {
   BranchSchema,
   EpochMetricsSchema,
   RUN_ID_PATTERN,
+  RUN_STATUSES,
   type EpochMetrics,
 } from '../contract/messages';
+import { printable } from './printable';
+import { isStorageFailure, makeDirs } from './storage';
 
 /**
  * A run's own files: run.json (config, backend, status, times) and metrics.jsonl. No TensorFlow
@@ -34,7 +41,7 @@ export const RunFileSchema = z.object({
   runId: z.string().regex(RUN_ID_PATTERN),
   config: TrainConfigSchema,
   backend: BackendNameSchema,
-  status: z.enum(['running', 'finished', 'stopped', 'crashed']),
+  status: z.enum(RUN_STATUSES),
   reason: z.string().nullable().default(null),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -91,8 +98,29 @@ export function fsyncDir(dir: string): void {
 /** Write to a sibling temp file and rename: readers see the old or the new file, never half. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
-  writeDurable(tmp, data);
-  renameSync(tmp, file);
+  try {
+    writeDurable(tmp, data);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Rewrites a small file over its own blocks (no truncation first). Only for when the atomic
+ * write failed for lack of room: that needs space for a second copy, this needs none.
+ */
+function rewriteInPlace(file: string, data: string): void {
+  const bytes = Buffer.from(data);
+  const fd = openSync(file, 'r+');
+  try {
+    writeFileSync(fd, bytes);
+    ftruncateSync(fd, bytes.length);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function createRun(
@@ -106,7 +134,7 @@ export function createRun(
   // The folder may exist already, holding only the lock its trainer took first (run-lock.ts).
   if (existsSync(path.join(dir, RUN_FILE)))
     throw new CheckpointError(`run ${runId} already exists`);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const now = new Date().toISOString();
   const run: RunFile = {
     runId,
@@ -131,13 +159,13 @@ export function readRun(root: string, runId: string): RunFile {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new CheckpointError(
-      `run ${runId}: run.json is not valid JSON (${(error as Error).message})`,
+      `run ${runId}: run.json is not valid JSON (${printable((error as Error).message)})`,
     );
   }
   const parsed = RunFileSchema.safeParse(json);
   if (!parsed.success)
     throw new CheckpointError(
-      `run ${runId}: run.json is malformed (${parsed.error.issues[0]?.message})`,
+      `run ${runId}: run.json is malformed (${printable(parsed.error.issues[0]?.message ?? '')})`,
     );
   return parsed.data;
 }
@@ -152,18 +180,63 @@ export function updateRun(
   return next;
 }
 
+/**
+ * Records how a run ended, even on a full disk: when the atomic write finds no room, run.json is
+ * rewritten in place, because a status that never lands leaves the run looking `running`.
+ */
+export function recordRunEnd(
+  root: string,
+  runId: string,
+  patch: Pick<RunFile, 'status' | 'reason'>,
+): void {
+  const next = {
+    ...readRun(root, runId),
+    ...patch,
+    pid: null,
+    updatedAt: new Date().toISOString(),
+  };
+  const file = path.join(runDir(root, runId), RUN_FILE);
+  const text = JSON.stringify(next, null, 2);
+  try {
+    writeFileAtomic(file, text);
+  } catch (error) {
+    if (!isStorageFailure(error)) throw error;
+    rewriteInPlace(file, text);
+  }
+}
+
 /** Called by the host when the worker dies mid-run: records why, instead of leaving "running". */
 export function markRunCrashed(root: string, runId: string, reason: string): void {
   try {
     if (readRun(root, runId).status === 'running')
-      updateRun(root, runId, { status: 'crashed', reason, pid: null });
+      recordRunEnd(root, runId, { status: 'crashed', reason });
   } catch {
     // Nothing to mark: the run never got its run.json, or it was deleted.
   }
 }
 
 export function appendMetricsLog(root: string, runId: string, metrics: EpochMetrics): void {
-  appendFileSync(path.join(runDir(root, runId), METRICS_LOG), JSON.stringify(metrics) + '\n');
+  const file = path.join(runDir(root, runId), METRICS_LOG);
+  // A line cut short by a full disk would swallow the next one: start on a fresh line.
+  appendFileSync(file, (endsMidLine(file) ? '\n' : '') + JSON.stringify(metrics) + '\n');
+}
+
+function endsMidLine(file: string): boolean {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return false;
+  }
+  if (size === 0) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Metrics for every epoch, last write wins (a resumed epoch replaces an older line). */

@@ -4,8 +4,9 @@ import type { TrainConfig } from '../contract/config';
 import type { BackendInfo, EpochMetrics, WorkerEvent } from '../contract/messages';
 import { randomShift, shiftImage } from './augment';
 import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
-import { appendMetricsLog, createRun, readRun, runDir, updateRun } from './runs';
+import { appendMetricsLog, createRun, readRun, recordRunEnd, runDir, updateRun } from './runs';
 import { acquireRunLock, type RunLock } from './run-lock';
+import { StorageError, writing, writingAsync } from './storage';
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
 import { crossEntropySum, evaluateSet } from './evaluate';
 import { buildModel, compileModel } from './models';
@@ -97,18 +98,20 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
   const batchesPerEpoch = Math.ceil(split.train.count / config.batchSize);
   const startEpoch = job.resume ? job.resume.epoch + 1 : 1;
 
-  if (job.resume) {
-    removeStaleTempDirs(root, runId);
-    updateRun(root, runId, {
-      status: 'running',
-      reason: null,
-      pid: process.pid,
-      config,
-      backend: job.backend.name,
-    });
-  } else {
-    createRun(root, runId, config, job.backend.name);
-  }
+  writing('starting the run', root, () => {
+    if (job.resume) {
+      removeStaleTempDirs(root, runId);
+      updateRun(root, runId, {
+        status: 'running',
+        reason: null,
+        pid: process.pid,
+        config,
+        backend: job.backend.name,
+      });
+    } else {
+      createRun(root, runId, config, job.backend.name);
+    }
+  });
   const model = job.resume?.model ?? buildModel(config);
   if (!job.resume) compileModel(model, config.learningRate);
   // Trainable weights only: BatchNorm's moving statistics are updated by the layer itself.
@@ -175,11 +178,13 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
         batchesPerEpoch,
       );
       if (result.stoppedAtBatch !== null) {
-        updateRun(root, runId, {
-          status: 'stopped',
-          reason: `stopped by the user during epoch ${epoch}`,
-          pid: null,
-        });
+        writing('recording that the run stopped', root, () =>
+          updateRun(root, runId, {
+            status: 'stopped',
+            reason: `stopped by the user during epoch ${epoch}`,
+            pid: null,
+          }),
+        );
         emit({ type: 'stopped', runId, epoch: lastEpochDone, batch: result.stoppedAtBatch });
         return { status: 'stopped', epochsDone: lastEpochDone };
       }
@@ -199,35 +204,55 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
         seconds: (performance.now() - started) / 1000,
         backend: job.backend.name,
       };
-      const dir = await saveCheckpoint(root, runId, epoch, model, metrics);
-      appendMetricsLog(root, runId, metrics);
-      writeEpochScalars(runDir(root, runId), epoch, {
-        loss: metrics.loss,
-        accuracy: metrics.accuracy,
-        valLoss: metrics.valLoss ?? undefined,
-        valAccuracy: metrics.valAccuracy ?? undefined,
-      });
-      updateRun(root, runId, {});
+      const dir = await writingAsync(`saving the checkpoint of epoch ${epoch}`, root, () =>
+        saveCheckpoint(root, runId, epoch, model, metrics),
+      );
+      writing(`appending epoch ${epoch} to metrics.jsonl`, root, () =>
+        appendMetricsLog(root, runId, metrics),
+      );
+      writing(`writing epoch ${epoch}'s TensorBoard events`, root, () =>
+        writeEpochScalars(runDir(root, runId), epoch, {
+          loss: metrics.loss,
+          accuracy: metrics.accuracy,
+          valLoss: metrics.valLoss ?? undefined,
+          valAccuracy: metrics.valAccuracy ?? undefined,
+        }),
+      );
+      writing(`updating run.json after epoch ${epoch}`, root, () => updateRun(root, runId, {}));
       lastEpochDone = epoch;
       emit({ type: 'epoch', runId, ...metrics });
       emit({ type: 'checkpoint', runId, epoch, path: dir });
       if (signal.stopRequested) {
-        updateRun(root, runId, {
-          status: 'stopped',
-          reason: `stopped by the user after epoch ${epoch}`,
-          pid: null,
-        });
+        writing('recording that the run stopped', root, () =>
+          updateRun(root, runId, {
+            status: 'stopped',
+            reason: `stopped by the user after epoch ${epoch}`,
+            pid: null,
+          }),
+        );
         emit({ type: 'stopped', runId, epoch, batch: batchesPerEpoch });
         return { status: 'stopped', epochsDone: epoch };
       }
     }
+    writing('recording that the run finished', root, () =>
+      updateRun(root, runId, { status: 'finished', reason: null, pid: null }),
+    );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     try {
-      if (readRun(root, runId).status === 'running')
-        updateRun(root, runId, { status: 'crashed', reason, pid: null });
+      // Space first: on a full disk, run.json needs the room the failed checkpoint took.
+      removeStaleTempDirs(root, runId);
     } catch {
-      // The run folder itself is unusable (deleted or unreadable): the error below still reports it.
+      // A read-only folder keeps them; listings ignore them and a resume removes them.
+    }
+    try {
+      if (readRun(root, runId).status === 'running')
+        recordRunEnd(root, runId, {
+          status: error instanceof StorageError ? 'failed' : 'crashed',
+          reason,
+        });
+    } catch {
+      // The run folder itself is unusable (read-only, deleted): the error below still reports it.
     }
     throw error;
   } finally {
@@ -237,7 +262,6 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
     model.optimizer?.dispose();
     model.dispose();
   }
-  updateRun(root, runId, { status: 'finished', reason: null, pid: null });
   emit({ type: 'finished', runId, epochs: config.epochs });
   return { status: 'finished', epochsDone: config.epochs };
 }

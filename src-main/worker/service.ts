@@ -9,9 +9,11 @@ import {
 } from '../contract/messages';
 import { selectBackend } from '../engine/backend';
 import {
+  CheckpointError,
   deleteCheckpoints,
   inspectCheckpoint,
   latestCheckpointEpoch,
+  latestValidCheckpoint,
   modelArtifacts,
   weightBytes,
   listRuns,
@@ -22,8 +24,9 @@ import { loadDataset, type Dataset } from '../engine/data';
 import { branchRun } from '../engine/branch';
 import { evaluateSet } from '../engine/evaluate';
 import { cellExamples, confidentMistakes } from '../engine/examples';
-import { newRunId, readRun } from '../engine/runs';
+import { newRunId, readRun, runDir } from '../engine/runs';
 import { acquireRunLock, assertNotLockedByOthers } from '../engine/run-lock';
+import { probeWritable, StorageError } from '../engine/storage';
 import { runTraining, type StopSignal } from '../engine/trainer';
 
 /**
@@ -60,6 +63,11 @@ export class WorkerService {
    * on any recent result needs no re-run.
    */
   private readonly evaluated = new Map<string, Float32Array>();
+  /**
+   * Runs that failed for lack of a writable disk and could not even record it (a folder turned
+   * read-only): run.json still says running, so listings from this process say failed instead.
+   */
+  private readonly unrecordedFailures = new Map<string, string>();
 
   constructor(private readonly emit: Emit) {}
 
@@ -134,10 +142,11 @@ export class WorkerService {
     switch (command.type) {
       case 'train': {
         this.assertIdle();
+        probeWritable(root, 'starting a run');
         const backend = await this.useBackend(command.config.backend);
         const dataset = this.data();
         const runId = newRunId(command.config.model);
-        // Taken before answering: a folder we cannot write fails the command, not the run later.
+        // Taken before answering: the run is ours before anyone hears of it.
         const lock = acquireRunLock(root, runId, settings.owner);
         this.startTraining(runId, (signal) =>
           runTraining({
@@ -160,18 +169,30 @@ export class WorkerService {
         // Another process training this run refuses the resume, branch or not: its latest epochs
         // are still changing.
         assertNotLockedByOthers(root, command.runId);
-        const latest = latestCheckpointEpoch(root, command.runId);
-        const from = command.epoch ?? latest;
-        if (from === null) throw new Error(`run ${command.runId} has no checkpoint to resume from`);
+        // Without an epoch: the newest checkpoint that verifies, saying which later ones are
+        // damaged. A run with none fails here, before anything is written.
+        let latestValid: Awaited<ReturnType<typeof latestValidCheckpoint>> | null = null;
+        try {
+          latestValid = await latestValidCheckpoint(root, command.runId);
+        } catch (error) {
+          if (command.epoch === null || !(error instanceof CheckpointError)) throw error;
+        }
+        const from = command.epoch ?? latestValid!.epoch;
+        const skipped = command.epoch === null ? latestValid!.skipped : [];
         const config = { ...run.config, epochs: command.epochs ?? run.config.epochs };
         if (config.epochs <= from) {
           throw new Error(
             `checkpoint ${from} of run ${command.runId} is already at epoch ${from}; ask for more than ${from} epochs to resume`,
           );
         }
+        probeWritable(runDir(root, command.runId), `resuming run ${command.runId}`);
         const backend = await this.useBackend(config.backend);
         const dataset = this.data();
-        const branching = latest !== null && from < latest;
+        // Resuming before the latest *valid* checkpoint branches, so that later work is kept.
+        // Damaged later checkpoints are not work anyone can load: the same run continues, and
+        // each is replaced when its epoch is trained again (saveCheckpoint swaps the folder in
+        // only once the new one is complete).
+        const branching = latestValid !== null && from < latestValid.epoch;
         // The same run continuing is locked before anything is loaded; a branch is a new run,
         // locked by its trainer.
         const lock = branching ? undefined : acquireRunLock(root, command.runId, settings.owner);
@@ -186,9 +207,9 @@ export class WorkerService {
           throw error;
         }
         try {
-          // Later checkpoints are kept: training continues in a new run branched at `from`.
           if (branching) {
-            runId = branchRun(root, command.runId, from);
+            probeWritable(root, `branching run ${command.runId}`);
+            runId = await branchRun(root, command.runId, from);
             branchedFrom = { runId: command.runId, epoch: from };
           }
         } catch (error) {
@@ -211,7 +232,7 @@ export class WorkerService {
             owner: settings.owner,
           }),
         );
-        return { runId, branchedFrom };
+        return { runId, branchedFrom, epoch: loaded.epoch, skipped };
       }
       case 'stop': {
         const active = this.training;
@@ -219,7 +240,18 @@ export class WorkerService {
         return { stopping: active !== null };
       }
       case 'listRuns':
-        return { runs: listRuns(root) };
+        return {
+          runs: (await listRuns(root)).map((run) => {
+            const reason = this.unrecordedFailures.get(run.runId);
+            return reason !== undefined && run.status === 'running'
+              ? {
+                  ...run,
+                  status: 'failed' as const,
+                  reason: `${reason} (run.json could not record it)`,
+                }
+              : run;
+          }),
+        };
       case 'deleteRun': {
         if (this.training?.runId === command.runId)
           throw new Error(`run ${command.runId} is training; stop it first`);
@@ -297,6 +329,14 @@ export class WorkerService {
     }
   }
 
+  private stillMarkedRunning(root: string, runId: string): boolean {
+    try {
+      return readRun(root, runId).status === 'running';
+    } catch {
+      return false;
+    }
+  }
+
   private assertIdle(): void {
     if (this.training)
       throw new Error(`run ${this.training.runId} is already training; stop it first`);
@@ -304,8 +344,12 @@ export class WorkerService {
 
   private startTraining(runId: string, train: (signal: StopSignal) => Promise<unknown>): void {
     const signal: StopSignal = { stopRequested: false };
+    this.unrecordedFailures.delete(runId);
+    const root = this.settings!.checkpointsDir;
     const done = train(signal)
       .catch((error: unknown) => {
+        if (error instanceof StorageError && this.stillMarkedRunning(root, runId))
+          this.unrecordedFailures.set(runId, error.message);
         this.emit({
           type: 'error',
           message: error instanceof Error ? error.message : String(error),
@@ -331,7 +375,7 @@ export class WorkerService {
     const key = `${runId}:${resolved}`;
     if (this.cached?.key === key && verify && resolved !== null) {
       // The files may have changed since they were cached (deleted, damaged, replaced).
-      const info = inspectCheckpoint(root, runId, resolved);
+      const info = await inspectCheckpoint(root, runId, resolved);
       if (info.status !== 'ok' || info.savedAt !== this.cached.loaded.savedAt) this.dropCache();
     }
     if (this.cached?.key === key) return this.cached.loaded;

@@ -86,7 +86,7 @@ describe('checkpoints on disk', () => {
     weights[10] = weights[10]! ^ 0xff;
     writeFileSync(file(runId, 5, 'weights.bin'), weights);
 
-    const run = listRuns(root).find((r) => r.runId === runId)!;
+    const run = (await listRuns(root)).find((r) => r.runId === runId)!;
     const reasons = Object.fromEntries(run.checkpoints.map((c) => [c.epoch, [c.status, c.reason]]));
     expect(reasons[1]).toEqual([
       'damaged',
@@ -120,7 +120,7 @@ describe('checkpoints on disk', () => {
     mkdirSync(path.join(root, 'not a run id'), { recursive: true });
     writeFileSync(path.join(root, 'stray-file'), 'x');
 
-    const runs = listRuns(root);
+    const runs = await listRuns(root);
     expect(runs.find((r) => r.runId === broken)).toMatchObject({
       status: 'damaged',
       reason: expect.stringMatching(/run\.json is malformed/),
@@ -156,7 +156,7 @@ describe('checkpoints on disk', () => {
     const starting = newRunId('mlp');
     const startingLock = acquireRunLock(root, starting, 'the CLI (npm run cli -- train)');
     try {
-      const runs = listRuns(root);
+      const runs = await listRuns(root);
       expect(runs.find((r) => r.runId === reused)).toMatchObject({
         status: 'crashed',
         reason: 'the training process ended unexpectedly',
@@ -183,7 +183,7 @@ describe('checkpoints on disk', () => {
   });
 
   it('lists runs newest first', async () => {
-    const runs = listRuns(root).filter((r) => r.createdAt);
+    const runs = (await listRuns(root)).filter((r) => r.createdAt);
     const times = runs.map((r) => r.createdAt!);
     expect([...times].sort().reverse()).toEqual(times);
   });
@@ -199,9 +199,7 @@ describe('checkpoints on disk', () => {
     const runId = await makeRun(2);
     deleteCheckpoints(root, runId, 1);
     expect(
-      listRuns(root)
-        .find((r) => r.runId === runId)!
-        .checkpoints.map((c) => c.epoch),
+      (await listRuns(root)).find((r) => r.runId === runId)!.checkpoints.map((c) => c.epoch),
     ).toEqual([2]);
     expect(() => deleteCheckpoints(root, runId, 7)).toThrow(/no checkpoint for epoch 7/);
     deleteCheckpoints(root, runId, null);
@@ -240,7 +238,7 @@ describe('checkpoints on disk', () => {
       });
       const entries = readdirSync(path.join(root, runId));
       if (entries.some((n) => n.includes('.tmp-'))) sawPartial = true;
-      const run = listRuns(root).find((r) => r.runId === runId)!;
+      const run = (await listRuns(root)).find((r) => r.runId === runId)!;
       expect(run.status).toBe('crashed');
       // Everything a listing shows as ok must load; temp folders are not listed at all.
       for (const c of run.checkpoints) {

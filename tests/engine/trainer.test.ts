@@ -154,7 +154,7 @@ describe('runTraining', () => {
     expect(stopped?.type === 'stopped' && stopped.batch).toBe(stopAt);
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(1);
     expect(readRun(root, runId).status).toBe('stopped');
-    const run = listRuns(root).find((r) => r.runId === runId)!;
+    const run = (await listRuns(root)).find((r) => r.runId === runId)!;
     expect(run.checkpoints.map((c) => [c.epoch, c.status])).toEqual([[1, 'ok']]);
   });
 
@@ -218,16 +218,16 @@ describe('runTraining', () => {
       status: 'crashed',
       reason: expect.stringMatching(/diverged/),
     });
-    expect(listRuns(root).find((r) => r.runId === runId)?.checkpoints).toEqual([]);
+    expect((await listRuns(root)).find((r) => r.runId === runId)?.checkpoints).toEqual([]);
   });
 
-  it('leaves no temp folders behind', () => {
+  it('leaves no temp folders behind', async () => {
     for (const run of readdirSync(root)) {
       expect(readdirSync(path.join(root, run)).filter((n) => n.includes('.tmp-'))).toEqual([]);
     }
     expect(existsSync(root)).toBe(true);
-    expect(readFileSync(path.join(root, listRuns(root)[0]!.runId, 'run.json'), 'utf8')).toContain(
-      '"config"',
-    );
+    expect(
+      readFileSync(path.join(root, (await listRuns(root))[0]!.runId, 'run.json'), 'utf8'),
+    ).toContain('"config"');
   });
 });

@@ -101,10 +101,20 @@ export class TrainingState {
           if (this.active || event.fatal) this.phase = 'error';
           this.message = event.fatal
             ? `${capitalise(event.message)}. The next action starts a fresh worker.`
-            : capitalise(event.message);
+            : event.runId !== null
+              ? this.runFailed(event.message)
+              : capitalise(event.message);
         }
         break;
     }
+  }
+
+  /** An error naming this run ended it: say so, why, and what it kept. */
+  private runFailed(reason: string): string {
+    const last = this.epochs.at(-1)?.epoch ?? this.startEpoch - 1;
+    const kept =
+      last > 0 ? `The last checkpoint is epoch ${last}.` : 'No checkpoint of this run was written.';
+    return `Training failed: ${reason}. ${kept}`;
   }
 
   async start(config: TrainConfig): Promise<void> {

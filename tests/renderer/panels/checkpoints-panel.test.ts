@@ -87,6 +87,17 @@ describe('Checkpoints panel', () => {
     );
   });
 
+  it('shows a run that failed for lack of disk space as failed, with the reason', async () => {
+    const reason =
+      'disk full (ENOSPC) while saving the checkpoint of epoch 3; free some space and resume';
+    await setup([{ ...run('r-full', { status: 'failed', epochs: 2 }), reason }]);
+    const chip = screen.getByTestId('run-status');
+    expect(chip.textContent).toBe('failed');
+    expect(chip.classList.contains('failed')).toBe(true);
+    expect(chip.getAttribute('title')).toBe(reason);
+    expect(text(rows()[0]!)).toContain(reason);
+  });
+
   it('expands a run to its epochs; a damaged one shows its reason and cannot be restored', async () => {
     await setup([
       run('r1', { damaged: { 2: 'weights.bin is 10 bytes, expected 409640 (truncated)' } }),

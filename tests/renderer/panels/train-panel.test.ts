@@ -158,6 +158,46 @@ describe('TrainPanel', () => {
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(false);
   });
 
+  it('says why a run failed and which checkpoint it kept', () => {
+    const { emit, training } = setup();
+    const config = { ...PRESET_DEFAULTS.mlp, epochs: 4 };
+    const backend = { name: 'wasm' as const, reason: 'x', unavailable: [] };
+    emit({
+      type: 'started',
+      runId: 'run-1',
+      config,
+      backend,
+      startEpoch: 1,
+      trainSize: 1000,
+      validationSize: 100,
+      batchesPerEpoch: 10,
+      threads: 1,
+    });
+    emit({
+      type: 'epoch',
+      runId: 'run-1',
+      epoch: 1,
+      loss: 0.5,
+      accuracy: 0.8,
+      valLoss: 0.4,
+      valAccuracy: 0.85,
+      seconds: 1,
+      backend: 'wasm',
+    });
+    emit({
+      type: 'error',
+      message:
+        'disk full (ENOSPC) while saving the checkpoint of epoch 2; free some space and resume',
+      runId: 'run-1',
+      fatal: false,
+    });
+    flushSync();
+    expect(training.phase).toBe('error');
+    expect(screen.getByTestId('status').textContent?.trim()).toBe(
+      'Training failed: disk full (ENOSPC) while saving the checkpoint of epoch 2; free some space and resume. The last checkpoint is epoch 1.',
+    );
+  });
+
   it('shows a crashed worker as an error', () => {
     const { emit, training } = setup();
     training.phase = 'training';

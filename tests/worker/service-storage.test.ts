@@ -1,0 +1,143 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { CommandType, ResultOf, WorkerEvent } from '../../src-main/contract/messages';
+import { WorkerService } from '../../src-main/worker/service';
+import { smallDisk, type SmallDisk } from '../fixtures/small-disk';
+import { tempDir } from '../helpers';
+
+vi.mock('node:fs', async (real) =>
+  (await import('../fixtures/small-disk')).hookedFs(await real<typeof import('node:fs')>()),
+);
+
+/**
+ * What the worker says about a folder it cannot write: a train or resume there is refused before
+ * the command replies ok, saying read-only (not ENOENT); a folder that turns read-only mid-run
+ * is listed as failed although run.json could not record it.
+ */
+
+const base = tempDir();
+const disks: SmallDisk[] = [];
+afterAll(() => {
+  for (const disk of disks) disk.unmount();
+});
+
+function disk(name: string): SmallDisk {
+  const d = smallDisk(path.join(base, name), { sizeKb: 4096, largeWritesThatFit: 1000 });
+  disks.push(d);
+  return d;
+}
+
+const config = {
+  model: 'mlp',
+  epochs: 3,
+  batchSize: 50,
+  learningRate: 0.002,
+  learningRateDecay: 1,
+  hiddenUnits: 16,
+  dropout: 0,
+  validationSize: 100,
+  limit: 300,
+  seed: 3,
+  augment: false,
+  backend: 'cpu',
+  threads: 1,
+} as const;
+
+async function worker(checkpointsDir: string, onEvent: (e: WorkerEvent) => void = () => {}) {
+  const events: WorkerEvent[] = [];
+  const service = new WorkerService((e) => {
+    events.push(e);
+    onEvent(e);
+  });
+  let nextId = 1;
+  await service.handle({
+    type: 'init',
+    checkpointsDir,
+    dataDir: null,
+    backend: 'cpu',
+    threadEntry: null,
+  });
+  const ask = async <T extends CommandType>(request: Record<string, unknown> & { type: T }) => {
+    const requestId = nextId++;
+    await service.handle({ ...request, requestId });
+    const reply = events.find((e) => e.type === 'reply' && e.requestId === requestId);
+    if (!reply || reply.type !== 'reply') throw new Error('no reply');
+    if (!reply.ok) throw new Error(reply.error ?? 'failed');
+    return reply.result as ResultOf<T>;
+  };
+  const until = async (match: (e: WorkerEvent) => boolean) => {
+    for (const started = Date.now(); Date.now() - started < 60_000;) {
+      const found = events.find(match);
+      if (found) return found;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('timed out waiting for an event');
+  };
+  return { ask, until, events };
+}
+
+describe('a read-only checkpoints folder', () => {
+  it('refuses to train before replying, saying read-only', async () => {
+    const readOnly = disk('train-ro');
+    readOnly.makeReadOnly();
+    for (const dir of [readOnly.dir, path.join(readOnly.dir, 'not-yet-created')]) {
+      const { ask, events } = await worker(dir);
+      const refused = ask({ type: 'train', config });
+      await expect(refused).rejects.toThrow(
+        `the checkpoints folder ${dir} is read-only (EROFS) while starting a run`,
+      );
+      await expect(refused).rejects.not.toThrow(/ENOENT/);
+      expect(events.some((e) => e.type === 'started')).toBe(false);
+    }
+    expect(readdirSync(readOnly.dir)).toEqual([]);
+  });
+
+  it('refuses to resume before replying, saying read-only', async () => {
+    const d = disk('resume-ro');
+    const { ask, until, events } = await worker(d.dir);
+    const { runId } = await ask({ type: 'train', config: { ...config, epochs: 1 } });
+    await until((e) => e.type === 'finished' && e.runId === runId);
+    d.makeReadOnly();
+    await expect(ask({ type: 'resume', runId, epoch: null, epochs: 2 })).rejects.toThrow(
+      `the checkpoints folder ${path.join(d.dir, runId)} is read-only (EROFS) while resuming run ${runId}`,
+    );
+    expect(events.filter((e) => e.type === 'started')).toHaveLength(1);
+    d.makeWritable();
+  });
+});
+
+describe('a folder that turns read-only mid-run', () => {
+  it('is reported by the error event and listed as failed; the run resumes once writable', async () => {
+    const d = disk('mid-run');
+    let runId = '';
+    const { ask, until } = await worker(d.dir, (e) => {
+      if (e.type === 'checkpoint' && e.epoch === 1) d.makeReadOnly();
+    });
+    ({ runId } = await ask({ type: 'train', config }));
+    const reason = `the checkpoints folder ${d.dir} is read-only (EROFS) while saving the checkpoint of epoch 2; make it writable or choose another folder`;
+    expect(await until((e) => e.type === 'error' && e.runId === runId)).toMatchObject({
+      message: reason,
+      fatal: false,
+    });
+    const { runs } = await ask({ type: 'listRuns' });
+    expect(runs.find((r) => r.runId === runId)).toMatchObject({
+      status: 'failed',
+      reason: `${reason} (run.json could not record it)`,
+      checkpoints: [expect.objectContaining({ epoch: 1, status: 'ok' })],
+    });
+
+    d.makeWritable();
+    const resumed = await ask({ type: 'resume', runId, epoch: null, epochs: null });
+    expect(resumed).toMatchObject({ runId, epoch: 1, skipped: [] });
+    await until((e) => e.type === 'finished' && e.runId === runId);
+    const after = (await ask({ type: 'listRuns' })).runs.find((r) => r.runId === runId)!;
+    expect(after.status).toBe('finished');
+    expect(after.checkpoints.map((c) => [c.epoch, c.status])).toEqual([
+      [1, 'ok'],
+      [2, 'ok'],
+      [3, 'ok'],
+    ]);
+    expect(existsSync(path.join(d.dir, runId, 'epoch-003'))).toBe(true);
+  });
+});
