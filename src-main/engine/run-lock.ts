@@ -27,6 +27,8 @@ import { makeDirs } from './storage';
 export const LOCK_FILE = 'run.lock';
 
 export const LockInfoSchema = z.object({
+  /** The run it locks; with acquiredAt, names one acquisition within a process. */
+  runId: z.string().optional(),
   pid: z.number().int().positive(),
   startTime: z.string().nullable(),
   host: z.string(),
@@ -85,11 +87,29 @@ function readText(file: string): string | null {
   }
 }
 
+/**
+ * Locks this process holds right now. A lock naming this process that is not
+ * among them is one it failed to remove (the folder had turned read-only, say): stale, not live.
+ */
+const heldHere = new Set<string>();
+const heldKey = (info: LockInfo) => `${info.runId ?? ''}|${info.acquiredAt}`;
+
+function isOurs(info: LockInfo): boolean {
+  const me = currentProcess();
+  return info.pid === me.pid && info.startTime === me.startTime && info.host === me.host;
+}
+
 function judge(text: string | null): LockState {
   if (text === null) return { state: 'free' };
   const info = parseLock(text);
   // A lock nobody can read protects nothing: an unreadable one is taken over like a dead one.
   if (!info) return { state: 'stale', info: null, why: 'its lock file is unreadable' };
+  if (isOurs(info) && !heldHere.has(heldKey(info)))
+    return {
+      state: 'stale',
+      info,
+      why: 'this process had ended that run without removing its lock',
+    };
   const alive = liveness(info);
   if (alive === 'gone')
     return { state: 'stale', info, why: `${describeHolder(info)} is no longer running` };
@@ -111,6 +131,7 @@ export class RunLock {
 
   /** Removes the lock if it is still ours (a process that took over a lock we lost keeps it). */
   release(): void {
+    heldHere.delete(heldKey(this.info));
     try {
       const held = parseLock(readText(this.file) ?? '');
       if (held && held.pid === this.info.pid && held.acquiredAt === this.info.acquiredAt)
@@ -130,14 +151,22 @@ const TAKEOVER_ATTEMPTS = 5;
 export function acquireRunLock(root: string, runId: string, owner: string): RunLock {
   const file = lockFile(root, runId);
   makeDirs(path.dirname(file));
-  const info: LockInfo = { ...currentProcess(), owner, acquiredAt: new Date().toISOString() };
+  const info: LockInfo = {
+    runId,
+    ...currentProcess(),
+    owner,
+    acquiredAt: new Date().toISOString(),
+  };
   const text = JSON.stringify(info, null, 2);
   const staged = `${file}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`;
   writeDurable(staged, text);
   let takeover: string | null = null;
   try {
     for (let attempt = 0; attempt < TAKEOVER_ATTEMPTS; attempt++) {
-      if (createExclusive(staged, file, text)) return new RunLock(file, info, takeover);
+      if (createExclusive(staged, file, text)) {
+        heldHere.add(heldKey(info));
+        return new RunLock(file, info, takeover);
+      }
       const seen = readText(file);
       const state = judge(seen);
       if (state.state === 'held') throw new RunLockedError(runId, state.info, file);

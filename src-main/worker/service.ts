@@ -243,7 +243,8 @@ export class WorkerService {
         return {
           runs: (await listRuns(root)).map((run) => {
             const reason = this.unrecordedFailures.get(run.runId);
-            return reason !== undefined && run.status === 'running'
+            // Its run.json still says running, which the listing shows as crashed (no live lock).
+            return reason !== undefined && (run.status === 'running' || run.status === 'crashed')
               ? {
                   ...run,
                   status: 'failed' as const,

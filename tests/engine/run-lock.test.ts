@@ -107,6 +107,19 @@ describe('run locks', () => {
     lock.release();
   });
 
+  it('takes over a lock of its own that it failed to remove (the folder had turned read-only)', () => {
+    const runId = freshRun();
+    const me = currentProcess();
+    plant(runId, { ...me, runId, owner: 'me', acquiredAt: '2026-11-30T01:02:03.000Z' });
+    const lock = acquireRunLock(root, runId, 'me');
+    expect(lock.takeover).toBe(
+      `took over run ${runId}: this process had ended that run without removing its lock`,
+    );
+    // One it does hold is live, even to itself.
+    expect(() => acquireRunLock(root, runId, 'me again')).toThrow(RunLockedError);
+    lock.release();
+  });
+
   it('takes over an unreadable lock, and refuses one held on another machine', () => {
     const garbled = freshRun();
     plant(garbled, '\u0000\u0000{not json');
