@@ -316,7 +316,8 @@ export async function main(argv: string[]): Promise<number> {
               process.stderr.write(
                 `\r\x1b[2K${signal}: stopping after the current batch (again to kill)\n`,
               );
-            void host.stopRun().catch(() => undefined);
+            const why = signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal;
+            void host.stopRun(`the CLI received ${why}`).catch(() => undefined);
           },
           kill: (signal) => {
             killedBy = signal;

@@ -96,7 +96,9 @@ function start(): void {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    void host.shutdown({ timeoutMs: STOP_TIMEOUT_MS }).finally(() => app.quit());
+    void host
+      .shutdown({ timeoutMs: STOP_TIMEOUT_MS, reason: 'the app was quitting' })
+      .finally(() => app.quit());
   });
   // Ctrl-C on `npm run dev`, or SIGTERM from the session: the same clean path; a second one ends now.
   onStopSignals({

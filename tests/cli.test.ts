@@ -219,7 +219,11 @@ describe('Ctrl-C to the process group', () => {
     expect(await cli.exited).toEqual({ code: 0, signal: null });
     const stopped = cli.lines.at(-1)!;
     expect(stopped).toMatchObject({ type: 'stopped', epoch: 0, batch: expect.any(Number) });
-    expect(readRun(root, stopped.runId as string)).toMatchObject({ status: 'stopped', pid: null });
+    expect(readRun(root, stopped.runId as string)).toMatchObject({
+      status: 'stopped',
+      pid: null,
+      reason: 'stopped (the CLI received Ctrl-C (SIGINT)) during epoch 1',
+    });
     expect(cli.stderr()).not.toContain('error');
     expect(await waitUntilGone(worker, 5000)).toBe(true);
   });

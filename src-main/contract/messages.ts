@@ -47,7 +47,11 @@ const resumeRequest = z.object({
   /** New total epoch count; default the run's configured count. */
   epochs: z.number().int().min(1).max(500).nullable(),
 });
-const stopRequest = z.object({ type: z.literal('stop') });
+const stopRequest = z.object({
+  type: z.literal('stop'),
+  /** Why, for run.json when it is not the user's Stop: "serve mode received SIGTERM". */
+  reason: z.string().min(1).max(200).optional(),
+});
 const listRunsRequest = z.object({ type: z.literal('listRuns') });
 const deleteRunRequest = z.object({
   type: z.literal('deleteRun'),

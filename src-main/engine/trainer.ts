@@ -26,6 +26,8 @@ type Emit = (event: WorkerEvent) => void;
 
 export interface StopSignal {
   stopRequested: boolean;
+  /** Why, when it is not the user's Stop ("the app was quitting"); recorded in run.json. */
+  reason?: string;
 }
 
 export interface TrainJob {
@@ -181,7 +183,7 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
         writing('recording that the run stopped', root, () =>
           updateRun(root, runId, {
             status: 'stopped',
-            reason: `stopped by the user during epoch ${epoch}`,
+            reason: `stopped ${signal.reason ? `(${signal.reason})` : 'by the user'} during epoch ${epoch}`,
             pid: null,
           }),
         );
@@ -226,7 +228,7 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
         writing('recording that the run stopped', root, () =>
           updateRun(root, runId, {
             status: 'stopped',
-            reason: `stopped by the user after epoch ${epoch}`,
+            reason: `stopped ${signal.reason ? `(${signal.reason})` : 'by the user'} after epoch ${epoch}`,
             pid: null,
           }),
         );

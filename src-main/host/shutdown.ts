@@ -53,6 +53,8 @@ export function onStopSignals(handlers: StopSignalHandlers): () => void {
 
 export interface ExitOnSignalsOptions {
   host: WorkerHost;
+  /** Who received the signal, for the stopped run's reason: "serve mode". */
+  name?: string;
   /** Closes what the process serves (after the run has stopped, so clients hear `stopped`). */
   close: () => Promise<void>;
   timeoutMs?: number;
@@ -84,7 +86,7 @@ export function exitOnStopSignals(options: ExitOnSignalsOptions): () => void {
           : `${signal}: exiting`,
       );
       void host
-        .shutdown({ timeoutMs })
+        .shutdown({ timeoutMs, reason: `${options.name ?? 'the host'} received ${signal}` })
         .then((outcome: ShutdownOutcome) => {
           if (outcome === 'killed')
             log(`the run did not stop within ${timeoutMs / 1000} s and was killed`);

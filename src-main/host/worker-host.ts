@@ -145,13 +145,13 @@ export class WorkerHost {
    * Stops the run being trained (or being started) after its current batch, and resolves with
    * its id once it has ended, or with null when nothing was training. The worker stays.
    */
-  async stopRun(): Promise<string | null> {
+  async stopRun(reason?: string): Promise<string | null> {
     await Promise.all([...this.starting]);
     const runId = this.runInFlight ?? this.activeRun?.runId ?? null;
     if (runId === null || !this.worker) return null;
     const ended = new Promise<void>((resolve) => this.runEndListeners.push(resolve));
     try {
-      const { stopping } = await this.send({ type: 'stop' });
+      const { stopping } = await this.send({ type: 'stop', reason });
       // Nothing to stop: the run ended while its reply was on the way.
       if (!stopping) {
         this.runEnded(runId);
@@ -169,12 +169,19 @@ export class WorkerHost {
    * stops the run after its current batch so its status is `stopped` and its finished epochs
    * stand, waits at most `timeoutMs` for that, then disposes (killing a run that did not stop).
    */
-  async shutdown({ timeoutMs }: { timeoutMs: number }): Promise<ShutdownOutcome> {
+  async shutdown({
+    timeoutMs,
+    reason,
+  }: {
+    timeoutMs: number;
+    /** Why the run stops, for run.json ("serve mode received SIGTERM"). */
+    reason?: string;
+  }): Promise<ShutdownOutcome> {
     if (this.disposed) return 'idle';
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
     const outcome = await Promise.race([
-      this.stopRun().then((runId): ShutdownOutcome => (runId === null ? 'idle' : 'stopped')),
+      this.stopRun(reason).then((runId): ShutdownOutcome => (runId === null ? 'idle' : 'stopped')),
       new Promise<ShutdownOutcome>((resolve) => (timer = setTimeout(resolve, timeoutMs, 'killed'))),
     ]);
     clearTimeout(timer);

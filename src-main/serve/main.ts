@@ -58,7 +58,7 @@ try {
   broadcast = server.broadcast;
   listeningPort = server.port;
   process.stdout.write(`${server.url}\n`);
-  exitOnStopSignals({ host, close: () => server.close() });
+  exitOnStopSignals({ host, name: 'serve mode', close: () => server.close() });
 } catch (error) {
   host.dispose();
   fail(error instanceof Error ? error.message : String(error));

@@ -75,7 +75,11 @@ export class GracefulExit {
     const ended = new Promise<void>((resolve) => (this.onRunEnd = resolve));
     const stopping = await new Promise<boolean>((resolve) => {
       this.onStopReply = resolve;
-      void this.options.handle({ type: 'stop', requestId: OWN_STOP_REQUEST_ID });
+      void this.options.handle({
+        type: 'stop',
+        requestId: OWN_STOP_REQUEST_ID,
+        reason: `the worker left: ${reason}`,
+      });
     });
     if (stopping) await ended;
     clearTimeout(timer);

@@ -236,7 +236,10 @@ export class WorkerService {
       }
       case 'stop': {
         const active = this.training;
-        if (active) active.signal.stopRequested = true;
+        if (active) {
+          active.signal.stopRequested = true;
+          active.signal.reason = command.reason;
+        }
         return { stopping: active !== null };
       }
       case 'listRuns':

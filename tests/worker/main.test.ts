@@ -63,7 +63,11 @@ describe('the worker process', () => {
     await cli.line((l) => l.type === 'batch');
     process.kill(cli.child.pid!, 'SIGKILL');
     expect(await waitUntilGone(worker, 15_000)).toBe(true);
-    expect(readRun(root, runId as string)).toMatchObject({ status: 'stopped', pid: null });
+    expect(readRun(root, runId as string)).toMatchObject({
+      status: 'stopped',
+      pid: null,
+      reason: 'stopped (the worker left: the host is gone) during epoch 1',
+    });
   });
 
   it('stops its run cleanly on SIGTERM, and its host says why it exited', async () => {
@@ -80,7 +84,10 @@ describe('the worker process', () => {
       runId: null,
       message: 'the training worker exited with code 0: worker stopping: received SIGTERM',
     });
-    expect(readRun(root, runId).status).toBe('stopped');
+    expect(readRun(root, runId)).toMatchObject({
+      status: 'stopped',
+      reason: 'stopped (the worker left: received SIGTERM) during epoch 1',
+    });
     host.dispose();
   });
 

@@ -25,6 +25,22 @@ function fakeApi() {
   return { api, requests, emit: (e: ClientEvent) => listeners.forEach((l) => l(e)) };
 }
 
+/** A `started` event of run-1 training the mlp preset for `epochs`. */
+function startedEvent(epochs: number, notices: string[] = []): ClientEvent {
+  return {
+    type: 'started',
+    runId: 'run-1',
+    config: { ...PRESET_DEFAULTS.mlp, epochs },
+    backend: { name: 'wasm', reason: 'x', unavailable: [] },
+    startEpoch: 1,
+    trainSize: 1000,
+    validationSize: 100,
+    batchesPerEpoch: 10,
+    threads: 1,
+    notices,
+  };
+}
+
 // jsdom has no canvas: charts are replaced by recorders of what the panel appends to them.
 const charts: {
   label: string;
@@ -89,22 +105,11 @@ describe('TrainPanel', () => {
   it('follows events: progress, status, Stop enabled while training', async () => {
     const { emit, requests } = setup();
     await fireEvent.click(screen.getByTestId('start-button'));
-    const config = { ...PRESET_DEFAULTS.mlp, epochs: 2 };
-    const backend = { name: 'wasm' as const, reason: 'x', unavailable: [] };
-    emit({
-      type: 'started',
-      runId: 'run-1',
-      config,
-      backend,
-      startEpoch: 1,
-      trainSize: 1000,
-      validationSize: 100,
-      batchesPerEpoch: 10,
-      threads: 1,
-      notices: [
+    emit(
+      startedEvent(2, [
         'took over run run-1: the CLI (pid 7 on box, since 2026-11-30 01:02:03 UTC) is no longer running',
-      ],
-    });
+      ]),
+    );
     flushSync();
     // A stale lock taken over is said, not done silently.
     expect(screen.getByTestId('status').textContent).toMatch(
@@ -160,19 +165,7 @@ describe('TrainPanel', () => {
 
   it('says why a run failed and which checkpoint it kept', () => {
     const { emit, training } = setup();
-    const config = { ...PRESET_DEFAULTS.mlp, epochs: 4 };
-    const backend = { name: 'wasm' as const, reason: 'x', unavailable: [] };
-    emit({
-      type: 'started',
-      runId: 'run-1',
-      config,
-      backend,
-      startEpoch: 1,
-      trainSize: 1000,
-      validationSize: 100,
-      batchesPerEpoch: 10,
-      threads: 1,
-    });
+    emit(startedEvent(4));
     emit({
       type: 'epoch',
       runId: 'run-1',
