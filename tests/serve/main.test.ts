@@ -1,5 +1,6 @@
 import { copyFileSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeProcess } from '../e2e/browser';
@@ -59,5 +60,27 @@ describe('npm run serve', () => {
     expect(await get(`/?token=${token()}`)).toBe(200);
     expect(stderr).toMatch(/serve: GET \/denied\.js\?token=\S+: Error: EACCES/);
     expect(stderr).toMatch(/serve: WebSocket: .*invalid UTF-8/);
+  });
+
+  it('outlives clients that reset the connection during the WebSocket handshake', async () => {
+    // The refusal is written to a socket the client has already reset: ECONNRESET on write,
+    // on a socket Node's HTTP server no longer listens on once it is an upgrade.
+    for (let i = 0; i < 100; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port(), '127.0.0.1', () => {
+          socket.write(
+            `GET /ws?token=wrong HTTP/1.1\r\nHost: 127.0.0.1:${port()}\r\nUpgrade: websocket\r\n` +
+              'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' +
+              'Sec-WebSocket-Version: 13\r\n\r\n',
+          );
+          socket.resetAndDestroy();
+          setTimeout(resolve, 2);
+        });
+        // Also when the server is gone: then the checks below say so.
+        socket.on('error', () => resolve());
+      });
+    }
+    expect(serve.child.exitCode).toBeNull();
+    expect(await get(`/?token=${token()}`)).toBe(200);
   });
 });
