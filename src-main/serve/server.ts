@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -134,18 +134,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const server = http.createServer((req, res) => {
     respond(req, res).catch((error: unknown) => {
-      onError(error, `${req.method} ${req.url}`);
+      onError(error, `${req.method} ${withoutToken(req.url)}`);
       if (!res.headersSent) deny(res, 500, 'internal error');
       else res.destroy();
     });
   });
-  // Node answers a malformed request itself; this keeps a record of it and covers sockets that
-  // error before a request is parsed.
+  // Without this listener Node answers a malformed request silently; this one logs it too.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!isHangUp(error)) onError(error, 'HTTP client');
-    if (socket.writable && !(socket as Socket).writableEnded) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    } else socket.destroy();
+    if (!socket.writable) return void socket.destroy();
+    // The statuses Node itself would send without this listener.
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
@@ -159,7 +164,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     try {
       upgrade(req, socket, head);
     } catch (error) {
-      onError(error, `upgrade ${req.url}`);
+      onError(error, `upgrade ${withoutToken(req.url)}`);
       refuse(socket, 500, 'Internal Server Error');
     }
   });
@@ -251,6 +256,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     },
   };
 }
+
+// Logs outlive the server: its token stays out of them.
+const withoutToken = (url: string | undefined) => (url ?? '').replace(/token=[^&]*/g, 'token=…');
 
 function deny(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
