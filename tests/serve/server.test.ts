@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -204,6 +204,30 @@ describe('serve mode survives what a URL carries', () => {
       expect(await get('broken.js')).toBe(500);
       expect(await get('index.html')).toBe(200);
       expect(errors.map((e) => (e as NodeJS.ErrnoException).code)).toEqual(['EACCES', 'EIO']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('answers an error of its own with 500 and reports it, instead of a page without CSP', async () => {
+    const staticDir = tempDir();
+    const index = path.join(staticDir, 'index.html');
+    copyFileSync(path.join(import.meta.dirname, '../../out/renderer/index.html'), index);
+    const errors: unknown[] = [];
+    const other = await startServer({
+      host,
+      staticDir,
+      checkpointsDir: checkpoints,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      // A rebuild while serving replaced the page with one whose CSP cannot be completed.
+      writeFileSync(index, '<!doctype html><title>no policy</title>');
+      const res = await fetch(`http://127.0.0.1:${other.port}/?token=${other.token}`);
+      expect(res.status).toBe(500);
+      expect(errors).toMatchObject([
+        { message: expect.stringMatching(/no Content-Security-Policy/) },
+      ]);
     } finally {
       await other.close();
     }
