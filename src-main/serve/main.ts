@@ -9,9 +9,10 @@ import { WorkerHost } from '../host/worker-host';
 import { startServer } from './server';
 
 /**
- * `npm run serve -- [--port N] [--checkpoints DIR] [--data DIR] [--backend NAME]`: the app in a
- * browser, for headless and remote machines (reach it through an SSH tunnel) and for the e2e
- * tests. Prints one line, the URL with its token.
+ * `npm run serve -- [--port N] [--checkpoints DIR] [--data DIR] [--backend NAME] [--token T]`:
+ * the app in a browser, for headless and remote machines (reach it through an SSH tunnel) and for
+ * the e2e tests. Prints one line, the URL with its token. `--token` (or MNIST_STUDIO_TOKEN) keeps
+ * the token of an earlier start, so open tabs reconnect after a restart on the same port.
  */
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     data: { type: 'string' },
     backend: { type: 'string' },
     static: { type: 'string' },
+    token: { type: 'string' },
   },
   strict: true,
 });
@@ -35,6 +37,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535)
 const backend = z.enum(BACKEND_CHOICES).safeParse(values.backend ?? 'auto');
 if (!backend.success) fail(`backend must be one of ${BACKEND_CHOICES.join(', ')}`);
 const checkpointsDir = path.resolve(values.checkpoints ?? 'checkpoints');
+// It travels in URLs and a cookie, and guards the user's files: URL-safe and hard to guess.
+const token = z
+  .string()
+  .regex(/^[\w-]{32,}$/)
+  .optional()
+  .safeParse(values.token ?? process.env.MNIST_STUDIO_TOKEN);
+if (!token.success) fail('--token must be at least 32 letters, digits, "-" or "_"');
 
 let broadcast: (event: ClientEvent) => void = () => {};
 let listeningPort: number | null = null;
@@ -54,6 +63,7 @@ try {
     staticDir: path.resolve(values.static ?? 'out/renderer'),
     checkpointsDir,
     port,
+    token: token.data,
   });
   broadcast = server.broadcast;
   listeningPort = server.port;

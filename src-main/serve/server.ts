@@ -1,20 +1,37 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { ClientEvent, Status } from '../contract/api';
 import { handleClientRequest } from '../host/client-requests';
 import type { WorkerHost } from '../host/worker-host';
+import { cookieValue, loopbackHost, ownOrigin, sameToken, tokenCookieName } from './access';
+import { servePolicy, webSocketOrigin, withWebSocketSource } from './csp';
+import {
+  CONTENT_TYPES,
+  MalformedPathError,
+  readStaticFile,
+  resolveStaticPath,
+} from './static-files';
+import { TOKEN_PAGE_POLICY, tokenPage } from './token-page';
 
 /**
  * Serve mode: the built renderer over HTTP and the renderer API over a WebSocket, on loopback
  * only. Every request needs the random token: in the URL the first time, after which an
  * HttpOnly cookie carries it for the page's own assets. The Host header must name loopback too,
- * so a web page on another origin cannot reach the server through DNS rebinding.
+ * so a web page on another origin cannot reach the server through DNS rebinding, and a WebSocket
+ * upgrade must come from our own origin, so a page on another loopback port cannot use the cookie.
+ *
+ * Whatever a request or a frame carries, it can end only that request or that socket: every
+ * socket has an 'error' listener, and errors go to `onError` instead of ending the process.
  */
+
+/** Where serve reports an error it survived; `context` says which request or socket. */
+export type ErrorLogger = (error: unknown, context: string) => void;
 
 export interface ServeOptions {
   host: WorkerHost;
@@ -22,6 +39,8 @@ export interface ServeOptions {
   checkpointsDir: string;
   port?: number;
   token?: string;
+  /** Defaults to stderr. */
+  onError?: ErrorLogger;
 }
 
 export interface RunningServer {
@@ -33,7 +52,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-const TOKEN_COOKIE = 'studio_token';
 const MAX_MESSAGE_BYTES = 1 << 20;
 
 export const WireRequestSchema = z.object({
@@ -41,134 +59,181 @@ export const WireRequestSchema = z.object({
   request: z.unknown(),
 });
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
+export const logToStderr: ErrorLogger = (error, context) => {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`serve: ${context}: ${detail}\n`);
 };
 
-// The renderer's own CSP, plus the WebSocket back to this server.
-const CSP =
-  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' data: ws://127.0.0.1:* ws://localhost:*; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
-
-function sameToken(given: string | null | undefined, token: string): boolean {
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function cookieToken(header: string | undefined): string | null {
-  for (const part of (header ?? '').split(';')) {
-    const [name, ...value] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) return value.join('=');
-  }
-  return null;
-}
-
-function loopbackHost(hostHeader: string | undefined, port: number): boolean {
-  return hostHeader === `127.0.0.1:${port}` || hostHeader === `localhost:${port}`;
-}
+// A peer that hangs up mid-request is routine, not worth a log line.
+const isHangUp = (error: unknown) =>
+  ['ECONNRESET', 'EPIPE'].includes((error as NodeJS.ErrnoException).code ?? '');
 
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const token = options.token ?? randomBytes(24).toString('base64url');
+  const onError = options.onError ?? logToStderr;
   const staticRoot = path.resolve(options.staticDir);
-  if (!existsSync(path.join(staticRoot, 'index.html'))) {
+  const indexFile = path.join(staticRoot, 'index.html');
+  if (!existsSync(indexFile)) {
     throw new Error(`${staticRoot} has no index.html: build the renderer first (npm run build)`);
   }
+  // Fail at start, not on the first page load, if the page's CSP cannot take our WebSocket.
+  withWebSocketSource(readFileSync(indexFile, 'utf8'), 'ws://127.0.0.1');
   const context: Pick<Status, 'mode' | 'checkpointsDir'> = {
     mode: 'serve',
     checkpointsDir: options.checkpointsDir,
   };
   let port = 0;
+  const cookie = () => tokenCookieName(port);
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  async function respond(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const hostHeader = req.headers.host;
+    if (!hostHeader || !loopbackHost(hostHeader, port)) return deny(res, 403, 'forbidden host');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return deny(res, 400, 'malformed URL');
+    }
     const queryToken = url.searchParams.get('token');
-    if (!loopbackHost(req.headers.host, port)) return deny(res, 403, 'forbidden host');
-    if (!sameToken(queryToken, token) && !sameToken(cookieToken(req.headers.cookie), token)) {
-      return deny(res, 401, 'missing or wrong token');
+    const cookieToken = cookieValue(req.headers.cookie, cookie());
+    if (!sameToken(queryToken, token) && !sameToken(cookieToken, token)) {
+      res.writeHead(401, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': TOKEN_PAGE_POLICY,
+        'x-content-type-options': 'nosniff',
+        'cache-control': 'no-store',
+      });
+      return void res.end(tokenPage(queryToken || cookieToken ? 'stale' : 'missing'));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
-    const relative =
-      decodeURIComponent(url.pathname) === '/'
-        ? 'index.html'
-        : decodeURIComponent(url.pathname).slice(1);
-    const file = path.resolve(staticRoot, relative);
-    if (!file.startsWith(staticRoot + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
-      return deny(res, 404, 'not found');
+    let file: string | null;
+    try {
+      file = resolveStaticPath(staticRoot, url.pathname);
+    } catch (error) {
+      if (error instanceof MalformedPathError) return deny(res, 400, 'malformed URL');
+      throw error;
     }
+    let body = file && (await readStaticFile(file));
+    if (!file || !body) return deny(res, 404, 'not found');
+    const wsOrigin = webSocketOrigin(hostHeader);
+    if (file === indexFile) body = Buffer.from(withWebSocketSource(body.toString(), wsOrigin));
     const headers: http.OutgoingHttpHeaders = {
       'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
-      'content-security-policy': CSP,
+      'content-length': body.length,
+      'content-security-policy': servePolicy(wsOrigin),
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-store',
     };
     if (sameToken(queryToken, token)) {
-      headers['set-cookie'] = `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      headers['set-cookie'] = `${cookie()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
     }
     res.writeHead(200, headers);
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  const server = http.createServer((req, res) => {
+    respond(req, res).catch((error: unknown) => {
+      onError(error, `${req.method} ${withoutToken(req.url)}`);
+      if (!res.headersSent) deny(res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+  // Without this listener Node answers a malformed request silently; this one logs it too.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!isHangUp(error)) onError(error, 'HTTP client');
+    if (!socket.writable) return void socket.destroy();
+    // The statuses Node itself would send without this listener.
+    const status =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const authorised =
-      loopbackHost(req.headers.host, port) &&
-      url.pathname === '/ws' &&
-      (sameToken(url.searchParams.get('token'), token) ||
-        sameToken(cookieToken(req.headers.cookie), token));
-    if (!authorised) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
-      return;
+  wss.on('error', (error) => onError(error, 'WebSocket server'));
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // From here on Node's HTTP server no longer listens on this socket; without a listener of
+    // our own, a reset during the handshake would end the process.
+    socket.on('error', (error) => {
+      if (!isHangUp(error)) onError(error, 'WebSocket upgrade');
+    });
+    try {
+      upgrade(req, socket, head);
+    } catch (error) {
+      onError(error, `upgrade ${withoutToken(req.url)}`);
+      refuse(socket, 500, 'Internal Server Error');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
+  function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!loopbackHost(req.headers.host, port) || !ownOrigin(req.headers.origin, port)) {
+      return refuse(socket, 403, 'Forbidden');
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    } catch {
+      return refuse(socket, 400, 'Bad Request');
+    }
+    const authorised =
+      url.pathname === '/ws' &&
+      (sameToken(url.searchParams.get('token'), token) ||
+        sameToken(cookieValue(req.headers.cookie, cookie()), token));
+    if (!authorised) return refuse(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  }
+
   const clients = new Set<WebSocket>();
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws: WebSocket) => {
     clients.add(ws);
+    // A bad frame (invalid UTF-8, no mask, reserved opcode or bit, bad close code, too big) is
+    // reported here; ws then closes this socket with 1002, 1007 or 1009 by itself.
+    ws.on('error', (error) => onError(error, 'WebSocket'));
     ws.on('close', () => clients.delete(ws));
     ws.on('message', (data) => {
-      let wire: z.infer<typeof WireRequestSchema>;
       try {
-        wire = WireRequestSchema.parse(JSON.parse(data.toString()));
-      } catch {
-        ws.send(
-          JSON.stringify({
-            id: null,
-            ok: false,
-            error: 'invalid message: expected {"id": number, "request": {...}}',
-          }),
-        );
-        return;
+        answer(ws, data.toString());
+      } catch (error) {
+        onError(error, 'WebSocket message');
       }
-      handleClientRequest(options.host, wire.request, context).then(
-        (result) => ws.send(JSON.stringify({ id: wire.id, ok: true, result })),
-        (error: unknown) =>
-          ws.send(
-            JSON.stringify({
-              id: wire.id,
-              ok: false,
-              error: error instanceof Error ? error.message : String(error),
-            }),
-          ),
-      );
     });
   });
 
+  function answer(ws: WebSocket, text: string): void {
+    let wire: z.infer<typeof WireRequestSchema>;
+    try {
+      wire = WireRequestSchema.parse(JSON.parse(text));
+    } catch {
+      return send(ws, {
+        id: null,
+        ok: false,
+        error: 'invalid message: expected {"id": number, "request": {...}}',
+      });
+    }
+    Promise.resolve()
+      .then(() => handleClientRequest(options.host, wire.request, context))
+      .then(
+        (result) => send(ws, { id: wire.id, ok: true, result }),
+        (error: unknown) =>
+          send(ws, {
+            id: wire.id,
+            ok: false,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      )
+      .catch((error: unknown) => onError(error, 'WebSocket reply'));
+  }
+
+  const send = (ws: WebSocket, message: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+
   const broadcast = (event: ClientEvent) => {
-    const text = JSON.stringify({ event });
-    for (const ws of clients) if (ws.readyState === ws.OPEN) ws.send(text);
+    for (const ws of clients) send(ws, { event });
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -177,6 +242,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  server.on('error', (error) => onError(error, 'HTTP server'));
 
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
@@ -191,7 +257,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
+// Logs outlive the server: its token stays out of them.
+const withoutToken = (url: string | undefined) => (url ?? '').replace(/token=[^&]*/g, 'token=…');
+
 function deny(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
   res.end(message);
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  } else socket.destroy();
 }

@@ -57,27 +57,49 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-export type ConnectionListener = (connected: boolean) => void;
+/**
+ * The WebSocket's state as the page should show it. `lost`: the server went away and the next
+ * attempt is `retryInMs` away; `refused`: the server is back but refuses our token, because it
+ * was restarted and made a new one, so retrying cannot help.
+ */
+export type Connection =
+  | { state: 'connecting' }
+  | { state: 'open'; reconnected: boolean }
+  | { state: 'lost'; retryInMs: number }
+  | { state: 'refused' };
+
+export type ConnectionListener = (connection: Connection) => void;
 const connectionListeners = new Set<ConnectionListener>();
 export function onConnectionChange(listener: ConnectionListener): () => void {
   connectionListeners.add(listener);
   return () => connectionListeners.delete(listener);
 }
+const announce = (connection: Connection) => connectionListeners.forEach((l) => l(connection));
+
+/** Waits before the next attempt: 0.5 s, doubling, at most 8 s, so a restart is seen quickly. */
+export function retryDelay(attempt: number): number {
+  return Math.min(500 * 2 ** attempt, 8000);
+}
 
 function connectWebSocket(): StudioApi {
   const token = new URLSearchParams(location.search).get('token') ?? '';
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws?token=${encodeURIComponent(token)}`;
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws${query}`;
   const listeners = new Set<(event: ClientEvent) => void>();
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let socket: WebSocket;
   let opened: Promise<void>;
+  let attempt = 0;
+  let lostOnce = false;
 
   const open = () => {
+    announce({ state: 'connecting' });
     socket = new WebSocket(url);
     opened = new Promise((resolve, reject) => {
       socket.addEventListener('open', () => {
-        connectionListeners.forEach((l) => l(true));
+        attempt = 0;
+        announce({ state: 'open', reconnected: lostOnce });
         resolve();
       });
       socket.addEventListener('error', () =>
@@ -100,19 +122,32 @@ function connectWebSocket(): StudioApi {
       else p.reject(new Error(data.error ?? 'request failed'));
     });
     socket.addEventListener('close', () => {
-      connectionListeners.forEach((l) => l(false));
+      lostOnce = true;
       for (const p of pending.values())
         p.reject(new Error('lost the connection to the MNIST Studio server'));
       pending.clear();
-      // The server may be restarting; try again without flooding it.
-      setTimeout(open, 2000);
+      void retry();
     });
   };
+
+  const retry = async () => {
+    // A refused upgrade looks like any other failure to the page; plain HTTP tells them apart.
+    if ((await tokenStatus(location.pathname + query)) === 401) {
+      announce({ state: 'refused' });
+      return;
+    }
+    const delay = retryDelay(attempt++);
+    announce({ state: 'lost', retryInMs: delay });
+    setTimeout(open, delay);
+  };
+
   open();
 
   return {
     request: async <R extends ClientRequest>(request: R) => {
       await opened;
+      if (socket.readyState !== WebSocket.OPEN)
+        throw new Error('not connected to the MNIST Studio server');
       const id = nextId++;
       return new Promise<ClientResultOf<R['type']>>((resolve, reject) => {
         pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -124,4 +159,13 @@ function connectWebSocket(): StudioApi {
       return () => listeners.delete(listener);
     },
   };
+}
+
+/** The HTTP status the server gives this page's address, or null when it cannot be reached. */
+async function tokenStatus(address: string): Promise<number | null> {
+  try {
+    return (await fetch(address, { method: 'HEAD', cache: 'no-store' })).status;
+  } catch {
+    return null;
+  }
 }

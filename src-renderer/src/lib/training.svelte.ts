@@ -148,6 +148,12 @@ export class TrainingState {
       const status = await this.api.request({ type: 'status' });
       if (status.backend) this.backend = status.backend;
       if (status.activeRun) this.handle(status.activeRun);
+      else if (this.active) {
+        // Its end came while this page was disconnected (a restarted server stops its worker).
+        this.phase = 'stopped';
+        this.message =
+          'This run is no longer training: the server stopped while this page was disconnected. Its checkpoints are in the Checkpoints panel.';
+      }
     } catch (error) {
       this.message = capitalise((error as Error).message);
     }
