@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as layers from '@tensorflow/tfjs-layers';
-// Inlined as data: URLs (see electron.vite.config.ts), so the binaries load the same from file://
+// Inlined as data: URLs (see electron.vite.config.ts), so the binaries load the same from app://
 // and http; the page's CSP allows compiling them ('wasm-unsafe-eval'), nothing else.
 import { plain as wasmPlain, simd as wasmSimd } from 'virtual:tfjs-wasm';
 
@@ -20,7 +20,7 @@ export function initRuntime(): Promise<string> {
     setWasmPaths({
       'tfjs-backend-wasm.wasm': wasmPlain,
       'tfjs-backend-wasm-simd.wasm': wasmSimd,
-      // Threads need cross-origin isolation, which neither Electron's file:// nor serve mode has.
+      // Threads need cross-origin isolation, which neither Electron's app:// page nor serve mode has.
       'tfjs-backend-wasm-threaded-simd.wasm': wasmSimd,
     });
     try {
