@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { rmdirSync } from 'node:fs';
 import type { TrainConfig } from '../contract/config';
-import type { BackendInfo, EpochMetrics, WorkerEvent } from '../contract/messages';
+import type { BackendInfo, EpochMetrics, EventOfType, WorkerEvent } from '../contract/messages';
 import { randomShift, shiftImage } from './augment';
 import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
 import { appendMetricsLog, createRun, readRun, recordRunEnd, runDir, updateRun } from './runs';
@@ -85,16 +85,25 @@ export async function runTraining(job: TrainJob): Promise<TrainOutcome> {
     job.resume?.model.dispose();
     throw error;
   }
+  let outcome: TrainOutcome & { end: EventOfType<'finished' | 'stopped'> };
   try {
-    return await trainUnderLock(job, lock);
+    outcome = await trainUnderLock(job, lock);
   } finally {
     lock.release();
     // A new run that failed before its run.json was written leaves only an empty folder.
     if (!job.resume) removeIfEmpty(runDir(job.root, job.runId));
   }
+  // Said only once the lock is gone: whoever hears it may resume or delete the run at once (the
+  // CLI exits on it, and a worker killed before its release would have left a stale lock).
+  const { end, ...result } = outcome;
+  job.emit(end);
+  return result;
 }
 
-async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcome> {
+async function trainUnderLock(
+  job: TrainJob,
+  lock: RunLock,
+): Promise<TrainOutcome & { end: EventOfType<'finished' | 'stopped'> }> {
   const { root, config, runId, emit, signal } = job;
   const split = splitTrainValidation(job.dataset.train, config.validationSize, config.limit);
   const batchesPerEpoch = Math.ceil(split.train.count / config.batchSize);
@@ -187,8 +196,11 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
             pid: null,
           }),
         );
-        emit({ type: 'stopped', runId, epoch: lastEpochDone, batch: result.stoppedAtBatch });
-        return { status: 'stopped', epochsDone: lastEpochDone };
+        return {
+          status: 'stopped',
+          epochsDone: lastEpochDone,
+          end: { type: 'stopped', runId, epoch: lastEpochDone, batch: result.stoppedAtBatch },
+        };
       }
       if (!Number.isFinite(result.loss)) {
         throw divergedError(epoch, result.loss);
@@ -232,8 +244,11 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
             pid: null,
           }),
         );
-        emit({ type: 'stopped', runId, epoch, batch: batchesPerEpoch });
-        return { status: 'stopped', epochsDone: epoch };
+        return {
+          status: 'stopped',
+          epochsDone: epoch,
+          end: { type: 'stopped', runId, epoch, batch: batchesPerEpoch },
+        };
       }
     }
     writing('recording that the run finished', root, () =>
@@ -264,8 +279,11 @@ async function trainUnderLock(job: TrainJob, lock: RunLock): Promise<TrainOutcom
     model.optimizer?.dispose();
     model.dispose();
   }
-  emit({ type: 'finished', runId, epochs: config.epochs });
-  return { status: 'finished', epochsDone: config.epochs };
+  return {
+    status: 'finished',
+    epochsDone: config.epochs,
+    end: { type: 'finished', runId, epochs: config.epochs },
+  };
 }
 
 function removeIfEmpty(dir: string): void {

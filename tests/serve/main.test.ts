@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -8,9 +7,8 @@ import { spawnGroup, tempDir, waitUntilGone, type GroupProcess } from '../helper
 /** serve's process: how it ends when its process group is signalled while a run trains. */
 
 const checkpoints = tempDir();
-const staticDir = path.join(tempDir(), 'renderer');
-mkdirSync(staticDir);
-writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>studio</title>');
+// The built renderer (the test command builds it first): serve refuses a page without its CSP.
+const staticDir = path.join(import.meta.dirname, '../../out/renderer');
 const entry = path.join(import.meta.dirname, '../../src-main/serve/main.ts');
 
 const config = {
