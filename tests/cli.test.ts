@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -6,27 +5,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src-main/cli';
 import { loadDataset } from '../src-main/engine/data';
 import { readRun } from '../src-main/engine/runs';
+import { cliPath, runCli as runCliProcess } from './cli-runner';
 import { spawnGroup, tempDir, waitUntilGone } from './helpers';
 
 const root = tempDir();
-const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
-
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', cliPath, ...args, '--checkpoints', root],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' },
-      timeout: 120_000,
-    },
-  );
-  const lines = result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: result.status, lines, stderr: result.stderr };
-}
+// The CLI as a process, run to the end against this file's checkpoints folder.
+const cli = (...args: string[]) => runCliProcess(root, ...args);
 
 /** MNIST test image #0 (a 7) as a 10× upscaled dark-on-white PNG, as a person would save it. */
 function writeDigitPng(file: string): void {
