@@ -1,6 +1,6 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   appendMetricsLog,
   createRun,
@@ -11,7 +11,7 @@ import {
   readRun,
   recordRunEnd,
 } from '../../src-main/engine/runs';
-import { failWrites, smallDisk, type SmallDisk } from '../fixtures/small-disk';
+import { failWrites, smallDisksUnder } from '../fixtures/small-disk';
 import { plainMetrics, smallMlp } from '../fixtures/runs';
 import { tempDir } from '../helpers';
 
@@ -22,10 +22,7 @@ vi.mock('node:fs', async (real) =>
 /** A run's own files on a disk with no room left. */
 
 const base = tempDir();
-const disks: SmallDisk[] = [];
-afterAll(() => {
-  for (const disk of disks) disk.unmount();
-});
+const smallDisk = smallDisksUnder(base);
 
 /** Fills a disk to the last byte, as a failed checkpoint write would leave it. */
 function fill(dir: string): void {
@@ -49,8 +46,7 @@ function fill(dir: string): void {
 
 /** A new run on a disk with no room for run.json's next write; `undo` lets writes through again. */
 function runOnFullDisk(name: string): { dir: string; runId: string; undo: () => void } {
-  const disk = smallDisk(path.join(base, name), { sizeKb: 64, largeWritesThatFit: 0 });
-  disks.push(disk);
+  const disk = smallDisk(name, { sizeKb: 64, largeWritesThatFit: 0 });
   const runId = newRunId('mlp');
   createRun(disk.dir, runId, smallMlp, 'cpu');
   // On a real tmpfs nothing more fits; without one, the atomic write's temp file is refused.

@@ -1,8 +1,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { WorkerEvent } from '../../src-main/contract/messages';
-import { smallDisk, type SmallDisk } from '../fixtures/small-disk';
+import { smallDisksUnder } from '../fixtures/small-disk';
 import { tinyCpuRun } from '../fixtures/train-configs';
 import { tempDir } from '../helpers';
 import { serviceHarness } from './harness';
@@ -17,17 +17,8 @@ vi.mock('node:fs', async (real) =>
  * is listed as failed although run.json could not record it.
  */
 
-const base = tempDir();
-const disks: SmallDisk[] = [];
-afterAll(() => {
-  for (const disk of disks) disk.unmount();
-});
-
-function disk(name: string): SmallDisk {
-  const d = smallDisk(path.join(base, name), { sizeKb: 4096, largeWritesThatFit: 1000 });
-  disks.push(d);
-  return d;
-}
+const smallDisk = smallDisksUnder(tempDir());
+const disk = (name: string) => smallDisk(name, { sizeKb: 4096, largeWritesThatFit: 1000 });
 
 /** A worker service of its own, initialised on this folder. */
 async function worker(checkpointsDir: string, onEvent?: (e: WorkerEvent) => void) {
