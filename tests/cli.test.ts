@@ -6,7 +6,7 @@ import { runCli } from '../src-main/cli';
 import { loadDataset } from '../src-main/engine/data';
 import { readRun } from '../src-main/engine/runs';
 import { cliPath, runCli as runCliProcess } from './cli-runner';
-import { spawnGroup, tempDir, waitUntilGone } from './helpers';
+import { interruptTwice, spawnGroup, tempDir, waitUntilGone } from './helpers';
 
 const root = tempDir();
 // The CLI as a process, run to the end against this file's checkpoints folder.
@@ -265,11 +265,7 @@ describe('Ctrl-C to the process group', () => {
     const worker = (await cli.line((l) => l.type === 'ready')).pid as number;
     const { runId } = await cli.line((l) => l.type === 'started');
     await cli.line((l) => l.type === 'batch');
-    cli.signalGroup('SIGINT');
-    // Past ECHO_WINDOW_MS: a second Ctrl-C, not the echo of the first.
-    await new Promise((r) => setTimeout(r, 500));
-    cli.signalGroup('SIGINT');
-    const started = Date.now();
+    const started = await interruptTwice(cli);
     expect(await cli.exited).toEqual({ code: 130, signal: null });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(cli.lines.some((l) => l.type === 'stopped')).toBe(false);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { readRun } from '../../src-main/engine/runs';
 import { mlpBatchesOfOne } from '../fixtures/train-configs';
-import { spawnGroup, tempDir, waitUntilGone, type GroupProcess } from '../helpers';
+import { interruptTwice, spawnGroup, tempDir, waitUntilGone, type GroupProcess } from '../helpers';
 
 /** serve's process: how it ends when its process group is signalled while a run trains. */
 
@@ -77,10 +77,7 @@ describe('serve, signalled while a run trains', () => {
     });
     const worker = (await event('ready')).pid as number;
     const { runId } = await event('started');
-    serve.signalGroup('SIGINT');
-    await new Promise((r) => setTimeout(r, 500));
-    serve.signalGroup('SIGINT');
-    const signalled = Date.now();
+    const signalled = await interruptTwice(serve);
     expect(await serve.exited).toEqual({ code: 130, signal: null });
     expect(Date.now() - signalled).toBeLessThan(5000);
     expect(events.some((e) => e.type === 'stopped')).toBe(false);
