@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
+/** The CLI's source entry, as `npm run cli` runs it through tsx. */
+export const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
 
 /** `npm run cli -- ARGS --checkpoints ROOT`, run to the end: exit code, JSON lines, stderr. */
 export function runCli(root: string, ...args: string[]) {

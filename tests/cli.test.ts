@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -6,27 +5,12 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src-main/cli';
 import { loadDataset } from '../src-main/engine/data';
 import { readRun } from '../src-main/engine/runs';
-import { spawnGroup, tempDir, waitUntilGone } from './helpers';
+import { cliPath, runCli as runCliProcess } from './cli-runner';
+import { interruptTwice, spawnGroup, tempDir, waitUntilGone } from './helpers';
 
 const root = tempDir();
-const cliPath = path.join(import.meta.dirname, '../src-main/cli.ts');
-
-function cli(...args: string[]) {
-  const result = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', cliPath, ...args, '--checkpoints', root],
-    {
-      encoding: 'utf8',
-      env: { ...process.env, MNIST_STUDIO_WORKER_STDERR: '0' },
-      timeout: 120_000,
-    },
-  );
-  const lines = result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: result.status, lines, stderr: result.stderr };
-}
+// The CLI as a process, run to the end against this file's checkpoints folder.
+const cli = (...args: string[]) => runCliProcess(root, ...args);
 
 /** MNIST test image #0 (a 7) as a 10× upscaled dark-on-white PNG, as a person would save it. */
 function writeDigitPng(file: string): void {
@@ -285,11 +269,7 @@ describe('Ctrl-C to the process group', () => {
     const worker = (await cli.line((l) => l.type === 'ready')).pid as number;
     const { runId } = await cli.line((l) => l.type === 'started');
     await cli.line((l) => l.type === 'batch');
-    cli.signalGroup('SIGINT');
-    // Past ECHO_WINDOW_MS: a second Ctrl-C, not the echo of the first.
-    await new Promise((r) => setTimeout(r, 500));
-    cli.signalGroup('SIGINT');
-    const started = Date.now();
+    const started = await interruptTwice(cli);
     expect(await cli.exited).toEqual({ code: 130, signal: null });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(cli.lines.some((l) => l.type === 'stopped')).toBe(false);

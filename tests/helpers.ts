@@ -155,3 +155,14 @@ export async function waitUntilGone(pid: number, timeoutMs: number): Promise<boo
   }
   return !isRunning(pid);
 }
+
+/**
+ * Ctrl-C twice at a process group, the second past the echo window (ECHO_WINDOW_MS) so it counts
+ * as a second press. Resolves with the time the second was sent.
+ */
+export async function interruptTwice(group: GroupProcess): Promise<number> {
+  group.signalGroup('SIGINT');
+  await new Promise((r) => setTimeout(r, 500));
+  group.signalGroup('SIGINT');
+  return Date.now();
+}

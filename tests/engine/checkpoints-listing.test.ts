@@ -3,9 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveTrainConfig } from '../../src-main/contract/config';
-import { listRuns, saveCheckpoint } from '../../src-main/engine/checkpoints';
-import { buildModel, compileModel } from '../../src-main/engine/models';
-import { createRun } from '../../src-main/engine/runs';
+import { listRuns } from '../../src-main/engine/checkpoints';
+import { writeRun } from '../fixtures/checkpoints';
 import { tempDir } from '../helpers';
 
 /** Listings repeat after every epoch; they must not re-hash checkpoints that did not change. */
@@ -17,22 +16,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   // ~12 MB of weights per checkpoint: hashing three of them takes a measurable while.
   const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 4096, backend: 'cpu' });
-  const model = buildModel(config);
-  compileModel(model, config.learningRate);
-  createRun(root, runId, config, 'cpu');
-  for (let epoch = 1; epoch <= 3; epoch++) {
-    await saveCheckpoint(root, runId, epoch, model, {
-      epoch,
-      loss: 1,
-      accuracy: 0.5,
-      valLoss: null,
-      valAccuracy: null,
-      seconds: 1,
-      backend: 'cpu',
-    });
-  }
-  model.optimizer?.dispose();
-  model.dispose();
+  await writeRun(root, 3, { config, runId });
 });
 
 const time = async (f: () => Promise<unknown>) => {

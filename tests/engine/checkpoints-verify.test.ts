@@ -3,15 +3,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveTrainConfig } from '../../src-main/contract/config';
-import {
-  epochDirName,
-  listRuns,
-  loadCheckpoint,
-  saveCheckpoint,
-} from '../../src-main/engine/checkpoints';
-import { buildModel, compileModel } from '../../src-main/engine/models';
-import { createRun, newRunId, updateRun } from '../../src-main/engine/runs';
+import { epochDirName, listRuns, loadCheckpoint } from '../../src-main/engine/checkpoints';
+import { updateRun } from '../../src-main/engine/runs';
+import { writeRun } from '../fixtures/checkpoints';
 import { tempDir } from '../helpers';
 
 /**
@@ -20,32 +14,12 @@ import { tempDir } from '../helpers';
  */
 
 const root = tempDir();
-const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 16, backend: 'cpu' });
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-async function makeRun(epochs: number): Promise<string> {
-  const runId = newRunId('mlp');
-  createRun(root, runId, config, 'cpu');
-  const model = buildModel(config);
-  compileModel(model, config.learningRate);
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    await saveCheckpoint(root, runId, epoch, model, {
-      epoch,
-      loss: 1,
-      accuracy: 0.5,
-      valLoss: null,
-      valAccuracy: null,
-      seconds: 1,
-      backend: 'cpu',
-    });
-  }
-  updateRun(root, runId, { status: 'finished', pid: null });
-  model.dispose();
-  return runId;
-}
+const makeRun = (epochs: number) => writeRun(root, epochs);
 
 const file = (runId: string, epoch: number, name: string) =>
   path.join(root, runId, epochDirName(epoch), name);

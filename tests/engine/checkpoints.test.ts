@@ -12,7 +12,6 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resolveTrainConfig } from '../../src-main/contract/config';
 import type { EpochMetrics } from '../../src-main/contract/messages';
 import {
   deleteCheckpoints,
@@ -25,10 +24,11 @@ import {
 import { buildModel, compileModel } from '../../src-main/engine/models';
 import { createRun, newRunId, runDir, updateRun } from '../../src-main/engine/runs';
 import { LOCK_FILE, acquireRunLock } from '../../src-main/engine/run-lock';
+import { writeRun } from '../fixtures/checkpoints';
+import { smallMlp } from '../fixtures/runs';
 import { tempDir } from '../helpers';
 
 const root = tempDir();
-const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 16, backend: 'cpu' });
 const metrics = (epoch: number): EpochMetrics => ({
   epoch,
   loss: 1 / epoch,
@@ -43,16 +43,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-async function makeRun(epochs: number): Promise<string> {
-  const runId = newRunId('mlp');
-  createRun(root, runId, config, 'cpu');
-  const model = buildModel(config);
-  compileModel(model, config.learningRate);
-  for (let e = 1; e <= epochs; e++) await saveCheckpoint(root, runId, e, model, metrics(e));
-  updateRun(root, runId, { status: 'finished', pid: null });
-  model.dispose();
-  return runId;
-}
+const makeRun = (epochs: number) => writeRun(root, epochs, { metrics });
 
 const file = (runId: string, epoch: number, name: string) =>
   path.join(root, runId, epochDirName(epoch), name);
@@ -60,9 +51,9 @@ const file = (runId: string, epoch: number, name: string) =>
 describe('checkpoints on disk', () => {
   it('round-trips model weights exactly', async () => {
     const runId = newRunId('mlp');
-    createRun(root, runId, config, 'cpu');
-    const model = buildModel(config);
-    compileModel(model, config.learningRate);
+    createRun(root, runId, smallMlp, 'cpu');
+    const model = buildModel(smallMlp);
+    compileModel(model, smallMlp.learningRate);
     await saveCheckpoint(root, runId, 1, model, metrics(1));
     const loaded = await loadCheckpoint(root, runId, 1);
     const a = model.getWeights().map((w) => Array.from(w.dataSync()));

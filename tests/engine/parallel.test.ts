@@ -15,8 +15,8 @@ import { crossEntropySum } from '../../src-main/engine/evaluate';
 import { buildModel, compileModel } from '../../src-main/engine/models';
 import { DataParallel, splitBatch } from '../../src-main/engine/parallel/data-parallel';
 import { resolveThreads } from '../../src-main/engine/parallel/threads';
-import { newRunId, readRun } from '../../src-main/engine/runs';
-import { runTraining } from '../../src-main/engine/trainer';
+import { readRun } from '../../src-main/engine/runs';
+import { startTraining, type TrainingStart } from '../fixtures/training';
 import { tempDir } from '../helpers';
 
 const root = tempDir();
@@ -73,31 +73,10 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function train(
   partial: PartialTrainConfig,
-  opts: Partial<
-    Pick<Parameters<typeof runTraining>[0], 'threadEntry' | 'onParallel' | 'batchEventInterval'>
-  > & {
-    onEvent?: (e: WorkerEvent) => void;
-  } = {},
+  opts: Pick<TrainingStart, 'threadEntry' | 'onParallel' | 'batchEventInterval' | 'onEvent'> = {},
 ) {
   const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
-  const events: WorkerEvent[] = [];
-  const runId = newRunId(config.model);
-  const done = runTraining({
-    root,
-    dataset,
-    config,
-    backend,
-    runId,
-    signal: { stopRequested: false },
-    threadEntry: opts.threadEntry,
-    onParallel: opts.onParallel,
-    batchEventInterval: opts.batchEventInterval,
-    emit: (e) => {
-      events.push(e);
-      opts.onEvent?.(e);
-    },
-  });
-  return { done, events, runId, config };
+  return { ...startTraining({ root, dataset, config, backend, ...opts }), config };
 }
 
 describe('splitBatch and the thread rule', () => {

@@ -1,8 +1,6 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { resolveTrainConfig } from '../../src-main/contract/config';
-import type { EpochMetrics } from '../../src-main/contract/messages';
+import { describe, expect, it, vi } from 'vitest';
 import {
   appendMetricsLog,
   createRun,
@@ -13,7 +11,8 @@ import {
   readRun,
   recordRunEnd,
 } from '../../src-main/engine/runs';
-import { failWrites, smallDisk, type SmallDisk } from '../fixtures/small-disk';
+import { failWrites, smallDisksUnder } from '../fixtures/small-disk';
+import { plainMetrics, smallMlp } from '../fixtures/runs';
 import { tempDir } from '../helpers';
 
 vi.mock('node:fs', async (real) =>
@@ -23,21 +22,7 @@ vi.mock('node:fs', async (real) =>
 /** A run's own files on a disk with no room left. */
 
 const base = tempDir();
-const config = resolveTrainConfig({ model: 'mlp', hiddenUnits: 16, backend: 'cpu' });
-const disks: SmallDisk[] = [];
-afterAll(() => {
-  for (const disk of disks) disk.unmount();
-});
-
-const metrics = (epoch: number): EpochMetrics => ({
-  epoch,
-  loss: 1,
-  accuracy: 0.5,
-  valLoss: null,
-  valAccuracy: null,
-  seconds: 1,
-  backend: 'cpu',
-});
+const smallDisk = smallDisksUnder(base);
 
 /** Fills a disk to the last byte, as a failed checkpoint write would leave it. */
 function fill(dir: string): void {
@@ -59,22 +44,27 @@ function fill(dir: string): void {
   }
 }
 
+/** A new run on a disk with no room for run.json's next write; `undo` lets writes through again. */
+function runOnFullDisk(name: string): { dir: string; runId: string; undo: () => void } {
+  const disk = smallDisk(name, { sizeKb: 64, largeWritesThatFit: 0 });
+  const runId = newRunId('mlp');
+  createRun(disk.dir, runId, smallMlp, 'cpu');
+  // On a real tmpfs nothing more fits; without one, the atomic write's temp file is refused.
+  let undo = () => {};
+  if (disk.mounted) fill(disk.dir);
+  else undo = failWrites((f) => f.includes('run.json.tmp-'), 'ENOSPC');
+  return { dir: disk.dir, runId, undo };
+}
+
 describe('recordRunEnd on a full disk', () => {
   it('lands the failed status in run.json, and leaves no temp file', () => {
-    const disk = smallDisk(path.join(base, 'full'), { sizeKb: 64, largeWritesThatFit: 0 });
-    disks.push(disk);
-    const runId = newRunId('mlp');
-    createRun(disk.dir, runId, config, 'cpu');
-    // On a real tmpfs nothing more fits; without one, the atomic write's temp file is refused.
-    let undo = () => {};
-    if (disk.mounted) fill(disk.dir);
-    else undo = failWrites((f) => f.includes('run.json.tmp-'), 'ENOSPC');
+    const { dir, runId, undo } = runOnFullDisk('full');
     try {
       const reason =
         'disk full (ENOSPC) while saving the checkpoint of epoch 2; free some space and resume';
-      recordRunEnd(disk.dir, runId, { status: 'failed', reason });
-      expect(readRun(disk.dir, runId)).toMatchObject({ status: 'failed', reason, pid: null });
-      expect(readdirSync(path.join(disk.dir, runId))).toEqual(['run.json']);
+      recordRunEnd(dir, runId, { status: 'failed', reason });
+      expect(readRun(dir, runId)).toMatchObject({ status: 'failed', reason, pid: null });
+      expect(readdirSync(path.join(dir, runId))).toEqual(['run.json']);
     } finally {
       undo();
     }
@@ -83,16 +73,10 @@ describe('recordRunEnd on a full disk', () => {
 
 describe('markRunCrashed on a full disk', () => {
   it('still marks the run crashed, so it does not look running', () => {
-    const disk = smallDisk(path.join(base, 'full-crash'), { sizeKb: 64, largeWritesThatFit: 0 });
-    disks.push(disk);
-    const runId = newRunId('mlp');
-    createRun(disk.dir, runId, config, 'cpu');
-    let undo = () => {};
-    if (disk.mounted) fill(disk.dir);
-    else undo = failWrites((f) => f.includes('run.json.tmp-'), 'ENOSPC');
+    const { dir, runId, undo } = runOnFullDisk('full-crash');
     try {
-      markRunCrashed(disk.dir, runId, 'the training worker was killed (SIGKILL)');
-      expect(readRun(disk.dir, runId)).toMatchObject({
+      markRunCrashed(dir, runId, 'the training worker was killed (SIGKILL)');
+      expect(readRun(dir, runId)).toMatchObject({
         status: 'crashed',
         reason: 'the training worker was killed (SIGKILL)',
       });
@@ -106,11 +90,14 @@ describe('metrics.jsonl', () => {
   it('starts a fresh line after a line cut short, so the next epoch is not lost', () => {
     const root = path.join(base, 'plain');
     const runId = newRunId('mlp');
-    createRun(root, runId, config, 'cpu');
-    appendMetricsLog(root, runId, metrics(1));
+    createRun(root, runId, smallMlp, 'cpu');
+    appendMetricsLog(root, runId, plainMetrics(1));
     // What a full disk leaves behind: the start of epoch 2's line, without its newline.
-    appendFileSync(path.join(root, runId, METRICS_LOG), JSON.stringify(metrics(2)).slice(0, 20));
-    appendMetricsLog(root, runId, metrics(2));
+    appendFileSync(
+      path.join(root, runId, METRICS_LOG),
+      JSON.stringify(plainMetrics(2)).slice(0, 20),
+    );
+    appendMetricsLog(root, runId, plainMetrics(2));
     expect(readMetricsLog(root, runId).map((m) => m.epoch)).toEqual([1, 2]);
   });
 });

@@ -6,9 +6,9 @@ import type { BackendInfo, WorkerEvent } from '../../src-main/contract/messages'
 import { selectBackend } from '../../src-main/engine/backend';
 import { listRuns, loadCheckpoint } from '../../src-main/engine/checkpoints';
 import { loadDataset } from '../../src-main/engine/data';
-import { newRunId, readRun } from '../../src-main/engine/runs';
-import { runTraining } from '../../src-main/engine/trainer';
+import { readRun } from '../../src-main/engine/runs';
 import { failWrites, smallDisk, type SmallDisk } from '../fixtures/small-disk';
+import { startTraining } from '../fixtures/training';
 import { tempDir } from '../helpers';
 
 vi.mock('node:fs', async (real) =>
@@ -51,23 +51,8 @@ function disk(name: string, sizeKb: number, largeWritesThatFit: number): SmallDi
   return d;
 }
 
-function train(root: string, onEvent: (e: WorkerEvent) => void = () => {}) {
-  const runId = newRunId('mlp');
-  const events: WorkerEvent[] = [];
-  const done = runTraining({
-    root,
-    dataset,
-    config,
-    backend,
-    runId,
-    signal: { stopRequested: false },
-    emit: (e) => {
-      events.push(e);
-      onEvent(e);
-    },
-  });
-  return { runId, done, events };
-}
+const train = (root: string, onEvent?: (e: WorkerEvent) => void) =>
+  startTraining({ root, dataset, config, backend, onEvent });
 
 const tempEntries = (root: string, runId: string) =>
   readdirSync(path.join(root, runId)).filter((n) => n.includes('.tmp-'));

@@ -11,7 +11,8 @@ import { evaluateSet } from '../../src-main/engine/evaluate';
 import { FusedDenseStep } from '../../src-main/engine/fused/dense-step';
 import { newRunId, readMetricsLog, readRun } from '../../src-main/engine/runs';
 import { readEventFile } from '../../src-main/engine/tensorboard';
-import { runTraining, type StopSignal } from '../../src-main/engine/trainer';
+import { runTraining } from '../../src-main/engine/trainer';
+import { startTraining, type TrainingStart } from '../fixtures/training';
 import { tempDir } from '../helpers';
 
 const root = tempDir();
@@ -24,35 +25,10 @@ beforeAll(async () => {
 
 function train(
   partial: PartialTrainConfig,
-  opts: {
-    signal?: StopSignal;
-    onEvent?: (e: WorkerEvent, signal: StopSignal) => void;
-    runId?: string;
-    resume?: { model: tf.LayersModel; epoch: number };
-    batchEventInterval?: number;
-    fusedStep?: boolean;
-  } = {},
+  opts: Omit<TrainingStart, 'root' | 'dataset' | 'config' | 'backend'> = {},
 ) {
   const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
-  const events: WorkerEvent[] = [];
-  const signal = opts.signal ?? { stopRequested: false };
-  const runId = opts.runId ?? newRunId(config.model);
-  const done = runTraining({
-    root,
-    dataset,
-    config,
-    backend,
-    runId,
-    signal,
-    resume: opts.resume,
-    batchEventInterval: opts.batchEventInterval,
-    fusedStep: opts.fusedStep,
-    emit: (e) => {
-      events.push(e);
-      opts.onEvent?.(e, signal);
-    },
-  });
-  return { done, events, runId, config };
+  return { ...startTraining({ root, dataset, config, backend, ...opts }), config };
 }
 
 describe('runTraining', () => {

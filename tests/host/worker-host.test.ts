@@ -7,6 +7,7 @@ import type { WorkerExit, WorkerHandle } from '../../src-main/host/worker-handle
 import { WorkerHost } from '../../src-main/host/worker-host';
 import { createRun, readRun } from '../../src-main/engine/runs';
 import { tempDir, waitUntilGone } from '../helpers';
+import { hostWithEvents } from './fixtures';
 
 const root = tempDir();
 const trainConfig = {
@@ -24,35 +25,7 @@ const trainConfig = {
   backend: 'auto',
 } as const;
 
-function makeHost() {
-  const events: WorkerEvent[] = [];
-  const waiters: { match: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
-  const host = new WorkerHost({
-    spawn: forkWorker(),
-    checkpointsDir: root,
-    dataDir: null,
-    backend: 'wasm',
-    onEvent: (e) => {
-      events.push(e);
-      for (const w of [...waiters])
-        if (w.match(e)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(e);
-        }
-    },
-  });
-  const next = <T extends WorkerEvent['type']>(
-    type: T,
-    where: (e: Extract<WorkerEvent, { type: T }>) => boolean = () => true,
-  ) =>
-    new Promise<Extract<WorkerEvent, { type: T }>>((resolve) =>
-      waiters.push({
-        match: (e) => e.type === type && where(e as Extract<WorkerEvent, { type: T }>),
-        resolve: resolve as (e: WorkerEvent) => void,
-      }),
-    );
-  return { host, events, next };
-}
+const makeHost = () => hostWithEvents(root);
 
 describe('WorkerHost with a real forked worker', () => {
   it('starts the worker on first use, reports the backend, and answers commands', async () => {

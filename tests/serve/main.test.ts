@@ -2,7 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { readRun } from '../../src-main/engine/runs';
-import { spawnGroup, tempDir, waitUntilGone, type GroupProcess } from '../helpers';
+import { mlpBatchesOfOne } from '../fixtures/train-configs';
+import { interruptTwice, spawnGroup, tempDir, waitUntilGone, type GroupProcess } from '../helpers';
 
 /** serve's process: how it ends when its process group is signalled while a run trains. */
 
@@ -10,21 +11,6 @@ const checkpoints = tempDir();
 // The built renderer (the test command builds it first): serve refuses a page without its CSP.
 const staticDir = path.join(import.meta.dirname, '../../out/renderer');
 const entry = path.join(import.meta.dirname, '../../src-main/serve/main.ts');
-
-const config = {
-  model: 'mlp',
-  epochs: 3,
-  batchSize: 1,
-  learningRate: 0.001,
-  learningRateDecay: 1,
-  hiddenUnits: 32,
-  dropout: 0,
-  validationSize: 100,
-  limit: 3000,
-  seed: 1,
-  augment: false,
-  backend: 'wasm',
-};
 
 interface Session {
   serve: GroupProcess;
@@ -65,7 +51,7 @@ describe('serve, signalled while a run trains', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)(
     '%s to its group stops the run after the current batch, tells the page, and exits 0',
     async (signal) => {
-      const { serve, events, event, closed } = await serveTraining(config);
+      const { serve, events, event, closed } = await serveTraining(mlpBatchesOfOne);
       const worker = (await event('ready')).pid as number;
       const { runId } = await event('started');
       serve.signalGroup(signal);
@@ -90,7 +76,7 @@ describe('serve, signalled while a run trains', () => {
   it('a second SIGINT kills the worker, marks the run crashed, and exits 130', async () => {
     // Batches of a second or more on the cpu backend, so the first stop is still waiting.
     const { serve, events, event } = await serveTraining({
-      ...config,
+      ...mlpBatchesOfOne,
       batchSize: 150,
       hiddenUnits: 2048,
       limit: 300,
@@ -98,10 +84,7 @@ describe('serve, signalled while a run trains', () => {
     });
     const worker = (await event('ready')).pid as number;
     const { runId } = await event('started');
-    serve.signalGroup('SIGINT');
-    await new Promise((r) => setTimeout(r, 500));
-    serve.signalGroup('SIGINT');
-    const signalled = Date.now();
+    const signalled = await interruptTwice(serve);
     expect(await serve.exited).toEqual({ code: 130, signal: null });
     expect(Date.now() - signalled).toBeLessThan(5000);
     expect(events.some((e) => e.type === 'stopped')).toBe(false);

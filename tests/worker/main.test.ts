@@ -1,52 +1,14 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { WorkerEvent } from '../../src-main/contract/messages';
 import { readRun } from '../../src-main/engine/runs';
-import { forkWorker } from '../../src-main/host/fork-worker';
-import { WorkerHost } from '../../src-main/host/worker-host';
+import { cliPath } from '../cli-runner';
+import { mlpBatchesOfOne } from '../fixtures/train-configs';
 import { spawnGroup, tempDir, waitUntilGone } from '../helpers';
+import { hostWithEvents } from '../host/fixtures';
 
 /** The worker process's own life: signals, and a host that goes away. */
 
 const root = tempDir();
-const cliPath = path.join(import.meta.dirname, '../../src-main/cli.ts');
-// About 3,000 tiny batches an epoch: a signal lands mid-epoch.
-const longRun = {
-  model: 'mlp',
-  epochs: 3,
-  batchSize: 1,
-  learningRate: 0.001,
-  learningRateDecay: 1,
-  hiddenUnits: 32,
-  dropout: 0,
-  validationSize: 100,
-  limit: 3000,
-  seed: 1,
-  augment: false,
-  backend: 'wasm',
-} as const;
-
-function makeHost() {
-  const events: WorkerEvent[] = [];
-  const waiters: { match: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
-  const host = new WorkerHost({
-    spawn: forkWorker(),
-    checkpointsDir: root,
-    dataDir: null,
-    backend: 'wasm',
-    onEvent: (e) => {
-      events.push(e);
-      for (const w of [...waiters])
-        if (w.match(e)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(e);
-        }
-    },
-  });
-  const next = (match: (e: WorkerEvent) => boolean) =>
-    new Promise<WorkerEvent>((resolve) => waiters.push({ match, resolve }));
-  return { host, events, next };
-}
+const makeHost = () => hostWithEvents(root);
 
 describe('the worker process', () => {
   it('stops its run after the current batch and exits when its host is killed', async () => {
@@ -72,11 +34,11 @@ describe('the worker process', () => {
 
   it('stops its run cleanly on SIGTERM, and its host says why it exited', async () => {
     const { host, next } = makeHost();
-    const batch = next((e) => e.type === 'batch');
-    const { runId } = await host.request({ type: 'train', config: longRun });
+    const batch = next('batch');
+    const { runId } = await host.request({ type: 'train', config: mlpBatchesOfOne });
     await batch;
-    const stopped = next((e) => e.type === 'stopped');
-    const exited = next((e) => e.type === 'error');
+    const stopped = next('stopped');
+    const exited = next('error');
     process.kill(host.pid!, 'SIGTERM');
     expect(await stopped).toMatchObject({ runId });
     expect(await exited).toMatchObject({
@@ -93,16 +55,16 @@ describe('the worker process', () => {
 
   it('ignores SIGINT, which a terminal sends to the whole group: the host decides', async () => {
     const { host, events, next } = makeHost();
-    const batch = next((e) => e.type === 'batch');
-    await host.request({ type: 'train', config: longRun });
+    const batch = next('batch');
+    await host.request({ type: 'train', config: mlpBatchesOfOne });
     await batch;
     const pid = host.pid!;
     process.kill(pid, 'SIGINT');
     const seen = events.length;
-    await next((e) => e.type === 'batch');
+    await next('batch');
     expect(events.slice(seen).filter((e) => e.type === 'error')).toEqual([]);
     expect(host.pid).toBe(pid);
-    const stopped = next((e) => e.type === 'stopped');
+    const stopped = next('stopped');
     await host.request({ type: 'stop' });
     await stopped;
     host.dispose();

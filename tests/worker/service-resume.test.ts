@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CommandType, ResultOf, WorkerEvent } from '../../src-main/contract/messages';
-import { WorkerService } from '../../src-main/worker/service';
+import { tinyCpuRun } from '../fixtures/train-configs';
 import { tempDir } from '../helpers';
+import { serviceHarness } from './harness';
 
 /**
  * Resume without an epoch when the latest checkpoints are damaged: it continues from the newest
@@ -11,46 +11,10 @@ import { tempDir } from '../helpers';
  */
 
 const root = tempDir();
-const events: WorkerEvent[] = [];
-const service = new WorkerService((e) => events.push(e));
-let nextId = 1;
-
-async function ask<T extends CommandType>(request: Record<string, unknown> & { type: T }) {
-  const requestId = nextId++;
-  await service.handle({ ...request, requestId });
-  const reply = events.find((e) => e.type === 'reply' && e.requestId === requestId);
-  if (!reply || reply.type !== 'reply') throw new Error('no reply');
-  if (!reply.ok) throw new Error(reply.error ?? 'failed');
-  return reply.result as ResultOf<T>;
-}
-
-async function until(match: (e: WorkerEvent) => boolean) {
-  for (const started = Date.now(); Date.now() - started < 60_000;) {
-    const found = events.find(match);
-    if (found) return found;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('timed out waiting for an event');
-}
-
-const config = {
-  model: 'mlp',
-  epochs: 3,
-  batchSize: 50,
-  learningRate: 0.002,
-  learningRateDecay: 1,
-  hiddenUnits: 16,
-  dropout: 0,
-  validationSize: 100,
-  limit: 300,
-  seed: 3,
-  augment: false,
-  backend: 'cpu',
-  threads: 1,
-} as const;
+const { init, ask, until } = serviceHarness();
 
 async function trainedRun(epochs: number): Promise<string> {
-  const { runId } = await ask({ type: 'train', config: { ...config, epochs } });
+  const { runId } = await ask({ type: 'train', config: { ...tinyCpuRun, epochs } });
   await until((e) => e.type === 'finished' && e.runId === runId);
   return runId;
 }
@@ -68,15 +32,7 @@ function snapshot(dir: string): string[] {
     });
 }
 
-beforeAll(async () => {
-  await service.handle({
-    type: 'init',
-    checkpointsDir: root,
-    dataDir: null,
-    backend: 'cpu',
-    threadEntry: null,
-  });
-});
+beforeAll(() => init(root, 'cpu'));
 
 describe('resume when the latest checkpoints are damaged', () => {
   it('continues the same run from the latest valid checkpoint and says which it skipped', async () => {

@@ -1,10 +1,11 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { CommandType, ResultOf, WorkerEvent } from '../../src-main/contract/messages';
-import { WorkerService } from '../../src-main/worker/service';
-import { smallDisk, type SmallDisk } from '../fixtures/small-disk';
+import { describe, expect, it, vi } from 'vitest';
+import type { WorkerEvent } from '../../src-main/contract/messages';
+import { smallDisksUnder } from '../fixtures/small-disk';
+import { tinyCpuRun } from '../fixtures/train-configs';
 import { tempDir } from '../helpers';
+import { serviceHarness } from './harness';
 
 vi.mock('node:fs', async (real) =>
   (await import('../fixtures/small-disk')).hookedFs(await real<typeof import('node:fs')>()),
@@ -16,65 +17,14 @@ vi.mock('node:fs', async (real) =>
  * is listed as failed although run.json could not record it.
  */
 
-const base = tempDir();
-const disks: SmallDisk[] = [];
-afterAll(() => {
-  for (const disk of disks) disk.unmount();
-});
+const smallDisk = smallDisksUnder(tempDir());
+const disk = (name: string) => smallDisk(name, { sizeKb: 4096, largeWritesThatFit: 1000 });
 
-function disk(name: string): SmallDisk {
-  const d = smallDisk(path.join(base, name), { sizeKb: 4096, largeWritesThatFit: 1000 });
-  disks.push(d);
-  return d;
-}
-
-const config = {
-  model: 'mlp',
-  epochs: 3,
-  batchSize: 50,
-  learningRate: 0.002,
-  learningRateDecay: 1,
-  hiddenUnits: 16,
-  dropout: 0,
-  validationSize: 100,
-  limit: 300,
-  seed: 3,
-  augment: false,
-  backend: 'cpu',
-  threads: 1,
-} as const;
-
-async function worker(checkpointsDir: string, onEvent: (e: WorkerEvent) => void = () => {}) {
-  const events: WorkerEvent[] = [];
-  const service = new WorkerService((e) => {
-    events.push(e);
-    onEvent(e);
-  });
-  let nextId = 1;
-  await service.handle({
-    type: 'init',
-    checkpointsDir,
-    dataDir: null,
-    backend: 'cpu',
-    threadEntry: null,
-  });
-  const ask = async <T extends CommandType>(request: Record<string, unknown> & { type: T }) => {
-    const requestId = nextId++;
-    await service.handle({ ...request, requestId });
-    const reply = events.find((e) => e.type === 'reply' && e.requestId === requestId);
-    if (!reply || reply.type !== 'reply') throw new Error('no reply');
-    if (!reply.ok) throw new Error(reply.error ?? 'failed');
-    return reply.result as ResultOf<T>;
-  };
-  const until = async (match: (e: WorkerEvent) => boolean) => {
-    for (const started = Date.now(); Date.now() - started < 60_000;) {
-      const found = events.find(match);
-      if (found) return found;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error('timed out waiting for an event');
-  };
-  return { ask, until, events };
+/** A worker service of its own, initialised on this folder. */
+async function worker(checkpointsDir: string, onEvent?: (e: WorkerEvent) => void) {
+  const harness = serviceHarness(onEvent);
+  await harness.init(checkpointsDir, 'cpu');
+  return harness;
 }
 
 describe('a read-only checkpoints folder', () => {
@@ -83,7 +33,7 @@ describe('a read-only checkpoints folder', () => {
     readOnly.makeReadOnly();
     for (const dir of [readOnly.dir, path.join(readOnly.dir, 'not-yet-created')]) {
       const { ask, events } = await worker(dir);
-      const refused = ask({ type: 'train', config });
+      const refused = ask({ type: 'train', config: tinyCpuRun });
       await expect(refused).rejects.toThrow(
         `the checkpoints folder ${dir} is read-only (EROFS) while starting a run`,
       );
@@ -96,7 +46,7 @@ describe('a read-only checkpoints folder', () => {
   it('refuses to resume before replying, saying read-only', async () => {
     const d = disk('resume-ro');
     const { ask, until, events } = await worker(d.dir);
-    const { runId } = await ask({ type: 'train', config: { ...config, epochs: 1 } });
+    const { runId } = await ask({ type: 'train', config: { ...tinyCpuRun, epochs: 1 } });
     await until((e) => e.type === 'finished' && e.runId === runId);
     d.makeReadOnly();
     await expect(ask({ type: 'resume', runId, epoch: null, epochs: 2 })).rejects.toThrow(
@@ -114,7 +64,7 @@ describe('a folder that turns read-only mid-run', () => {
     const { ask, until } = await worker(d.dir, (e) => {
       if (e.type === 'checkpoint' && e.epoch === 1) d.makeReadOnly();
     });
-    ({ runId } = await ask({ type: 'train', config }));
+    ({ runId } = await ask({ type: 'train', config: tinyCpuRun }));
     const reason = `the checkpoints folder ${d.dir} is read-only (EROFS) while saving the checkpoint of epoch 2; make it writable or choose another folder`;
     expect(await until((e) => e.type === 'error' && e.runId === runId)).toMatchObject({
       message: reason,

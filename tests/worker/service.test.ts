@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readdirSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CommandType, ResultOf, WorkerEvent } from '../../src-main/contract/messages';
-import { WorkerService } from '../../src-main/worker/service';
+import type { ResultOf, WorkerEvent } from '../../src-main/contract/messages';
 import { tempDir } from '../helpers';
+import { serviceHarness } from './harness';
 
 /**
  * The engine behind the protocol, in process: what the Checkpoints, Draw and Evaluate panels ask
@@ -12,28 +12,9 @@ import { tempDir } from '../helpers';
  */
 
 const root = tempDir();
-const events: WorkerEvent[] = [];
-const service = new WorkerService((e) => events.push(e));
-let nextId = 1;
-
-async function ask<T extends CommandType>(request: Record<string, unknown> & { type: T }) {
-  const requestId = nextId++;
-  await service.handle({ ...request, requestId });
-  const reply = events.find((e) => e.type === 'reply' && e.requestId === requestId);
-  if (!reply || reply.type !== 'reply') throw new Error('no reply');
-  if (!reply.ok) throw new Error(reply.error ?? 'failed');
-  return reply.result as ResultOf<T>;
-}
-
-const untilEvent = async (match: (e: WorkerEvent) => boolean, timeout = 120_000) => {
-  const started = Date.now();
-  for (;;) {
-    const found = events.find(match);
-    if (found) return found;
-    if (Date.now() - started > timeout) throw new Error('timed out waiting for an event');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+const { events, init, ask, until } = serviceHarness();
+// Training this run and evaluating it take longer than the harness waits by default.
+const untilEvent = (match: (e: WorkerEvent) => boolean) => until(match, 120_000);
 
 const config = {
   model: 'mlp',
@@ -54,13 +35,7 @@ const config = {
 let runId = '';
 
 beforeAll(async () => {
-  await service.handle({
-    type: 'init',
-    checkpointsDir: root,
-    dataDir: null,
-    backend: 'wasm',
-    threadEntry: null,
-  });
+  await init(root, 'wasm');
   ({ runId } = await ask({ type: 'train', config }));
   await untilEvent((e) => e.type === 'finished' && e.runId === runId);
 }, 180_000);
