@@ -105,6 +105,21 @@ async function trainUnderLock(
   lock: RunLock,
 ): Promise<TrainOutcome & { end: EventOfType<'finished' | 'stopped'> }> {
   const { root, config, runId, emit, signal } = job;
+  /** Records the stop (and why) and ends the run with `stopped`; `when`: "during epoch 3". */
+  const stopRun = (when: string, epochsDone: number, batch: number) => {
+    writing('recording that the run stopped', root, () =>
+      updateRun(root, runId, {
+        status: 'stopped',
+        reason: `stopped ${signal.reason ? `(${signal.reason})` : 'by the user'} ${when}`,
+        pid: null,
+      }),
+    );
+    return {
+      status: 'stopped' as const,
+      epochsDone,
+      end: { type: 'stopped' as const, runId, epoch: epochsDone, batch },
+    };
+  };
   const split = splitTrainValidation(job.dataset.train, config.validationSize, config.limit);
   const batchesPerEpoch = Math.ceil(split.train.count / config.batchSize);
   const startEpoch = job.resume ? job.resume.epoch + 1 : 1;
@@ -188,20 +203,8 @@ async function trainUnderLock(
         epoch,
         batchesPerEpoch,
       );
-      if (result.stoppedAtBatch !== null) {
-        writing('recording that the run stopped', root, () =>
-          updateRun(root, runId, {
-            status: 'stopped',
-            reason: `stopped ${signal.reason ? `(${signal.reason})` : 'by the user'} during epoch ${epoch}`,
-            pid: null,
-          }),
-        );
-        return {
-          status: 'stopped',
-          epochsDone: lastEpochDone,
-          end: { type: 'stopped', runId, epoch: lastEpochDone, batch: result.stoppedAtBatch },
-        };
-      }
+      if (result.stoppedAtBatch !== null)
+        return stopRun(`during epoch ${epoch}`, lastEpochDone, result.stoppedAtBatch);
       if (!Number.isFinite(result.loss)) {
         throw divergedError(epoch, result.loss);
       }
@@ -236,20 +239,7 @@ async function trainUnderLock(
       lastEpochDone = epoch;
       emit({ type: 'epoch', runId, ...metrics });
       emit({ type: 'checkpoint', runId, epoch, path: dir });
-      if (signal.stopRequested) {
-        writing('recording that the run stopped', root, () =>
-          updateRun(root, runId, {
-            status: 'stopped',
-            reason: `stopped ${signal.reason ? `(${signal.reason})` : 'by the user'} after epoch ${epoch}`,
-            pid: null,
-          }),
-        );
-        return {
-          status: 'stopped',
-          epochsDone: epoch,
-          end: { type: 'stopped', runId, epoch, batch: batchesPerEpoch },
-        };
-      }
+      if (signal.stopRequested) return stopRun(`after epoch ${epoch}`, epoch, batchesPerEpoch);
     }
     writing('recording that the run finished', root, () =>
       updateRun(root, runId, { status: 'finished', reason: null, pid: null }),
