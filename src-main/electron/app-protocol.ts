@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { contentType } from '../shared/content-types';
 
 /**
  * The renderer is served from app://mnist-studio/ instead of file:// (Electron security
@@ -41,26 +42,6 @@ export const ELECTRON_CSP = [
   "frame-ancestors 'none'",
   "form-action 'none'",
 ].join('; ');
-
-// What electron-vite's renderer build emits, plus what public/ may hold. Module scripts are
-// refused by Chromium unless served with a JavaScript MIME type.
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-export function contentType(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-}
 
 /**
  * The file an app:// URL names inside `root`, or null when the URL is not ours or could name

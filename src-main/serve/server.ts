@@ -7,16 +7,12 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
 import type { ClientEvent, Status } from '../contract/api';
+import { contentType } from '../shared/content-types';
 import { handleClientRequest } from '../host/client-requests';
 import type { WorkerHost } from '../host/worker-host';
 import { cookieValue, loopbackHost, ownOrigin, sameToken, tokenCookieName } from './access';
 import { servePolicy, webSocketOrigin, withWebSocketSource } from './csp';
-import {
-  CONTENT_TYPES,
-  MalformedPathError,
-  readStaticFile,
-  resolveStaticPath,
-} from './static-files';
+import { MalformedPathError, readStaticFile, resolveStaticPath } from './static-files';
 import { TOKEN_PAGE_POLICY, tokenPage } from './token-page';
 
 /**
@@ -118,7 +114,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const wsOrigin = webSocketOrigin(hostHeader);
     if (file === indexFile) body = Buffer.from(withWebSocketSource(body.toString(), wsOrigin));
     const headers: http.OutgoingHttpHeaders = {
-      'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+      'content-type': contentType(file),
       'content-length': body.length,
       'content-security-policy': servePolicy(wsOrigin),
       'x-content-type-options': 'nosniff',

@@ -8,18 +8,6 @@ import path from 'node:path';
  * stream whose 'error' could go unheard.
  */
 
-export const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
-
 /** Thrown for a path whose %-escapes do not decode (`/%`, `/%zz`, `/%E0%A4%A`). */
 export class MalformedPathError extends Error {}
 

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APP_ENTRY_URL,
   APP_SCHEME_PRIVILEGES,
-  contentType,
   createAppProtocolHandler,
   ELECTRON_CSP,
   resolveAppPath,
 } from '../../src-main/electron/app-protocol';
+import { contentType } from '../../src-main/shared/content-types';
 
 let base: string;
 let root: string;
