@@ -14,7 +14,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +44,9 @@ import { runTraining } from '../src-main/engine/trainer';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_DIR = path.join(HERE, 'results');
 const PEER = path.join(HERE, 'torch_peer.py');
+/** The peer's own virtualenv (bench/setup-peer.sh: PyTorch 2.13), else Debian's python3-torch. */
+const VENV_PYTHON = path.join(HERE, '.venv', 'bin', 'python');
+const defaultPython = (): string => (existsSync(VENV_PYTHON) ? VENV_PYTHON : '/usr/bin/python3');
 const ALL_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 /** A full epoch: 60,000 training images minus the 6,000 held back for validation. */
 const FULL_EPOCH = 54_000;
@@ -75,7 +86,8 @@ const USAGE = `usage: npm run bench -- [options]
                         runs them only when --backends names it)
   --torch-threads LIST  torch.set_num_threads values to compare against (default 2,1)
   --repeats N           repeat every timing job N times, interleaved (default 1)
-  --python PATH         Python with torch (default /usr/bin/python3)
+  --python PATH         Python with torch (default bench/.venv/bin/python from
+                        npm run bench:setup, else /usr/bin/python3)
   --no-torch            TF.js only
   --accuracy            full ${ACCURACY_EPOCHS}-epoch runs on the best backend + 10k test accuracy
                         (PyTorch peer with the smallest --torch-threads value)
@@ -170,7 +182,7 @@ function parseOptions(argv: string[]): Options {
     limit: positiveInt(values.limit, 'limit') ?? null,
     torchThreads: threads,
     repeats: positiveInt(values.repeats, 'repeats') ?? 1,
-    python: values.python ?? '/usr/bin/python3',
+    python: values.python ?? defaultPython(),
     torch: !values['no-torch'],
     accuracy,
     markdown: values.markdown ?? false,
@@ -396,7 +408,7 @@ function probeTorch(python: string): TorchProbe {
     const why = r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`;
     return {
       ok: false,
-      reason: `${python} cannot import torch (${why}); apt-get install python3-torch`,
+      reason: `${python} cannot import torch (${why}); npm run bench:setup (PyTorch 2.13) or apt-get install python3-torch`,
       torch: null,
       blas: null,
     };
