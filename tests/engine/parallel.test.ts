@@ -96,21 +96,30 @@ describe('splitBatch and the thread rule', () => {
     expect(resolveThreads({ ...cnn, threads: 1 }, 'wasm', 8)).toBe(1);
   });
 
-  it('auto: 2 threads on wasm for steps big enough to win, never on one core', () => {
-    const auto = (model: TrainConfig['model'], batchSize: number, cores = 2) =>
+  it('auto: one thread per core on wasm, as many as the batch pays for, never more', () => {
+    const auto = (model: TrainConfig['model'], batchSize: number, cores: number) =>
       resolveThreads(resolveTrainConfig({ model, batchSize }), 'wasm', cores);
-    expect(auto('cnn', 128)).toBe(2);
-    expect(auto('cnn', 16)).toBe(2);
-    expect(auto('cnn', 8)).toBe(1);
-    expect(auto('cnn-strong', 128)).toBe(2);
-    expect(auto('cnn', 128, 1)).toBe(1);
-    expect(auto('mlp', 32)).toBe(1);
-    expect(auto('mlp', 64)).toBe(2);
-    expect(resolveThreads(resolveTrainConfig({ model: 'mlp' }), 'cpu', 2)).toBe(2);
+    // The cnn's default batch of 128 at ≥ 8 images a thread: 16 threads' worth.
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 128, cores))).toEqual([1, 2, 8, 16]);
+    expect([1, 2, 8, 16].map((cores) => auto('cnn-strong', 128, cores))).toEqual([1, 2, 8, 16]);
+    // Smaller batches cap the count, whatever the cores.
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 32, cores))).toEqual([1, 2, 4, 4]);
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 16, cores))).toEqual([1, 2, 2, 2]);
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 8, cores))).toEqual([1, 1, 1, 1]);
+    // The mlp (tfjs ops) needs 32 images a thread: its default batch of 32 stays on one.
+    expect([1, 2, 8, 16].map((cores) => auto('mlp', 32, cores))).toEqual([1, 1, 1, 1]);
+    expect([1, 2, 8, 16].map((cores) => auto('mlp', 64, cores))).toEqual([1, 2, 2, 2]);
+    expect([1, 2, 8, 16].map((cores) => auto('mlp', 256, cores))).toEqual([1, 2, 8, 8]);
+    // Never more than the config allows, even on a huge machine with a huge batch.
+    expect(auto('cnn', 4096, 128)).toBe(64);
+    // The cpu backend: 16 images a thread for the mlp.
+    const cpu = (cores: number) =>
+      resolveThreads(resolveTrainConfig({ model: 'mlp' }), 'cpu', cores);
+    expect([1, 2, 8, 16].map(cpu)).toEqual([1, 2, 2, 2]);
     // Configs saved before `threads` existed have none: auto.
     const old: TrainConfig = resolveTrainConfig({ model: 'cnn' });
     delete old.threads;
-    expect(resolveThreads(old, 'wasm', 2)).toBe(2);
+    expect(resolveThreads(old, 'wasm', 8)).toBe(8);
   });
 });
 
