@@ -211,6 +211,52 @@ describe('data-parallel steps', () => {
   });
 });
 
+describe('on more threads than cores (3, 4 and 8 on this 2-core machine)', () => {
+  // Oversubscribed, so slow but exact: every share's gradients must add up to the full batch's.
+  it.each([3, 4, 8])(
+    'takes the same CNN steps on %i threads as on one (losses and weights)',
+    async (threads) => {
+      const config = resolveTrainConfig({ model: 'cnn', dropout: 0, seed: 11 });
+      const a = freshModel(config);
+      const b = freshModel(config);
+      const parallel = await DataParallel.start(a.model, a.variables, {
+        threads,
+        backend: 'wasm',
+      });
+      opened.push(parallel);
+      expect(parallel.threads).toBe(threads);
+      // 29 images: uneven shares on every count (8 threads: 4, 4, 4, 4, 4, 3, 3, 3).
+      const n = 29;
+      for (const offset of [0, 29, 58]) {
+        const { xs, ys } = batch(n, offset);
+        const [loss, correct] = await parallel.step(xs, ys, { n, rows: 28, cols: 28 });
+        const reference = singleThreadGrads(b.model, b.variables, n, offset);
+        const probs = tf.tidy(() =>
+          b.model.predict(tf.tensor4d(xs, [n, 28, 28, 1])),
+        ) as tf.Tensor2D;
+        const wantCorrect = tf.tidy(() =>
+          tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.tensor1d(ys, 'int32')), 'int32')),
+        );
+        b.model.optimizer.applyGradients(reference.grads);
+        expect(loss.dataSync()[0]! / n).toBeCloseTo(reference.value.dataSync()[0]!, 5);
+        expect(correct.dataSync()[0]).toBe(wantCorrect.dataSync()[0]);
+        tf.dispose([loss, correct, probs, wantCorrect, reference.value]);
+        tf.dispose(Object.values(reference.grads));
+      }
+      expect(parallel.stats.steps).toBe(3);
+      // Looser than the gradients' 1e-5: Adam magnifies rounding near g = 0 (see above).
+      a.variables.forEach((v, i) =>
+        expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync()), v.name).toBeLessThan(1e-4),
+      );
+      for (const m of [a.model, b.model]) {
+        m.optimizer.dispose();
+        m.dispose();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('on the JavaScript cpu backend', () => {
   it('computes the same gradients and takes the same steps', async () => {
     await tf.setBackend('cpu');
@@ -299,6 +345,30 @@ describe('runTraining on 2 threads', () => {
     m1.model.dispose();
     m2.model.dispose();
   });
+
+  it('trains a CNN on --threads 4 like on one thread (losses and checkpoint weights)', async () => {
+    // 3 batches of 32: shares of 8 on each of the 4 threads.
+    const base = { model: 'cnn', epochs: 1, limit: 96, batchSize: 32, dropout: 0 } as const;
+    const four = train({ ...base, threads: 4 });
+    const one = train({ ...base, threads: 1 });
+    await Promise.all([four.done, one.done]);
+    expect(four.events[0]).toMatchObject({ type: 'started', threads: 4 });
+    const epoch = (events: WorkerEvent[]) => events.find((e) => e.type === 'epoch')!;
+    const [e4, e1] = [epoch(four.events), epoch(one.events)];
+    if (e4.type !== 'epoch' || e1.type !== 'epoch') throw new Error('no epoch event');
+    expect(e4.loss).toBeCloseTo(e1.loss, 4);
+    expect(e4.accuracy).toBeCloseTo(e1.accuracy, 6);
+    expect(e4.valLoss!).toBeCloseTo(e1.valLoss!, 4);
+    const [m4, m1] = await Promise.all([
+      loadCheckpoint(root, four.runId, 1),
+      loadCheckpoint(root, one.runId, 1),
+    ]);
+    const w4 = m4.model.getWeights();
+    const w1 = m1.model.getWeights();
+    w1.forEach((w, i) => expect(maxRelDiff(w4[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
+    m1.model.dispose();
+    m4.model.dispose();
+  }, 60_000);
 
   it('fails the run with a clear error when a gradient thread is terminated mid-run', async () => {
     const before = tf.memory().numTensors;
