@@ -248,6 +248,21 @@ describe('on more threads than cores (3, 4 and 8 on this 2-core machine)', () =>
       a.variables.forEach((v, i) =>
         expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync()), v.name).toBeLessThan(1e-4),
       );
+      // Adam's state, sharded over the threads, comes back to the optimizer as tfjs keeps it
+      // (what checkpoints save): iterations, then every first and second moment.
+      parallel.store();
+      const [got, want] = await Promise.all([
+        a.model.optimizer.getWeights(),
+        b.model.optimizer.getWeights(),
+      ]);
+      expect(got.length).toBe(1 + 2 * a.variables.length);
+      expect(got.length).toBe(want.length);
+      got.forEach((w, i) =>
+        expect(maxRelDiff(w.tensor.dataSync(), want[i]!.tensor.dataSync())).toBeLessThan(1e-4),
+      );
+      const accBeta = (o: tf.Optimizer) =>
+        (o as unknown as { accBeta1: tf.Variable }).accBeta1.dataSync()[0]!;
+      expect(accBeta(a.model.optimizer)).toBeCloseTo(accBeta(b.model.optimizer), 6);
       for (const m of [a.model, b.model]) {
         m.optimizer.dispose();
         m.dispose();

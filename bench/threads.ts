@@ -1,0 +1,161 @@
+/**
+ * Step time of data-parallel training on 1, 2, … threads, alternated in one run (this machine is
+ * shared and noisy: compare the ranges, not single figures), with where a multi-thread step's
+ * time goes and the serial fraction Amdahl's law takes from the 1 → 2 speedup.
+ *
+ *   node --no-liftoff --import tsx bench/threads.ts [--model cnn] [--batch 128] [--steps 20]
+ *                                                   [--rounds 3] [--threads 1,2]
+ *
+ * 1 thread is the trainer's own step (variableGrads, then Adam's applyGradients, timed apart);
+ * more threads are DataParallel.step (parallel/data-parallel.ts), as runTraining runs them.
+ */
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { resolveTrainConfig, type ModelPreset } from '../src-main/contract/config';
+import { selectBackend } from '../src-main/engine/backend';
+import { loadDataset } from '../src-main/engine/data';
+import { crossEntropySum } from '../src-main/engine/evaluate';
+import { buildModel, compileModel } from '../src-main/engine/models';
+import { DataParallel } from '../src-main/engine/parallel/data-parallel';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'cnn' },
+    batch: { type: 'string', default: '128' },
+    steps: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '1,2' },
+  },
+});
+const model = values.model as ModelPreset;
+const n = Number(values.batch);
+const steps = Number(values.steps);
+const rounds = Number(values.rounds);
+const counts = values.threads.split(',').map(Number);
+const WARMUP = 3;
+
+await selectBackend('wasm');
+const data = loadDataset(null).train;
+const batches = Array.from({ length: steps + WARMUP }, (_, b) => {
+  const at = (b * n) % (data.count - n);
+  return {
+    xs: data.images.slice(at * 784, (at + n) * 784),
+    ys: Int32Array.from(data.labels.subarray(at, at + n)),
+  };
+});
+
+interface Row {
+  threads: number;
+  ms: number;
+  /** Per step: the parts that run on one thread, whatever the thread count. */
+  serialMs: number;
+  parts: string;
+}
+
+async function time(threads: number): Promise<Row> {
+  const config = resolveTrainConfig({ model, batchSize: n, seed: 1 });
+  const m = buildModel(config);
+  compileModel(m, config.learningRate);
+  const variables = m.trainableWeights.map((w) => w.read() as tf.Variable);
+  try {
+    if (threads === 1) {
+      let gradMs = 0;
+      let adamMs = 0;
+      let started = 0;
+      for (const [b, { xs, ys }] of batches.entries()) {
+        if (b === WARMUP) [gradMs, adamMs, started] = [0, 0, performance.now()];
+        const t0 = performance.now();
+        const { grads, value } = tf.tidy(() => {
+          const x = tf.tensor4d(xs, [n, 28, 28, 1]);
+          const y = tf.tensor1d(ys, 'int32');
+          return tf.variableGrads(() => {
+            const probs = m.apply(x, { training: true }) as tf.Tensor2D;
+            return tf.div(crossEntropySum(probs, y), n) as tf.Scalar;
+          }, variables);
+        });
+        value.dataSync();
+        const t1 = performance.now();
+        m.optimizer.applyGradients(grads);
+        variables[0]!.dataSync();
+        tf.dispose([value, ...Object.values(grads)]);
+        gradMs += t1 - t0;
+        adamMs += performance.now() - t1;
+      }
+      const ms = (performance.now() - started) / steps;
+      return {
+        threads,
+        ms,
+        serialMs: adamMs / steps,
+        parts: `gradients ${(gradMs / steps).toFixed(1)}, Adam ${(adamMs / steps).toFixed(2)}`,
+      };
+    }
+    const parallel = await DataParallel.start(m, variables, { threads, backend: 'wasm' });
+    try {
+      let started = 0;
+      for (const [b, { xs, ys }] of batches.entries()) {
+        if (b === WARMUP) {
+          Object.assign(parallel.stats, { sendMs: 0, leaderMs: 0, waitMs: 0, applyMs: 0 });
+          started = performance.now();
+        }
+        tf.dispose(await parallel.step(xs, ys, { n, rows: 28, cols: 28 }));
+      }
+      const ms = (performance.now() - started) / steps;
+      const s = parallel.stats;
+      const per = (x: number) => (x / steps).toFixed(2);
+      return {
+        threads,
+        ms,
+        serialMs: (s.sendMs + s.applyMs) / steps,
+        parts:
+          `send ${per(s.sendMs)}, leader's share ${per(s.leaderMs)}, ` +
+          `wait ${per(s.waitMs)}, reduce + Adam ${per(s.applyMs)}`,
+      };
+    } finally {
+      await parallel.close();
+    }
+  } finally {
+    m.optimizer.dispose();
+    m.dispose();
+  }
+}
+
+console.log(
+  `${model}, batch ${n}, ${steps} steps (+${WARMUP} warm-up) × ${rounds} rounds, ` +
+    `threads ${counts.join(' ↔ ')} alternated; ${os.availableParallelism()} cores, ` +
+    `load ${os.loadavg()[0]!.toFixed(2)}`,
+);
+const rows: Row[] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const threads of r % 2 === 0 ? counts : [...counts].reverse()) {
+    const row = await time(threads);
+    rows.push(row);
+    console.log(
+      `round ${r + 1}  ${threads} thread(s): ${row.ms.toFixed(1)} ms/step ` +
+        `(serial ${row.serialMs.toFixed(2)} ms: ${row.parts})`,
+    );
+  }
+}
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
+const one = rows.filter((r) => r.threads === 1).map((r) => r.ms);
+for (const threads of counts.filter((t) => t > 1)) {
+  const many = rows.filter((r) => r.threads === threads).map((r) => r.ms);
+  // Per round, the speedup over that round's 1-thread time (same load, minutes apart).
+  const speedups = many.map((ms, i) => one[i]! / ms);
+  const best = Math.max(...speedups);
+  // Amdahl: S(N) = 1 / (s + (1 − s) / N), so s = (N / S − 1) / (N − 1).
+  const s = (threads / best - 1) / (threads - 1);
+  const model4 = [4, 8, 16].map((c) => `${c}: ${(1 / (s + (1 - s) / c)).toFixed(2)}x`);
+  console.log(
+    `1 → ${threads} threads: ${range(one)} → ${range(many)} ms/step, speedup ` +
+      `${Math.min(...speedups).toFixed(2)}–${best.toFixed(2)}x; serial fraction from the best ` +
+      `round ${(s * 100).toFixed(1)} %; Amdahl ${model4.join(', ')}`,
+  );
+}
+// The serial parts timed directly: their share of a 1-thread step, and what Amdahl makes of it.
+const serial = rows.filter((r) => r.threads > 1).map((r) => r.serialMs);
+const direct = Math.max(...serial) / Math.min(...one);
+console.log(
+  `serial parts timed: ${range(serial)} ms/step = ≤ ${(direct * 100).toFixed(1)} % of the fastest ` +
+    `1-thread step; Amdahl ${[2, 4, 8, 16].map((c) => `${c}: ${(1 / (direct + (1 - direct) / c)).toFixed(2)}x`).join(', ')}`,
+);
