@@ -4,10 +4,12 @@
  * time goes and the serial fraction Amdahl's law takes from the 1 → 2 speedup.
  *
  *   node --no-liftoff --import tsx bench/threads.ts [--model cnn] [--batch 128] [--steps 20]
- *                                                   [--rounds 3] [--threads 1,2]
+ *                                                   [--rounds 3] [--threads 1,2,2u]
  *
  * 1 thread is the trainer's own step (variableGrads, then Adam's applyGradients, timed apart);
- * more threads are DataParallel.step (parallel/data-parallel.ts), as runTraining runs them.
+ * N threads are DataParallel.step (parallel/data-parallel.ts), as runTraining runs it, with the
+ * reduction and Adam's update sharded over the threads; Nu is the unsharded path on N threads
+ * (DataParallel.gradients + apply: tfjs adds the gradients and applies Adam on the leader).
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
@@ -25,14 +27,14 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '128' },
     steps: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '1,2' },
+    threads: { type: 'string', default: '1,2,2u' },
   },
 });
 const model = values.model as ModelPreset;
 const n = Number(values.batch);
 const steps = Number(values.steps);
 const rounds = Number(values.rounds);
-const counts = values.threads.split(',').map(Number);
+const variants = values.threads.split(',');
 const WARMUP = 3;
 
 await selectBackend('wasm');
@@ -46,6 +48,7 @@ const batches = Array.from({ length: steps + WARMUP }, (_, b) => {
 });
 
 interface Row {
+  variant: string;
   threads: number;
   ms: number;
   /** Per step: the parts that run on one thread, whatever the thread count. */
@@ -53,7 +56,9 @@ interface Row {
   parts: string;
 }
 
-async function time(threads: number): Promise<Row> {
+async function time(variant: string): Promise<Row> {
+  const threads = Number.parseInt(variant, 10);
+  const unsharded = variant.endsWith('u');
   const config = resolveTrainConfig({ model, batchSize: n, seed: 1 });
   const m = buildModel(config);
   compileModel(m, config.learningRate);
@@ -84,6 +89,7 @@ async function time(threads: number): Promise<Row> {
       }
       const ms = (performance.now() - started) / steps;
       return {
+        variant,
         threads,
         ms,
         serialMs: adamMs / steps,
@@ -98,12 +104,18 @@ async function time(threads: number): Promise<Row> {
           Object.assign(parallel.stats, { sendMs: 0, leaderMs: 0, waitMs: 0, applyMs: 0 });
           started = performance.now();
         }
-        tf.dispose(await parallel.step(xs, ys, { n, rows: 28, cols: 28 }));
+        const shape = { n, rows: 28, cols: 28 };
+        if (unsharded) {
+          const { grads, lossSum, correct } = await parallel.gradients(xs, ys, shape);
+          parallel.apply(grads);
+          tf.dispose([lossSum, correct]);
+        } else tf.dispose(await parallel.step(xs, ys, shape));
       }
       const ms = (performance.now() - started) / steps;
       const s = parallel.stats;
       const per = (x: number) => (x / steps).toFixed(2);
       return {
+        variant,
         threads,
         ms,
         serialMs: (s.sendMs + s.applyMs) / steps,
@@ -122,24 +134,25 @@ async function time(threads: number): Promise<Row> {
 
 console.log(
   `${model}, batch ${n}, ${steps} steps (+${WARMUP} warm-up) × ${rounds} rounds, ` +
-    `threads ${counts.join(' ↔ ')} alternated; ${os.availableParallelism()} cores, ` +
+    `threads ${variants.join(' ↔ ')} alternated; ${os.availableParallelism()} cores, ` +
     `load ${os.loadavg()[0]!.toFixed(2)}`,
 );
 const rows: Row[] = [];
 for (let r = 0; r < rounds; r++) {
-  for (const threads of r % 2 === 0 ? counts : [...counts].reverse()) {
-    const row = await time(threads);
+  for (const variant of r % 2 === 0 ? variants : [...variants].reverse()) {
+    const row = await time(variant);
     rows.push(row);
     console.log(
-      `round ${r + 1}  ${threads} thread(s): ${row.ms.toFixed(1)} ms/step ` +
+      `round ${r + 1}  ${variant.padEnd(3)}: ${row.ms.toFixed(1)} ms/step ` +
         `(serial ${row.serialMs.toFixed(2)} ms: ${row.parts})`,
     );
   }
 }
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)}`;
-const one = rows.filter((r) => r.threads === 1).map((r) => r.ms);
-for (const threads of counts.filter((t) => t > 1)) {
-  const many = rows.filter((r) => r.threads === threads).map((r) => r.ms);
+const one = rows.filter((r) => r.variant === '1').map((r) => r.ms);
+for (const variant of variants.filter((v) => v !== '1')) {
+  const threads = Number.parseInt(variant, 10);
+  const many = rows.filter((r) => r.variant === variant).map((r) => r.ms);
   // Per round, the speedup over that round's 1-thread time (same load, minutes apart).
   const speedups = many.map((ms, i) => one[i]! / ms);
   const best = Math.max(...speedups);
@@ -147,15 +160,19 @@ for (const threads of counts.filter((t) => t > 1)) {
   const s = (threads / best - 1) / (threads - 1);
   const model4 = [4, 8, 16].map((c) => `${c}: ${(1 / (s + (1 - s) / c)).toFixed(2)}x`);
   console.log(
-    `1 → ${threads} threads: ${range(one)} → ${range(many)} ms/step, speedup ` +
+    `1 → ${variant}: ${range(one)} → ${range(many)} ms/step, speedup ` +
       `${Math.min(...speedups).toFixed(2)}–${best.toFixed(2)}x; serial fraction from the best ` +
       `round ${(s * 100).toFixed(1)} %; Amdahl ${model4.join(', ')}`,
   );
 }
-// The serial parts timed directly: their share of a 1-thread step, and what Amdahl makes of it.
-const serial = rows.filter((r) => r.threads > 1).map((r) => r.serialMs);
-const direct = Math.max(...serial) / Math.min(...one);
-console.log(
-  `serial parts timed: ${range(serial)} ms/step = ≤ ${(direct * 100).toFixed(1)} % of the fastest ` +
-    `1-thread step; Amdahl ${[2, 4, 8, 16].map((c) => `${c}: ${(1 / (direct + (1 - direct) / c)).toFixed(2)}x`).join(', ')}`,
-);
+// The serial parts timed directly (the leader's send + reduce/update/apply): their share of a
+// 1-thread step, and what Amdahl makes of it.
+for (const variant of variants.filter((v) => v !== '1')) {
+  const serial = rows.filter((r) => r.variant === variant).map((r) => r.serialMs);
+  const direct = Math.max(...serial) / Math.min(...one);
+  const model = [2, 4, 8, 16].map((c) => `${c}: ${(1 / (direct + (1 - direct) / c)).toFixed(2)}x`);
+  console.log(
+    `${variant} serial parts timed: ${range(serial)} ms/step = ≤ ${(direct * 100).toFixed(1)} % ` +
+      `of the fastest 1-thread step; Amdahl ${model.join(', ')}`,
+  );
+}

@@ -13,8 +13,10 @@ import {
  * Native TensorFlow already uses every core inside each op: always 1 there. On wasm (and the
  * JavaScript cpu backend) one TensorFlow.js instance runs on one thread; another one computing
  * a share of each batch wins once the share's work outweighs what data parallelism adds per
- * step: handing the weights and the share over, adding the gradients, and the optimizer update,
- * which stays on one thread (~1 ms for the MLP's 102k weights on wasm, ~30 ms on cpu).
+ * step: handing the share over, two messages each way, and loading the new weights. Adding the
+ * gradients and Adam's update are split over the threads (shard-update.ts); the measurements
+ * below were taken when they ran on the leader alone (~1 ms for the MLP's 102k weights on wasm,
+ * ~30 ms on cpu), so they include that serial cost.
  *
  * Measured on 2 cores (ms per step, 1 thread → 2 threads; runs alternated, others idle):
  *   wasm  mlp         b32    4.7 →   4.8  (0.92–1.01x)   cpu  mlp  b32    47 →   43  (1.06–1.11x)
