@@ -73,7 +73,10 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function train(
   partial: PartialTrainConfig,
-  opts: Pick<TrainingStart, 'threadEntry' | 'onParallel' | 'batchEventInterval' | 'onEvent'> = {},
+  opts: Pick<
+    TrainingStart,
+    'threadEntry' | 'onParallel' | 'batchEventInterval' | 'onEvent' | 'runId' | 'resume'
+  > = {},
 ) {
   const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
   return { ...startTraining({ root, dataset, config, backend, ...opts }), config };
@@ -383,6 +386,44 @@ describe('runTraining on 2 threads', () => {
     w1.forEach((w, i) => expect(maxRelDiff(w4[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
     m1.model.dispose();
     m4.model.dispose();
+  }, 60_000);
+
+  it("checkpoints Adam's sharded state and resumes from it on threads like one thread", async () => {
+    const base = { model: 'cnn', epochs: 2, limit: 64, batchSize: 32, dropout: 0 } as const;
+    const one = train({ ...base, threads: 1 });
+    const first = train({ ...base, epochs: 1, threads: 2 });
+    await Promise.all([one.done, first.done]);
+    const optimizerWeights = async (runId: string, epoch: number) => {
+      const { model } = await loadCheckpoint(root, runId, epoch);
+      const weights = await model.optimizer.getWeights();
+      return { model, values: weights.map((w) => w.tensor.dataSync()) };
+    };
+    // Epoch 1's checkpoint holds the moments the threads kept in shared memory.
+    const [want, got] = await Promise.all([
+      optimizerWeights(one.runId, 1),
+      optimizerWeights(first.runId, 1),
+    ]);
+    expect(got.values.length).toBe(1 + 2 * 6); // iterations, then m and v of 6 weights
+    expect(got.values[0]![0]).toBe(2);
+    got.values.forEach((v, i) => expect(maxRelDiff(v, want.values[i]!)).toBeLessThan(1e-4));
+    want.model.dispose();
+
+    const resumed = train(
+      { ...base, threads: 2 },
+      { runId: first.runId, resume: { model: got.model, epoch: 1 } },
+    );
+    await expect(resumed.done).resolves.toEqual({ status: 'finished', epochsDone: 2 });
+    const [m2, m1] = await Promise.all([
+      loadCheckpoint(root, first.runId, 2),
+      loadCheckpoint(root, one.runId, 2),
+    ]);
+    const w2 = m2.model.getWeights();
+    m1.model
+      .getWeights()
+      .forEach((w, i) => expect(maxRelDiff(w2[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
+    expect((m2.model.optimizer as unknown as { iterations: number }).iterations).toBe(4);
+    m1.model.dispose();
+    m2.model.dispose();
   }, 60_000);
 
   it('fails the run with a clear error when a gradient thread is terminated mid-run', async () => {
