@@ -5,11 +5,15 @@
  *
  *   node --no-liftoff --import tsx bench/threads.ts [--model cnn] [--batch 128] [--steps 20]
  *                                                   [--rounds 3] [--threads 1,2,2u]
+ *   node --no-liftoff --import tsx bench/threads.ts --serial [--model cnn]
  *
  * 1 thread is the trainer's own step (variableGrads, then Adam's applyGradients, timed apart);
  * N threads are DataParallel.step (parallel/data-parallel.ts), as runTraining runs it, with the
  * reduction and Adam's update sharded over the threads; Nu is the unsharded path on N threads
  * (DataParallel.gradients + apply: tfjs adds the gradients and applies Adam on the leader).
+ * --serial times only what one thread does after the gradients for N = 2 … 16 threads, on one
+ * core: unsharded, the leader adds N gradient tensors and runs tfjs' Adam over every weight;
+ * sharded, each thread runs reduceAndUpdate over N buffers and 1/N of the weights.
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
@@ -20,6 +24,7 @@ import { loadDataset } from '../src-main/engine/data';
 import { crossEntropySum } from '../src-main/engine/evaluate';
 import { buildModel, compileModel } from '../src-main/engine/models';
 import { DataParallel } from '../src-main/engine/parallel/data-parallel';
+import { reduceAndUpdate, slices } from '../src-main/engine/parallel/shard-update';
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +33,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1,2,2u' },
+    serial: { type: 'boolean', default: false },
   },
 });
 const model = values.model as ModelPreset;
@@ -38,6 +44,68 @@ const variants = values.threads.split(',');
 const WARMUP = 3;
 
 await selectBackend('wasm');
+
+if (values.serial) {
+  const config = resolveTrainConfig({ model, seed: 1 });
+  const m = buildModel(config);
+  compileModel(m, config.learningRate);
+  const variables = m.trainableWeights.map((w) => w.read() as tf.Variable);
+  const total = variables.reduce((a, v) => a + v.size, 0);
+  const REPS = 50;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `${model}: ${total} weights, median of ${REPS} repetitions, load ${os.loadavg()[0]!.toFixed(2)}`,
+  );
+  for (const threads of [2, 4, 8, 16]) {
+    const grads = Array.from({ length: threads }, (_, t) =>
+      variables.map((v) => tf.randomNormal(v.shape, 0, 1e-3, 'float32', t)),
+    );
+    const unsharded: number[] = [];
+    for (let r = 0; r < REPS; r++) {
+      const t0 = performance.now();
+      const sum = tf.tidy(() => {
+        const out: tf.NamedTensorMap = {};
+        variables.forEach((v, i) => {
+          let g = grads[0]![i]!;
+          for (let t = 1; t < threads; t++) g = tf.add(g, grads[t]![i]!);
+          out[v.name] = g;
+        });
+        return out;
+      });
+      m.optimizer.applyGradients(sum);
+      variables[0]!.dataSync();
+      unsharded.push(performance.now() - t0);
+      tf.dispose(Object.values(sum).filter((g) => !grads[0]!.includes(g)));
+    }
+    const flat = Array.from({ length: threads }, () =>
+      Float32Array.from({ length: total }, () => Math.random() * 1e-3),
+    );
+    const weights = new Float32Array(total);
+    const mm = new Float32Array(total);
+    const vv = new Float32Array(total);
+    const slice = slices(total, threads)[0]!;
+    const adam = {
+      learningRate: 1e-3,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      accBeta1: 0.9,
+      accBeta2: 0.999,
+    };
+    const sharded: number[] = [];
+    for (let r = 0; r < REPS; r++) {
+      const t0 = performance.now();
+      reduceAndUpdate(flat, weights, mm, vv, [slice], adam);
+      sharded.push(performance.now() - t0);
+    }
+    console.log(
+      `${String(threads).padStart(2)} threads: unsharded (leader, all weights) ` +
+        `${median(unsharded).toFixed(2)} ms, sharded (each thread, 1/${threads}) ${median(sharded).toFixed(3)} ms`,
+    );
+    tf.dispose(grads.flat());
+  }
+  process.exit(0);
+}
 const data = loadDataset(null).train;
 const batches = Array.from({ length: steps + WARMUP }, (_, b) => {
   const at = (b * n) % (data.count - n);
