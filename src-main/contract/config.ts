@@ -16,6 +16,12 @@ export type BackendName = Exclude<BackendChoice, 'auto'>;
 /** MNIST's training file holds 60,000 images; other IDX datasets are checked at load time. */
 export const MAX_TRAIN_IMAGES = 60_000;
 
+/**
+ * The most threads a run may ask for (a 64-core workstation). Auto picks at most one per core,
+ * fewer when the batch is too small to give every thread a share worth its overhead.
+ */
+export const MAX_THREADS = 64;
+
 const int = (field: string, min: number, max: number) =>
   z
     .number({ error: `${field} must be a number` })
@@ -57,8 +63,9 @@ export const TrainConfigSchema = z
      * Threads that compute each batch's gradients in parallel (wasm and cpu backends; native
      * TensorFlow always uses 1 as it already uses every core); null = auto. Optional so that
      * configs saved before this field existed (run.json, checkpoints) still load: absent = auto.
+     * At most MAX_THREADS: auto picks one per core (engine/parallel/threads.ts).
      */
-    threads: int('threads', 1, 8).nullable().optional(),
+    threads: int('threads', 1, MAX_THREADS).nullable().optional(),
   })
   .strict();
 

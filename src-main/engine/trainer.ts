@@ -397,6 +397,8 @@ async function trainEpoch(
     return { loss, accuracy, stoppedAtBatch: null };
   } finally {
     fused?.store();
+    // Adam's state back to the optimizer, where checkpoints read it (data-parallel.ts).
+    parallel?.store();
     tf.dispose([lossSum, correctSum]);
   }
 }

@@ -36,9 +36,18 @@ describe('resolveTrainConfig', () => {
     [{ model: 'rnn' }, 'model must be one of mlp, cnn, cnn-strong'],
     [{ backend: 'cuda' }, 'backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu'],
     [{ epochs: '10' }, 'epochs must be a number'],
+    [{ threads: 0 }, 'threads must be between 1 and 64'],
+    [{ threads: 65 }, 'threads must be between 1 and 64'],
+    [{ threads: 2.5 }, 'threads must be a whole number'],
     [{ evil: true }, 'unknown field(s): evil'],
   ])('rejects %j naming the field', (input, message) => {
     expect(errorOf(input)).toContain(message);
+  });
+
+  it('accepts threads from 1 to 64, or null for auto', () => {
+    expect(resolveTrainConfig({ threads: 64 }).threads).toBe(64);
+    expect(resolveTrainConfig({ threads: 1 }).threads).toBe(1);
+    expect(resolveTrainConfig({ threads: null }).threads).toBeNull();
   });
 
   it('rejects a non-object payload', () => {

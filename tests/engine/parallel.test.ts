@@ -73,7 +73,10 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function train(
   partial: PartialTrainConfig,
-  opts: Pick<TrainingStart, 'threadEntry' | 'onParallel' | 'batchEventInterval' | 'onEvent'> = {},
+  opts: Pick<
+    TrainingStart,
+    'threadEntry' | 'onParallel' | 'batchEventInterval' | 'onEvent' | 'runId' | 'resume'
+  > = {},
 ) {
   const config = resolveTrainConfig({ validationSize: 500, ...partial, backend: 'wasm' });
   return { ...startTraining({ root, dataset, config, backend, ...opts }), config };
@@ -96,21 +99,30 @@ describe('splitBatch and the thread rule', () => {
     expect(resolveThreads({ ...cnn, threads: 1 }, 'wasm', 8)).toBe(1);
   });
 
-  it('auto: 2 threads on wasm for steps big enough to win, never on one core', () => {
-    const auto = (model: TrainConfig['model'], batchSize: number, cores = 2) =>
+  it('auto: one thread per core on wasm, as many as the batch pays for, never more', () => {
+    const auto = (model: TrainConfig['model'], batchSize: number, cores: number) =>
       resolveThreads(resolveTrainConfig({ model, batchSize }), 'wasm', cores);
-    expect(auto('cnn', 128)).toBe(2);
-    expect(auto('cnn', 16)).toBe(2);
-    expect(auto('cnn', 8)).toBe(1);
-    expect(auto('cnn-strong', 128)).toBe(2);
-    expect(auto('cnn', 128, 1)).toBe(1);
-    expect(auto('mlp', 32)).toBe(1);
-    expect(auto('mlp', 64)).toBe(2);
-    expect(resolveThreads(resolveTrainConfig({ model: 'mlp' }), 'cpu', 2)).toBe(2);
+    // The cnn's default batch of 128 at ≥ 8 images a thread: 16 threads' worth.
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 128, cores))).toEqual([1, 2, 8, 16]);
+    expect([1, 2, 8, 16].map((cores) => auto('cnn-strong', 128, cores))).toEqual([1, 2, 8, 16]);
+    // Smaller batches cap the count, whatever the cores.
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 32, cores))).toEqual([1, 2, 4, 4]);
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 16, cores))).toEqual([1, 2, 2, 2]);
+    expect([1, 2, 8, 16].map((cores) => auto('cnn', 8, cores))).toEqual([1, 1, 1, 1]);
+    // The mlp (tfjs ops) needs 32 images a thread: its default batch of 32 stays on one.
+    expect([1, 2, 8, 16].map((cores) => auto('mlp', 32, cores))).toEqual([1, 1, 1, 1]);
+    expect([1, 2, 8, 16].map((cores) => auto('mlp', 64, cores))).toEqual([1, 2, 2, 2]);
+    expect([1, 2, 8, 16].map((cores) => auto('mlp', 256, cores))).toEqual([1, 2, 8, 8]);
+    // Never more than the config allows, even on a huge machine with a huge batch.
+    expect(auto('cnn', 4096, 128)).toBe(64);
+    // The cpu backend: 16 images a thread for the mlp.
+    const cpu = (cores: number) =>
+      resolveThreads(resolveTrainConfig({ model: 'mlp' }), 'cpu', cores);
+    expect([1, 2, 8, 16].map(cpu)).toEqual([1, 2, 2, 2]);
     // Configs saved before `threads` existed have none: auto.
     const old: TrainConfig = resolveTrainConfig({ model: 'cnn' });
     delete old.threads;
-    expect(resolveThreads(old, 'wasm', 2)).toBe(2);
+    expect(resolveThreads(old, 'wasm', 8)).toBe(8);
   });
 });
 
@@ -202,6 +214,67 @@ describe('data-parallel steps', () => {
   });
 });
 
+describe('on more threads than cores (3, 4 and 8 on this 2-core machine)', () => {
+  // Oversubscribed, so slow but exact: every share's gradients must add up to the full batch's.
+  it.each([3, 4, 8])(
+    'takes the same CNN steps on %i threads as on one (losses and weights)',
+    async (threads) => {
+      const config = resolveTrainConfig({ model: 'cnn', dropout: 0, seed: 11 });
+      const a = freshModel(config);
+      const b = freshModel(config);
+      const parallel = await DataParallel.start(a.model, a.variables, {
+        threads,
+        backend: 'wasm',
+      });
+      opened.push(parallel);
+      expect(parallel.threads).toBe(threads);
+      // 29 images: uneven shares on every count (8 threads: 4, 4, 4, 4, 4, 3, 3, 3).
+      const n = 29;
+      for (const offset of [0, 29, 58]) {
+        const { xs, ys } = batch(n, offset);
+        const [loss, correct] = await parallel.step(xs, ys, { n, rows: 28, cols: 28 });
+        const reference = singleThreadGrads(b.model, b.variables, n, offset);
+        const probs = tf.tidy(() =>
+          b.model.predict(tf.tensor4d(xs, [n, 28, 28, 1])),
+        ) as tf.Tensor2D;
+        const wantCorrect = tf.tidy(() =>
+          tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), tf.tensor1d(ys, 'int32')), 'int32')),
+        );
+        b.model.optimizer.applyGradients(reference.grads);
+        expect(loss.dataSync()[0]! / n).toBeCloseTo(reference.value.dataSync()[0]!, 5);
+        expect(correct.dataSync()[0]).toBe(wantCorrect.dataSync()[0]);
+        tf.dispose([loss, correct, probs, wantCorrect, reference.value]);
+        tf.dispose(Object.values(reference.grads));
+      }
+      expect(parallel.stats.steps).toBe(3);
+      // Looser than the gradients' 1e-5: Adam magnifies rounding near g = 0 (see above).
+      a.variables.forEach((v, i) =>
+        expect(maxRelDiff(v.dataSync(), b.variables[i]!.dataSync()), v.name).toBeLessThan(1e-4),
+      );
+      // Adam's state, sharded over the threads, comes back to the optimizer as tfjs keeps it
+      // (what checkpoints save): iterations, then every first and second moment.
+      parallel.store();
+      const [got, want] = await Promise.all([
+        a.model.optimizer.getWeights(),
+        b.model.optimizer.getWeights(),
+      ]);
+      expect(got.length).toBe(1 + 2 * a.variables.length);
+      expect(got.length).toBe(want.length);
+      got.forEach((w, i) =>
+        expect(maxRelDiff(w.tensor.dataSync(), want[i]!.tensor.dataSync())).toBeLessThan(1e-4),
+      );
+      const accBeta = (o: tf.Optimizer) =>
+        (o as unknown as { accBeta1: tf.Variable }).accBeta1.dataSync()[0]!;
+      expect(accBeta(a.model.optimizer)).toBeCloseTo(accBeta(b.model.optimizer), 6);
+      for (const m of [a.model, b.model]) {
+        m.optimizer.dispose();
+        m.dispose();
+      }
+    },
+    60_000,
+  );
+});
+
 describe('on the JavaScript cpu backend', () => {
   it('computes the same gradients and takes the same steps', async () => {
     await tf.setBackend('cpu');
@@ -290,6 +363,68 @@ describe('runTraining on 2 threads', () => {
     m1.model.dispose();
     m2.model.dispose();
   });
+
+  it('trains a CNN on --threads 4 like on one thread (losses and checkpoint weights)', async () => {
+    // 3 batches of 32: shares of 8 on each of the 4 threads.
+    const base = { model: 'cnn', epochs: 1, limit: 96, batchSize: 32, dropout: 0 } as const;
+    const four = train({ ...base, threads: 4 });
+    const one = train({ ...base, threads: 1 });
+    await Promise.all([four.done, one.done]);
+    expect(four.events[0]).toMatchObject({ type: 'started', threads: 4 });
+    const epoch = (events: WorkerEvent[]) => events.find((e) => e.type === 'epoch')!;
+    const [e4, e1] = [epoch(four.events), epoch(one.events)];
+    if (e4.type !== 'epoch' || e1.type !== 'epoch') throw new Error('no epoch event');
+    expect(e4.loss).toBeCloseTo(e1.loss, 4);
+    expect(e4.accuracy).toBeCloseTo(e1.accuracy, 6);
+    expect(e4.valLoss!).toBeCloseTo(e1.valLoss!, 4);
+    const [m4, m1] = await Promise.all([
+      loadCheckpoint(root, four.runId, 1),
+      loadCheckpoint(root, one.runId, 1),
+    ]);
+    const w4 = m4.model.getWeights();
+    const w1 = m1.model.getWeights();
+    w1.forEach((w, i) => expect(maxRelDiff(w4[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
+    m1.model.dispose();
+    m4.model.dispose();
+  }, 60_000);
+
+  it("checkpoints Adam's sharded state and resumes from it on threads like one thread", async () => {
+    const base = { model: 'cnn', epochs: 2, limit: 64, batchSize: 32, dropout: 0 } as const;
+    const one = train({ ...base, threads: 1 });
+    const first = train({ ...base, epochs: 1, threads: 2 });
+    await Promise.all([one.done, first.done]);
+    const optimizerWeights = async (runId: string, epoch: number) => {
+      const { model } = await loadCheckpoint(root, runId, epoch);
+      const weights = await model.optimizer.getWeights();
+      return { model, values: weights.map((w) => w.tensor.dataSync()) };
+    };
+    // Epoch 1's checkpoint holds the moments the threads kept in shared memory.
+    const [want, got] = await Promise.all([
+      optimizerWeights(one.runId, 1),
+      optimizerWeights(first.runId, 1),
+    ]);
+    expect(got.values.length).toBe(1 + 2 * 6); // iterations, then m and v of 6 weights
+    expect(got.values[0]![0]).toBe(2);
+    got.values.forEach((v, i) => expect(maxRelDiff(v, want.values[i]!)).toBeLessThan(1e-4));
+    want.model.dispose();
+
+    const resumed = train(
+      { ...base, threads: 2 },
+      { runId: first.runId, resume: { model: got.model, epoch: 1 } },
+    );
+    await expect(resumed.done).resolves.toEqual({ status: 'finished', epochsDone: 2 });
+    const [m2, m1] = await Promise.all([
+      loadCheckpoint(root, first.runId, 2),
+      loadCheckpoint(root, one.runId, 2),
+    ]);
+    const w2 = m2.model.getWeights();
+    m1.model
+      .getWeights()
+      .forEach((w, i) => expect(maxRelDiff(w2[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
+    expect((m2.model.optimizer as unknown as { iterations: number }).iterations).toBe(4);
+    m1.model.dispose();
+    m2.model.dispose();
+  }, 60_000);
 
   it('fails the run with a clear error when a gradient thread is terminated mid-run', async () => {
     const before = tf.memory().numTensors;

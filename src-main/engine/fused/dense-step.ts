@@ -25,7 +25,7 @@ import { elementwiseKernels, emscripten, XnnMatMul, type ElementwiseKernels } fr
  *   input ∂   ∂Xᵀ = W·∂Zᵀ  (layers after the first; packs ∂Zᵀ)
  */
 
-interface AdamInternals {
+export interface AdamInternals {
   learningRate: number;
   beta1: number;
   beta2: number;

@@ -1,16 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../contract/config';
+import type { AdamInternals } from '../fused/dense-step';
 import { GradientPool, type StepResult } from './pool';
 import { batchViews, layout } from './protocol';
-import { peekFloat32, shareGradients, tensorFromShared } from './share';
+import { rangesWithGradients, reduceAndUpdate, slices, type AdamStep } from './shard-update';
+import { peekFloat32, shareGradients, tensorFromShared, type ShareGradients } from './share';
 
 /**
  * Data-parallel training steps over several TensorFlow.js instances (WASM runs on one thread
  * each). Every step the leader — the thread running the training loop, which owns the model and
  * the optimizer — splits the batch into shares, hands each follower its share (and the current
  * weights, through shared memory: see protocol.ts), computes its own share's gradients
- * meanwhile, adds the followers' gradients to its own and applies the sum with the model's
- * optimizer.
+ * meanwhile and writes them to shared memory too. Then every thread adds up the gradients of its
+ * own slice of the weights and applies Adam's update to that slice (shard-update.ts), so the
+ * reduction and the update are split over the threads like the batch. Adam's moments live in
+ * shared memory from the first `step` to `store()`, which gives them back to the model's
+ * optimizer (for checkpoints); `gradients` + `apply` is the unsharded path (tests, and any
+ * optimizer state read in between).
  *
  * Every share differentiates (sum of its losses) / (whole batch size), so the gradients add up
  * to exactly the full batch's gradient of the mean loss (the sample-count-weighted mean of the
@@ -48,7 +54,7 @@ export interface DataParallelStats {
   leaderMs: number;
   /** Waiting for the followers after the leader's share was done. */
   waitMs: number;
-  /** Adding the gradients up and applying them with the optimizer. */
+  /** Adding the gradients up and applying them with the optimizer (all threads' slices). */
   applyMs: number;
   /** The followers' own time per request (summed over followers). */
   followerMs: number;
@@ -88,7 +94,15 @@ export class DataParallel {
   /** Version of the weights in the shared buffer. */
   private written = -1;
   private nextId = 1;
-  private readonly slots: { sizes: number[]; offsets: number[] };
+  private readonly slots: { sizes: number[]; offsets: number[]; total: number };
+  /** Adam's moments are in `moments` (not the optimizer) from the first step to `store()`. */
+  private loaded = false;
+  private accBeta1 = 0;
+  private accBeta2 = 0;
+  private iterations = 0;
+  private readonly allGrads: Float32Array[];
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
 
   private constructor(
     private readonly model: tf.LayersModel,
@@ -96,8 +110,14 @@ export class DataParallel {
     private readonly pool: GradientPool,
     private readonly weights: Float32Array,
     private readonly followers: FollowerBuffers[],
+    private readonly leaderGrads: Float32Array,
+    moments: SharedArrayBuffer,
   ) {
     this.slots = layout(variables.map((v) => v.shape));
+    const { total } = this.slots;
+    this.allGrads = [leaderGrads, ...followers.map((f) => f.grads)];
+    this.m = new Float32Array(moments, 0, total);
+    this.v = new Float32Array(moments, total * 4, total);
     this.stats = {
       steps: 0,
       sendMs: 0,
@@ -121,10 +141,13 @@ export class DataParallel {
     const weightShapes = variables.map((v) => [...v.shape]);
     const { total } = layout(weightShapes);
     const weights = new SharedArrayBuffer(total * 4);
-    const grads = Array.from(
-      { length: options.threads - 1 },
+    // Index 0 is the leader's; 1… the followers'.
+    const allGrads = Array.from(
+      { length: options.threads },
       () => new SharedArrayBuffer(total * 4),
     );
+    const grads = allGrads.slice(1);
+    const moments = new SharedArrayBuffer(total * 2 * 4);
     const topology = model.toJSON(null, false);
     const pool = await GradientPool.start({
       count: options.threads - 1,
@@ -136,6 +159,8 @@ export class DataParallel {
         index,
         weights,
         grads: grads[index - 1]!,
+        allGrads,
+        moments,
       }),
     });
     return new DataParallel(
@@ -144,6 +169,8 @@ export class DataParallel {
       pool,
       new Float32Array(weights),
       grads.map((g) => ({ grads: new Float32Array(g), batch: null, version: -1 })),
+      new Float32Array(allGrads[0]!),
+      moments,
     );
   }
 
@@ -161,6 +188,59 @@ export class DataParallel {
    * owns (and disposes) every tensor returned.
    */
   async gradients(xs: Float32Array, ys: Int32Array, shape: BatchShape): Promise<CombinedGradients> {
+    this.store();
+    const { n } = shape;
+    const { own, results } = await this.shares(xs, ys, shape);
+    const t = performance.now();
+    const combined = tf.tidy(() => {
+      const grads: tf.NamedTensorMap = {};
+      this.variables.forEach((v, i) => {
+        let g = own.grads[i] ?? null;
+        results.forEach((r, k) => {
+          if (!r.hasGrad[i]) return;
+          const theirs = tensorFromShared(this.slot(this.followers[k]!.grads, i), v.shape);
+          g = g === null ? theirs : tf.add(g, theirs);
+        });
+        if (g !== null) grads[v.name] = g;
+      });
+      return { grads, ...this.totals(own, results, n) };
+    });
+    // With no follower share the leader's own gradients are returned as they are: keep them.
+    const returned = new Set(Object.values(combined.grads));
+    tf.dispose([
+      ...own.grads.filter((g): g is tf.Tensor => isTensor(g) && !returned.has(g)),
+      own.loss,
+      own.correct,
+    ]);
+    this.lap('applyMs', t);
+    return combined;
+  }
+
+  /** The batch's summed loss and correct count from the leader's share and the followers'. */
+  private totals(own: ShareGradients, results: StepResult[], n: number) {
+    let followerLoss = 0;
+    let followerCorrect = 0;
+    results.forEach((r, k) => {
+      followerLoss += r.lossSum;
+      followerCorrect += r.correct;
+      this.stats.followerMs += r.ms;
+      this.stats.followerTensors[k] = r.tensors;
+    });
+    return tf.tidy(() => ({
+      lossSum: tf.add(tf.mul(own.loss, n), followerLoss) as tf.Scalar,
+      correct: tf.add(own.correct, followerCorrect) as tf.Scalar,
+    }));
+  }
+
+  /**
+   * Every thread's share of the gradients: the leader's as tensors (the caller disposes them),
+   * the followers' in their shared buffers.
+   */
+  private async shares(
+    xs: Float32Array,
+    ys: Int32Array,
+    shape: BatchShape,
+  ): Promise<{ own: ShareGradients; results: StepResult[] }> {
     const { n, rows, cols } = shape;
     const px = rows * cols;
     const sizes = splitBatch(n, this.threads);
@@ -214,40 +294,8 @@ export class DataParallel {
       tf.dispose([...own.grads.filter(isTensor), own.loss, own.correct]);
       throw error;
     }
-    t = this.lap('waitMs', t);
-
-    let followerLoss = 0;
-    let followerCorrect = 0;
-    results.forEach((r, k) => {
-      followerLoss += r.lossSum;
-      followerCorrect += r.correct;
-      this.stats.followerMs += r.ms;
-      this.stats.followerTensors[k] = r.tensors;
-    });
-    const combined = tf.tidy(() => {
-      const grads: tf.NamedTensorMap = {};
-      this.variables.forEach((v, i) => {
-        let g = own.grads[i] ?? null;
-        results.forEach((r, k) => {
-          if (!r.hasGrad[i]) return;
-          const theirs = tensorFromShared(this.slot(this.followers[k]!.grads, i), v.shape);
-          g = g === null ? theirs : tf.add(g, theirs);
-        });
-        if (g !== null) grads[v.name] = g;
-      });
-      const lossSum = tf.add(tf.mul(own.loss, n), followerLoss) as tf.Scalar;
-      const correct = tf.add(own.correct, followerCorrect) as tf.Scalar;
-      return { grads, lossSum, correct };
-    });
-    // With no follower share the leader's own gradients are returned as they are: keep them.
-    const returned = new Set(Object.values(combined.grads));
-    tf.dispose([
-      ...own.grads.filter((g): g is tf.Tensor => isTensor(g) && !returned.has(g)),
-      own.loss,
-      own.correct,
-    ]);
-    this.lap('applyMs', t);
-    return combined;
+    this.lap('waitMs', t);
+    return { own, results };
   }
 
   /**
@@ -257,6 +305,7 @@ export class DataParallel {
   apply(grads: tf.NamedTensorMap): void {
     const t = performance.now();
     try {
+      this.store();
       this.model.optimizer.applyGradients(grads);
     } finally {
       tf.dispose(Object.values(grads));
@@ -270,15 +319,123 @@ export class DataParallel {
    * and correct count (the caller disposes them).
    */
   async step(xs: Float32Array, ys: Int32Array, shape: BatchShape): Promise<[tf.Scalar, tf.Scalar]> {
-    const { grads, lossSum, correct } = await this.gradients(xs, ys, shape);
+    this.load();
+    const { own, results } = await this.shares(xs, ys, shape);
+    const t = performance.now();
+    let totals: { lossSum: tf.Scalar; correct: tf.Scalar };
+    // A follower with no share this step (m = 0) left its buffer as it was: only the leader and
+    // the followers that answered (a prefix: shares only get smaller) are added up.
+    const hasGrad = own.grads.map(isTensor);
     try {
-      this.apply(grads);
+      own.grads.forEach((g, i) => g !== null && this.slot(this.leaderGrads, i).set(peekFloat32(g)));
+      totals = this.totals(own, results, shape.n);
+    } finally {
+      tf.dispose([...own.grads.filter(isTensor), own.loss, own.correct]);
+    }
+    try {
+      await this.update(results.length + 1, hasGrad);
     } catch (error) {
-      tf.dispose([lossSum, correct]);
+      tf.dispose([totals.lossSum, totals.correct]);
       throw error;
     }
+    this.lap('applyMs', t);
     this.stats.steps++;
-    return [lossSum, correct];
+    return [totals.lossSum, totals.correct];
+  }
+
+  /**
+   * Every thread adds up the first `contributors` threads' gradients over its slice of the
+   * weights and applies Adam there; then the leader's variables take the new weights.
+   */
+  private async update(contributors: number, hasGrad: boolean[]): Promise<void> {
+    const adam = this.model.optimizer as unknown as AdamInternals;
+    const step: AdamStep = {
+      learningRate: adam.learningRate,
+      beta1: adam.beta1,
+      beta2: adam.beta2,
+      epsilon: adam.epsilon,
+      accBeta1: this.accBeta1,
+      accBeta2: this.accBeta2,
+    };
+    const parts = slices(this.slots.total, this.threads);
+    const rangesOf = (k: number) => rangesWithGradients(parts[k]!, this.slots, hasGrad);
+    const grads = this.allGrads.slice(0, contributors);
+    const requests = this.followers.map((_, k) =>
+      this.pool.request(k, {
+        type: 'update',
+        id: this.nextId++,
+        ranges: rangesOf(k + 1),
+        contributors,
+        adam: step,
+      }),
+    );
+    for (const r of requests) r.catch(() => {});
+    reduceAndUpdate(grads, this.weights, this.m, this.v, rangesOf(0), step);
+    await Promise.all(requests);
+    this.accBeta1 *= step.beta1;
+    this.accBeta2 *= step.beta2;
+    this.iterations++;
+    tf.tidy(() =>
+      this.variables.forEach((v, i) =>
+        v.assign(tensorFromShared(this.slot(this.weights, i), v.shape)),
+      ),
+    );
+    this.version++;
+    this.written = this.version; // every thread wrote its slice of the new weights
+  }
+
+  /** Moves the weights and Adam's state from the model into shared memory, if not there yet. */
+  private load(): void {
+    if (this.loaded) return;
+    if (this.model.optimizer.getClassName() !== 'Adam') {
+      throw new Error(
+        `data-parallel training shards Adam's update; the optimizer is ${this.model.optimizer.getClassName()}`,
+      );
+    }
+    const adam = this.model.optimizer as unknown as AdamInternals;
+    this.variables.forEach((v, i) => {
+      this.slot(this.weights, i).set(peekFloat32(v));
+      const m = adam.accumulatedFirstMoment[i]?.variable;
+      const s = adam.accumulatedSecondMoment[i]?.variable;
+      if (m) this.slot(this.m, i).set(peekFloat32(m));
+      else this.slot(this.m, i).fill(0);
+      if (s) this.slot(this.v, i).set(peekFloat32(s));
+      else this.slot(this.v, i).fill(0);
+    });
+    this.written = this.version;
+    this.accBeta1 = adam.accBeta1.dataSync()[0]!;
+    this.accBeta2 = adam.accBeta2.dataSync()[0]!;
+    this.iterations = adam.iterations_ ?? 0;
+    this.loaded = true;
+  }
+
+  /**
+   * Gives Adam's state back to the model's optimizer (the weights are the model's already), for
+   * a checkpoint or anything else that reads it. The next `step` takes it again.
+   */
+  store(): void {
+    if (!this.loaded) return;
+    const adam = this.model.optimizer as unknown as AdamInternals;
+    tf.tidy(() => {
+      this.variables.forEach((variable, i) => {
+        const moments = [adam.accumulatedFirstMoment, adam.accumulatedSecondMoment] as const;
+        [this.m, this.v].forEach((buffer, which) => {
+          const values = tensorFromShared(this.slot(buffer, i), variable.shape);
+          const list = moments[which]!;
+          const entry = list[i];
+          if (entry) entry.variable.assign(values);
+          else
+            list[i] = {
+              originalName: `${variable.name}/${which === 0 ? 'm' : 'v'}`,
+              variable: tf.keep(values.variable(false)),
+            };
+        });
+      });
+      adam.accBeta1.assign(tf.scalar(this.accBeta1));
+      adam.accBeta2.assign(tf.scalar(this.accBeta2));
+    });
+    adam.iterations_ = this.iterations;
+    this.loaded = false;
   }
 
   /** Terminates the followers. Safe to call more than once. */

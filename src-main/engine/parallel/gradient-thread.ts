@@ -7,7 +7,10 @@ import {
   type FromFollower,
   type GradientThreadInit,
   type StepRequest,
+  type ToFollower,
+  type UpdateRequest,
 } from './protocol';
+import { reduceAndUpdate } from './shard-update';
 import { peekFloat32, shareGradients, tensorFromShared } from './share';
 
 /**
@@ -25,6 +28,9 @@ const init = workerData as GradientThreadInit;
 const { sizes, offsets, total } = layout(init.weightShapes);
 const weights = new Float32Array(init.weights, 0, total);
 const grads = new Float32Array(init.grads, 0, total);
+const allGrads = init.allGrads.map((b) => new Float32Array(b, 0, total));
+const m = new Float32Array(init.moments, 0, total);
+const v = new Float32Array(init.moments, total * 4, total);
 let batch: { xs: Float32Array; ys: Int32Array } | null = null;
 
 const post = (message: FromFollower) => port.postMessage(message);
@@ -90,14 +96,27 @@ function step({ model, variables }: Replica, request: StepRequest): void {
   });
 }
 
+function update(request: UpdateRequest): void {
+  const started = performance.now();
+  reduceAndUpdate(
+    allGrads.slice(0, request.contributors),
+    weights,
+    m,
+    v,
+    request.ranges,
+    request.adam,
+  );
+  post({ type: 'updated', id: request.id, ms: performance.now() - started });
+}
+
 const ready = setup();
 ready.then(
   () => post({ type: 'ready' }),
   (error: unknown) => post({ type: 'error', id: null, message: describe(error) }),
 );
 
-port.on('message', (request: StepRequest) => {
+port.on('message', (request: ToFollower) => {
   ready
-    .then((replica) => step(replica, request))
+    .then((replica) => (request.type === 'step' ? step(replica, request) : update(request)))
     .catch((error: unknown) => post({ type: 'error', id: request.id, message: describe(error) }));
 });

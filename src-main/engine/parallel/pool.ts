@@ -1,6 +1,12 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FromFollower, GradientThreadInit, StepRequest } from './protocol';
+import type {
+  FromFollower,
+  GradientThreadInit,
+  StepRequest,
+  ToFollower,
+  UpdateRequest,
+} from './protocol';
 
 /**
  * The gradient threads of one training run: started together, each answering one request at a
@@ -13,6 +19,8 @@ export class GradientThreadError extends Error {
 }
 
 export type StepResult = Extract<FromFollower, { type: 'result' }>;
+export type UpdateResult = Extract<FromFollower, { type: 'updated' }>;
+type Answer = StepResult | UpdateResult;
 
 export interface GradientPoolOptions {
   /** Number of gradient threads (followers), not counting the leader. */
@@ -30,7 +38,7 @@ export const defaultThreadEntry = (): URL => new URL('./gradient-thread.ts', imp
 
 interface Pending {
   id: number;
-  resolve: (result: StepResult) => void;
+  resolve: (result: Answer) => void;
   reject: (error: Error) => void;
 }
 
@@ -66,7 +74,7 @@ class Follower {
     worker.stdout.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   }
 
-  request(request: StepRequest): Promise<StepResult> {
+  request(request: ToFollower): Promise<Answer> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       if (this.pending) {
@@ -131,7 +139,9 @@ export class GradientPool {
   }
 
   /** Sends a request to follower i (0-based) and resolves with its answer. */
-  request(i: number, request: StepRequest): Promise<StepResult> {
+  request(i: number, request: StepRequest): Promise<StepResult>;
+  request(i: number, request: UpdateRequest): Promise<UpdateResult>;
+  request(i: number, request: ToFollower): Promise<Answer> {
     if (this.closed) {
       return Promise.reject(new GradientThreadError('the gradient threads are closed'));
     }

@@ -1,4 +1,5 @@
 import type { BackendName } from '../../contract/config';
+import type { AdamStep } from './shard-update';
 
 /**
  * Between the leader (the thread running the training loop) and its gradient threads, the bulk
@@ -25,6 +26,10 @@ export interface GradientThreadInit {
   weights: SharedArrayBuffer;
   /** float32 × total weights: this thread's gradients, same layout. */
   grads: SharedArrayBuffer;
+  /** Every thread's gradient buffer (0 = the leader's, i = follower i's `grads`). */
+  allGrads: SharedArrayBuffer[];
+  /** float32 × 2 × total weights: Adam's first moments, then its second moments. */
+  moments: SharedArrayBuffer;
 }
 
 /** Leader → follower: compute the gradients of one share of a batch. */
@@ -46,7 +51,22 @@ export interface StepRequest {
   divisor: number;
 }
 
-export type ToFollower = StepRequest;
+/**
+ * Leader → follower, once every thread's gradients are in: add them up over this thread's slice
+ * of the weights and apply Adam's update there, to the shared weights and moments
+ * (shard-update.ts).
+ */
+export interface UpdateRequest {
+  type: 'update';
+  id: number;
+  /** [from, to) ranges of the flat weights: the slice, less weights without a gradient. */
+  ranges: [number, number][];
+  /** Threads whose gradients to add: allGrads[0, contributors) (a thread with no share has none). */
+  contributors: number;
+  adam: AdamStep;
+}
+
+export type ToFollower = StepRequest | UpdateRequest;
 
 export type FromFollower =
   | { type: 'ready' }
@@ -63,6 +83,7 @@ export type FromFollower =
       /** Tensors alive in the thread after the step (the replica's weights): a leak check. */
       tensors: number;
     }
+  | { type: 'updated'; id: number; ms: number }
   | { type: 'error'; id: number | null; message: string };
 
 /** float32 views of consecutive tensors in one buffer: offsets[i] … offsets[i] + sizes[i]. */

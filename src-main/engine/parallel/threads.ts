@@ -1,15 +1,22 @@
 import os from 'node:os';
-import type { BackendName, ModelPreset, TrainConfig } from '../../contract/config';
+import {
+  MAX_THREADS,
+  type BackendName,
+  type ModelPreset,
+  type TrainConfig,
+} from '../../contract/config';
 
 /**
- * How many threads a run trains on: config.threads, or when that is null (auto) 2 where the
- * second thread was measured to pay off, else 1.
+ * How many threads a run trains on: config.threads, or when that is null (auto) one per core,
+ * as long as every thread gets at least MIN_IMAGES_PER_THREAD images of the batch.
  *
  * Native TensorFlow already uses every core inside each op: always 1 there. On wasm (and the
- * JavaScript cpu backend) one TensorFlow.js instance runs on one thread; a second one computing
- * half of each batch wins once a step's work outweighs what data parallelism adds per step:
- * handing the weights and the share over, adding the gradients, and the optimizer update, which
- * stays on one thread (~1 ms for the MLP's 102k weights on wasm, ~30 ms on cpu).
+ * JavaScript cpu backend) one TensorFlow.js instance runs on one thread; another one computing
+ * a share of each batch wins once the share's work outweighs what data parallelism adds per
+ * step: handing the share over, two messages each way, and loading the new weights. Adding the
+ * gradients and Adam's update are split over the threads (shard-update.ts); the measurements
+ * below were taken when they ran on the leader alone (~1 ms for the MLP's 102k weights on wasm,
+ * ~30 ms on cpu), so they include that serial cost.
  *
  * Measured on 2 cores (ms per step, 1 thread → 2 threads; runs alternated, others idle):
  *   wasm  mlp         b32    4.7 →   4.8  (0.92–1.01x)   cpu  mlp  b32    47 →   43  (1.06–1.11x)
@@ -21,9 +28,14 @@ import type { BackendName, ModelPreset, TrainConfig } from '../../contract/confi
  *         cnn         b64   74   →  43    (1.63–1.84x)
  *         cnn         b128 136   →  88    (1.46–1.93x)
  *         cnn-strong  b128 1002  → 548    (1.79–2.10x)
- * Smaller batches were not measured and stay on one thread. The wasm mlp rows were measured
- * with tfjs ops; a Dense stack on wasm now trains with the fused step (fused/dense-step.ts,
- * ~0.7 ms a step at batch 32), which the trainer runs on one thread when threads are auto.
+ * The smallest batch where 2 threads won, halved, is the minimum share: wasm mlp 64 → 32 images
+ * a thread (at 16 a thread, b32, it lost), the CNNs 16 → 8 (smaller batches were not measured),
+ * cpu mlp 32 → 16, cpu CNNs 8 (their steps are 300x the wasm CNN's: any share pays). A thread's
+ * overhead is per step, not per image, so a share that paid on 2 cores pays on more: at batch
+ * 128 the cnn gets 8 threads on 8 cores, 16 on 16. Only 2 cores were measured (README,
+ * "Threads and cores" models the rest). The wasm mlp rows were measured with tfjs ops; a Dense
+ * stack on wasm now trains with the fused step (fused/dense-step.ts, ~0.7 ms a step at batch
+ * 32), which the trainer runs on one thread when threads are auto.
  */
 export function resolveThreads(
   config: Pick<TrainConfig, 'threads' | 'model' | 'batchSize'>,
@@ -32,11 +44,12 @@ export function resolveThreads(
 ): number {
   if (backend === 'tensorflow' || backend === 'tensorflow-gpu') return 1;
   if (config.threads !== null && config.threads !== undefined) return config.threads;
-  if (cores < 2) return 1;
-  return config.batchSize >= MIN_BATCH_FOR_TWO_THREADS[backend][config.model] ? 2 : 1;
+  const affordable = Math.floor(config.batchSize / MIN_IMAGES_PER_THREAD[backend][config.model]);
+  return Math.max(1, Math.min(cores, affordable, MAX_THREADS));
 }
 
-const MIN_BATCH_FOR_TWO_THREADS: Record<'wasm' | 'cpu', Record<ModelPreset, number>> = {
-  wasm: { mlp: 64, cnn: 16, 'cnn-strong': 16 },
-  cpu: { mlp: 32, cnn: 16, 'cnn-strong': 16 },
+/** Images of a batch each thread needs for the thread to pay off (see above). */
+export const MIN_IMAGES_PER_THREAD: Record<'wasm' | 'cpu', Record<ModelPreset, number>> = {
+  wasm: { mlp: 32, cnn: 8, 'cnn-strong': 8 },
+  cpu: { mlp: 16, cnn: 8, 'cnn-strong': 8 },
 };
