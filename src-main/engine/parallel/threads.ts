@@ -30,7 +30,8 @@ export function resolveThreads(
   backend: BackendName,
   cores: number = os.availableParallelism(),
 ): number {
-  if (backend === 'tensorflow' || backend === 'tensorflow-gpu') return 1;
+  // The gradient threads run tfjs on wasm/cpu; a GPU backend already spreads each op itself.
+  if (backend === 'tensorflow' || backend === 'tensorflow-gpu' || backend === 'webgpu') return 1;
   if (config.threads !== null && config.threads !== undefined) return config.threads;
   if (cores < 2) return 1;
   return config.batchSize >= MIN_BATCH_FOR_TWO_THREADS[backend][config.model] ? 2 : 1;
