@@ -8,8 +8,9 @@ export { BACKEND_LABELS };
 
 /**
  * Picks the fastest TensorFlow.js backend that actually loads on this machine. The native ones
- * are optional dependencies whose install downloads libtensorflow, which often fails, so every
- * step is tried at run time and the reason each better one was skipped is reported to the user.
+ * are optional dependencies whose install downloads libtensorflow, which often fails, and WebGPU's
+ * are optional too and need a GPU driver, so every step is tried at run time and the reason each
+ * better one was skipped is reported to the user.
  */
 
 export interface BackendLoader {

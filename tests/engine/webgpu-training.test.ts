@@ -55,6 +55,20 @@ async function predict(runId: string): Promise<{ digits: number[]; probs: number
   return result;
 }
 
+describe('auto with only SwiftShader', () => {
+  it('never picks the software adapter, and says which one it skipped', async () => {
+    try {
+      const info = await selectBackend('auto');
+      expect(info.name).not.toBe('webgpu');
+      expect(info.unavailable.find((u) => u.name === 'webgpu')?.error).toMatch(
+        /^only a software adapter, google swiftshader \(SwiftShader driver [\d.]+, software\), which is never picked automatically \(choose webgpu to train on it\)$/,
+      );
+    } finally {
+      await tf.setBackend('webgpu');
+    }
+  });
+});
+
 describe('training on webgpu', () => {
   it('mlp: two epochs, loss falling', async () => {
     await trainOnWebGpu({
