@@ -180,6 +180,9 @@ describe('selectBackend', () => {
     expect(explainFailure('tensorflow-gpu', notInstalled())).toBe(
       '@tensorflow/tfjs-node-gpu is not installed',
     );
+    expect(
+      explainFailure('webgpu', Object.assign(new Error("Cannot find package 'webgpu'"), {})),
+    ).toBe('webgpu (or @tensorflow/tfjs-backend-webgpu) is not installed');
   });
 
   it('on this machine, picks the best backend that really loads', async () => {
