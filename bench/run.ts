@@ -36,6 +36,7 @@ import {
 } from '../src-main/contract/config';
 import type { BackendInfo, WorkerEvent } from '../src-main/contract/messages';
 import { BACKEND_LABELS, BackendUnavailableError, selectBackend } from '../src-main/engine/backend';
+import { adapterLabel } from '../src-main/contract/backend-labels';
 import { loadCheckpoint } from '../src-main/engine/checkpoints';
 import { loadDataset, type Dataset } from '../src-main/engine/data';
 import { evaluateSet } from '../src-main/engine/evaluate';
@@ -47,7 +48,13 @@ const PEER = path.join(HERE, 'torch_peer.py');
 /** The peer's own virtualenv (bench/setup-peer.sh: PyTorch 2.13), else Debian's python3-torch. */
 const VENV_PYTHON = path.join(HERE, '.venv', 'bin', 'python');
 const defaultPython = (): string => (existsSync(VENV_PYTHON) ? VENV_PYTHON : '/usr/bin/python3');
-const ALL_BACKENDS: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const ALL_BACKENDS: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'webgpu',
+  'wasm',
+  'cpu',
+];
 /** A full epoch: 60,000 training images minus the 6,000 held back for validation. */
 const FULL_EPOCH = 54_000;
 /** Images timed per epoch when --limit is not given (null = the full 54,000). */
@@ -659,7 +666,15 @@ async function availableBackends(
   const skipped: { name: BackendName; why: string }[] = [];
   for (const name of opts.backends ?? ALL_BACKENDS) {
     try {
-      await activate(name);
+      const info = await activate(name);
+      // As in the app: a software WebGPU adapter (SwiftShader…) runs only when asked for by name.
+      if (info.adapter?.software && opts.backends === null) {
+        skipped.push({
+          name,
+          why: `only a software adapter, ${adapterLabel(info.adapter)} (name webgpu in --backends to bench it)`,
+        });
+        continue;
+      }
       ok.push(name);
     } catch (error) {
       skipped.push({

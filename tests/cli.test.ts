@@ -98,7 +98,7 @@ describe('CLI', () => {
     [
       ['train', '--backend', 'cuda'],
       2,
-      'error: backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu',
+      'error: backend must be one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu',
     ],
     [['train', '--frobnicate'], 2, "Unknown option '--frobnicate'"],
     [['dance'], 2, 'error: unknown command "dance"'],

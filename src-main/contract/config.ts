@@ -9,7 +9,14 @@ import { z } from 'zod';
 export const MODEL_PRESETS = ['mlp', 'cnn', 'cnn-strong'] as const;
 export type ModelPreset = (typeof MODEL_PRESETS)[number];
 
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = [
+  'auto',
+  'tensorflow-gpu',
+  'tensorflow',
+  'webgpu',
+  'wasm',
+  'cpu',
+] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type BackendName = Exclude<BackendChoice, 'auto'>;
 

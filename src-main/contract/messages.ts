@@ -15,12 +15,23 @@ export const RunIdSchema = z
 const epochNumber = z.number().int().min(1).max(100_000);
 const requestId = z.number().int().nonnegative();
 
-export const BackendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export const BackendNameSchema = z.enum(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
+/** The WebGPU adapter a webgpu backend runs on, as its driver names it. */
+export const GpuAdapterSchema = z.object({
+  vendor: z.string(),
+  architecture: z.string(),
+  description: z.string(),
+  /** A CPU rasteriser (SwiftShader, llvmpipe, lavapipe, WARP): used only when chosen by name. */
+  software: z.boolean(),
+});
+export type GpuAdapter = z.infer<typeof GpuAdapterSchema>;
 export const BackendInfoSchema = z.object({
   name: BackendNameSchema,
   /** Why this backend: chosen by the user, or why each better one was unavailable. */
   reason: z.string(),
   unavailable: z.array(z.object({ name: BackendNameSchema, error: z.string() })),
+  /** Only on webgpu: the adapter it trains on. */
+  adapter: GpuAdapterSchema.optional(),
 });
 export type BackendInfo = z.infer<typeof BackendInfoSchema>;
 

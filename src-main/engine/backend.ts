@@ -1,24 +1,36 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from '../contract/config';
 import { BACKEND_LABELS } from '../contract/backend-labels';
-import type { BackendInfo } from '../contract/messages';
+import type { BackendInfo, GpuAdapter } from '../contract/messages';
+import { adapterLabel, importTfjsWebGpu, requestAdapter } from './webgpu';
 
 export { BACKEND_LABELS };
 
 /**
  * Picks the fastest TensorFlow.js backend that actually loads on this machine. The native ones
- * are optional dependencies whose install downloads libtensorflow, which often fails, so every
- * step is tried at run time and the reason each better one was skipped is reported to the user.
+ * are optional dependencies whose install downloads libtensorflow, which often fails, and WebGPU's
+ * are optional too and need a GPU driver, so every step is tried at run time and the reason each
+ * better one was skipped is reported to the user.
  */
 
 export interface BackendLoader {
   name: BackendName;
   label: string;
-  /** Registers the backend and makes it current; throws when it cannot run here. */
-  activate(): Promise<void>;
+  /**
+   * Registers the backend and makes it current; throws when it cannot run here, or when `auto`
+   * and it should not be picked unasked (a software WebGPU adapter). Resolves to the adapter
+   * for webgpu.
+   */
+  activate(auto: boolean): Promise<GpuAdapter | void>;
 }
 
-export const AUTO_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const AUTO_ORDER: readonly BackendName[] = [
+  'tensorflow-gpu',
+  'tensorflow',
+  'webgpu',
+  'wasm',
+  'cpu',
+];
 
 async function useRegistered(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tf.setBackend('${name}') failed`);
@@ -47,6 +59,20 @@ export function defaultLoaders(): BackendLoader[] {
       },
     },
     {
+      name: 'webgpu',
+      label: BACKEND_LABELS.webgpu,
+      activate: async (auto) => {
+        const adapter = await requestAdapter();
+        if (auto && adapter.software)
+          throw new Error(
+            `only a software adapter, ${adapterLabel(adapter)}, which is never picked automatically (choose webgpu to train on it)`,
+          );
+        await importTfjsWebGpu();
+        await useRegistered('webgpu');
+        return adapter;
+      },
+    },
+    {
       name: 'wasm',
       label: BACKEND_LABELS.wasm,
       activate: async () => {
@@ -60,6 +86,12 @@ export function defaultLoaders(): BackendLoader[] {
   ];
 }
 
+const OPTIONAL_PACKAGES: Partial<Record<BackendName, string>> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  webgpu: 'webgpu (or @tensorflow/tfjs-backend-webgpu)',
+};
+
 /** Turns a loader's failure into a short reason a person can act on. */
 export function explainFailure(name: BackendName, error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
@@ -69,11 +101,12 @@ export function explainFailure(name: BackendName, error: unknown): string {
     code === 'MODULE_NOT_FOUND' ||
     /Cannot find (package|module)/.test(message)
   ) {
-    const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-    return `${pkg} is not installed`;
+    return `${OPTIONAL_PACKAGES[name] ?? `the ${name} backend's package`} is not installed`;
   }
   return message.split('\n')[0]!.slice(0, 300);
 }
+
+const withAdapter = (adapter: GpuAdapter | void) => (adapter ? { adapter } : {});
 
 export class BackendUnavailableError extends Error {
   override name = 'BackendUnavailableError';
@@ -87,21 +120,23 @@ export async function selectBackend(
   if (choice !== 'auto') {
     const loader = byName.get(choice);
     if (!loader) throw new BackendUnavailableError(`backend '${choice}' is not known`);
+    let adapter: GpuAdapter | void;
     try {
-      await loader.activate();
+      adapter = await loader.activate(false);
     } catch (error) {
       throw new BackendUnavailableError(
         `backend '${choice}' is not available: ${explainFailure(choice, error)}`,
       );
     }
-    return { name: choice, reason: 'chosen by the user', unavailable: [] };
+    return { name: choice, reason: 'chosen by the user', unavailable: [], ...withAdapter(adapter) };
   }
   const unavailable: BackendInfo['unavailable'] = [];
   for (const name of AUTO_ORDER) {
     const loader = byName.get(name);
     if (!loader) continue;
+    let adapter: GpuAdapter | void;
     try {
-      await loader.activate();
+      adapter = await loader.activate(true);
     } catch (error) {
       unavailable.push({ name, error: explainFailure(name, error) });
       continue;
@@ -110,7 +145,7 @@ export async function selectBackend(
       unavailable.length === 0
         ? 'fastest backend available'
         : unavailable.map((u) => `${BACKEND_LABELS[u.name]}: ${u.error}`).join('; ');
-    return { name, reason, unavailable };
+    return { name, reason, unavailable, ...withAdapter(adapter) };
   }
   throw new BackendUnavailableError(
     `no TensorFlow.js backend could start: ${unavailable.map((u) => `${u.name}: ${u.error}`).join('; ')}`,

@@ -325,10 +325,11 @@ async function trainEpoch(
   let fusedCorrect = 0;
   let seen = 0;
   let lastEvent = performance.now();
-  const readSums = (): [number, number] =>
+  // Read asynchronously: webgpu's dataSync needs OffscreenCanvas, which Node does not have.
+  const readSums = async (): Promise<[number, number]> =>
     fused
       ? [fusedLoss / seen, fusedCorrect / seen]
-      : [lossSum.dataSync()[0]! / seen, correctSum.dataSync()[0]! / seen];
+      : [(await lossSum.data())[0]! / seen, (await correctSum.data())[0]! / seen];
 
   try {
     for (let b = 0; b < batches; b++) {
@@ -385,7 +386,7 @@ async function trainEpoch(
       const now = performance.now();
       if (now - lastEvent >= interval || b === batches - 1) {
         lastEvent = now;
-        const [loss, accuracy] = readSums();
+        const [loss, accuracy] = await readSums();
         // Fail fast: every later batch would only spread the NaN through the weights.
         if (!Number.isFinite(loss)) throw divergedError(epoch, loss);
         emit({ type: 'batch', runId, epoch, batch: b + 1, batches, loss, accuracy });
@@ -393,7 +394,7 @@ async function trainEpoch(
       // One macrotask turn per batch: this is where a stop request gets through.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const [loss, accuracy] = readSums();
+    const [loss, accuracy] = await readSums();
     return { loss, accuracy, stoppedAtBatch: null };
   } finally {
     fused?.store();

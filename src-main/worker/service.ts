@@ -323,10 +323,12 @@ export class WorkerService {
       }
       case 'predict': {
         const loaded = await this.checkpoint(root, command.runId, command.epoch, false);
-        const probabilities = tf.tidy(() => {
-          const x = tf.tensor4d(command.pixels, [1, 28, 28, 1]);
-          return Array.from((loaded.model.predict(x) as tf.Tensor).dataSync());
-        });
+        const output = tf.tidy(
+          () => loaded.model.predict(tf.tensor4d(command.pixels, [1, 28, 28, 1])) as tf.Tensor,
+        );
+        // Asynchronous read: webgpu's dataSync needs OffscreenCanvas, which Node does not have.
+        const probabilities = Array.from(await output.data());
+        output.dispose();
         const digit = probabilities.indexOf(Math.max(...probabilities));
         return { runId: command.runId, epoch: loaded.epoch, digit, probabilities };
       }

@@ -34,7 +34,10 @@ describe('resolveTrainConfig', () => {
     [{ validationSize: -1 }, 'validationSize must be between 0 and 30000'],
     [{ limit: 0 }, 'limit must be between 1 and 60000'],
     [{ model: 'rnn' }, 'model must be one of mlp, cnn, cnn-strong'],
-    [{ backend: 'cuda' }, 'backend must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu'],
+    [
+      { backend: 'cuda' },
+      'backend must be one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu',
+    ],
     [{ epochs: '10' }, 'epochs must be a number'],
     [{ threads: 0 }, 'threads must be between 1 and 64'],
     [{ threads: 65 }, 'threads must be between 1 and 64'],

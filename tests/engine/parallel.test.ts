@@ -91,10 +91,11 @@ describe('splitBatch and the thread rule', () => {
     expect(splitBatch(10, 4)).toEqual([3, 3, 2, 2]);
   });
 
-  it('uses 1 thread on native TensorFlow, honours an explicit count elsewhere', () => {
+  it('uses 1 thread on native TensorFlow and WebGPU, honours an explicit count elsewhere', () => {
     const cnn = resolveTrainConfig({ model: 'cnn' });
     expect(resolveThreads({ ...cnn, threads: 4 }, 'tensorflow', 8)).toBe(1);
     expect(resolveThreads(cnn, 'tensorflow-gpu', 8)).toBe(1);
+    expect(resolveThreads({ ...cnn, threads: 4 }, 'webgpu', 8)).toBe(1);
     expect(resolveThreads({ ...cnn, threads: 3 }, 'wasm', 2)).toBe(3);
     expect(resolveThreads({ ...cnn, threads: 1 }, 'wasm', 8)).toBe(1);
   });

@@ -42,7 +42,8 @@ export function resolveThreads(
   backend: BackendName,
   cores: number = os.availableParallelism(),
 ): number {
-  if (backend === 'tensorflow' || backend === 'tensorflow-gpu') return 1;
+  // The gradient threads run tfjs on wasm/cpu; a GPU backend already spreads each op itself.
+  if (backend === 'tensorflow' || backend === 'tensorflow-gpu' || backend === 'webgpu') return 1;
   if (config.threads !== null && config.threads !== undefined) return config.threads;
   const affordable = Math.floor(config.batchSize / MIN_IMAGES_PER_THREAD[backend][config.model]);
   return Math.max(1, Math.min(cores, affordable, MAX_THREADS));
