@@ -73,14 +73,17 @@ describe('packaging', () => {
     expect(fuse('GrantFileProtocolExtraPrivileges')).toBe(false);
   });
 
-  it('package.json points Electron at the built main process and keeps native TensorFlow optional', () => {
+  it('package.json points Electron at the built main process and keeps native and GPU backends optional', () => {
     const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
     expect(pkg.main).toBe('./out/main/index.js');
-    expect(Object.keys(pkg.optionalDependencies)).toEqual([
+    expect(Object.keys(pkg.optionalDependencies).sort()).toEqual([
+      '@tensorflow/tfjs-backend-webgpu',
       '@tensorflow/tfjs-node',
       '@tensorflow/tfjs-node-gpu',
+      'webgpu',
     ]);
-    expect(pkg.dependencies['@tensorflow/tfjs-node']).toBeUndefined();
+    for (const optional of Object.keys(pkg.optionalDependencies))
+      expect(pkg.dependencies[optional]).toBeUndefined();
     expect(pkg.scripts.dist).toContain('electron-builder');
   });
 

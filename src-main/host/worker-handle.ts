@@ -24,7 +24,8 @@ const OWN_LINE = /^worker\b/;
 
 /**
  * Lines that explain nothing: tfjs' cpu backend greets Node users with a box of '=' around
- * "Hi, looks like you are running TensorFlow.js in Node.js…", and a stack trace ends in frames.
+ * "Hi, looks like you are running TensorFlow.js in Node.js…", a stack trace ends in frames, and
+ * Dawn's Vulkan loader complains about XDG_RUNTIME_DIR.
  * Either one as the last line turned a crash into "killed by SIGKILL: ====".
  */
 const NOISE = [
@@ -32,6 +33,9 @@ const NOISE = [
   /^Hi, looks like you are running TensorFlow\.js in Node\.js/,
   /^\s+at\s/,
   /^\s*\.\.\. \d+ more lines? matching/,
+  // The Vulkan loader's surface code, on every start where webgpu probes for an adapter without
+  // a desktop session (SwiftShader in CI, a server over SSH): it says nothing about a crash.
+  /^error: XDG_RUNTIME_DIR is invalid or not set in the environment\.?$/,
 ];
 
 export function describeExit(

@@ -9,6 +9,13 @@ describe('describeExit gives a crash a reason worth reading', () => {
   it.each([
     ["tfjs' greeting banner last", null, 'SIGKILL', TFJS_GREETING, 'killed by SIGKILL'],
     [
+      "the Vulkan loader's complaint when webgpu probed for an adapter",
+      null,
+      'SIGKILL',
+      `${TFJS_GREETING}error: XDG_RUNTIME_DIR is invalid or not set in the environment.\n`,
+      'killed by SIGKILL',
+    ],
+    [
       "the worker's own error line, not its stack's last frame",
       70,
       null,
