@@ -48,10 +48,20 @@ export function randomHost(shape: number[], seed: number, dtype: DType = 'float3
 }
 
 /** Runs `fn` on `backend` from fresh tensors of `inputs`; leaves 'wasm' active afterwards. */
-export async function onBackend(
+export function onBackend(
   backend: Backend,
   inputs: HostTensor[],
   fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<Out[]> {
+  return runOn(backend, inputs, fn, 'wasm');
+}
+
+/** Runs `fn` on `backend` from fresh tensors of `inputs`, then makes `restore` active again. */
+export async function runOn(
+  backend: string,
+  inputs: HostTensor[],
+  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+  restore: string,
 ): Promise<Out[]> {
   await tf.setBackend(backend);
   const ts = inputs.map((h) => tf.tensor(h.data, h.shape, h.dtype));
@@ -69,7 +79,7 @@ export async function onBackend(
     return values;
   } finally {
     tf.dispose(ts);
-    await tf.setBackend('wasm');
+    await tf.setBackend(restore);
   }
 }
 

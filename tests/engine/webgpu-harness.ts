@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, expect } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend';
-import type { HostTensor, Out } from './wasm-harness';
+import { runOn, type HostTensor, type Out } from './wasm-harness';
 
 /**
  * What the webgpu tests share. This machine (and CI) has no GPU: they run on SwiftShader, the
@@ -44,27 +44,8 @@ export function useSwiftShader(): void {
 export type GpuTestBackend = 'cpu' | 'webgpu';
 
 /** Runs `fn` on `backend` from fresh tensors of `inputs`; leaves webgpu active afterwards. */
-export async function onBackend(
+export const onBackend = (
   backend: GpuTestBackend,
   inputs: HostTensor[],
   fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<Out[]> {
-  await tf.setBackend(backend);
-  const ts = inputs.map((h) => tf.tensor(h.data, h.shape, h.dtype));
-  try {
-    const out = tf.tidy(() => fn(...ts));
-    const outs = Array.isArray(out) ? out : [out];
-    const values = await Promise.all(
-      outs.map(async (t) => ({
-        shape: t.shape,
-        dtype: t.dtype,
-        values: Array.from(await t.data()),
-      })),
-    );
-    tf.dispose(outs);
-    return values;
-  } finally {
-    tf.dispose(ts);
-    await tf.setBackend('webgpu');
-  }
-}
+): Promise<Out[]> => runOn(backend, inputs, fn, 'webgpu');
