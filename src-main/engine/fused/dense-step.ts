@@ -37,6 +37,44 @@ export interface AdamInternals {
   accumulatedSecondMoment: ({ originalName: string; variable: tf.Variable } | undefined)[];
 }
 
+/**
+ * Hands variable i's Adam moments back to tfjs' optimizer, creating them on the first hand-back
+ * under the names tfjs gives them (so checkpoints save them as tfjs would). Call inside a tidy.
+ */
+export function storeAdamMoments(
+  adam: AdamInternals,
+  i: number,
+  variableName: string,
+  m: tf.Tensor,
+  v: tf.Tensor,
+): void {
+  const moments = [adam.accumulatedFirstMoment, adam.accumulatedSecondMoment] as const;
+  [m, v].forEach((values, which) => {
+    const list = moments[which]!;
+    const entry = list[i];
+    if (entry) entry.variable.assign(values);
+    else
+      list[i] = {
+        originalName: `${variableName}/${which === 0 ? 'm' : 'v'}`,
+        variable: tf.keep(values.variable(false)),
+      };
+  });
+}
+
+/** Hands Adam's bias-correction powers and step count back to tfjs' optimizer. */
+export function storeAdamCounters(
+  adam: AdamInternals,
+  accBeta1: number,
+  accBeta2: number,
+  iterations: number,
+): void {
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(accBeta1));
+    adam.accBeta2.assign(tf.scalar(accBeta2));
+  });
+  adam.iterations_ = iterations;
+}
+
 interface LayerBuffers {
   inputs: number;
   units: number;
@@ -206,23 +244,13 @@ export class FusedDenseStep {
         const shape = variable.shape as number[];
         const tfVar = variable.read() as tf.Variable;
         tfVar.assign(tf.tensor(this.get(this.p + dst, shape, transposed), shape));
-        const moments = [adam.accumulatedFirstMoment, adam.accumulatedSecondMoment] as const;
-        [this.m, this.v].forEach((base, which) => {
-          const values = tf.tensor(this.get(base + dst, shape, transposed), shape);
-          const list = moments[which]!;
-          const entry = list[i];
-          if (entry) entry.variable.assign(values);
-          else
-            list[i] = {
-              originalName: `${tfVar.name}/${which === 0 ? 'm' : 'v'}`,
-              variable: tf.keep(values.variable(false)),
-            };
-        });
+        const [m, v] = [this.m, this.v].map((base) =>
+          tf.tensor(this.get(base + dst, shape, transposed), shape),
+        );
+        storeAdamMoments(adam, i, tfVar.name, m!, v!);
       });
-      adam.accBeta1.assign(tf.scalar(this.accBeta1));
-      adam.accBeta2.assign(tf.scalar(this.accBeta2));
     });
-    adam.iterations_ = this.iterations;
+    storeAdamCounters(adam, this.accBeta1, this.accBeta2, this.iterations);
   }
 
   /** Where plan.variables[i] lives in the parameter layout, and whether it is stored transposed. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../contract/config';
-import type { AdamInternals } from '../fused/dense-step';
+import { storeAdamCounters, storeAdamMoments, type AdamInternals } from '../fused/dense-step';
 import { GradientPool, type StepResult } from './pool';
 import { batchViews, layout } from './protocol';
 import { rangesWithGradients, reduceAndUpdate, slices, type AdamStep } from './shard-update';
@@ -418,23 +418,13 @@ export class DataParallel {
     const adam = this.model.optimizer as unknown as AdamInternals;
     tf.tidy(() => {
       this.variables.forEach((variable, i) => {
-        const moments = [adam.accumulatedFirstMoment, adam.accumulatedSecondMoment] as const;
-        [this.m, this.v].forEach((buffer, which) => {
-          const values = tensorFromShared(this.slot(buffer, i), variable.shape);
-          const list = moments[which]!;
-          const entry = list[i];
-          if (entry) entry.variable.assign(values);
-          else
-            list[i] = {
-              originalName: `${variable.name}/${which === 0 ? 'm' : 'v'}`,
-              variable: tf.keep(values.variable(false)),
-            };
-        });
+        const [m, v] = [this.m, this.v].map((buffer) =>
+          tensorFromShared(this.slot(buffer, i), variable.shape),
+        );
+        storeAdamMoments(adam, i, variable.name, m!, v!);
       });
-      adam.accBeta1.assign(tf.scalar(this.accBeta1));
-      adam.accBeta2.assign(tf.scalar(this.accBeta2));
     });
-    adam.iterations_ = this.iterations;
+    storeAdamCounters(adam, this.accBeta1, this.accBeta2, this.iterations);
     this.loaded = false;
   }
 
