@@ -180,16 +180,13 @@ describe('serve mode survives what a URL carries', () => {
     expect((await rawGet(`/?token=${server.token}`)).status).toBe(200);
   });
 
-  it('answers a file it cannot read with 500, logs why, and goes on', async () => {
-    // Real faults, as root too: sysfs refuses to open a write-only attribute for reading
-    // (EACCES even for root, unlike chmod), and /proc/self/mem opens but fails to read (EIO).
+  /** A second server over its own copy of the built page, recording the errors it reports. */
+  async function serverOverCopy() {
     const staticDir = tempDir();
     copyFileSync(
       path.join(import.meta.dirname, '../../out/renderer/index.html'),
       path.join(staticDir, 'index.html'),
     );
-    symlinkSync('/sys/bus/cpu/uevent', path.join(staticDir, 'denied.js'));
-    symlinkSync('/proc/self/mem', path.join(staticDir, 'broken.js'));
     const errors: unknown[] = [];
     const other = await startServer({
       host,
@@ -197,6 +194,15 @@ describe('serve mode survives what a URL carries', () => {
       checkpointsDir: checkpoints,
       onError: (error) => errors.push(error),
     });
+    return { staticDir, errors, other };
+  }
+
+  it('answers a file it cannot read with 500, logs why, and goes on', async () => {
+    // Real faults, as root too: sysfs refuses to open a write-only attribute for reading
+    // (EACCES even for root, unlike chmod), and /proc/self/mem opens but fails to read (EIO).
+    const { staticDir, errors, other } = await serverOverCopy();
+    symlinkSync('/sys/bus/cpu/uevent', path.join(staticDir, 'denied.js'));
+    symlinkSync('/proc/self/mem', path.join(staticDir, 'broken.js'));
     try {
       const get = async (file: string) =>
         (await fetch(`http://127.0.0.1:${other.port}/${file}?token=${other.token}`)).status;
@@ -210,16 +216,8 @@ describe('serve mode survives what a URL carries', () => {
   });
 
   it('answers an error of its own with 500 and reports it, instead of a page without CSP', async () => {
-    const staticDir = tempDir();
+    const { staticDir, errors, other } = await serverOverCopy();
     const index = path.join(staticDir, 'index.html');
-    copyFileSync(path.join(import.meta.dirname, '../../out/renderer/index.html'), index);
-    const errors: unknown[] = [];
-    const other = await startServer({
-      host,
-      staticDir,
-      checkpointsDir: checkpoints,
-      onError: (error) => errors.push(error),
-    });
     try {
       // A rebuild while serving replaced the page with one whose CSP cannot be completed.
       writeFileSync(index, '<!doctype html><title>no policy</title>');
