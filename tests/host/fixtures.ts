@@ -1,11 +1,17 @@
 import type { WorkerEvent } from '../../src-main/contract/messages';
 import { forkWorker } from '../../src-main/host/fork-worker';
-import { WorkerHost } from '../../src-main/host/worker-host';
+import { WorkerHost, type HostOptions } from '../../src-main/host/worker-host';
 
 type EventOf<T extends WorkerEvent['type']> = Extract<WorkerEvent, { type: T }>;
 
-/** A WorkerHost over a real forked wasm worker, with every event it reports kept in order. */
-export function hostWithEvents(checkpointsDir: string) {
+/**
+ * A WorkerHost over a real forked worker (by default the source entry on wasm), with every event
+ * it reports kept in order.
+ */
+export function hostWithEvents(
+  checkpointsDir: string,
+  options: Partial<Pick<HostOptions, 'spawn' | 'backend' | 'threadEntry'>> = {},
+) {
   const events: WorkerEvent[] = [];
   const waiters: { match: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
   const host = new WorkerHost({
@@ -13,6 +19,7 @@ export function hostWithEvents(checkpointsDir: string) {
     checkpointsDir,
     dataDir: null,
     backend: 'wasm',
+    ...options,
     onEvent: (e) => {
       events.push(e);
       for (const w of [...waiters])
