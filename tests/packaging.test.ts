@@ -9,7 +9,10 @@ import { REQUEST_TYPES } from '../src-main/contract/channels';
 
 const repo = path.join(import.meta.dirname, '..');
 
-/** electron-builder cannot run here (it downloads Electron), so its config is checked instead. */
+/**
+ * What electron-builder.yml promises, read from the file; packaging/packed-app.test.ts packs the
+ * app with it and checks the result.
+ */
 const BuilderConfigSchema = z.object({
   appId: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/),
   productName: z.literal('MNIST Studio'),
