@@ -113,7 +113,7 @@ export async function packApp(outDir: string): Promise<PackedApp> {
     ],
     {
       cwd: repo,
-      // Any download electron-builder still tried would fail at once instead of hanging.
+      // A download electron-builder still tried would fail (ECONNREFUSED), never reach out.
       env: {
         ...process.env,
         HTTP_PROXY: 'http://127.0.0.1:9',

