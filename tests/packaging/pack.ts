@@ -72,8 +72,6 @@ export interface PackedApp {
   executable: string;
   /** resources/app.asar; its unpacked files are in app.asar.unpacked beside it. */
   archive: string;
-  /** What electron-builder printed, for a failing assertion to show. */
-  log: string;
 }
 
 const execFileAsync = promisify(execFile);
@@ -93,7 +91,7 @@ export async function packApp(outDir: string): Promise<PackedApp> {
   ).version;
   const output = path.join(outDir, 'dist');
   const cli = fromBuilder.resolve('electron-builder/cli.js');
-  const { stdout, stderr } = await execFileAsync(
+  await execFileAsync(
     process.execPath,
     [
       cli,
@@ -139,7 +137,6 @@ export async function packApp(outDir: string): Promise<PackedApp> {
     appOutDir,
     executable: path.join(appOutDir, packageName),
     archive: path.join(appOutDir, 'resources/app.asar'),
-    log: stdout + stderr,
   };
 }
 
