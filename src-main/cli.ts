@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import {
   BACKEND_CHOICES,
+  MODEL_PRESETS,
+  SCHEDULES,
   describeZodError,
   resolveTrainConfig,
   type BackendChoice,
@@ -19,8 +21,8 @@ import { WorkerHost, type CommandInput } from './host/worker-host';
  */
 
 const USAGE = `usage: npm run cli -- <command> [options]
-  train    [--model mlp|cnn|cnn-strong] [--epochs N] [--batch-size N] [--learning-rate X]
-           [--lr-decay X] [--hidden-units N] [--dropout X] [--validation-size N] [--limit N]
+  train    [--model ${MODEL_PRESETS.join('|')}] [--epochs N] [--batch-size N] [--learning-rate X]
+           [--schedule ${SCHEDULES.join('|')}] [--lr-decay X] [--label-smoothing X] [--hidden-units N] [--dropout X] [--validation-size N] [--limit N]
            [--seed N] [--threads N] [--augment|--no-augment] [--backend ${BACKEND_CHOICES.join('|')}]
   resume   --run ID [--epoch N] [--epochs N]
   eval     --run ID [--epoch N]
@@ -41,6 +43,8 @@ const OPTIONS = {
   'batch-size': { type: 'string' },
   'learning-rate': { type: 'string' },
   'lr-decay': { type: 'string' },
+  schedule: { type: 'string' },
+  'label-smoothing': { type: 'string' },
   'hidden-units': { type: 'string' },
   dropout: { type: 'string' },
   'validation-size': { type: 'string' },
@@ -101,7 +105,7 @@ type IntegerOption =
   | 'limit'
   | 'seed'
   | 'threads';
-type DecimalOption = 'learning-rate' | 'lr-decay' | 'dropout';
+type DecimalOption = 'learning-rate' | 'lr-decay' | 'label-smoothing' | 'dropout';
 
 const COMMON_OPTIONS = ['checkpoints', 'data', 'backend', 'help'] as const;
 /** What each command reads; anything else given to it is a usage error, not silently ignored. */
@@ -112,6 +116,8 @@ const COMMAND_OPTIONS = {
     'batch-size',
     'learning-rate',
     'lr-decay',
+    'schedule',
+    'label-smoothing',
     'hidden-units',
     'dropout',
     'validation-size',
@@ -141,6 +147,8 @@ export function trainConfigFromArgs(values: Values) {
     batchSize: wholeNumber(values, 'batch-size'),
     learningRate: decimal(values, 'learning-rate'),
     learningRateDecay: decimal(values, 'lr-decay'),
+    schedule: values.schedule,
+    labelSmoothing: decimal(values, 'label-smoothing'),
     hiddenUnits: wholeNumber(values, 'hidden-units'),
     dropout: decimal(values, 'dropout'),
     validationSize: wholeNumber(values, 'validation-size'),

@@ -6,7 +6,7 @@ import { z } from 'zod';
  * form accepts is never rejected later by the engine (and vice versa).
  */
 
-export const MODEL_PRESETS = ['mlp', 'cnn', 'cnn-strong'] as const;
+export const MODEL_PRESETS = ['mlp', 'cnn', 'cnn-fast', 'cnn-strong'] as const;
 export type ModelPreset = (typeof MODEL_PRESETS)[number];
 
 export const BACKEND_CHOICES = [
@@ -29,6 +29,15 @@ export const MAX_TRAIN_IMAGES = 60_000;
  */
 export const MAX_THREADS = 64;
 
+/**
+ * How the learning rate moves: `decay` multiplies it by learningRateDecay after every epoch;
+ * `one-cycle` warms it up from learningRate/25 to learningRate over the first quarter of the
+ * run's batches, then anneals it along a cosine to nearly 0 by the last batch (Smith & Topin's
+ * super-convergence schedule, as PyTorch's OneCycleLR does it; engine/schedule.ts).
+ */
+export const SCHEDULES = ['decay', 'one-cycle'] as const;
+export type Schedule = (typeof SCHEDULES)[number];
+
 const int = (field: string, min: number, max: number) =>
   z
     .number({ error: `${field} must be a number` })
@@ -50,8 +59,17 @@ export const TrainConfigSchema = z
     epochs: int('epochs', 1, 500),
     batchSize: int('batchSize', 1, 4096),
     learningRate: real('learningRate', 0, 1, true),
-    /** Multiplies the learning rate after every epoch (1 = constant). */
+    /** Multiplies the learning rate after every epoch (1 = constant); `decay` schedule only. */
     learningRateDecay: real('learningRateDecay', 0.5, 1),
+    /**
+     * Optional so that configs saved before these fields existed (run.json, checkpoints) still
+     * load: absent = `decay`, no smoothing, as those runs trained.
+     */
+    schedule: z
+      .enum(SCHEDULES, { error: `schedule must be one of ${SCHEDULES.join(', ')}` })
+      .optional(),
+    /** Share of the target spread evenly over all ten classes (Szegedy et al.); 0 = off. */
+    labelSmoothing: real('labelSmoothing', 0, 0.5).optional(),
     /** Hidden units of the MLP's dense layer (and of the strong CNN's head). */
     hiddenUnits: int('hiddenUnits', 1, 4096),
     /** Dropout before the output layer; 0 disables it for the MLP. */
@@ -92,6 +110,8 @@ export const PRESET_DEFAULTS: Record<ModelPreset, TrainConfig> = {
     batchSize: 32,
     learningRate: 0.002,
     learningRateDecay: 0.7,
+    schedule: 'decay',
+    labelSmoothing: 0,
     hiddenUnits: 128,
     dropout: 0.2,
     validationSize: 6000,
@@ -107,6 +127,8 @@ export const PRESET_DEFAULTS: Record<ModelPreset, TrainConfig> = {
     batchSize: 128,
     learningRate: 0.001,
     learningRateDecay: 1,
+    schedule: 'decay',
+    labelSmoothing: 0,
     hiddenUnits: 128,
     dropout: 0.5,
     validationSize: 6000,
@@ -116,12 +138,31 @@ export const PRESET_DEFAULTS: Record<ModelPreset, TrainConfig> = {
     backend: 'auto',
     threads: null,
   },
+  'cnn-fast': {
+    model: 'cnn-fast',
+    epochs: 3,
+    batchSize: 128,
+    learningRate: 0.01,
+    learningRateDecay: 1,
+    schedule: 'one-cycle',
+    labelSmoothing: 0.1,
+    hiddenUnits: 128,
+    dropout: 0,
+    validationSize: 6000,
+    limit: null,
+    seed: 42,
+    augment: true,
+    backend: 'auto',
+    threads: null,
+  },
   'cnn-strong': {
     model: 'cnn-strong',
     epochs: 10,
     batchSize: 128,
     learningRate: 0.002,
     learningRateDecay: 0.75,
+    schedule: 'decay',
+    labelSmoothing: 0,
     hiddenUnits: 128,
     dropout: 0.4,
     validationSize: 6000,

@@ -23,11 +23,19 @@ const EPSILON = 1e-7; // Keras' epsilon: log never sees 0.
  * Sparse categorical cross-entropy on softmax outputs, summed (callers divide). Keras clips the
  * probabilities to [ε, 1 − ε]; adding ε instead differs by at most 1e-7 but keeps a NaN a NaN
  * (clip turns NaN into ε on some backends), so a model that has blown up is detected.
+ *
+ * With `smoothing` s > 0 the target is (1 − s)·onehot + s/10 (Keras' label_smoothing): the loss
+ * a model trains on, never the one validation and evaluation report.
  */
-export function crossEntropySum(probs: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+export function crossEntropySum(probs: tf.Tensor2D, labels: tf.Tensor1D, smoothing = 0): tf.Scalar {
   return tf.tidy(() => {
-    const picked = tf.sum(tf.mul(tf.oneHot(labels, 10), probs), 1);
-    return tf.neg(tf.sum(tf.log(tf.add(picked, EPSILON)))) as tf.Scalar;
+    const classes = probs.shape[1];
+    if (smoothing === 0) {
+      const picked = tf.sum(tf.mul(tf.oneHot(labels, classes), probs), 1);
+      return tf.neg(tf.sum(tf.log(tf.add(picked, EPSILON)))) as tf.Scalar;
+    }
+    const target = tf.add(tf.mul(tf.oneHot(labels, classes), 1 - smoothing), smoothing / classes);
+    return tf.neg(tf.sum(tf.mul(target, tf.log(tf.add(probs, EPSILON))))) as tf.Scalar;
   });
 }
 

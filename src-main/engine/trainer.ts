@@ -9,6 +9,7 @@ import { acquireRunLock, type RunLock } from './run-lock';
 import { StorageError, writing, writingAsync } from './storage';
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
 import { crossEntropySum, evaluateSet } from './evaluate';
+import { learningRateAt } from './schedule';
 import { buildModel, compileModel } from './models';
 import { createFusedStep, fusedPlan, type FusedDenseStep } from './fused/index';
 import { DataParallel } from './parallel/data-parallel';
@@ -142,7 +143,6 @@ async function trainUnderLock(
   if (!job.resume) compileModel(model, config.learningRate);
   // Trainable weights only: BatchNorm's moving statistics are updated by the layer itself.
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const optimizer = model.optimizer as tf.AdamOptimizer;
   // A plain Dense stack on wasm trains with the fused step (fused/dense-step.ts), which on one
   // thread beats two threads of tfjs ops at every batch size, so 'auto' means 1 thread for it.
   const plan =
@@ -163,6 +163,7 @@ async function trainUnderLock(
           threads,
           backend: job.backend.name,
           threadEntry: job.threadEntry,
+          labelSmoothing: config.labelSmoothing ?? 0,
         });
         job.onParallel?.(parallel);
       } catch (error) {
@@ -175,7 +176,7 @@ async function trainUnderLock(
       }
     }
     if (threads === 1 && typeof plan !== 'string')
-      fused = createFusedStep(model, plan, config.batchSize);
+      fused = createFusedStep(model, plan, config.batchSize, config.labelSmoothing ?? 0);
     emit({
       type: 'started',
       runId,
@@ -190,9 +191,6 @@ async function trainUnderLock(
     });
 
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
-      // Set each epoch from the config so a resumed run follows the same schedule.
-      (optimizer as unknown as { learningRate: number }).learningRate =
-        config.learningRate * config.learningRateDecay ** (epoch - 1);
       const started = performance.now();
       const result = await trainEpoch(
         job,
@@ -308,6 +306,7 @@ async function trainEpoch(
   const ysBuf = new Int32Array(config.batchSize);
   const optimizer = model.optimizer;
   const interval = job.batchEventInterval ?? 100;
+  const smoothing = config.labelSmoothing ?? 0;
 
   const parallel = engine instanceof DataParallel ? engine : null;
   const fused = engine instanceof DataParallel ? null : engine;
@@ -351,6 +350,14 @@ async function trainEpoch(
         else dst.set(src);
         ysBuf[i] = set.labels[idx]!;
       }
+      // Every step reads the rate from the optimizer (the fused and parallel steps too), set
+      // per batch from the config so a resumed run follows the same schedule.
+      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
+        config,
+        epoch,
+        b,
+        batches,
+      );
       if (fused) {
         const result = fused.step(xsBuf, ysBuf, n);
         fusedLoss += result.lossSum;
@@ -368,7 +375,7 @@ async function trainEpoch(
                   correct = tf.keep(
                     tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
                   );
-                  return tf.div(crossEntropySum(probs, ys), n) as tf.Scalar;
+                  return tf.div(crossEntropySum(probs, ys, smoothing), n) as tf.Scalar;
                 },
                 true,
                 variables,

@@ -33,7 +33,9 @@ describe('resolveTrainConfig', () => {
     [{ dropout: 1 }, 'dropout must be at least 0 and at most 0.95'],
     [{ validationSize: -1 }, 'validationSize must be between 0 and 30000'],
     [{ limit: 0 }, 'limit must be between 1 and 60000'],
-    [{ model: 'rnn' }, 'model must be one of mlp, cnn, cnn-strong'],
+    [{ model: 'rnn' }, 'model must be one of mlp, cnn, cnn-fast, cnn-strong'],
+    [{ schedule: 'cosine' }, 'schedule must be one of decay, one-cycle'],
+    [{ labelSmoothing: 0.6 }, 'labelSmoothing must be at least 0 and at most 0.5'],
     [
       { backend: 'cuda' },
       'backend must be one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu',

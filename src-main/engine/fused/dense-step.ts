@@ -132,6 +132,8 @@ export class FusedDenseStep {
     private readonly optimizer: tf.Optimizer,
     private readonly backend: BackendWasm,
     private readonly maxBatch: number,
+    /** Label smoothing s of the training loss (crossEntropySum in evaluate.ts); 0 = off. */
+    private readonly smoothing = 0,
   ) {
     this.k = elementwiseKernels(backend);
     this.xnn = new XnnMatMul(backend);
@@ -349,6 +351,7 @@ export class FusedDenseStep {
     const dz = this.base / 4 + out.dz;
     const C = this.classes;
     const e = this.probs;
+    const s = this.smoothing;
     let lossSum = 0;
     let correct = 0;
     for (let j = 0; j < n; j++) {
@@ -370,11 +373,30 @@ export class FusedDenseStep {
         sum += v;
       }
       const py = e[y]! / sum;
-      lossSum -= Math.log(py + KERAS_EPSILON);
       if (arg === y) correct++;
-      // ∂(−log(p_y + ε))/∂z_c = p_y/(p_y + ε) · (p_c − [c = y]), averaged over the batch.
-      const r = py / (py + KERAS_EPSILON) / n;
-      for (let c = 0; c < C; c++) heap[dz + c * n + j] = r * (e[c]! / sum - (c === y ? 1 : 0));
+      if (s === 0) {
+        lossSum -= Math.log(py + KERAS_EPSILON);
+        // ∂(−log(p_y + ε))/∂z_c = p_y/(p_y + ε) · (p_c − [c = y]), averaged over the batch.
+        const r = py / (py + KERAS_EPSILON) / n;
+        for (let c = 0; c < C; c++) heap[dz + c * n + j] = r * (e[c]! / sum - (c === y ? 1 : 0));
+        continue;
+      }
+      // Target t_k = (1 − s)[k = y] + s/C; loss −Σ t_k log(p_k + ε), whose gradient is
+      // ∂/∂z_c = p_c · Σ_k t_k r_k − t_c r_c with r_k = p_k/(p_k + ε).
+      let weighted = 0;
+      for (let k = 0; k < C; k++) {
+        const pk = e[k]! / sum;
+        const t = (k === y ? 1 - s : 0) + s / C;
+        lossSum -= t * Math.log(pk + KERAS_EPSILON);
+        const r = pk / (pk + KERAS_EPSILON);
+        e[k] = pk;
+        weighted += t * r;
+      }
+      for (let c = 0; c < C; c++) {
+        const pc = e[c]!;
+        const t = (c === y ? 1 - s : 0) + s / C;
+        heap[dz + c * n + j] = (pc * weighted - t * (pc / (pc + KERAS_EPSILON))) / n;
+      }
     }
     return { lossSum, correct };
   }

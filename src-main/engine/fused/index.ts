@@ -22,9 +22,16 @@ export function createFusedStep(
   model: tf.LayersModel,
   plan: DenseStackPlan,
   maxBatch: number,
+  labelSmoothing = 0,
 ): FusedDenseStep | null {
   try {
-    return new FusedDenseStep(plan, model.optimizer, tf.backend() as BackendWasm, maxBatch);
+    return new FusedDenseStep(
+      plan,
+      model.optimizer,
+      tf.backend() as BackendWasm,
+      maxBatch,
+      labelSmoothing,
+    );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     console.warn(`training without the fused Dense step: ${reason}`);

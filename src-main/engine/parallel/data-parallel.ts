@@ -37,6 +37,8 @@ export interface DataParallelOptions {
   /** The leader's backend; the followers start the same one. */
   backend: BackendName;
   threadEntry?: string | URL;
+  /** Label smoothing of the training loss (crossEntropySum); absent = 0. */
+  labelSmoothing?: number;
 }
 
 export interface BatchShape {
@@ -112,6 +114,7 @@ export class DataParallel {
     private readonly followers: FollowerBuffers[],
     private readonly leaderGrads: Float32Array,
     moments: SharedArrayBuffer,
+    private readonly labelSmoothing: number,
   ) {
     this.slots = layout(variables.map((v) => v.shape));
     const { total } = this.slots;
@@ -161,6 +164,7 @@ export class DataParallel {
         grads: grads[index - 1]!,
         allGrads,
         moments,
+        labelSmoothing: options.labelSmoothing ?? 0,
       }),
     });
     return new DataParallel(
@@ -171,6 +175,7 @@ export class DataParallel {
       grads.map((g) => ({ grads: new Float32Array(g), batch: null, version: -1 })),
       new Float32Array(allGrads[0]!),
       moments,
+      options.labelSmoothing ?? 0,
     );
   }
 
@@ -285,7 +290,15 @@ export class DataParallel {
     for (const r of requests) r.catch(() => {});
     t = this.lap('sendMs', t);
 
-    const own = shareGradients(this.model, this.variables, xs, ys, { ...shape, n: sizes[0]! }, n);
+    const own = shareGradients(
+      this.model,
+      this.variables,
+      xs,
+      ys,
+      { ...shape, n: sizes[0]! },
+      n,
+      this.labelSmoothing,
+    );
     t = this.lap('leaderMs', t);
     let results: StepResult[];
     try {

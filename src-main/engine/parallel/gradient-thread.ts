@@ -71,7 +71,15 @@ function step({ model, variables }: Replica, request: StepRequest): void {
       variables.forEach((v, i) => v.assign(tensorFromShared(slot(weights, i), v.shape))),
     );
   }
-  const share = shareGradients(model, variables, batch.xs, batch.ys, request, request.divisor);
+  const share = shareGradients(
+    model,
+    variables,
+    batch.xs,
+    batch.ys,
+    request,
+    request.divisor,
+    init.labelSmoothing,
+  );
   let lossSum: number;
   let correct: number;
   try {

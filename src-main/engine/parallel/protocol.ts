@@ -30,6 +30,8 @@ export interface GradientThreadInit {
   allGrads: SharedArrayBuffer[];
   /** float32 × 2 × total weights: Adam's first moments, then its second moments. */
   moments: SharedArrayBuffer;
+  /** Label smoothing of the training loss, the run's for the whole run. */
+  labelSmoothing: number;
 }
 
 /** Leader → follower: compute the gradients of one share of a batch. */

@@ -24,6 +24,7 @@ export function shareGradients(
   ys: Int32Array,
   shape: { n: number; rows: number; cols: number },
   divisor: number,
+  labelSmoothing = 0,
 ): ShareGradients {
   const { n, rows, cols } = shape;
   let correct: tf.Scalar | null = null;
@@ -33,7 +34,7 @@ export function shareGradients(
     return tf.variableGrads(() => {
       const probs = model.apply(x, { training: true }) as tf.Tensor2D;
       correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'float32')) as tf.Scalar);
-      return tf.div(crossEntropySum(probs, y), divisor) as tf.Scalar;
+      return tf.div(crossEntropySum(probs, y, labelSmoothing), divisor) as tf.Scalar;
     }, variables);
   });
   return {

@@ -51,6 +51,6 @@ export function resolveThreads(
 
 /** Images of a batch each thread needs for the thread to pay off (see above). */
 export const MIN_IMAGES_PER_THREAD: Record<'wasm' | 'cpu', Record<ModelPreset, number>> = {
-  wasm: { mlp: 32, cnn: 8, 'cnn-strong': 8 },
-  cpu: { mlp: 16, cnn: 8, 'cnn-strong': 8 },
+  wasm: { mlp: 32, cnn: 8, 'cnn-fast': 8, 'cnn-strong': 8 },
+  cpu: { mlp: 16, cnn: 8, 'cnn-fast': 8, 'cnn-strong': 8 },
 };

@@ -3,6 +3,7 @@ import {
   PRESET_DEFAULTS,
   TrainConfigSchema,
   type ModelPreset,
+  type Schedule,
   type TrainConfig,
 } from '../../../src-main/contract/config';
 
@@ -16,6 +17,7 @@ export type NumericField =
   | 'batchSize'
   | 'learningRate'
   | 'learningRateDecay'
+  | 'labelSmoothing'
   | 'hiddenUnits'
   | 'dropout'
   | 'validationSize'
@@ -30,6 +32,7 @@ export type FormValues = Record<NumericField, FieldValue> & {
   model: ModelPreset;
   augment: boolean;
   backend: TrainConfig['backend'];
+  schedule: Schedule;
 };
 
 export function formFromConfig(config: TrainConfig): FormValues {
@@ -40,6 +43,8 @@ export function formFromConfig(config: TrainConfig): FormValues {
     batchSize: s(config.batchSize),
     learningRate: s(config.learningRate),
     learningRateDecay: s(config.learningRateDecay),
+    labelSmoothing: s(config.labelSmoothing ?? 0),
+    schedule: config.schedule ?? 'decay',
     hiddenUnits: s(config.hiddenUnits),
     dropout: s(config.dropout),
     validationSize: s(config.validationSize),
@@ -69,6 +74,8 @@ export function configFromForm(form: FormValues): Record<string, unknown> {
     batchSize: toNumber(form.batchSize),
     learningRate: toNumber(form.learningRate),
     learningRateDecay: toNumber(form.learningRateDecay),
+    schedule: form.schedule,
+    labelSmoothing: toNumber(form.labelSmoothing),
     hiddenUnits: toNumber(form.hiddenUnits),
     dropout: toNumber(form.dropout),
     validationSize: toNumber(form.validationSize),

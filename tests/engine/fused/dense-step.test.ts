@@ -45,6 +45,7 @@ function referenceStep(
   ys: Int32Array,
   n: number,
   masks: (tf.Tensor | null)[],
+  smoothing: number,
 ): number {
   return tf.tidy(() => {
     const x = tf.tensor2d(xs.subarray(0, n * plan.inputSize), [n, plan.inputSize]);
@@ -62,7 +63,7 @@ function referenceStep(
           const mask = masks[i];
           if (mask) h = tf.mul(h, mask);
         });
-        return tf.div(crossEntropySum(h as tf.Tensor2D, y), n) as tf.Scalar;
+        return tf.div(crossEntropySum(h as tf.Tensor2D, y, smoothing), n) as tf.Scalar;
       },
       true,
       vars,
@@ -76,7 +77,15 @@ const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) =>
 
 async function compareTraining(
   make: () => tf.LayersModel,
-  opts: { batch: number; sizes: number[]; seed: number; tolerance: number },
+  opts: {
+    batch: number;
+    sizes: number[];
+    seed: number;
+    tolerance: number;
+    smoothing?: number;
+    /** The learning rate of step i, set on both optimizers before it (a schedule). */
+    rateAt?: (i: number) => number;
+  },
 ) {
   const reference = make();
   const fusedModel = make();
@@ -87,6 +96,7 @@ async function compareTraining(
     fusedModel.optimizer,
     tf.backend() as BackendWasm,
     opts.batch,
+    opts.smoothing ?? 0,
   );
   const data = mulberry32(opts.seed);
   const classes = plan.layers.at(-1)!.units;
@@ -97,9 +107,13 @@ async function compareTraining(
   try {
     step.load();
     step.seedDropout(dropoutSeed);
-    for (const n of opts.sizes) {
+    for (const [i, n] of opts.sizes.entries()) {
+      if (opts.rateAt) {
+        for (const m of [reference, fusedModel])
+          (m.optimizer as unknown as { learningRate: number }).learningRate = opts.rateAt(i);
+      }
       const masks = drawMasks(plan, n, maskRandom);
-      const refLoss = referenceStep(reference, plan, xs, ys, n, masks);
+      const refLoss = referenceStep(reference, plan, xs, ys, n, masks, opts.smoothing ?? 0);
       tf.dispose(masks.filter((m): m is tf.Tensor => m !== null));
       const fused = step.step(xs, ys, n);
       expect(fused.lossSum / n).toBeCloseTo(refLoss, 4);
@@ -174,13 +188,32 @@ describe('FusedDenseStep', () => {
     );
   });
 
+  it('matches tfjs with label smoothing and a learning rate that changes at every step', async () => {
+    await compareTraining(
+      () => {
+        const m = buildModel({ model: 'mlp', hiddenUnits: 32, dropout: 0.2, seed: 6 });
+        compileModel(m, 1e-3);
+        return m;
+      },
+      {
+        batch: 32,
+        sizes: [32, 32, 7, 32, 32, 32],
+        seed: 11,
+        tolerance: 1e-4,
+        smoothing: 0.1,
+        // One-cycle-like: up ×8, then down; a step that ignored the change would drift.
+        rateAt: (i) => 1e-3 * [1, 4, 8, 8, 2, 0.5][i]!,
+      },
+    );
+  });
+
   it('continues from an optimizer that already has state (resume), and refuses bad input', async () => {
     const model = buildModel({ model: 'mlp', hiddenUnits: 16, dropout: 0, seed: 4 });
     compileModel(model, 1e-3);
     const plan = planOf(model);
     const xs = new Float32Array(4 * 784).fill(0.5);
     const ys = Int32Array.from([1, 2, 3, 4]);
-    referenceStep(model, plan, xs, ys, 4, [null, null]);
+    referenceStep(model, plan, xs, ys, 4, [null, null], 0);
     const before = model.trainableWeights[0]!.read().dataSync().slice();
     const step = new FusedDenseStep(plan, model.optimizer, tf.backend() as BackendWasm, 4);
     try {
