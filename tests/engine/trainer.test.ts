@@ -163,6 +163,34 @@ describe('runTraining', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('trains cnn-fast with its one-cycle schedule and label smoothing to a sane accuracy, resumably', async () => {
+    const before = tf.memory().numTensors;
+    const base = { model: 'cnn-fast', epochs: 2, limit: 1024, batchSize: 64 } as const;
+    const { done, events, runId, config } = train(base);
+    await done;
+    expect(config).toMatchObject({ schedule: 'one-cycle', labelSmoothing: 0.1, augment: true });
+    const epochs = events.flatMap((e) => (e.type === 'epoch' ? [e] : []));
+    expect(epochs).toHaveLength(2);
+    expect(epochs[1]!.valAccuracy).toBeGreaterThan(0.7);
+    expect(tf.memory().numTensors).toBe(before);
+    // Resumed from epoch 1, the second epoch follows the same schedule: the same weights.
+    const uninterrupted = await loadCheckpoint(root, runId, 2);
+    const expected = uninterrupted.model.getWeights().map((w) => w.dataSync().slice());
+    uninterrupted.model.dispose();
+    const first = await loadCheckpoint(root, runId, 1);
+    const resumed = train(base, { runId, resume: { epoch: 1, model: first.model } });
+    await resumed.done;
+    const again = await loadCheckpoint(root, runId, 2);
+    again.model.getWeights().forEach((w, i) => {
+      const got = w.dataSync();
+      let diff = 0;
+      for (let j = 0; j < got.length; j++)
+        diff = Math.max(diff, Math.abs(got[j]! - expected[i]![j]!));
+      expect(diff).toBeLessThan(1e-5);
+    });
+    again.model.dispose();
+  }, 120_000);
+
   it('stops a run whose loss is no longer finite with a clear error and marks it crashed', async () => {
     // Non-finite inputs stand in for a blown-up model: the loss turns NaN within the epoch.
     const images = dataset.train.images.slice(0, 600 * 784);
