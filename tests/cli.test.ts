@@ -6,6 +6,7 @@ import { runCli } from '../src-main/cli';
 import { loadDataset } from '../src-main/engine/data';
 import { readRun } from '../src-main/engine/runs';
 import { cliPath, runCli as runCliProcess } from './cli-runner';
+import { swiftShaderIcd } from './engine/swiftshader';
 import { interruptTwice, spawnGroup, tempDir, waitUntilGone } from './helpers';
 
 const root = tempDir();
@@ -118,6 +119,44 @@ describe('CLI', () => {
     expect(stderr).toContain(message);
     expect(lines.filter((l) => l.type === 'finished')).toEqual([]);
   });
+});
+
+describe('CLI on webgpu', () => {
+  it('--backend webgpu trains on the software adapter here and names it', () => {
+    // SwiftShader, a CPU driver: a few dozen images of the mlp keep this quick.
+    const icd = swiftShaderIcd();
+    const before = process.env.VK_ICD_FILENAMES;
+    process.env.VK_ICD_FILENAMES = icd;
+    try {
+      const { code, lines } = runCliProcess(
+        tempDir(),
+        'train',
+        '--model',
+        'mlp',
+        '--epochs',
+        '1',
+        '--limit',
+        '64',
+        '--validation-size',
+        '32',
+        '--backend',
+        'webgpu',
+      );
+      expect(code).toBe(0);
+      expect(lines[0]).toMatchObject({
+        type: 'ready',
+        backend: {
+          name: 'webgpu',
+          adapter: { architecture: 'swiftshader', software: true },
+        },
+      });
+      expect(lines.find((l) => l.type === 'epoch')).toMatchObject({ backend: 'webgpu' });
+      expect(lines.at(-1)).toMatchObject({ type: 'finished', epochs: 1 });
+    } finally {
+      if (before === undefined) delete process.env.VK_ICD_FILENAMES;
+      else process.env.VK_ICD_FILENAMES = before;
+    }
+  }, 120_000);
 });
 
 describe('CLI usage errors exit 2 before a worker starts, naming the option', () => {
