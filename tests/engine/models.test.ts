@@ -43,6 +43,25 @@ describe('model presets', () => {
     model.dispose();
   });
 
+  it('cnn-fast: three ReLU convolutions, BatchNorm after each pooling, 1152 features', () => {
+    const model = buildModel(PRESET_DEFAULTS['cnn-fast']);
+    expect(model.layers.map((l) => l.getClassName())).toEqual([
+      'Conv2D',
+      'MaxPooling2D',
+      'BatchNormalization',
+      'Conv2D',
+      'MaxPooling2D',
+      'BatchNormalization',
+      'Conv2D',
+      'Flatten',
+      'Dense',
+    ]);
+    expect(model.layers[7]!.outputShape).toEqual([null, 1152]);
+    // 320 + 18,496 + 73,856 conv, 2·(2·32 + 2·64) BatchNorm, 11,530 dense.
+    expect(model.countParams()).toBe(320 + 18_496 + 73_856 + 384 + 11_530);
+    model.dispose();
+  });
+
   it('cnn-strong uses BatchNorm and outputs a probability distribution', () => {
     const model = buildModel(PRESET_DEFAULTS['cnn-strong']);
     expect(model.layers.filter((l) => l.getClassName() === 'BatchNormalization')).toHaveLength(5);
