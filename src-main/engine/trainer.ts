@@ -5,12 +5,13 @@ import type { BackendInfo, EpochMetrics, EventOfType, WorkerEvent } from '../con
 import { randomShift, shiftImage } from './augment';
 import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
 import { appendMetricsLog, createRun, readRun, recordRunEnd, runDir, updateRun } from './runs';
+import type { AccelTuning } from './accel/tuning';
 import { acquireRunLock, type RunLock } from './run-lock';
 import { StorageError, writing, writingAsync } from './storage';
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
 import { crossEntropySum, evaluateSet } from './evaluate';
 import { buildModel, compileModel } from './models';
-import { createFusedStep, fusedPlan, type FusedDenseStep } from './fused/index';
+import { createFusedStep, fusedPlan, type FusedDenseStep } from './fused/plan';
 import { DataParallel } from './parallel/data-parallel';
 import { resolveThreads } from './parallel/threads';
 import { mulberry32, shuffledIndices } from './random';
@@ -61,6 +62,11 @@ export interface TrainJob {
    * (tests and the benchmark compare the two).
    */
   fusedStep?: boolean;
+  /**
+   * The tuning the backend's kernels were registered with (selectBackend's loaders; default
+   * DEFAULT_TUNING), for the gradient threads, which register their own.
+   */
+  tuning?: AccelTuning;
 }
 
 export type TrainOutcome = { status: 'finished' | 'stopped'; epochsDone: number };
@@ -162,6 +168,7 @@ async function trainUnderLock(
         parallel = await DataParallel.start(model, variables, {
           threads,
           backend: job.backend.name,
+          tuning: job.tuning,
           threadEntry: job.threadEntry,
         });
         job.onParallel?.(parallel);

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, expect } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend';
-import { runOn, type HostTensor, type Out } from './wasm-harness';
+import { runOn, type HostTensor, type Out } from './accel/harness';
 
 /**
  * What the webgpu tests share. This machine (and CI) has no GPU: they run on SwiftShader, the

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { elementwiseKernels, simdKernelsEnabled } from '../fused/kernels';
+import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
+import { simdKernels } from '../native/simd/module';
+import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
 import {
   type BackendWasm,
   type Shape4D,
@@ -12,18 +14,12 @@ import {
   release,
   requireInput,
   runWasmKernel,
-} from './wasm-backend';
+} from '../wasm-backend';
 
-const KERNEL = 'Conv2DBackpropFilter';
+const KERNEL = Conv2DBackpropFilter;
 
-export interface Conv2DBackpropFilterAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  filterShape: Shape4D;
-  dilations?: number | [number, number];
-}
+/** tfjs' attributes, and the dilations tfjs-layers passes although Conv2DBackpropFilter has none. */
+export type FilterGradAttrs = Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
 
 /**
  * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, oh*s + kh - pad, ow*s + kw - pad, ci] * dy[n, oh, ow, co].
@@ -58,11 +54,10 @@ export interface Conv2DBackpropFilterAttrs {
  * transposed im2col takes 14.7 (8.3). So: one channel → direct; stride 1 without padding →
  * transposed im2col; otherwise narrow inputs the plain im2col and the rest the convolution.
  */
-export function conv2DBackpropFilterWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<Conv2DBackpropFilterAttrs>): tf.TensorInfo {
+export function conv2DBackpropFilterWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<FilterGradAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
   const x = requireInput(inputs, 'x', KERNEL);
   const dy = requireInput(inputs, 'dy', KERNEL);
   assertNHWC(attrs.dataFormat, KERNEL);
@@ -97,33 +92,19 @@ export function conv2DBackpropFilterWasm({
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
   const geometry: Geometry = { n, h, w, ci, co, oh, ow, kh, kw, sh, sw, padTop, padLeft };
-  const strategy = pickStrategy(geometry);
+  const strategy = pickStrategy(geometry, tuning);
   const dw =
     strategy === 'im2col'
       ? viaIm2colMatMul(backend, x, dy, geometry)
       : strategy === 'convolution'
-        ? viaConvolution(backend, x, dy, geometry)
+        ? viaConvolution(backend, x, dy, geometry, tuning.convolutionChunkLimit)
         : strategy === 'direct'
           ? viaDirectSum(backend, x, dy, geometry)
-          : viaTransposedIm2col(backend, x, dy, geometry);
+          : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
   return checkShape(backend, dw, filterShape, KERNEL);
 }
 
-export interface Geometry {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  co: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padTop: number;
-  padLeft: number;
-}
+export type Geometry = FilterGeometry;
 
 /**
  * Few input channels (the first layer): dW^T = dy^T [co, P] x cols [P, kh*kw*ci]
@@ -171,7 +152,7 @@ function viaDirectSum(
   dy: tf.TensorInfo,
   g: Geometry,
 ): tf.TensorInfo {
-  const kernels = elementwiseKernels(backend);
+  const kernels = simdKernels(backend);
   const out = makeF32(backend, [g.kh, g.kw, g.ci, g.co]);
   heapF32(backend, out).fill(0);
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
@@ -239,22 +220,15 @@ function transpose2D(src: Float32Array, dst: Float32Array, rows: number, cols: n
 }
 
 /** Images per convolution in viaConvolution: dy's share is the filter XNNPACK packs and streams. */
-const CONV_CHUNK = 8;
 /** dy sizes (floats) up to which viaConvolution runs in one piece: no gain measured below. */
 const CONV_CHUNK_ABOVE = 1 << 20;
-let convChunkLimit = CONV_CHUNK;
-
-/** Benchmark hook: the largest chunk viaConvolution may use (Infinity: one piece, as before). */
-export function setConvolutionChunkLimit(limit: number | undefined): void {
-  convChunkLimit = limit ?? CONV_CHUNK;
-}
 
 /**
  * Many input channels: with ci as the batch axis and n as the channel axis,
  * dW is a forward convolution of x (as [ci, h, w, n]) with dy (as
  * [oh, ow, n, co]) for the filter, dilated by the forward stride; its
  * [ci, kh, kw, co] output needs one more transpose. A large dy (over 4 MB) is
- * split into chunks of CONV_CHUNK images (when that divides the batch), one
+ * split into chunks of up to AccelTuning.convolutionChunkLimit images (when that divides the batch), one
  * convolution each, summed: a filter of the whole batch (oh·ow·n·co floats,
  * 9 MB for dy[128,24,24,32]) made XNNPACK stream it once per row tile of the
  * output. Measured on dy[128,24,24,32]: 104 ms in one piece, 76 ms in chunks
@@ -266,6 +240,7 @@ function viaConvolution(
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
   g: Geometry,
+  chunkLimit: number,
 ): tf.TensorInfo {
   const { n, h, w, ci, co, oh, ow, kh, kw, sh, sw, padTop, padLeft } = g;
   // Rows/cols past the last window are never read (e.g. 'valid' with a
@@ -273,7 +248,7 @@ function viaConvolution(
   // padding, so those get cropped instead.
   const padBottom = kh + (oh - 1) * sh - h - padTop;
   const padRight = kw + (ow - 1) * sw - w - padLeft;
-  const nc = oh * ow * n * co > CONV_CHUNK_ABOVE ? convChunk(n) : n;
+  const nc = oh * ow * n * co > CONV_CHUNK_ABOVE ? convChunk(n, chunkLimit) : n;
   const chunks = n / nc;
 
   const temps: tf.TensorInfo[] = [];
@@ -357,10 +332,10 @@ function viaConvolution(
   }
 }
 
-/** Chunk size for viaConvolution: the largest divisor of n in [4, CONV_CHUNK], else n itself. */
-export function convChunk(n: number): number {
-  if (n <= convChunkLimit) return n;
-  for (let d = convChunkLimit; d >= 4; d--) if (n % d === 0) return d;
+/** Chunk size for viaConvolution: the largest divisor of n in [4, limit], else n itself. */
+export function convChunk(n: number, limit: number): number {
+  if (n <= limit) return n;
+  for (let d = limit; d >= 4; d--) if (n % d === 0) return d;
   return n;
 }
 
@@ -380,6 +355,7 @@ function viaTransposedIm2col(
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
   g: Geometry,
+  simd: boolean,
 ): tf.TensorInfo {
   const { n, ci, co, oh, ow, kh, kw } = g;
   const r = kh * kw * ci;
@@ -394,7 +370,7 @@ function viaTransposedIm2col(
     if (chunk === n) {
       const colsT = makeF32(backend, [1, r, n * perImage]);
       temps.push(colsT);
-      gather(backend, xT, colsT, g, 0, n);
+      gather(backend, xT, colsT, g, 0, n, simd);
       const dy2 = { dataId: dy.dataId, shape: [1, n * perImage, co], dtype: dy.dtype };
       const out = runWasmKernel(
         'BatchMatMul',
@@ -415,7 +391,7 @@ function viaTransposedIm2col(
       temps.push(colsT);
       const dyc = makeF32(backend, [1, pc, co]);
       temps.push(dyc);
-      gather(backend, xT, colsT, g, b0, b1);
+      gather(backend, xT, colsT, g, b0, b1, simd);
       heapF32(backend, dyc).set(
         heapF32(backend, dy).subarray(b0 * perImage * co, b1 * perImage * co),
       );
@@ -462,13 +438,14 @@ function gather(
   g: Geometry,
   b0: number,
   b1: number,
+  simd: boolean,
 ): void {
-  if (!simdKernelsEnabled() || !plainGather(g)) {
+  if (!simd || !plainGather(g)) {
     gatherColsT(heapF32(backend, xT), heapF32(backend, colsT), g, b0, b1);
     return;
   }
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-  elementwiseKernels(backend).gather_cols_t(
+  simdKernels(backend).gather_cols_t(
     at(xT),
     at(colsT),
     g.n,
@@ -528,35 +505,27 @@ function gatherColsT(
   }
 }
 
-export type FilterStrategy = 'im2col' | 'convolution' | 'transposed-im2col' | 'direct';
-type StrategyChoice = FilterStrategy | ((g: Geometry) => FilterStrategy);
-let forcedStrategy: StrategyChoice | undefined;
+export type { FilterStrategy };
 
-/**
- * Benchmark/test hook: force one strategy, or a rule of the geometry's own, instead of the
- * heuristic (undefined restores it).
- */
-export function forceFilterStrategy(s: StrategyChoice | undefined): void {
-  forcedStrategy = s;
-}
-
-function pickStrategy(g: Geometry): FilterStrategy {
-  if (typeof forcedStrategy === 'function') return forcedStrategy(g);
-  if (forcedStrategy !== undefined) return forcedStrategy;
-  if (g.ci === 1) return simdKernelsEnabled() ? 'direct' : 'transposed-im2col';
-  if (simdKernelsEnabled() && plainGather(g)) return 'transposed-im2col';
+function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
+  const forced = tuning.filterStrategy;
+  if (typeof forced === 'function') return forced(g);
+  if (forced !== null) return forced;
+  if (g.ci === 1) return tuning.simd ? 'direct' : 'transposed-im2col';
+  if (tuning.simd && plainGather(g)) return 'transposed-im2col';
   return g.kh * g.kw * g.ci <= g.co ? 'im2col' : 'convolution';
 }
 
-export const conv2DBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  // The registry's signature is backend-agnostic; this config is only ever
-  // registered for 'wasm', so the backend and attrs casts are sound.
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    conv2DBackpropFilterWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as Conv2DBackpropFilterAttrs,
-    }),
-};
+export function conv2DBackpropFilterConfig(tuning: AccelTuning): tf.KernelConfig {
+  return {
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    // The registry's signature is backend-agnostic; this config is only ever
+    // registered for 'wasm', so the backend and attrs casts are sound.
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      conv2DBackpropFilterWasm(
+        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as FilterGradAttrs },
+        tuning,
+      ),
+  };
+}

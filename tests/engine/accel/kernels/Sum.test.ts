@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels, sumConfig } from '../../src-main/engine/wasm-kernels/index';
-import { expectRegisteredOverBuiltins } from './wasm-harness';
-import { reducesLeadingAxes } from '../../src-main/engine/wasm-kernels/sum';
-import { mulberry32 as seeded } from '../../src-main/engine/random';
+import { registerAccelKernels } from '../../../../src-main/engine/accel/index';
+import { expectRegisteredOverBuiltins } from '../harness';
+import { reducesLeadingAxes } from '../../../../src-main/engine/accel/kernels/Sum';
+import { mulberry32 as seeded } from '../../../../src-main/engine/random';
 
 // Our Sum on 'wasm' against the pure-JS 'cpu' backend, from the same seeded data.
 
@@ -43,10 +43,10 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  registerWasmTrainingKernels();
+  registerAccelKernels();
 });
 
-afterAll(() => registerWasmTrainingKernels());
+afterAll(() => registerAccelKernels());
 
 describe('Sum on wasm (training kernels)', () => {
   const cases: { name: string; shape: number[]; axis: number | number[] | null; keep?: boolean }[] =
@@ -148,6 +148,6 @@ describe('Sum on wasm (training kernels)', () => {
   });
 
   it('registers idempotently and can be undone', () => {
-    expectRegisteredOverBuiltins([sumConfig]);
+    expectRegisteredOverBuiltins(['Sum']);
   });
 });

@@ -1,7 +1,9 @@
 // The built-in kernels must be registered before they are looked up below.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, type WasmKernelArgs, release, runWasmKernel } from './wasm-backend';
+import { BatchMatMul, type BatchMatMulAttrs } from '@tensorflow/tfjs-core';
+import type { AccelTuning, MatMulOrientation } from '../tuning';
+import { type BackendWasm, type WasmKernelArgs, release, runWasmKernel } from '../wasm-backend';
 
 /**
  * The backend's BatchMatMul and _FusedMatMul only reach XNNPACK when neither operand is
@@ -28,34 +30,14 @@ import { type BackendWasm, type WasmKernelArgs, release, runWasmKernel } from '.
  * non-float32 inputs go to the built-in unchanged.
  */
 
-const BMM = 'BatchMatMul';
-const FUSED = '_FusedMatMul';
-
+const BMM = BatchMatMul;
 const builtinBmm = tf.getKernel(BMM, 'wasm');
-const builtinFused = tf.getKernel(FUSED, 'wasm');
-
-export interface BatchMatMulAttrs {
-  transposeA: boolean;
-  transposeB: boolean;
-}
-
-export interface FusedMatMulAttrs extends BatchMatMulAttrs {
-  activation: string;
-  leakyreluAlpha?: number;
-}
 
 /** ns per element, measured on the shapes above: a 2-D transpose and XNNPACK's weight packing. */
 const TRANSPOSE_COST = 2;
 const PACK_COST = 3.4;
 
-/** Which way round to compute op(A)·op(B) (exported for tests and the benchmark). */
-export type Orientation = 'direct' | 'swapped';
-
-/** Test/benchmark hook: force one orientation instead of the cost model's choice. */
-let forcedOrientation: Orientation | undefined;
-export function forceMatMulOrientation(o: Orientation | undefined): void {
-  forcedOrientation = o;
-}
+export type Orientation = MatMulOrientation;
 
 /**
  * C[m, n] = op(A)·op(B), where op transposes when the flag is set.
@@ -70,7 +52,6 @@ export function chooseOrientation(
   transposeA: boolean,
   transposeB: boolean,
 ): Orientation {
-  if (forcedOrientation !== undefined) return forcedOrientation;
   const direct =
     TRANSPOSE_COST * ((transposeA ? m * k : 0) + (transposeB ? k * n : 0)) + PACK_COST * k * n;
   const swapped =
@@ -90,7 +71,7 @@ interface Dims {
  * The shapes of a product this module handles: float32, at least one transpose flag, batch
  * dimensions that are all 1, no empty dimension, matching inner sizes. Anything else → null.
  */
-function fastDims(
+export function fastDims(
   a: tf.TensorInfo,
   b: tf.TensorInfo,
   transposeA: boolean,
@@ -114,7 +95,7 @@ function fastDims(
 }
 
 /** The 2-D transpose of a [rows, cols] buffer (any leading 1s in its shape are ignored). */
-function transpose2D(
+export function transpose2D(
   backend: BackendWasm,
   x: tf.TensorInfo,
   rows: number,
@@ -147,11 +128,10 @@ function runBuiltinBmm(
   }) as tf.TensorInfo;
 }
 
-export function batchMatMulWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<BatchMatMulAttrs>): tf.TensorInfo {
+export function batchMatMulWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<BatchMatMulAttrs>,
+  orientation: Orientation | null,
+): tf.TensorInfo {
   const { a, b } = inputs;
   if (a === undefined || b === undefined) throw new Error(`${BMM}: missing input 'a' or 'b'.`);
   const ta = attrs.transposeA;
@@ -162,7 +142,7 @@ export function batchMatMulWasm({
 
   const temps: tf.TensorInfo[] = [];
   try {
-    if (chooseOrientation(m, k, n, ta, tb) === 'direct') {
+    if ((orientation ?? chooseOrientation(m, k, n, ta, tb)) === 'direct') {
       // a is [k, m] when transposed, b is [n, k].
       const a2 = ta ? transpose2D(backend, a, k, m) : as2D(a, m, k);
       if (ta) temps.push(a2);
@@ -187,79 +167,17 @@ export function batchMatMulWasm({
   }
 }
 
-/**
- * The fused variant (bias, activation) only ever runs the product the direct way, since bias
- * and PReLU weights broadcast over C's layout. tfjs-layers' Dense forward pass uses it without
- * transposes; its gradient uses plain BatchMatMul. This covers direct calls with flags.
- */
-export function fusedMatMulWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<FusedMatMulAttrs>): tf.TensorInfo {
-  if (builtinFused === undefined) {
-    throw new Error(`${FUSED}: the wasm backend has no built-in kernel.`);
-  }
-  const { a, b } = inputs;
-  if (a === undefined || b === undefined) throw new Error(`${FUSED}: missing input 'a' or 'b'.`);
-  const ta = attrs.transposeA;
-  const tb = attrs.transposeB;
-  // The built-in reads a.shape[2] directly: it only takes rank-3 operands.
-  const dims = a.shape.length === 3 && b.shape.length === 3 ? fastDims(a, b, ta, tb) : null;
-  if (dims === null) {
-    return builtinFused.kernelFunc({
-      inputs,
-      backend,
-      attrs: attrs as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
-  }
-  const { m, k, n } = dims;
-  const temps: tf.TensorInfo[] = [];
-  try {
-    let a3 = a;
-    if (ta) {
-      const t = transpose2D(backend, a, k, m);
-      temps.push(t);
-      a3 = { dataId: t.dataId, shape: [1, m, k], dtype: t.dtype };
-    }
-    let b3 = b;
-    if (tb) {
-      const t = transpose2D(backend, b, n, k);
-      temps.push(t);
-      b3 = { dataId: t.dataId, shape: [1, k, n], dtype: t.dtype };
-    }
-    return builtinFused.kernelFunc({
-      inputs: { ...inputs, a: a3, b: b3 },
-      backend,
-      attrs: { ...attrs, transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+// Registered in place of the built-in: if that happens before the backend initialises, the
+// built-in's setup (which binds its wasm function) must still run, as both paths use it.
+export function batchMatMulConfig(tuning: AccelTuning): tf.KernelConfig {
+  return {
+    kernelName: BMM,
+    backendName: 'wasm',
+    setupFunc: (backend) => builtinBmm?.setupFunc?.(backend),
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      batchMatMulWasm(
+        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as BatchMatMulAttrs },
+        tuning.matMulOrientation,
+      ),
+  };
 }
-
-// Registered in place of the built-ins: if that happens before the backend initialises, the
-// built-ins' setup (which binds their wasm functions) must still run, as both paths use them.
-export const batchMatMulConfig: tf.KernelConfig = {
-  kernelName: BMM,
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinBmm?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    batchMatMulWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as BatchMatMulAttrs,
-    }),
-};
-
-export const fusedMatMulConfig: tf.KernelConfig = {
-  kernelName: FUSED,
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinFused?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    fusedMatMulWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as FusedMatMulAttrs,
-    }),
-};

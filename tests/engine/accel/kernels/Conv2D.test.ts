@@ -1,23 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../src-main/engine/random';
+import { mulberry32 } from '../../../../src-main/engine/random';
 import {
-  type Conv2DAttrs,
+  type ConvAttrs,
   conv2DWasm,
   conv2DWinograd,
-  setWinogradPassBytes,
   winogradGeometry,
-} from '../../src-main/engine/wasm-kernels/winograd';
+} from '../../../../src-main/engine/accel/kernels/Conv2D';
+import { type BackendWasm, heapF32, release } from '../../../../src-main/engine/accel/wasm-backend';
 import {
-  type BackendWasm,
-  heapF32,
-  release,
-} from '../../src-main/engine/wasm-kernels/wasm-backend';
-import {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-} from '../../src-main/engine/wasm-kernels/index';
+  DEFAULT_TUNING,
+  registerAccelKernels,
+  unregisterAccelKernels,
+} from '../../../../src-main/engine/accel/index';
 
 /**
  * Tolerance. Winograd adds and subtracts transformed values whose magnitudes exceed the
@@ -35,7 +31,9 @@ beforeAll(async () => {
   await tf.setBackend('wasm');
   backend = tf.backend() as BackendWasm;
 });
-afterEach(() => setWinogradPassBytes(undefined));
+/** Bytes of V and M per Winograd pass (AccelTuning.winogradPassBytes) in `ours`. */
+let passBytes = DEFAULT_TUNING.winogradPassBytes;
+afterEach(() => (passBytes = DEFAULT_TUNING.winogradPassBytes));
 
 function random(shape: number[], seed: number): Float32Array {
   const r = mulberry32(seed);
@@ -48,7 +46,7 @@ async function reference(
   xs: number[],
   f: Float32Array,
   fs: number[],
-  pad: Conv2DAttrs['pad'],
+  pad: ConvAttrs['pad'],
 ): Promise<{ y: Float32Array; scale: Float32Array; shape: number[] }> {
   await tf.setBackend('cpu');
   try {
@@ -70,14 +68,14 @@ function ours(
   xs: number[],
   f: Float32Array,
   fs: number[],
-  attrs: Conv2DAttrs,
+  attrs: ConvAttrs,
 ): { y: Float32Array; shape: number[] } {
   const xt = tf.tensor(x, xs);
   const ft = tf.tensor(f, fs);
   try {
     const info = winogradGeometry(xt, ft, attrs);
     expect(info, 'Winograd should apply').not.toBeNull();
-    const out = conv2DWinograd(backend, xt, ft, info!);
+    const out = conv2DWinograd(backend, xt, ft, info!, passBytes);
     const y = heapF32(backend, out).slice();
     const shape = out.shape;
     release(backend, out);
@@ -88,7 +86,7 @@ function ours(
 }
 
 /** Largest |ours − reference| / Σ|x||w| over all outputs. */
-async function worstError(xs: number[], fs: number[], pad: Conv2DAttrs['pad'], seed: number) {
+async function worstError(xs: number[], fs: number[], pad: ConvAttrs['pad'], seed: number) {
   const x = random(xs, seed);
   const f = random(fs, seed + 1);
   const ref = await reference(x, xs, f, fs, pad);
@@ -104,7 +102,7 @@ async function worstError(xs: number[], fs: number[], pad: Conv2DAttrs['pad'], s
 }
 
 describe('Winograd F(2×2, 3×3) forward convolution', () => {
-  const cases: Array<[string, number[], number[], Conv2DAttrs['pad']]> = [
+  const cases: Array<[string, number[], number[], ConvAttrs['pad']]> = [
     ['cnn conv2: 13×13×32 → 11×11×64 valid', [3, 13, 13, 32], [3, 3, 32, 64], 'valid'],
     ['cnn conv1: 28×28×1 → 26×26×32 valid', [2, 28, 28, 1], [3, 3, 1, 32], 'valid'],
     ['same, odd sizes, channels not multiples of 4', [3, 7, 9, 5], [3, 3, 5, 6], 'same'],
@@ -131,9 +129,9 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
 
   it('gives the same result when the tiles are split into many passes', async () => {
     // 64 bytes per (tile, channel): a pass of 3 tiles, the last one partial.
-    setWinogradPassBytes(64 * (32 + 64) * 3);
+    passBytes = 64 * (32 + 64) * 3;
     expect(await worstError([2, 13, 13, 32], [3, 3, 32, 64], 'valid', 7)).toBeLessThan(REL_TOL);
-    setWinogradPassBytes(1);
+    passBytes = 1;
     expect(await worstError([1, 6, 7, 3], [3, 3, 3, 2], 'same', 8)).toBeLessThan(REL_TOL);
   });
 
@@ -141,7 +139,7 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     const x = tf.zeros([1, 9, 9, 4]);
     const f3 = tf.zeros([3, 3, 4, 2]);
     const f5 = tf.zeros([5, 5, 4, 2]);
-    const base: Conv2DAttrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC' };
+    const base: ConvAttrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC' };
     expect(winogradGeometry(x, f3, base)).not.toBeNull();
     expect(winogradGeometry(x, f3, { ...base, strides: 2 })).toBeNull();
     expect(winogradGeometry(x, f3, { ...base, strides: [1, 2] })).toBeNull();
@@ -155,8 +153,8 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
   function registeredVsBuiltin(xs: number[], fs: number[], strides: number) {
     const xt = tf.tensor(random(xs, 1), xs);
     const ft = tf.tensor(random(fs, 2), fs);
-    const attrs: Conv2DAttrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
-    const out = conv2DWasm({ inputs: { x: xt, filter: ft }, backend, attrs });
+    const attrs: ConvAttrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const out = conv2DWasm({ inputs: { x: xt, filter: ft }, backend, attrs }, DEFAULT_TUNING);
     const got = heapF32(backend, out).slice();
     release(backend, out);
     const builtin = tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, strides, 'same');
@@ -205,7 +203,7 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
         ];
       });
       await tf.setBackend('wasm');
-      registerWasmTrainingKernels();
+      registerAccelKernels();
       try {
         const [y, dx] = tf.tidy(() => {
           const xt = tf.tensor4d(x, xs as unknown as [number, number, number, number]);
@@ -230,7 +228,7 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
           expect(worst).toBeLessThan(REL_TOL);
         }
       } finally {
-        unregisterWasmTrainingKernels();
+        unregisterAccelKernels();
       }
     }
   });

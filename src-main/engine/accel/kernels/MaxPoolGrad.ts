@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { elementwiseKernels, simdKernelsEnabled } from '../fused/kernels';
+import { MaxPoolGrad, type MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
+import { simdKernels } from '../native/simd/module';
+import type { AccelTuning } from '../tuning';
 import {
   type BackendWasm,
   type Shape4D,
@@ -9,16 +11,9 @@ import {
   release,
   requireInput,
   sameShape,
-} from './wasm-backend';
+} from '../wasm-backend';
 
-const KERNEL = 'MaxPoolGrad';
-
-export interface MaxPoolGradAttrs {
-  filterSize: number | [number, number];
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
+const KERNEL = MaxPoolGrad;
 
 interface PoolGeometry {
   n: number;
@@ -42,11 +37,10 @@ interface PoolGeometry {
  * after ReLU, go to the top-left candidate, NaNs are never picked, and a
  * window of only -Infinity/NaN routes nothing.
  */
-export function maxPoolGradWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<MaxPoolGradAttrs>): tf.TensorInfo {
+export function maxPoolGradWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<MaxPoolGradAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
   const dy = requireInput(inputs, 'dy', KERNEL);
   const input = requireInput(inputs, 'input', KERNEL);
   const info = tf.backend_util.computePool2DInfo(
@@ -88,7 +82,7 @@ export function maxPoolGradWasm({
     (g.oh - 1) * g.sh + g.fh <= g.h &&
     (g.ow - 1) * g.sw + g.fw <= g.w;
   if (
-    simdKernelsEnabled() &&
+    tuning.simd &&
     usePooled &&
     !overlapping &&
     inside &&
@@ -138,7 +132,7 @@ function viaSimd(
   try {
     heapF32(backend, dx).fill(0);
     const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-    const bad = elementwiseKernels(backend).max_pool_grad_disjoint(
+    const bad = simdKernels(backend).max_pool_grad_disjoint(
       at(input),
       at(pooled),
       at(dy),
@@ -303,15 +297,16 @@ function disjointFromPooled(
   return exceeded === 0;
 }
 
-export const maxPoolGradConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  // The registry's signature is backend-agnostic; this config is only ever
-  // registered for 'wasm', so the backend and attrs casts are sound.
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    maxPoolGradWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as MaxPoolGradAttrs,
-    }),
-};
+export function maxPoolGradConfig(tuning: AccelTuning): tf.KernelConfig {
+  return {
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    // The registry's signature is backend-agnostic; this config is only ever
+    // registered for 'wasm', so the backend and attrs casts are sound.
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      maxPoolGradWasm(
+        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as MaxPoolGradAttrs },
+        tuning,
+      ),
+  };
+}

@@ -1,10 +1,11 @@
 // The built-in kernel must be registered before it is looked up below.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm, WasmKernelArgs } from './wasm-backend';
-import { type SumAttrs, reduceLeadingAxes } from './sum';
+import { Mean } from '@tensorflow/tfjs-core';
+import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
+import { type SumAttrs, reduceLeadingAxes } from './Sum';
 
-const KERNEL = 'Mean';
+const KERNEL = Mean;
 
 export type MeanAttrs = SumAttrs;
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { Conv2D, Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
 import {
   type BackendWasm,
   type Shape4D,
@@ -11,18 +12,12 @@ import {
   release,
   requireInput,
   runWasmKernel,
-} from './wasm-backend';
+} from '../wasm-backend';
 
-const KERNEL = 'Conv2DBackpropInput';
+const KERNEL = Conv2DBackpropInput;
 
-export interface Conv2DBackpropInputAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  inputShape: Shape4D;
-  dilations?: number | [number, number];
-}
+/** tfjs' attributes, and the dilations tfjs-layers passes although Conv2DBackpropInput has none. */
+export type InputGradAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
 
 /**
  * dx is the "full" correlation of dy with the filter rotated by 180 degrees
@@ -35,7 +30,7 @@ export function conv2DBackpropInputWasm({
   inputs,
   backend,
   attrs,
-}: WasmKernelArgs<Conv2DBackpropInputAttrs>): tf.TensorInfo {
+}: WasmKernelArgs<InputGradAttrs>): tf.TensorInfo {
   const dy = requireInput(inputs, 'dy', KERNEL);
   const filter = requireInput(inputs, 'filter', KERNEL);
   assertNHWC(attrs.dataFormat, KERNEL);
@@ -96,7 +91,7 @@ export function conv2DBackpropInputWasm({
       temps.push(src);
     }
     const dx = runWasmKernel(
-      'Conv2D',
+      Conv2D,
       backend,
       { x: src, filter: rotated },
       { strides: [1, 1], dilations: [1, 1], pad, dataFormat: 'NHWC' },
@@ -182,6 +177,6 @@ export const conv2DBackpropInputConfig: tf.KernelConfig = {
     conv2DBackpropInputWasm({
       inputs,
       backend: backend as BackendWasm,
-      attrs: attrs as unknown as Conv2DBackpropInputAttrs,
+      attrs: attrs as unknown as InputGradAttrs,
     }),
 };

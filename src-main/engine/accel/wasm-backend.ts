@@ -123,3 +123,20 @@ export function assertNoDilation(dilations: unknown, kernel: string): void {
     );
   }
 }
+
+/** The parts of the backend's emscripten module we use (not in its public typings). */
+export interface EmscriptenBits {
+  asm: { memory: object } | undefined;
+  HEAPF32: Float32Array;
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  cwrap(name: string, ret: null, args: string[]): (...args: unknown[]) => void;
+  tfjs: {
+    registerTensor(id: number, size: number, offset: number): void;
+    disposeData(id: number): void;
+  };
+}
+
+export function emscripten(backend: BackendWasm): EmscriptenBits {
+  return backend.wasm as unknown as EmscriptenBits;
+}

@@ -1,9 +1,10 @@
 // The built-in kernel must be registered before it is looked up below.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, type WasmKernelArgs, heapF32, makeF32 } from './wasm-backend';
+import { Sum } from '@tensorflow/tfjs-core';
+import { type BackendWasm, type WasmKernelArgs, heapF32, makeF32 } from '../wasm-backend';
 
-const KERNEL = 'Sum';
+const KERNEL = Sum;
 
 export interface SumAttrs {
   axis: number | number[] | null | undefined;

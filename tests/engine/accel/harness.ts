@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { mulberry32 } from '../../src-main/engine/random';
+import { mulberry32 } from '../../../src-main/engine/random';
 import {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-} from '../../src-main/engine/wasm-kernels/index';
+  accelKernelsRegistered,
+  registerAccelKernels,
+  unregisterAccelKernels,
+} from '../../../src-main/engine/accel/index';
 
 /**
  * What the wasm kernel tests share: seeded inputs kept off any backend, running one function on
@@ -103,28 +104,34 @@ export function buffers(): number {
 }
 
 /** The test file runs on 'wasm' with our kernels, and leaves them registered for the next. */
-export function useWasmTrainingKernels(): void {
+export function useAccelKernels(): void {
   beforeAll(async () => {
     await tf.setBackend('wasm');
-    registerWasmTrainingKernels();
+    registerAccelKernels();
   });
-  afterAll(() => registerWasmTrainingKernels());
+  afterAll(() => registerAccelKernels());
 }
 
 /**
  * Our kernels replace the backend's built-in ones (where it has them) when registered, any number
  * of times, and unregistering brings the built-ins back.
  */
-export function expectRegisteredOverBuiltins(configs: readonly tf.KernelConfig[]): void {
-  const active = (c: tf.KernelConfig) => tf.getKernel(c.kernelName, 'wasm');
-  registerWasmTrainingKernels();
-  registerWasmTrainingKernels();
-  for (const c of configs) expect(active(c)).toBe(c);
-  unregisterWasmTrainingKernels();
-  for (const c of configs) {
-    expect(active(c)).toBeDefined();
-    expect(active(c)).not.toBe(c);
-  }
-  registerWasmTrainingKernels();
-  for (const c of configs) expect(active(c)).toBe(c);
+export function expectRegisteredOverBuiltins(kernelNames: readonly string[]): void {
+  const active = (name: string) => tf.getKernel(name, 'wasm');
+  unregisterAccelKernels();
+  const builtins = kernelNames.map(active);
+  for (const b of builtins) expect(b).toBeDefined();
+  const expectOurs = () => {
+    expect(accelKernelsRegistered()).toBe(true);
+    kernelNames.forEach((name, i) => expect(active(name)).not.toBe(builtins[i]));
+  };
+  registerAccelKernels();
+  const ours = kernelNames.map(active);
+  registerAccelKernels();
+  expectOurs();
+  kernelNames.forEach((name, i) => expect(active(name)).toBe(ours[i]));
+  unregisterAccelKernels();
+  kernelNames.forEach((name, i) => expect(active(name)).toBe(builtins[i]));
+  registerAccelKernels();
+  expectOurs();
 }

@@ -1,26 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
-import { meanConfig, tileConfig } from '../../src-main/engine/wasm-kernels/index';
-import { planTile } from '../../src-main/engine/wasm-kernels/tile';
+import { planTile } from '../../../../src-main/engine/accel/kernels/Tile';
 import {
   buffers,
   expectClose,
   onBackend,
   randomHost,
   sizeOf,
-  useWasmTrainingKernels,
+  useAccelKernels,
   type Backend,
   type DType,
   type HostTensor,
   type Out,
   expectRegisteredOverBuiltins,
-} from './wasm-harness';
+} from '../harness';
 
 // Tile and Mean on 'wasm' (ours) against the pure-JS 'cpu' backend, and the BatchNorm gradients
 // they serve, from the same seeded data.
 
-useWasmTrainingKernels();
+useAccelKernels();
 
 describe('Tile on wasm', () => {
   const cases: { name: string; shape: number[]; reps: number[]; dtype?: DType }[] = [
@@ -194,6 +193,6 @@ describe('BatchNorm gradients on wasm', () => {
   });
 
   it('registers idempotently and can be undone', () => {
-    expectRegisteredOverBuiltins([tileConfig, meanConfig]);
+    expectRegisteredOverBuiltins(['Tile', 'Mean']);
   });
 });

@@ -2,29 +2,32 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../../src-main/engine/backend';
-import { compileKernels, SOURCE, sourceHash } from '../../../src-main/engine/fused/build-kernels';
+import { selectBackend } from '../../../../src-main/engine/backend';
 import {
-  elementwiseKernels,
-  emscripten,
-  XnnMatMul,
-  type ElementwiseKernels,
-} from '../../../src-main/engine/fused/kernels';
+  compileKernels,
+  SOURCE,
+  sourceHash,
+} from '../../../../src-main/engine/accel/native/simd/build';
+import {
+  simdKernels,
+  type SimdKernels,
+} from '../../../../src-main/engine/accel/native/simd/module';
 import {
   KERNELS_SOURCE_SHA256,
-  KERNELS_WASM_BASE64,
-} from '../../../src-main/engine/fused/kernels-wasm';
-import { mulberry32 } from '../../../src-main/engine/random';
-import type { BackendWasm } from '../../../src-main/engine/wasm-kernels/wasm-backend';
+  SIMD_WASM_BASE64,
+} from '../../../../src-main/engine/accel/native/simd/wasm';
+import { XnnMatMul } from '../../../../src-main/engine/accel/native/xnnpack/mat-mul';
+import { emscripten, type BackendWasm } from '../../../../src-main/engine/accel/wasm-backend';
+import { mulberry32 } from '../../../../src-main/engine/random';
 
 let backend: BackendWasm;
-let k: ElementwiseKernels;
+let k: SimdKernels;
 const blocks: number[] = [];
 
 beforeAll(async () => {
   await selectBackend('wasm');
   backend = tf.backend() as BackendWasm;
-  k = elementwiseKernels(backend);
+  k = simdKernels(backend);
   return () => blocks.forEach((p) => emscripten(backend)._free(p));
 });
 
@@ -47,7 +50,7 @@ describe('fused kernels (kernels.ll)', () => {
     expect(sourceHash(readFileSync(SOURCE, 'utf8'))).toBe(KERNELS_SOURCE_SHA256);
     // Debian's llvm (llc, opt): .ci/run installs it; without it this check cannot be made.
     expect(spawnSync('llc', ['--version']).status, 'llc not found: apt-get install llvm').toBe(0);
-    expect(Buffer.from(compileKernels()).toString('base64')).toBe(KERNELS_WASM_BASE64);
+    expect(Buffer.from(compileKernels()).toString('base64')).toBe(SIMD_WASM_BASE64);
   });
 
   it('transpose matches tf.transpose, on shapes that are not multiples of the tile', () => {

@@ -1,7 +1,8 @@
 // The built-in kernels must be registered before they are looked up below.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm, WasmKernelArgs } from './wasm-backend';
+import { Identity } from '@tensorflow/tfjs-core';
+import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
 
 /**
  * The backend's Identity (and Cast to the same dtype) copies the whole buffer. While recording
@@ -9,15 +10,14 @@ import type { BackendWasm, WasmKernelArgs } from './wasm-backend';
  * a cnn-strong step at batch 128 copied ~170 activations, ~30 ms; Relu's and Square's gradients
  * add same-dtype Casts of whole activations (~10 ms). tfjs tensors are immutable and the backend
  * reference-counts its buffers (its Reshape already shares them), so these share the input's
- * buffer instead, as the cpu backend's Identity does. Other dtypes and real casts go to the
- * built-ins.
+ * buffer instead, as the cpu backend's Identity does (Cast.ts does the same for same-dtype
+ * casts). Other dtypes go to the built-in.
  */
-const builtinIdentity = tf.getKernel('Identity', 'wasm');
-const builtinCast = tf.getKernel('Cast', 'wasm');
+const builtinIdentity = tf.getKernel(Identity, 'wasm');
 
-const SHAREABLE = new Set<tf.DataType>(['float32', 'int32', 'bool']);
+export const SHAREABLE = new Set<tf.DataType>(['float32', 'int32', 'bool']);
 
-function share(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
+export function share(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
@@ -30,38 +30,10 @@ export function identityWasm({ inputs, backend }: WasmKernelArgs<object>): tf.Te
   return builtinIdentity.kernelFunc({ inputs, backend, attrs: {} }) as tf.TensorInfo;
 }
 
-export interface CastAttrs {
-  dtype: tf.DataType;
-}
-
-export function castWasm({ inputs, backend, attrs }: WasmKernelArgs<CastAttrs>): tf.TensorInfo {
-  const x = inputs.x;
-  if (x === undefined) throw new Error(`Cast: missing input 'x'.`);
-  if (attrs.dtype === x.dtype && SHAREABLE.has(x.dtype)) return share(backend, x);
-  if (builtinCast === undefined) throw new Error('Cast: the wasm backend has none.');
-  return builtinCast.kernelFunc({
-    inputs,
-    backend,
-    attrs: attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
-}
-
 export const identityConfig: tf.KernelConfig = {
-  kernelName: 'Identity',
+  kernelName: Identity,
   backendName: 'wasm',
   setupFunc: (backend) => builtinIdentity?.setupFunc?.(backend),
   kernelFunc: ({ inputs, backend }) =>
     identityWasm({ inputs, backend: backend as BackendWasm, attrs: {} }),
-};
-
-export const castConfig: tf.KernelConfig = {
-  kernelName: 'Cast',
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinCast?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    castWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as CastAttrs,
-    }),
 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../contract/config';
-import type { BackendWasm } from '../wasm-kernels/wasm-backend';
+import type { BackendWasm } from '../accel/wasm-backend';
 import { planDenseStack, type DenseStackPlan } from './dense-stack';
 import { FusedDenseStep } from './dense-step';
 

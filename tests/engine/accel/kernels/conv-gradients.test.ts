@@ -4,15 +4,15 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   type FilterStrategy,
   convChunk,
-  forceFilterStrategy,
-  setConvolutionChunkLimit,
-} from '../../src-main/engine/wasm-kernels/conv2d-backprop-filter';
+} from '../../../../src-main/engine/accel/kernels/Conv2DBackpropFilter';
 import {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-  wasmTrainingKernelsRegistered,
-} from '../../src-main/engine/wasm-kernels/index';
-import { mulberry32 } from '../../src-main/engine/random';
+  accelTuning,
+  DEFAULT_TUNING,
+  registerAccelKernels,
+  unregisterAccelKernels,
+  accelKernelsRegistered,
+} from '../../../../src-main/engine/accel/index';
+import { mulberry32 } from '../../../../src-main/engine/random';
 
 // Every case is computed twice, on the pure-JS 'cpu' backend (the reference)
 // and on 'wasm' with our kernels, from the same seeded data.
@@ -241,11 +241,11 @@ function outShapeOf(c: ConvCase): number[] {
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
-  registerWasmTrainingKernels();
+  registerAccelKernels();
 });
 
 afterAll(() => {
-  registerWasmTrainingKernels();
+  registerAccelKernels();
 });
 
 describe('Conv2DBackpropFilter on wasm', () => {
@@ -287,7 +287,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     pad: 'valid',
   };
   describe.each(strategies)('forced strategy %s', (strategy) => {
-    afterEach(() => forceFilterStrategy(undefined));
+    afterEach(() => registerAccelKernels());
     it.each([...convCases, ...sweepCases, chunked, chunkedValid])(
       'matches cpu: $name',
       async (c) => {
@@ -300,7 +300,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
             { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
           );
         const [cpu] = await onBackend('cpu', [x, dy], fn);
-        forceFilterStrategy(strategy);
+        registerAccelKernels(accelTuning({ filterStrategy: strategy }));
         const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
         const buffers = backend.numDataIds();
         const [wasm] = await onBackend('wasm', [x, dy], fn);
@@ -334,11 +334,12 @@ describe('Conv2DBackpropFilter on wasm', () => {
         { x: xt!, dy: dyt! },
         { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
       );
-    forceFilterStrategy('convolution');
     try {
-      setConvolutionChunkLimit(Infinity);
+      registerAccelKernels(
+        accelTuning({ filterStrategy: 'convolution', convolutionChunkLimit: Infinity }),
+      );
       const [whole] = await onBackend('wasm', [x, dy], fn);
-      setConvolutionChunkLimit(undefined);
+      registerAccelKernels(accelTuning({ filterStrategy: 'convolution' }));
       const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
       const buffers = backend.numDataIds();
       const [chunks] = await onBackend('wasm', [x, dy], fn);
@@ -346,20 +347,19 @@ describe('Conv2DBackpropFilter on wasm', () => {
       expectNonTrivial(whole!);
       expectClose(whole!, chunks!);
     } finally {
-      forceFilterStrategy(undefined);
-      setConvolutionChunkLimit(undefined);
+      registerAccelKernels();
     }
   });
 
   it('splits the convolution into chunks of 4 to 8 images only where they divide the batch', () => {
-    expect(convChunk(128)).toBe(8);
-    expect(convChunk(112)).toBe(8);
-    expect(convChunk(12)).toBe(6);
-    expect(convChunk(20)).toBe(5);
-    expect(convChunk(8)).toBe(8);
-    expect(convChunk(3)).toBe(3);
-    expect(convChunk(13)).toBe(13);
-    expect(convChunk(22)).toBe(22);
+    expect(convChunk(128, DEFAULT_TUNING.convolutionChunkLimit)).toBe(8);
+    expect(convChunk(112, DEFAULT_TUNING.convolutionChunkLimit)).toBe(8);
+    expect(convChunk(12, DEFAULT_TUNING.convolutionChunkLimit)).toBe(6);
+    expect(convChunk(20, DEFAULT_TUNING.convolutionChunkLimit)).toBe(5);
+    expect(convChunk(8, DEFAULT_TUNING.convolutionChunkLimit)).toBe(8);
+    expect(convChunk(3, DEFAULT_TUNING.convolutionChunkLimit)).toBe(3);
+    expect(convChunk(13, DEFAULT_TUNING.convolutionChunkLimit)).toBe(13);
+    expect(convChunk(22, DEFAULT_TUNING.convolutionChunkLimit)).toBe(22);
   });
 
   it('is what tf.grad uses for a conv2d filter', async () => {
@@ -678,23 +678,23 @@ describe('unsupported attributes and registration', () => {
     await tf.setBackend('wasm');
     const warn = vi.spyOn(console, 'warn');
     try {
-      registerWasmTrainingKernels();
-      registerWasmTrainingKernels();
-      expect(wasmTrainingKernelsRegistered()).toBe(true);
+      registerAccelKernels();
+      registerAccelKernels();
+      expect(accelKernelsRegistered()).toBe(true);
 
-      unregisterWasmTrainingKernels();
-      expect(wasmTrainingKernelsRegistered()).toBe(false);
+      unregisterAccelKernels();
+      expect(accelKernelsRegistered()).toBe(false);
       // Upstream wasm has no filter gradient at all (tfjs #8474).
       expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
       expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
       expect(tf.getKernel('MaxPoolGrad', 'wasm')).toBeDefined();
 
-      registerWasmTrainingKernels();
-      expect(wasmTrainingKernelsRegistered()).toBe(true);
+      registerAccelKernels();
+      expect(accelKernelsRegistered()).toBe(true);
       expect(warn).not.toHaveBeenCalled();
     } finally {
       warn.mockRestore();
-      registerWasmTrainingKernels();
+      registerAccelKernels();
     }
   });
 });

@@ -4,18 +4,17 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   type Orientation,
   chooseOrientation,
-  forceMatMulOrientation,
-} from '../../src-main/engine/wasm-kernels/batch-mat-mul';
-import { batchMatMulConfig, fusedMatMulConfig } from '../../src-main/engine/wasm-kernels/index';
+} from '../../../../src-main/engine/accel/kernels/BatchMatMul';
+import { accelTuning, registerAccelKernels } from '../../../../src-main/engine/accel/index';
 import {
   buffers,
   expectClose,
   onBackend,
   randomHost,
-  useWasmTrainingKernels,
+  useAccelKernels,
   type HostTensor,
   expectRegisteredOverBuiltins,
-} from './wasm-harness';
+} from '../harness';
 
 // BatchMatMul / _FusedMatMul with transpose flags on 'wasm' (ours) against the pure-JS 'cpu'
 // backend, from the same seeded data.
@@ -24,9 +23,9 @@ function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.T
   return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
 }
 
-useWasmTrainingKernels();
-afterEach(() => forceMatMulOrientation(undefined));
-afterAll(() => forceMatMulOrientation(undefined));
+useAccelKernels();
+afterEach(() => registerAccelKernels());
+afterAll(() => registerAccelKernels());
 
 interface MatMulCase {
   name: string;
@@ -65,7 +64,7 @@ describe('BatchMatMul with transpose flags on wasm', () => {
           const fn = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
             runKernel('BatchMatMul', { a, b }, { transposeA: ta, transposeB: tb });
           const [cpu] = await onBackend('cpu', inputs, (a, b) => fn(a!, b!));
-          forceMatMulOrientation(orientation);
+          registerAccelKernels(accelTuning({ matMulOrientation: orientation ?? null }));
           const tensors = tf.memory().numTensors;
           const ids = buffers();
           const [wasm] = await onBackend('wasm', inputs, (a, b) => fn(a!, b!));
@@ -174,6 +173,6 @@ describe('a small MLP trained on wasm', () => {
   });
 
   it('registers idempotently and can be undone', () => {
-    expectRegisteredOverBuiltins([batchMatMulConfig, fusedMatMulConfig]);
+    expectRegisteredOverBuiltins(['BatchMatMul', '_FusedMatMul']);
   });
 });

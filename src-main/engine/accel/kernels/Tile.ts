@@ -1,13 +1,10 @@
 // The built-in kernel must be registered before it is looked up below.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm, WasmKernelArgs } from './wasm-backend';
+import { Tile, type TileAttrs } from '@tensorflow/tfjs-core';
+import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
 
-const KERNEL = 'Tile';
-
-export interface TileAttrs {
-  reps: number[];
-}
+const KERNEL = Tile;
 
 /**
  * The backend's own Tile computes every output element's source index on its own (~40 ns per

@@ -1,7 +1,10 @@
 // The built-in Conv2D (kept as the fallback below) must be registered before this module loads.
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { elementwiseKernels, simdKernelsEnabled, XnnMatMul } from '../fused/kernels';
+import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
+import { simdKernels } from '../native/simd/module';
+import { XnnMatMul } from '../native/xnnpack/mat-mul';
+import type { AccelTuning } from '../tuning';
 import {
   type BackendWasm,
   type Shape4D,
@@ -9,7 +12,7 @@ import {
   heapF32,
   makeF32,
   release,
-} from './wasm-backend';
+} from '../wasm-backend';
 
 /**
  * Winograd F(2×2, 3×3) forward convolution for NHWC float32, stride 1, dilation 1, 3×3 filters,
@@ -39,33 +42,15 @@ import {
  * error at 1e-6·Σ|x|·|w| per output (3.4e-7 seen).
  */
 
-export interface Conv2DAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dilations?: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-/**
- * Tiles per pass: V and M for one pass (16·tiles·(ci + co) floats) stay in the 2 MB L2 between
- * the transform that writes them and the one that reads them. cnn conv2 at batch 128, ms by
- * bytes per pass: 256 kB 11.1, 512 kB 10.6, 1 MB 10.3, 2 MB 10.5, 4 MB 10.6, whole batch (28 MB)
- * 12.8.
- */
-const PASS_BYTES = 1 << 20;
-let passBytes = PASS_BYTES;
-
-/** Benchmark hook: bytes of V and M per pass (Infinity: the whole batch in one pass). */
-export function setWinogradPassBytes(bytes: number | undefined): void {
-  passBytes = bytes ?? PASS_BYTES;
-}
+/** tfjs' attributes, with the ones direct runKernel callers may leave out optional. */
+export type ConvAttrs = Omit<Conv2DAttrs, 'dataFormat' | 'dilations'> &
+  Partial<Pick<Conv2DAttrs, 'dataFormat' | 'dilations'>>;
 
 /** The geometry when Winograd F(2×2, 3×3) applies to this Conv2D call, else null. */
 export function winogradGeometry(
   x: tf.TensorInfo | undefined,
   filter: tf.TensorInfo | undefined,
-  attrs: Conv2DAttrs,
+  attrs: ConvAttrs,
 ): tf.backend_util.Conv2DInfo | null {
   if (x === undefined || filter === undefined) return null;
   if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
@@ -130,6 +115,7 @@ export function conv2DWinograd(
   x: tf.TensorInfo,
   filter: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
+  passBytes: number,
 ): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
   const { outHeight: oh, outWidth: ow } = info;
@@ -138,9 +124,10 @@ export function conv2DWinograd(
   const th = Math.ceil(oh / 2);
   const tw = Math.ceil(ow / 2);
   const tiles = n * th * tw;
+  // Tiles per pass: V and M for one pass (16·tiles·(ci + co) floats) stay in L2 (AccelTuning).
   const pass = Math.max(1, Math.min(tiles, Math.floor(passBytes / (64 * (ci + co)))));
 
-  const kernels = elementwiseKernels(backend);
+  const kernels = simdKernels(backend);
   let mm = matmuls.get(backend);
   if (mm === undefined) {
     mm = new XnnMatMul(backend);
@@ -194,7 +181,7 @@ export function conv2DWinograd(
   }
 }
 
-const KERNEL = 'Conv2D';
+const KERNEL = Conv2D;
 /** The backend's own (XNNPACK) Conv2D, for every call Winograd does not cover. */
 const builtinConv2D = tf.getKernel(KERNEL, 'wasm');
 
@@ -207,10 +194,13 @@ const builtinConv2D = tf.getKernel(KERNEL, 'wasm');
 const MIN_CHANNELS = 16;
 
 /** The registered Conv2D: Winograd where it applies and pays, the built-in elsewhere. */
-export function conv2DWasm({ inputs, backend, attrs }: WasmKernelArgs<Conv2DAttrs>): tf.TensorInfo {
+export function conv2DWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
   const info = winogradGeometry(inputs.x, inputs.filter, attrs);
-  if (info !== null && info.inChannels >= MIN_CHANNELS && winogradAvailable(backend)) {
-    return conv2DWinograd(backend, inputs.x!, inputs.filter!, info);
+  if (info !== null && info.inChannels >= MIN_CHANNELS && winogradAvailable(backend, tuning)) {
+    return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
   }
   if (builtinConv2D === undefined) {
     throw new Error(`${KERNEL}: the wasm backend has no built-in kernel.`);
@@ -223,19 +213,13 @@ export function conv2DWasm({ inputs, backend, attrs }: WasmKernelArgs<Conv2DAttr
 }
 
 /**
- * Benchmark switch for a before/after of whole training runs: 'off' leaves every Conv2D to the
- * built-in. An environment variable because the gradient threads (parallel/) inherit it.
+ * Off when the tuning says so (a before/after in one run), and where our kernels cannot be
+ * instantiated on the backend's memory; both leave the built-in, which computes the same.
  */
-export const WINOGRAD_ENV = 'MNIST_STUDIO_WINOGRAD';
-
-/**
- * Off with the benchmarks' switches (a before/after in one run), and where our kernels cannot
- * be instantiated on the backend's memory; both leave the built-in, which computes the same.
- */
-function winogradAvailable(backend: BackendWasm): boolean {
-  if (!simdKernelsEnabled() || process.env[WINOGRAD_ENV] === 'off') return false;
+function winogradAvailable(backend: BackendWasm, tuning: AccelTuning): boolean {
+  if (!tuning.simd || !tuning.winograd) return false;
   try {
-    elementwiseKernels(backend);
+    simdKernels(backend);
     return true;
   } catch {
     return false;
@@ -243,14 +227,15 @@ function winogradAvailable(backend: BackendWasm): boolean {
 }
 
 // The built-in's setup binds the wasm function its fallback path calls.
-export const conv2DWinogradConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinConv2D?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    conv2DWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as Conv2DAttrs,
-    }),
-};
+export function conv2DConfig(tuning: AccelTuning): tf.KernelConfig {
+  return {
+    kernelName: KERNEL,
+    backendName: 'wasm',
+    setupFunc: (backend) => builtinConv2D?.setupFunc?.(backend),
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      conv2DWasm(
+        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as ConvAttrs },
+        tuning,
+      ),
+  };
+}
