@@ -46,11 +46,11 @@ export function runWasmKernel(
 ): tf.TensorInfo {
   const config = tf.getKernel(kernelName, 'wasm');
   if (config === undefined) {
-    throw new Error(`wasm-kernels: the wasm backend has no '${kernelName}' kernel to build on.`);
+    throw new Error(`accel: the wasm backend has no '${kernelName}' kernel to build on.`);
   }
   const out = config.kernelFunc({ inputs, backend, attrs });
   if (Array.isArray(out)) {
-    throw new Error(`wasm-kernels: '${kernelName}' unexpectedly returned ${out.length} outputs.`);
+    throw new Error(`accel: '${kernelName}' unexpectedly returned ${out.length} outputs.`);
   }
   return out;
 }
@@ -68,7 +68,7 @@ export function release(backend: BackendWasm, info: tf.TensorInfo): void {
 export function heapF32(backend: BackendWasm, info: tf.TensorInfo): Float32Array {
   const view = backend.typedArrayFromHeap(info);
   if (!(view instanceof Float32Array)) {
-    throw new Error(`wasm-kernels: expected a float32 buffer, got ${info.dtype}.`);
+    throw new Error(`accel: expected a float32 buffer, got ${info.dtype}.`);
   }
   return view;
 }

@@ -20,7 +20,7 @@ import {
  * transformed domain the convolution is 16 independent products M[k] = V[k] · U[k]
  * ([tiles, ci]·[ci, co]), run on XNNPACK's matmul (the backend's BatchMatMul only reaches
  * XNNPACK for a batch of 1, hence 16 calls); the input and output transforms are SIMD kernels of
- * ours (kernels.ll: winograd_input, winograd_output); the filter transform (16·ci·co values) is
+ * ours (native/simd/winograd.c: winograd_input, winograd_output); the filter transform (16·ci·co values) is
  * done here per call, as the filter changes every step.
  *
  * Measured against the built-in (XNNPACK direct) Conv2D, one thread, median ms
@@ -38,7 +38,7 @@ import {
  * (6×6 tiles of 2×2 for 11×11), so the multiply saving there is 1.9x, not 2.25x.
  *
  * Rounding: the transforms add and subtract transformed values larger than the output, so the
- * result is not bit-equal to a direct convolution; tests/engine/winograd.test.ts bounds the
+ * result is not bit-equal to a direct convolution; tests/engine/accel/kernels/Conv2D.test.ts bounds the
  * error at 1e-6·Σ|x|·|w| per output (3.4e-7 seen).
  */
 

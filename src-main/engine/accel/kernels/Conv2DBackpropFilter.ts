@@ -142,7 +142,7 @@ function viaIm2colMatMul(
 }
 
 /**
- * The sum in dW's definition, pixel by pixel, in kernels.ll's conv_filter_grad: no operand is
+ * The sum in dW's definition, pixel by pixel, in native/simd/conv-filter-grad.c's conv_filter_grad: no operand is
  * repacked or copied, which is what the XNNPACK routes pay for when dW is small (few input
  * channels) and dy is large.
  */
@@ -427,7 +427,7 @@ function plainGather(g: Geometry): boolean {
 }
 
 /**
- * gatherColsT, in our SIMD kernel (kernels.ll, gather_cols_t) for stride 1 without padding,
+ * gatherColsT, in our SIMD kernel (native/simd/conv-filter-grad.c, gather_cols_t) for stride 1 without padding,
  * where every row segment is a plain run: 4.46 M floats for the cnn's second layer in ~2 ms
  * instead of ~9 in JavaScript.
  */

@@ -116,7 +116,7 @@ export function maxPoolGradWasm(
 }
 
 /**
- * The disjoint-window shortcut below, in our SIMD kernel (kernels.ll, max_pool_grad_disjoint) for
+ * The disjoint-window shortcut below, in our SIMD kernel (native/simd/max-pool-grad.c) for
  * windows that all lie inside the input: 1.1 ms instead of 6.5 on the cnn's first pool
  * (x[128,26,26,32]). False when some window needs the exact search (dx is then garbage).
  */

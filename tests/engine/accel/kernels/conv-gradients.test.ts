@@ -278,7 +278,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     strides: 1,
     pad: 'same',
   };
-  // The same split on the stride-1, unpadded geometry whose gather runs in kernels.ll.
+  // The same split on the stride-1, unpadded geometry whose gather runs in our SIMD kernel.
   const chunkedValid: ConvCase = {
     name: 'batch split, 2 channels, valid',
     x: [6, 30, 30, 2],

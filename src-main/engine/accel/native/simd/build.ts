@@ -1,10 +1,11 @@
 /**
- * Rebuilds kernels-wasm.ts from kernels.ll: `npx tsx src-main/engine/fused/build-kernels.ts`.
+ * Rebuilds wasm.ts from the C sources here: `npx tsx src-main/engine/accel/native/simd/build.ts`.
  *
- * Needs LLVM's opt and llc (Debian `llvm`), only when kernels.ll changes; the app and the tests
- * use the generated file. There is no wasm linker here, so llc's relocatable object is turned
- * into a module by hand: it may import nothing but its linear memory (which becomes the wasm
- * backend's) and must need no relocations, and every defined function is exported by name.
+ * Needs Debian's clang and lld (wasm-ld), only when a source changes; the app and the tests use
+ * the generated file, and a test rebuilds it to prove the checked-in binary is these sources.
+ * The module runs on the wasm backend's own memory (it imports it), so it must own nothing in
+ * that memory: every object may import only its linear memory (no stack pointer, so no stack
+ * frames; no library calls) and the linked module may have no data segments.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,19 +15,43 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const SOURCE = path.join(here, 'kernels.ll');
+/** The translation units, one per kernel family, linked into one module. */
+export const SOURCES = ['dense.c', 'conv-filter-grad.c', 'max-pool-grad.c', 'winograd.c'];
+/** Everything the module is built from, hashed into wasm.ts. */
+const INPUTS = ['simd.h', ...SOURCES];
 const TARGET = path.join(here, 'wasm.ts');
-const FEATURES = '+simd128,+bulk-memory';
 
-export function sourceHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+/**
+ * -ffp-contract=off: no fused multiply-adds, so every rounding is the one the source spells out
+ * (wasm has no fma today; this keeps it that way if a target feature ever adds one).
+ */
+const CLANG_FLAGS = [
+  '--target=wasm32',
+  '-std=c17',
+  '-msimd128',
+  '-mbulk-memory',
+  '-O3',
+  '-nostdlib',
+  '-ffp-contract=off',
+  '-fno-math-errno',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+];
+/** Exports come from the sources' export_name attributes; --strip-all drops names and producers. */
+const LINK_FLAGS = ['--no-entry', '--import-memory', '--strip-all'];
+
+export function sourcesHash(): string {
+  const hash = createHash('sha256');
+  for (const name of INPUTS) hash.update(`${name}\n`).update(readFileSync(path.join(here, name)));
+  return hash.digest('hex');
 }
 
 class Reader {
   pos = 0;
   constructor(readonly bytes: Uint8Array) {}
   byte(): number {
-    if (this.pos >= this.bytes.length) throw new Error('wasm object: unexpected end');
+    if (this.pos >= this.bytes.length) throw new Error('wasm: unexpected end');
     return this.bytes[this.pos++]!;
   }
   leb(): number {
@@ -47,25 +72,8 @@ class Reader {
   }
 }
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-const encodeName = (s: string): number[] => {
-  const b = [...new TextEncoder().encode(s)];
-  return [...leb(b.length), ...b];
-};
-
 interface Section {
   id: number;
-  name: string | null;
   payload: Uint8Array;
 }
 
@@ -76,116 +84,96 @@ function sections(bytes: Uint8Array): Section[] {
   while (r.pos < bytes.length) {
     const id = r.byte();
     const size = r.leb();
-    const start = r.pos;
-    const name = id === 0 ? r.name() : null;
-    out.push({ id, name, payload: bytes.subarray(id === 0 ? r.pos : start, start + size) });
-    r.pos = start + size;
+    out.push({ id, payload: bytes.subarray(r.pos, r.pos + size) });
+    r.pos += size;
   }
   return out;
 }
 
-/** Names of the defined functions, by function index, from the object's symbol table. */
-function functionNames(linking: Uint8Array): Map<number, string> {
-  const r = new Reader(linking);
-  if (r.leb() !== 2) throw new Error('wasm object: unknown linking section version');
-  const names = new Map<number, string>();
-  while (r.pos < linking.length) {
-    const type = r.byte();
-    const size = r.leb();
-    const end = r.pos + size;
-    if (type === 8) {
-      const count = r.leb();
-      for (let i = 0; i < count; i++) {
-        const kind = r.byte();
-        const flags = r.leb();
-        const undefinedSym = (flags & 0x10) !== 0;
-        if (kind === 1) {
-          r.name();
-          if (!undefinedSym) for (let j = 0; j < 3; j++) r.leb(); // segment, offset, size
-        } else if (kind === 3) {
-          r.leb();
-        } else {
-          const index = r.leb();
-          const hasName = !undefinedSym || (flags & 0x40) !== 0;
-          const name = hasName ? r.name() : '';
-          if (kind === 0 && !undefinedSym) names.set(index, name);
-        }
-      }
-    }
-    r.pos = end;
-  }
-  return names;
-}
-
-function checkImports(payload: Uint8Array): void {
-  const r = new Reader(payload);
-  const count = r.leb();
-  for (let i = 0; i < count; i++) {
-    const mod = r.name();
-    const field = r.name();
+/** The (module, field) pairs a wasm binary imports. */
+function imports(bytes: Uint8Array): string[] {
+  const section = sections(bytes).find((s) => s.id === 2);
+  if (!section) return [];
+  const r = new Reader(section.payload);
+  const out: string[] = [];
+  for (let count = r.leb(), i = 0; i < count; i++) {
+    out.push(`${r.name()}.${r.name()}`);
     const kind = r.byte();
-    if (kind !== 2 || mod !== 'env' || field !== '__linear_memory') {
-      throw new Error(`kernels.ll needs an import (${mod}.${field}); only the memory is provided`);
+    if (kind === 0)
+      r.leb(); // function: type index
+    else if (kind === 1) {
+      r.byte(); // table: element type, then limits
+      if (r.byte() & 1) r.leb();
+      r.leb();
+    } else if (kind === 2) {
+      if (r.byte() & 1) r.leb(); // memory limits
+      r.leb();
+    } else {
+      r.byte(); // global: value type, mutability
+      r.byte();
     }
-    const flags = r.byte();
-    r.leb();
-    if (flags & 1) r.leb();
+  }
+  return out;
+}
+
+/**
+ * What an object may import: its memory, and the function table clang's objects always name
+ * (the module defines an empty one; nothing here calls through it).
+ */
+const ALLOWED_IMPORTS = new Set(['env.__linear_memory', 'env.__indirect_function_table']);
+
+/** Throws unless the object needs nothing but its linear memory (see the top of this file). */
+export function checkObject(name: string, object: Uint8Array): void {
+  const extra = imports(object).filter((i) => !ALLOWED_IMPORTS.has(i));
+  if (extra.length > 0) {
+    throw new Error(`${name} needs ${extra.join(', ')}; only the memory is provided`);
   }
 }
 
-export function objectToModule(object: Uint8Array): Uint8Array {
-  const all = sections(object);
-  const relocs = all.filter((s) => s.name?.startsWith('reloc.'));
-  if (relocs.length > 0) throw new Error('kernels.ll compiled to code that needs relocations');
-  const linking = all.find((s) => s.name === 'linking');
-  if (!linking) throw new Error('wasm object: no linking section');
-  const imports = all.find((s) => s.id === 2);
-  if (imports) checkImports(imports.payload);
-  const names = functionNames(linking.payload);
-  const exportPayload = [...leb(names.size)];
-  for (const [index, name] of [...names].sort((a, b) => a[0] - b[0]))
-    exportPayload.push(...encodeName(name), 0, ...leb(index));
+const DATA = 11;
 
-  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const emit = (id: number, payload: ArrayLike<number>) =>
-    out.push(id, ...leb(payload.length), ...Array.from(payload));
-  for (const s of all.filter((x) => x.id !== 0)) {
-    // The export section (7) goes between the function (3) and code (10) sections.
-    if (s.id === 10) emit(7, exportPayload);
-    emit(s.id, s.payload);
+/** Throws if the linked module would place data in the backend's memory. */
+export function checkModule(module: Uint8Array): void {
+  if (sections(module).some((s) => s.id === DATA)) {
+    throw new Error('the SIMD module has data segments, which would overwrite tfjs memory');
   }
-  return new Uint8Array(out);
 }
 
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message} (install LLVM: apt-get install llvm)`);
+function run(cmd: string, args: string[], cwd: string): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd });
+  if (r.error)
+    throw new Error(`${cmd}: ${r.error.message} (install it: apt-get install clang lld)`);
   if (r.status !== 0) throw new Error(`${cmd} failed:\n${r.stderr}`);
 }
 
-export function compileKernels(): Uint8Array {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fused-kernels-'));
+export function compileSimd(): Uint8Array {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'accel-simd-'));
   try {
-    const bc = path.join(dir, 'kernels.bc');
-    const obj = path.join(dir, 'kernels.o');
-    run('opt', ['-O3', `-mattr=${FEATURES}`, SOURCE, '-o', bc]);
-    run('llc', ['-O3', `-mattr=${FEATURES}`, '-filetype=obj', bc, '-o', obj]);
-    return objectToModule(readFileSync(obj));
+    const objects = SOURCES.map((source) => {
+      const object = source.replace(/\.c$/, '.o');
+      run('clang', [...CLANG_FLAGS, '-c', path.join(here, source), '-o', object], dir);
+      checkObject(source, readFileSync(path.join(dir, object)));
+      return object;
+    });
+    run('wasm-ld', [...LINK_FLAGS, ...objects, '-o', 'simd.wasm'], dir);
+    const module = new Uint8Array(readFileSync(path.join(dir, 'simd.wasm')));
+    checkModule(module);
+    return module;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const wasm = compileKernels();
+  const wasm = compileSimd();
   const base64 = Buffer.from(wasm).toString('base64');
   const lines = base64.match(/.{1,96}/g) ?? [];
   writeFileSync(
     TARGET,
     [
-      '// Generated by build-kernels.ts from kernels.ll; do not edit.',
-      'export const KERNELS_SOURCE_SHA256 =',
-      `  '${sourceHash(readFileSync(SOURCE, 'utf8'))}';`,
+      `// Generated by build.ts from ${INPUTS.join(', ')}; do not edit.`,
+      'export const SIMD_SOURCES_SHA256 =',
+      `  '${sourcesHash()}';`,
       'export const SIMD_WASM_BASE64 =',
       lines.map((l) => `  '${l}'`).join(' +\n') + ';',
       '',

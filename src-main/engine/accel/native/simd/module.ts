@@ -2,10 +2,11 @@ import { emscripten, type BackendWasm } from '../../wasm-backend';
 import { SIMD_WASM_BASE64 } from './wasm';
 
 /**
- * The fused step's building blocks on the wasm backend's heap: our small SIMD kernels
- * (kernels.ll), instantiated over the backend's own linear memory so they read and write the
- * same buffers XNNPACK does, and XNNPACK's matrix product reached through the backend's
- * exported BatchMatMul. All pointers and offsets are in bytes.
+ * Our SIMD kernels (the C sources here, built into wasm.ts by build.ts), instantiated over the
+ * wasm backend's own linear memory so they read and write the same buffers XNNPACK does: the
+ * fused Dense step's elementwise work (dense.c), and the parts of Conv2DBackpropFilter
+ * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd Conv2D (winograd.c) that
+ * XNNPACK does not cover well. All pointers and offsets are in bytes.
  */
 
 export interface SimdKernels {
@@ -30,7 +31,7 @@ export interface SimdKernels {
   relu(h: number, n: number): void;
   relu_grad(dz: number, a: number, n: number): void;
   mul(h: number, mask: number, n: number): void;
-  /** Accumulates Conv2DBackpropFilter into dw (zero it first); see kernels.ll. */
+  /** Accumulates Conv2DBackpropFilter into dw (zero it first); see conv-filter-grad.c. */
   conv_filter_grad(
     x: number,
     dy: number,
@@ -49,7 +50,7 @@ export interface SimdKernels {
     padTop: number,
     padLeft: number,
   ): void;
-  /** Conv2DBackpropFilter's transposed im2col for stride 1, no padding; see kernels.ll. */
+  /** Conv2DBackpropFilter's transposed im2col for stride 1, no padding; see conv-filter-grad.c. */
   gather_cols_t(
     src: number,
     dst: number,
@@ -64,7 +65,7 @@ export interface SimdKernels {
     b0: number,
     b1: number,
   ): void;
-  /** 1 when some window needs the exact search; see kernels.ll. */
+  /** 1 when some window needs the exact search; see max-pool-grad.c. */
   max_pool_grad_disjoint(
     x: number,
     pooled: number,
@@ -82,7 +83,7 @@ export interface SimdKernels {
     sh: number,
     sw: number,
   ): number;
-  /** Winograd F(2×2, 3×3) input transform of tiles t0 ≤ t < t1; see kernels.ll. */
+  /** Winograd F(2×2, 3×3) input transform of tiles t0 ≤ t < t1; see winograd.c. */
   winograd_input(
     x: number,
     zero: number,
@@ -98,7 +99,7 @@ export interface SimdKernels {
     t1: number,
     stride: number,
   ): void;
-  /** Winograd F(2×2, 3×3) output transform of tiles t0 ≤ t < t1; see kernels.ll. */
+  /** Winograd F(2×2, 3×3) output transform of tiles t0 ≤ t < t1; see winograd.c. */
   winograd_output(
     m: number,
     y: number,
@@ -136,7 +137,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels {
     throw new Error('the wasm backend does not expose its memory');
   }
   const module = new wasmApi.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
-  const instance = new wasmApi.Instance(module, { env: { __linear_memory: memory } });
+  const instance = new wasmApi.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as SimdKernels;
   instances.set(em, kernels);
   return kernels;

@@ -1,58 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../../../src-main/engine/backend';
-import {
-  compileKernels,
-  SOURCE,
-  sourceHash,
-} from '../../../../src-main/engine/accel/native/simd/build';
 import {
   simdKernels,
   type SimdKernels,
-} from '../../../../src-main/engine/accel/native/simd/module';
-import {
-  KERNELS_SOURCE_SHA256,
-  SIMD_WASM_BASE64,
-} from '../../../../src-main/engine/accel/native/simd/wasm';
-import { XnnMatMul } from '../../../../src-main/engine/accel/native/xnnpack/mat-mul';
-import { emscripten, type BackendWasm } from '../../../../src-main/engine/accel/wasm-backend';
-import { mulberry32 } from '../../../../src-main/engine/random';
+} from '../../../../../src-main/engine/accel/native/simd/module';
+import { mulberry32 } from '../../../../../src-main/engine/random';
+import { heapBuffer, random, read, useWasmHeap } from '../heap';
 
-let backend: BackendWasm;
+const heap = useWasmHeap();
 let k: SimdKernels;
-const blocks: number[] = [];
-
-beforeAll(async () => {
-  await selectBackend('wasm');
-  backend = tf.backend() as BackendWasm;
-  k = simdKernels(backend);
-  return () => blocks.forEach((p) => emscripten(backend)._free(p));
+beforeAll(() => {
+  k = simdKernels(heap.backend);
 });
 
-/** A heap buffer holding `values`; returns its byte address. */
-function heapBuffer(values: ArrayLike<number>): number {
-  const em = emscripten(backend);
-  const ptr = em._malloc(Math.max(1, values.length) * 4);
-  blocks.push(ptr);
-  em.HEAPF32.set(values, ptr / 4);
-  return ptr;
-}
-const read = (ptr: number, n: number) => emscripten(backend).HEAPF32.slice(ptr / 4, ptr / 4 + n);
-const random = (n: number, seed: number) => {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: n }, () => r() * 2 - 1);
-};
-
-describe('fused kernels (kernels.ll)', () => {
-  it('are the compiled kernels.ll (rebuild with build-kernels.ts after editing it)', () => {
-    expect(sourceHash(readFileSync(SOURCE, 'utf8'))).toBe(KERNELS_SOURCE_SHA256);
-    // Debian's llvm (llc, opt): .ci/run installs it; without it this check cannot be made.
-    expect(spawnSync('llc', ['--version']).status, 'llc not found: apt-get install llvm').toBe(0);
-    expect(Buffer.from(compileKernels()).toString('base64')).toBe(SIMD_WASM_BASE64);
-  });
-
+describe('the SIMD kernels against their tf ops', () => {
   it('transpose matches tf.transpose, on shapes that are not multiples of the tile', () => {
     for (const [rows, cols] of [
       [32, 784],
@@ -161,30 +122,5 @@ describe('fused kernels (kernels.ll)', () => {
     expect(Array.from(read(mp, n)).slice(1)).toEqual(Array.from(em_).slice(1));
     expect(Array.from(read(vp, n))).toEqual(Array.from(ev));
     expect(Array.from(read(pp, n)).slice(1)).toEqual(Array.from(ep).slice(1));
-  });
-
-  it('XnnMatMul computes A·B and does not reuse a stale packing when B changes in place', () => {
-    const [m, kk, n] = [6, 9, 5];
-    const a = random(m * kk, 9);
-    const b1 = random(kk * n, 10);
-    const b2 = random(kk * n, 11);
-    const xnn = new XnnMatMul(backend);
-    const aPtr = heapBuffer(a);
-    const bPtr = heapBuffer(b1);
-    const cPtr = heapBuffer(new Float32Array(m * n));
-    const aId = xnn.register(aPtr, m * kk);
-    const cId = xnn.register(cPtr, m * n);
-    const product = (b: Float32Array) =>
-      tf.tidy(() => tf.matMul(tf.tensor2d(a, [m, kk]), tf.tensor2d(b, [kk, n])).dataSync());
-    xnn.run(aId, bPtr, cId, m, kk, n);
-    expect(Array.from(read(cPtr, m * n))).toEqual(
-      Array.from(product(b1)).map((v) => expect.closeTo(v, 5)),
-    );
-    emscripten(backend).HEAPF32.set(b2, bPtr / 4);
-    xnn.run(aId, bPtr, cId, m, kk, n);
-    expect(Array.from(read(cPtr, m * n))).toEqual(
-      Array.from(product(b2)).map((v) => expect.closeTo(v, 5)),
-    );
-    xnn.dispose();
   });
 });
