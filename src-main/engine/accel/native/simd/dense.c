@@ -64,7 +64,11 @@ void EXPORT(relu)(float *restrict h, int n) {
 
 // dz = a > 0 ? dz : 0, where a is the ReLU's output (a > 0 exactly where its input was).
 void EXPORT(relu_grad)(float *restrict dz, const float *restrict a, int n) {
-  for (int i = 0; i < n; i++) dz[i] = a[i] > 0.0f ? dz[i] : 0.0f;
+  // dz[i] read unconditionally: a load only on one side of the select would stop vectorisation.
+  for (int i = 0; i < n; i++) {
+    const float d = dz[i];
+    dz[i] = a[i] > 0.0f ? d : 0.0f;
+  }
 }
 
 // h *= mask (inverted dropout: mask holds 0 or 1/keep).

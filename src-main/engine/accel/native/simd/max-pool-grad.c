@@ -24,13 +24,17 @@ int EXPORT(max_pool_grad_disjoint)(const float *restrict x, const float *restric
       for (int i = 0; i < fh; i++) {
         for (int j = 0; j < fw; j++) {
           const int off = base + (i * w + j) * c;
+          // Every value loaded unconditionally and the conditions combined with & (no branches),
+          // so the channel loop vectorises.
           for (int k = 0; k < c; k++) {
             const float v = x[off + k];
+            const float mk = m[k];
+            const float gk = g[k];
             const float f = found[k];
-            const int eq = v == m[k];
-            dx[off + k] = eq && f == 0.0f ? g[k] : 0.0f;
+            const int eq = v == mk;
+            dx[off + k] = (eq & (f == 0.0f)) ? gk : 0.0f;
             found[k] = eq ? 1.0f : f;
-            bad |= v > m[k];
+            bad |= v > mk;
           }
         }
       }
