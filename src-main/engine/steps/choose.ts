@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import {
   MAX_THREADS,
@@ -5,6 +6,92 @@ import {
   type ModelPreset,
   type TrainConfig,
 } from '../../contract/config';
+import { DEFAULT_TUNING, type AccelTuning } from '../accel/tuning';
+import type { BackendWasm } from '../accel/wasm-backend';
+import { planDenseStack, type DenseStackPlan } from '../fused/dense-stack';
+import { FusedDenseStep } from '../fused/dense-step';
+import { DataParallel } from '../parallel/data-parallel';
+import { DataParallelTraining } from './data-parallel';
+import { FusedDenseTraining } from './fused-dense';
+import { TfjsOpsStep } from './tfjs-ops';
+import type { ImageShape, TrainingStep } from './training-step';
+
+/**
+ * Which engine trains a run, on how many threads: the one place that decides.
+ *
+ *   - A plain Dense stack on wasm: the fused step (fused/dense-step.ts), which on one thread
+ *     beats two threads of tfjs ops at every batch size, so 'auto' threads means 1 for it.
+ *   - Otherwise, more than one thread (resolveThreads below): data-parallel threads.
+ *   - Otherwise tfjs ops, which run every model on every backend.
+ *
+ * Each faster engine falls back to the next when it cannot start here, because they all compute
+ * the same step: threads chosen automatically fall back to one (threads asked for explicitly
+ * must start), and a fused step that cannot get the backend's memory falls back to tfjs ops.
+ */
+
+export interface StepRequest {
+  model: tf.LayersModel;
+  /** The model's trainable weights (BatchNorm's moving statistics are updated by the layer). */
+  variables: tf.Variable[];
+  config: Pick<TrainConfig, 'threads' | 'model' | 'batchSize'>;
+  backend: BackendName;
+  shape: ImageShape;
+  /** false: tfjs ops even where the fused step could run (tests and the benchmark compare). */
+  fusedStep?: boolean;
+  /** The tuning the backend's kernels were registered with, for the gradient threads' own. */
+  tuning?: AccelTuning;
+  /** Entry module of the gradient threads (default: the TypeScript source next to pool.ts). */
+  threadEntry?: string | URL;
+  /** Called with the data-parallel driver once its threads run (tests break one through it). */
+  onParallel?: (parallel: DataParallel) => void;
+}
+
+export async function chooseTrainingStep(request: StepRequest): Promise<TrainingStep> {
+  const { model, variables, config, backend, shape } = request;
+  const plan = request.fusedStep === false ? 'disabled by the caller' : fusedPlan(model, backend);
+  const auto = config.threads === null || config.threads === undefined;
+  const threads = typeof plan !== 'string' && auto ? 1 : resolveThreads(config, backend);
+  if (threads > 1) {
+    try {
+      const parallel = await DataParallel.start(model, variables, {
+        threads,
+        backend,
+        tuning: request.tuning ?? DEFAULT_TUNING,
+        threadEntry: request.threadEntry,
+      });
+      request.onParallel?.(parallel);
+      return new DataParallelTraining(parallel, shape);
+    } catch (error) {
+      // Threads chosen automatically are only an optimisation: without them the run still
+      // trains, on this thread ('started' says so). Threads asked for explicitly must start.
+      if (!auto) throw error;
+      console.warn(`training on 1 thread, the gradient threads did not start: ${reason(error)}`);
+    }
+  }
+  if (typeof plan !== 'string') {
+    try {
+      const fused = new FusedDenseStep(
+        plan,
+        model.optimizer,
+        tf.backend() as BackendWasm,
+        config.batchSize,
+      );
+      return new FusedDenseTraining(fused);
+    } catch (error) {
+      console.warn(`training without the fused Dense step: ${reason(error)}`);
+    }
+  }
+  return new TfjsOpsStep(model, variables, shape);
+}
+
+/** The plan when a model can train with the fused step on this backend, else why not. */
+export function fusedPlan(model: tf.LayersModel, backend: BackendName): DenseStackPlan | string {
+  if (backend !== 'wasm' || tf.getBackend() !== 'wasm')
+    return 'the fused step needs the wasm backend';
+  return planDenseStack(model);
+}
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
  * How many threads a run trains on: config.threads, or when that is null (auto) one per core,
@@ -14,7 +101,7 @@ import {
  * JavaScript cpu backend) one TensorFlow.js instance runs on one thread; another one computing
  * a share of each batch wins once the share's work outweighs what data parallelism adds per
  * step: handing the share over, two messages each way, and loading the new weights. Adding the
- * gradients and Adam's update are split over the threads (shard-update.ts); the measurements
+ * gradients and Adam's update are split over the threads (parallel/shard-update.ts); the measurements
  * below were taken when they ran on the leader alone (~1 ms for the MLP's 102k weights on wasm,
  * ~30 ms on cpu), so they include that serial cost.
  *
