@@ -4,7 +4,7 @@
  *   2. one full training step (forward + backward + Adam, as the trainer runs it) of each model
  *      preset at its preset batch size, with the kernels as they were before the BatchMatMul,
  *      _FusedMatMul, Mean, Tile, Identity and Cast overrides and the Conv2DBackpropFilter
- *      changes (single-channel strategy, batch chunks), and without our SIMD kernels (kernels.ll:
+ *      changes (single-channel strategy, batch chunks), and without our SIMD kernels (accel/native/simd:
  *      MaxPoolGrad, the filter gradient's direct sum and gather, the Winograd Conv2D) ("before")
  *      and with all of ours
  *      ("after"), steps interleaved, plus a per-kernel breakdown.
@@ -12,7 +12,7 @@
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
  *   node --no-liftoff --import tsx bench/kernels.ts --winograd [--reps N]
  *
- * --winograd only times the Winograd Conv2D (wasm-kernels/winograd.ts) against the built-in
+ * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
  * each.
  *
