@@ -12,6 +12,26 @@ export interface WasmKernelArgs<A> {
 
 export type Shape4D = [number, number, number, number];
 
+/**
+ * The registry entry of one of our kernels. The registry's signature is backend-agnostic; these
+ * are only ever registered for 'wasm', so the backend and attrs casts are sound. A kernel that
+ * replaces a built-in passes it: if ours is registered before the backend initialises, the
+ * built-in's setup (which binds the wasm function our fallback path calls) must still run.
+ */
+export function wasmKernelConfig<A>(
+  kernelName: string,
+  run: (args: WasmKernelArgs<A>) => tf.TensorInfo,
+  replaces?: tf.KernelConfig,
+): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    ...(replaces ? { setupFunc: (backend) => replaces.setupFunc?.(backend) } : {}),
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      run({ inputs, backend: backend as BackendWasm, attrs: attrs as unknown as A }),
+  };
+}
+
 export function requireInput(
   inputs: tf.NamedTensorInfoMap,
   name: string,

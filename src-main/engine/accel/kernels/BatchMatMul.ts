@@ -3,7 +3,13 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { BatchMatMul, type BatchMatMulAttrs } from '@tensorflow/tfjs-core';
 import type { AccelTuning, MatMulOrientation } from '../tuning';
-import { type BackendWasm, type WasmKernelArgs, release, runWasmKernel } from '../wasm-backend';
+import {
+  type BackendWasm,
+  type WasmKernelArgs,
+  release,
+  runWasmKernel,
+  wasmKernelConfig,
+} from '../wasm-backend';
 
 /**
  * The backend's BatchMatMul and _FusedMatMul only reach XNNPACK when neither operand is
@@ -167,17 +173,10 @@ export function batchMatMulWasm(
   }
 }
 
-// Registered in place of the built-in: if that happens before the backend initialises, the
-// built-in's setup (which binds its wasm function) must still run, as both paths use it.
 export function batchMatMulConfig(tuning: AccelTuning): tf.KernelConfig {
-  return {
-    kernelName: BMM,
-    backendName: 'wasm',
-    setupFunc: (backend) => builtinBmm?.setupFunc?.(backend),
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      batchMatMulWasm(
-        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as BatchMatMulAttrs },
-        tuning.matMulOrientation,
-      ),
-  };
+  return wasmKernelConfig<BatchMatMulAttrs>(
+    BMM,
+    (args) => batchMatMulWasm(args, tuning.matMulOrientation),
+    builtinBmm,
+  );
 }

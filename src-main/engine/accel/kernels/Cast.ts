@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Cast, type CastAttrs } from '@tensorflow/tfjs-core';
-import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
+import { type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
 import { SHAREABLE, share } from './Identity';
 
 /** A Cast to the dtype the tensor has already shares its buffer (see Identity.ts); real casts go to the built-in. */
@@ -20,14 +20,4 @@ export function castWasm({ inputs, backend, attrs }: WasmKernelArgs<CastAttrs>):
   }) as tf.TensorInfo;
 }
 
-export const castConfig: tf.KernelConfig = {
-  kernelName: Cast,
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinCast?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    castWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as CastAttrs,
-    }),
-};
+export const castConfig = wasmKernelConfig(Cast, castWasm, builtinCast);

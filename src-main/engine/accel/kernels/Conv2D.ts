@@ -12,6 +12,7 @@ import {
   heapF32,
   makeF32,
   release,
+  wasmKernelConfig,
 } from '../wasm-backend';
 
 /**
@@ -228,14 +229,5 @@ function winogradAvailable(backend: BackendWasm, tuning: AccelTuning): boolean {
 
 // The built-in's setup binds the wasm function its fallback path calls.
 export function conv2DConfig(tuning: AccelTuning): tf.KernelConfig {
-  return {
-    kernelName: KERNEL,
-    backendName: 'wasm',
-    setupFunc: (backend) => builtinConv2D?.setupFunc?.(backend),
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      conv2DWasm(
-        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as ConvAttrs },
-        tuning,
-      ),
-  };
+  return wasmKernelConfig<ConvAttrs>(KERNEL, (args) => conv2DWasm(args, tuning), builtinConv2D);
 }

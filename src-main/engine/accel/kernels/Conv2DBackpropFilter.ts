@@ -14,6 +14,7 @@ import {
   release,
   requireInput,
   runWasmKernel,
+  wasmKernelConfig,
 } from '../wasm-backend';
 
 const KERNEL = Conv2DBackpropFilter;
@@ -517,15 +518,7 @@ function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
 }
 
 export function conv2DBackpropFilterConfig(tuning: AccelTuning): tf.KernelConfig {
-  return {
-    kernelName: KERNEL,
-    backendName: 'wasm',
-    // The registry's signature is backend-agnostic; this config is only ever
-    // registered for 'wasm', so the backend and attrs casts are sound.
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      conv2DBackpropFilterWasm(
-        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as FilterGradAttrs },
-        tuning,
-      ),
-  };
+  return wasmKernelConfig<FilterGradAttrs>(KERNEL, (args) =>
+    conv2DBackpropFilterWasm(args, tuning),
+  );
 }

@@ -12,6 +12,7 @@ import {
   release,
   requireInput,
   runWasmKernel,
+  wasmKernelConfig,
 } from '../wasm-backend';
 
 const KERNEL = Conv2DBackpropInput;
@@ -168,15 +169,4 @@ function spreadDy(
   return out;
 }
 
-export const conv2DBackpropInputConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  // The registry's signature is backend-agnostic; this config is only ever
-  // registered for 'wasm', so the backend and attrs casts are sound.
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    conv2DBackpropInputWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as InputGradAttrs,
-    }),
-};
+export const conv2DBackpropInputConfig = wasmKernelConfig(KERNEL, conv2DBackpropInputWasm);

@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Identity } from '@tensorflow/tfjs-core';
-import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
+import { type BackendWasm, type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
 
 /**
  * The backend's Identity (and Cast to the same dtype) copies the whole buffer. While recording
@@ -30,10 +30,4 @@ export function identityWasm({ inputs, backend }: WasmKernelArgs<object>): tf.Te
   return builtinIdentity.kernelFunc({ inputs, backend, attrs: {} }) as tf.TensorInfo;
 }
 
-export const identityConfig: tf.KernelConfig = {
-  kernelName: Identity,
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinIdentity?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend }) =>
-    identityWasm({ inputs, backend: backend as BackendWasm, attrs: {} }),
-};
+export const identityConfig = wasmKernelConfig(Identity, identityWasm, builtinIdentity);

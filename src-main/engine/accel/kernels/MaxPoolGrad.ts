@@ -11,6 +11,7 @@ import {
   release,
   requireInput,
   sameShape,
+  wasmKernelConfig,
 } from '../wasm-backend';
 
 const KERNEL = MaxPoolGrad;
@@ -298,15 +299,5 @@ function disjointFromPooled(
 }
 
 export function maxPoolGradConfig(tuning: AccelTuning): tf.KernelConfig {
-  return {
-    kernelName: KERNEL,
-    backendName: 'wasm',
-    // The registry's signature is backend-agnostic; this config is only ever
-    // registered for 'wasm', so the backend and attrs casts are sound.
-    kernelFunc: ({ inputs, backend, attrs }) =>
-      maxPoolGradWasm(
-        { inputs, backend: backend as BackendWasm, attrs: attrs as unknown as MaxPoolGradAttrs },
-        tuning,
-      ),
-  };
+  return wasmKernelConfig<MaxPoolGradAttrs>(KERNEL, (args) => maxPoolGradWasm(args, tuning));
 }

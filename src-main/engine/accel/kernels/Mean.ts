@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Mean } from '@tensorflow/tfjs-core';
-import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
+import { type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
 import { type SumAttrs, reduceLeadingAxes } from './Sum';
 
 const KERNEL = Mean;
@@ -34,15 +34,4 @@ export function meanWasm({ inputs, backend, attrs }: WasmKernelArgs<MeanAttrs>):
   }) as tf.TensorInfo;
 }
 
-export const meanConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  // Registered in place of the built-in: its setup (binding its wasm function) must still run.
-  setupFunc: (backend) => builtin?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    meanWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as MeanAttrs,
-    }),
-};
+export const meanConfig = wasmKernelConfig(KERNEL, meanWasm, builtin);

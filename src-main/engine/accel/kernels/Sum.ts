@@ -2,7 +2,13 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Sum } from '@tensorflow/tfjs-core';
-import { type BackendWasm, type WasmKernelArgs, heapF32, makeF32 } from '../wasm-backend';
+import {
+  type BackendWasm,
+  type WasmKernelArgs,
+  heapF32,
+  makeF32,
+  wasmKernelConfig,
+} from '../wasm-backend';
 
 const KERNEL = Sum;
 
@@ -119,16 +125,4 @@ export function sumRows(
   return out;
 }
 
-export const sumConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  // Registered in place of the built-in: if that happens before the backend initialises, the
-  // built-in's setup (which binds its wasm function) must still run for the fallback path.
-  setupFunc: (backend) => builtin?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    sumWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as SumAttrs,
-    }),
-};
+export const sumConfig = wasmKernelConfig(KERNEL, sumWasm, builtin);

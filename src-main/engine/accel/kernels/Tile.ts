@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Tile, type TileAttrs } from '@tensorflow/tfjs-core';
-import type { BackendWasm, WasmKernelArgs } from '../wasm-backend';
+import { type BackendWasm, type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
 
 const KERNEL = Tile;
 
@@ -118,15 +118,4 @@ function replicate(dst: Heap, start: number, len: number, times: number): void {
   }
 }
 
-export const tileConfig: tf.KernelConfig = {
-  kernelName: KERNEL,
-  backendName: 'wasm',
-  // Registered in place of the built-in: its setup (binding its wasm function) must still run.
-  setupFunc: (backend) => builtin?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    tileWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as TileAttrs,
-    }),
-};
+export const tileConfig = wasmKernelConfig(KERNEL, tileWasm, builtin);

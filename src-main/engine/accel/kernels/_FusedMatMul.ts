@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { _FusedMatMul, type _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
-import { type BackendWasm, type WasmKernelArgs, release } from '../wasm-backend';
+import { type WasmKernelArgs, release, wasmKernelConfig } from '../wasm-backend';
 import { fastDims, transpose2D } from './BatchMatMul';
 
 const FUSED = _FusedMatMul;
@@ -59,15 +59,4 @@ export function fusedMatMulWasm({
   }
 }
 
-// Registered in place of the built-in, whose setup its fallback path needs (see BatchMatMul.ts).
-export const fusedMatMulConfig: tf.KernelConfig = {
-  kernelName: FUSED,
-  backendName: 'wasm',
-  setupFunc: (backend) => builtinFused?.setupFunc?.(backend),
-  kernelFunc: ({ inputs, backend, attrs }) =>
-    fusedMatMulWasm({
-      inputs,
-      backend: backend as BackendWasm,
-      attrs: attrs as unknown as _FusedMatMulAttrs,
-    }),
-};
+export const fusedMatMulConfig = wasmKernelConfig(FUSED, fusedMatMulWasm, builtinFused);

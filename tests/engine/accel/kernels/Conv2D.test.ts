@@ -10,6 +10,7 @@ import {
 } from '../../../../src-main/engine/accel/kernels/Conv2D';
 import { type BackendWasm, heapF32, release } from '../../../../src-main/engine/accel/wasm-backend';
 import {
+  accelTuning,
   DEFAULT_TUNING,
   registerAccelKernels,
   unregisterAccelKernels,
@@ -150,11 +151,16 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
   });
 
   /** The registered kernel's result, and the built-in tf.conv2d's (the registry untouched here). */
-  function registeredVsBuiltin(xs: number[], fs: number[], strides: number) {
+  function registeredVsBuiltin(
+    xs: number[],
+    fs: number[],
+    strides: number,
+    tuning = DEFAULT_TUNING,
+  ) {
     const xt = tf.tensor(random(xs, 1), xs);
     const ft = tf.tensor(random(fs, 2), fs);
     const attrs: ConvAttrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
-    const out = conv2DWasm({ inputs: { x: xt, filter: ft }, backend, attrs }, DEFAULT_TUNING);
+    const out = conv2DWasm({ inputs: { x: xt, filter: ft }, backend, attrs }, tuning);
     const got = heapF32(backend, out).slice();
     release(backend, out);
     const builtin = tf.conv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, strides, 'same');
@@ -179,6 +185,32 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     const { got, expected } = registeredVsBuiltin([2, 9, 9, 32], [3, 3, 32, 8], 1);
     expect(got).not.toEqual(expected);
     for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 3);
+  });
+
+  it('leaves every convolution to the built-in, bit for bit, when the tuning turns it off', () => {
+    for (const tuning of [accelTuning({ winograd: false }), accelTuning({ simd: false })]) {
+      const { got, expected } = registeredVsBuiltin([2, 9, 9, 32], [3, 3, 32, 8], 1, tuning);
+      expect(got).toEqual(expected);
+    }
+  });
+
+  it('follows the tuning the kernels were registered with', () => {
+    const conv = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(random([2, 9, 9, 32], 5), [2, 9, 9, 32]);
+        const f = tf.tensor4d(random([3, 3, 32, 8], 6), [3, 3, 32, 8]);
+        return Array.from(tf.conv2d(x, f, 1, 'same').dataSync());
+      });
+    try {
+      unregisterAccelKernels();
+      const builtin = conv();
+      registerAccelKernels(accelTuning({ winograd: false }));
+      expect(conv()).toEqual(builtin);
+      registerAccelKernels();
+      expect(conv()).not.toEqual(builtin);
+    } finally {
+      unregisterAccelKernels();
+    }
   });
 
   it('is what tf.conv2d and its input gradient use once the training kernels are registered', async () => {
