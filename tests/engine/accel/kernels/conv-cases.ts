@@ -1,0 +1,249 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { registerAccelKernels } from '../../../../src-main/engine/accel/index';
+import { mulberry32 } from '../../../../src-main/engine/random';
+
+/**
+ * What the convolution and pooling gradient tests share: seeded inputs, running one function on
+ * 'cpu' (the reference) and on 'wasm' (ours), the comparison, and the convolution geometries.
+ */
+// Every case is computed twice, on the pure-JS 'cpu' backend (the reference)
+// and on 'wasm' with our kernels, from the same seeded data.
+
+type Backend = 'cpu' | 'wasm';
+export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+
+export interface HostTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+export function randomHost(
+  shape: number[],
+  seed: number,
+  gen?: (r: () => number) => number,
+): HostTensor {
+  const rand = mulberry32(seed);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) data[i] = gen ? gen(rand) : rand() * 2 - 1;
+  return { data, shape };
+}
+
+export async function onBackend(
+  backend: Backend,
+  inputs: HostTensor[],
+  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const ts = inputs.map((h) => tf.tensor(h.data, h.shape, 'float32'));
+  try {
+    const out = tf.tidy(() => fn(...ts));
+    const outs = Array.isArray(out) ? out : [out];
+    const values = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
+    tf.dispose(outs);
+    return values;
+  } finally {
+    tf.dispose(ts);
+    await tf.setBackend('wasm');
+  }
+}
+
+export async function onBoth(
+  inputs: HostTensor[],
+  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+  const cpu = await onBackend('cpu', inputs, fn);
+  const wasm = await onBackend('wasm', inputs, fn);
+  return { cpu, wasm };
+}
+
+/** Max abs difference relative to the reference's magnitude (1 at minimum). */
+function relErr(ref: Float32Array, got: Float32Array): number {
+  expect(got.length).toBe(ref.length);
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < ref.length; i++) {
+    diff = Math.max(diff, Math.abs(ref[i]! - got[i]!));
+    scale = Math.max(scale, Math.abs(ref[i]!));
+  }
+  return Number.isNaN(diff) ? Infinity : diff / scale;
+}
+
+export function expectClose(ref: Float32Array, got: Float32Array, tol = 1e-5): void {
+  expect(relErr(ref, got)).toBeLessThan(tol);
+}
+
+export function expectNonTrivial(ref: Float32Array): void {
+  // Guards against vacuous comparisons of all-zero outputs.
+  expect(ref.some((v) => Math.abs(v) > 1e-3)).toBe(true);
+}
+
+/**
+ * Calls a kernel directly, the way tfjs ops do. Attrs are typed loosely
+ * because tfjs's NamedAttrMap has no room for optional/tuple attrs.
+ */
+export function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
+  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+export interface ConvCase {
+  name: string;
+  x: number[];
+  filter: number[];
+  strides: number | [number, number];
+  pad: Pad;
+}
+
+export const convCases: ConvCase[] = [
+  {
+    name: 'same, stride 1, batch 2, 3->4 ch',
+    x: [2, 7, 9, 3],
+    filter: [3, 3, 3, 4],
+    strides: 1,
+    pad: 'same',
+  },
+  {
+    name: 'valid, stride 1, batch 1, 2->5 ch',
+    x: [1, 8, 8, 2],
+    filter: [3, 3, 2, 5],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'same, stride 2, non-square 3x2',
+    x: [2, 7, 9, 3],
+    filter: [3, 2, 3, 4],
+    strides: 2,
+    pad: 'same',
+  },
+  {
+    name: 'valid, stride 2, leftover rows/cols',
+    x: [2, 8, 9, 3],
+    filter: [3, 2, 3, 4],
+    strides: 2,
+    pad: 'valid',
+  },
+  {
+    name: 'valid, strides [1,2], 2x4 kernel',
+    x: [3, 6, 11, 2],
+    filter: [2, 4, 2, 3],
+    strides: [1, 2],
+    pad: 'valid',
+  },
+  {
+    name: 'same, stride 3, 4x3 kernel',
+    x: [2, 10, 11, 4],
+    filter: [4, 3, 4, 3],
+    strides: 3,
+    pad: 'same',
+  },
+  {
+    name: 'first layer: 1 input channel, many outputs',
+    x: [4, 9, 8, 1],
+    filter: [3, 3, 1, 16],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'first layer, stride 2, same',
+    x: [2, 7, 9, 1],
+    filter: [3, 2, 1, 8],
+    strides: 2,
+    pad: 'same',
+  },
+  {
+    name: 'few channels, valid, batch 3',
+    x: [3, 9, 8, 2],
+    filter: [2, 2, 2, 8],
+    strides: 1,
+    pad: 'valid',
+  },
+  { name: 'numeric pad 1, stride 2', x: [2, 6, 7, 3], filter: [3, 3, 3, 2], strides: 2, pad: 1 },
+  {
+    name: 'explicit asymmetric pad',
+    x: [2, 6, 7, 2],
+    filter: [3, 2, 2, 3],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 3],
+      [0, 0],
+    ],
+  },
+  {
+    name: 'explicit pad wider than the kernel, stride 2',
+    x: [1, 5, 6, 2],
+    filter: [2, 2, 2, 3],
+    strides: 2,
+    pad: [
+      [0, 0],
+      [3, 1],
+      [2, 4],
+      [0, 0],
+    ],
+  },
+];
+
+/** Seeded sweep over odd geometries, beyond the hand-picked cases above. */
+export function randomConvCases(count: number, seed: number): ConvCase[] {
+  const rand = mulberry32(seed);
+  const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
+  const cases: ConvCase[] = [];
+  while (cases.length < count) {
+    const kh = int(1, 4);
+    const kw = int(1, 4);
+    const x = [int(1, 3), int(kh, 9), int(kw, 9), int(1, 5)];
+    const filter = [kh, kw, x[3]!, int(1, 12)];
+    const strides: [number, number] = [int(1, 3), int(1, 3)];
+    const kind = int(0, 2);
+    const pad: Pad =
+      kind === 0
+        ? 'same'
+        : kind === 1
+          ? 'valid'
+          : [
+              [0, 0],
+              [int(0, 3), int(0, 3)],
+              [int(0, 3), int(0, 3)],
+              [0, 0],
+            ];
+    cases.push({
+      name: `#${cases.length} ${JSON.stringify({ x, filter, strides, pad })}`,
+      x,
+      filter,
+      strides,
+      pad,
+    });
+  }
+  return cases;
+}
+
+export const sweepCases = randomConvCases(24, 7);
+
+export function conv(x: tf.Tensor, f: tf.Tensor, c: ConvCase): tf.Tensor4D {
+  return tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, c.strides, c.pad);
+}
+
+export function outShapeOf(c: ConvCase): number[] {
+  return tf.backend_util.computeConv2DInfo(
+    c.x as [number, number, number, number],
+    c.filter as [number, number, number, number],
+    c.strides,
+    1,
+    c.pad,
+  ).outShape;
+}
+
+/** The test file runs on 'wasm' with our kernels registered, and leaves them registered. */
+export function useConvKernels(): void {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    registerAccelKernels();
+  });
+  afterAll(() => {
+    registerAccelKernels();
+  });
+}
