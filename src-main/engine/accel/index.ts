@@ -1,3 +1,16 @@
+/**
+ * The acceleration layer: our kernels for tfjs' 'wasm' backend, registered here.
+ *
+ *   kernels/<TfjsKernelName>.ts  one kernel each, named and typed as tfjs-core names them
+ *   native/simd/                 SIMD kernels in C (wasm_simd128.h), built by build.ts into
+ *                                wasm.ts; winograd.c is written by generate-winograd.ts
+ *   native/xnnpack/              XNNPACK's matrix product, reached through the backend
+ *   tuning.ts                    every knob, in the one AccelTuning object passed here
+ *   wasm-backend.ts              the backend's internals the kernels share (heap, registry)
+ *
+ * The fused Dense step (../fused) and the gradient threads (../parallel) use these; nothing
+ * here imports them.
+ */
 // Imported for its side effect: the backend's built-in kernels must be in the
 // registry before ours, otherwise a later import would silently put the
 // slow/missing built-ins back over them.
