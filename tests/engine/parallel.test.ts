@@ -8,6 +8,7 @@ import {
   type TrainConfig,
 } from '../../src-main/contract/config';
 import type { BackendInfo, WorkerEvent } from '../../src-main/contract/messages';
+import { accelTuning } from '../../src-main/engine/accel/tuning';
 import { selectBackend } from '../../src-main/engine/backend';
 import { loadCheckpoint } from '../../src-main/engine/checkpoints';
 import { loadDataset } from '../../src-main/engine/data';
@@ -92,6 +93,20 @@ describe('splitBatch', () => {
 });
 
 describe('data-parallel steps', () => {
+  it('hands the leader’s acceleration tuning to every gradient thread', async () => {
+    const { model } = freshModel(resolveTrainConfig({ model: 'mlp', hiddenUnits: 8 }));
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    await expect(
+      DataParallel.start(model, variables, {
+        threads: 2,
+        backend: 'wasm',
+        tuning: accelTuning({ winograd: false, winogradPassBytes: 4096 }),
+        threadEntry: fixture('tuning-thread.ts'),
+      }),
+    ).rejects.toThrow(/"winograd":false,"winogradPassBytes":4096/);
+    model.dispose();
+  });
+
   it('computes the full batch gradient and takes the same step as one thread (CNN, no dropout)', async () => {
     const config = resolveTrainConfig({ model: 'cnn', dropout: 0, seed: 7 });
     const n = 37; // odd: shares of 19 and 18
