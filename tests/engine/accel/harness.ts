@@ -31,8 +31,16 @@ export interface Out {
 
 export const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
-/** Seeded values: float32 in [-1, 1), int32 in [-100, 100), bool half and half. */
-export function randomHost(shape: number[], seed: number, dtype: DType = 'float32'): HostTensor {
+/**
+ * Seeded values: float32 in [-1, 1) (or `gen`'s, from the same stream), int32 in [-100, 100),
+ * bool half and half.
+ */
+export function randomHost(
+  shape: number[],
+  seed: number,
+  dtype: DType = 'float32',
+  gen?: (r: () => number) => number,
+): HostTensor {
   const rand = mulberry32(seed);
   const size = sizeOf(shape);
   if (dtype === 'int32') {
@@ -45,7 +53,8 @@ export function randomHost(shape: number[], seed: number, dtype: DType = 'float3
   if (dtype === 'bool') {
     return { data: Uint8Array.from({ length: size }, () => (rand() < 0.5 ? 1 : 0)), shape, dtype };
   }
-  return { data: Float32Array.from({ length: size }, () => rand() * 2 - 1), shape, dtype };
+  const next = gen ? () => gen(rand) : () => rand() * 2 - 1;
+  return { data: Float32Array.from({ length: size }, next), shape, dtype };
 }
 
 /** Runs `fn` on `backend` from fresh tensors of `inputs`; leaves 'wasm' active afterwards. */
@@ -82,6 +91,29 @@ export async function runOn(
     tf.dispose(ts);
     await tf.setBackend(restore);
   }
+}
+
+/** `fn` on 'cpu' (the reference) and on 'wasm' (ours), from the same inputs. */
+export async function onBoth(
+  inputs: HostTensor[],
+  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
+): Promise<{ cpu: Out[]; wasm: Out[] }> {
+  const cpu = await onBackend('cpu', inputs, fn);
+  const wasm = await onBackend('wasm', inputs, fn);
+  return { cpu, wasm };
+}
+
+/**
+ * Calls a kernel directly, the way tfjs ops do. Attrs are typed loosely because tfjs's
+ * NamedAttrMap has no room for optional or tuple attrs.
+ */
+export function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
+  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** Guards against vacuous comparisons of all-zero outputs. */
+export function expectNonTrivial(ref: Out): void {
+  expect(ref.values.some((v) => Math.abs(v) > 1e-3)).toBe(true);
 }
 
 /** Same shape and dtype, and values within `tol` relative to the reference's largest (≥ 1). */

@@ -13,20 +13,20 @@ import {
   onBoth,
   randomHost,
   runKernel,
-  useConvKernels,
-} from './kernels/conv-cases';
+  useAccelKernels,
+} from './harness';
 
-useConvKernels();
+useAccelKernels();
 
 describe('a small CNN trained on wasm', () => {
   function makeParams(): HostTensor[] {
     return [
-      randomHost([3, 3, 1, 12], 31, (r) => (r() - 0.5) * 0.8), // conv1: 1 -> 12 channels (im2col path)
-      randomHost([12], 32, (r) => (r() - 0.5) * 0.1),
-      randomHost([3, 2, 12, 6], 33, (r) => (r() - 0.5) * 0.4), // conv2, stride 2 (convolution path)
-      randomHost([6], 34, (r) => (r() - 0.5) * 0.1),
-      randomHost([2 * 2 * 6, 10], 35, (r) => (r() - 0.5) * 0.4), // dense
-      randomHost([10], 36, (r) => (r() - 0.5) * 0.1),
+      randomHost([3, 3, 1, 12], 31, 'float32', (r) => (r() - 0.5) * 0.8), // conv1: 1 -> 12 channels (im2col path)
+      randomHost([12], 32, 'float32', (r) => (r() - 0.5) * 0.1),
+      randomHost([3, 2, 12, 6], 33, 'float32', (r) => (r() - 0.5) * 0.4), // conv2, stride 2 (convolution path)
+      randomHost([6], 34, 'float32', (r) => (r() - 0.5) * 0.1),
+      randomHost([2 * 2 * 6, 10], 35, 'float32', (r) => (r() - 0.5) * 0.4), // dense
+      randomHost([10], 36, 'float32', (r) => (r() - 0.5) * 0.1),
     ];
   }
 
@@ -48,12 +48,13 @@ describe('a small CNN trained on wasm', () => {
   }
 
   const batch = 5;
-  const x = randomHost([batch, 12, 10, 1], 41, (r) => r());
+  const x = randomHost([batch, 12, 10, 1], 41, 'float32', (r) => r());
   const labels: HostTensor = {
     data: Float32Array.from({ length: batch * 10 }, (_, i) =>
       i % 10 === (Math.floor(i / 10) * 3) % 10 ? 1 : 0,
     ),
     shape: [batch, 10],
+    dtype: 'float32',
   };
 
   it('gives the same gradients as cpu (all weights and the input)', async () => {

@@ -14,14 +14,11 @@ import {
   useAccelKernels,
   type HostTensor,
   expectRegisteredOverBuiltins,
+  runKernel,
 } from '../harness';
 
 // BatchMatMul / _FusedMatMul with transpose flags on 'wasm' (ours) against the pure-JS 'cpu'
 // backend, from the same seeded data.
-
-function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
-  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
-}
 
 useAccelKernels();
 afterEach(() => registerAccelKernels());

@@ -10,22 +10,18 @@ import {
   type FilterStrategy,
   convChunk,
 } from '../../../../src-main/engine/accel/kernels/Conv2DBackpropFilter';
+import { type ConvCase, conv, convCases, outShapeOf, sweepCases } from './conv-cases';
 import {
-  type ConvCase,
-  conv,
-  convCases,
   expectClose,
   expectNonTrivial,
   onBackend,
   onBoth,
-  outShapeOf,
   randomHost,
   runKernel,
-  sweepCases,
-  useConvKernels,
-} from './conv-cases';
+  useAccelKernels,
+} from '../harness';
 
-useConvKernels();
+useAccelKernels();
 
 describe('Conv2DBackpropFilter on wasm', () => {
   it.each([...convCases, ...sweepCases])('matches cpu: $name', async (c) => {

@@ -1,18 +1,16 @@
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, it } from 'vitest';
+import { convCases, outShapeOf, sweepCases } from './conv-cases';
 import {
-  convCases,
   expectClose,
   expectNonTrivial,
   onBoth,
-  outShapeOf,
   randomHost,
   runKernel,
-  sweepCases,
-  useConvKernels,
-} from './conv-cases';
+  useAccelKernels,
+} from '../harness';
 
-useConvKernels();
+useAccelKernels();
 
 describe('Conv2DBackpropInput on wasm', () => {
   it.each([...convCases, ...sweepCases])('matches cpu: $name', async (c) => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
+import { type Pad } from './conv-cases';
 import {
   type HostTensor,
   expectNonTrivial,
@@ -8,11 +9,10 @@ import {
   onBoth,
   randomHost,
   runKernel,
-  useConvKernels,
-  type Pad,
-} from './conv-cases';
+  useAccelKernels,
+} from '../harness';
 
-useConvKernels();
+useAccelKernels();
 
 describe('MaxPoolGrad on wasm', () => {
   interface PoolCase {
@@ -43,70 +43,70 @@ describe('MaxPoolGrad on wasm', () => {
     },
     {
       name: '2x2/2 after ReLU (all-zero ties)',
-      x: randomHost([2, 8, 8, 6], 12, relu),
+      x: randomHost([2, 8, 8, 6], 12, 'float32', relu),
       size: 2,
       strides: 2,
       pad: 'valid',
     },
     {
       name: '2x2/2 with 3 levels (many ties)',
-      x: randomHost([2, 6, 6, 4], 13, fewLevels),
+      x: randomHost([2, 6, 6, 4], 13, 'float32', fewLevels),
       size: 2,
       strides: 2,
       pad: 'valid',
     },
     {
       name: '2x2/2 odd size, valid drops the last row/col',
-      x: randomHost([2, 7, 9, 3], 14, relu),
+      x: randomHost([2, 7, 9, 3], 14, 'float32', relu),
       size: 2,
       strides: 2,
       pad: 'valid',
     },
     {
       name: '2x2/2 odd size, same pads the border',
-      x: randomHost([2, 7, 9, 3], 15, fewLevels),
+      x: randomHost([2, 7, 9, 3], 15, 'float32', fewLevels),
       size: 2,
       strides: 2,
       pad: 'same',
     },
     {
       name: '3x3/3 same, ties',
-      x: randomHost([2, 8, 10, 3], 16, fewLevels),
+      x: randomHost([2, 8, 10, 3], 16, 'float32', fewLevels),
       size: 3,
       strides: 3,
       pad: 'same',
     },
     {
       name: '2x3/[2,3] non-square',
-      x: randomHost([1, 6, 9, 4], 17, relu),
+      x: randomHost([1, 6, 9, 4], 17, 'float32', relu),
       size: [2, 3],
       strides: [2, 3],
       pad: 'valid',
     },
     {
       name: '3x3/2 overlapping',
-      x: randomHost([2, 9, 9, 3], 18, fewLevels),
+      x: randomHost([2, 9, 9, 3], 18, 'float32', fewLevels),
       size: 3,
       strides: 2,
       pad: 'same',
     },
     {
       name: '2x2/1 overlapping',
-      x: randomHost([2, 5, 6, 2], 19, relu),
+      x: randomHost([2, 5, 6, 2], 19, 'float32', relu),
       size: 2,
       strides: 1,
       pad: 'valid',
     },
     {
       name: 'NaN and infinities',
-      x: randomHost([2, 6, 6, 4], 20, withSpecials),
+      x: randomHost([2, 6, 6, 4], 20, 'float32', withSpecials),
       size: 2,
       strides: 2,
       pad: 'valid',
     },
     {
       name: 'output smaller than the window max',
-      x: randomHost([2, 6, 6, 4], 21, relu),
+      x: randomHost([2, 6, 6, 4], 21, 'float32', relu),
       size: 2,
       strides: 2,
       pad: 'valid',
@@ -114,7 +114,7 @@ describe('MaxPoolGrad on wasm', () => {
     },
     {
       name: 'output larger than every element',
-      x: randomHost([2, 6, 6, 4], 22, relu),
+      x: randomHost([2, 6, 6, 4], 22, 'float32', relu),
       size: 2,
       strides: 2,
       pad: 'valid',
@@ -147,15 +147,23 @@ describe('MaxPoolGrad on wasm', () => {
       );
     });
     expectNonTrivial(cpu[0]!);
-    expect(Array.from(wasm[0]!)).toEqual(Array.from(cpu[0]!));
+    expect(wasm[0]!.values).toEqual(cpu[0]!.values);
   });
 
   it('sends an all-zero window to its first element, as cpu does', async () => {
-    const x: HostTensor = { data: new Float32Array(2 * 2 * 2), shape: [1, 2, 2, 2] };
-    const dy: HostTensor = { data: Float32Array.from([3, 5]), shape: [1, 1, 1, 2] };
+    const x: HostTensor = {
+      data: new Float32Array(2 * 2 * 2),
+      shape: [1, 2, 2, 2],
+      dtype: 'float32',
+    };
+    const dy: HostTensor = {
+      data: Float32Array.from([3, 5]),
+      shape: [1, 1, 1, 2],
+      dtype: 'float32',
+    };
     const [wasm] = await onBackend('wasm', [x, dy], (xt, dyt) =>
       tf.grad((t: tf.Tensor) => tf.maxPool(t as tf.Tensor4D, 2, 2, 'valid'))(xt!, dyt),
     );
-    expect(Array.from(wasm!)).toEqual([3, 5, 0, 0, 0, 0, 0, 0]);
+    expect(wasm!.values).toEqual([3, 5, 0, 0, 0, 0, 0, 0]);
   });
 });

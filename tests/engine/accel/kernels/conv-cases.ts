@@ -1,92 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { registerAccelKernels } from '../../../../src-main/engine/accel/index';
 import { mulberry32 } from '../../../../src-main/engine/random';
 
-/**
- * What the convolution and pooling gradient tests share: seeded inputs, running one function on
- * 'cpu' (the reference) and on 'wasm' (ours), the comparison, and the convolution geometries.
- */
-// Every case is computed twice, on the pure-JS 'cpu' backend (the reference)
-// and on 'wasm' with our kernels, from the same seeded data.
+/** The convolution geometries the convolution-gradient tests run on wasm and on cpu. */
 
-type Backend = 'cpu' | 'wasm';
 export type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-
-export interface HostTensor {
-  data: Float32Array;
-  shape: number[];
-}
-
-export function randomHost(
-  shape: number[],
-  seed: number,
-  gen?: (r: () => number) => number,
-): HostTensor {
-  const rand = mulberry32(seed);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(size);
-  for (let i = 0; i < size; i++) data[i] = gen ? gen(rand) : rand() * 2 - 1;
-  return { data, shape };
-}
-
-export async function onBackend(
-  backend: Backend,
-  inputs: HostTensor[],
-  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const ts = inputs.map((h) => tf.tensor(h.data, h.shape, 'float32'));
-  try {
-    const out = tf.tidy(() => fn(...ts));
-    const outs = Array.isArray(out) ? out : [out];
-    const values = await Promise.all(outs.map(async (t) => Float32Array.from(await t.data())));
-    tf.dispose(outs);
-    return values;
-  } finally {
-    tf.dispose(ts);
-    await tf.setBackend('wasm');
-  }
-}
-
-export async function onBoth(
-  inputs: HostTensor[],
-  fn: (...ts: tf.Tensor[]) => tf.Tensor | tf.Tensor[],
-): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
-  const cpu = await onBackend('cpu', inputs, fn);
-  const wasm = await onBackend('wasm', inputs, fn);
-  return { cpu, wasm };
-}
-
-/** Max abs difference relative to the reference's magnitude (1 at minimum). */
-function relErr(ref: Float32Array, got: Float32Array): number {
-  expect(got.length).toBe(ref.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < ref.length; i++) {
-    diff = Math.max(diff, Math.abs(ref[i]! - got[i]!));
-    scale = Math.max(scale, Math.abs(ref[i]!));
-  }
-  return Number.isNaN(diff) ? Infinity : diff / scale;
-}
-
-export function expectClose(ref: Float32Array, got: Float32Array, tol = 1e-5): void {
-  expect(relErr(ref, got)).toBeLessThan(tol);
-}
-
-export function expectNonTrivial(ref: Float32Array): void {
-  // Guards against vacuous comparisons of all-zero outputs.
-  expect(ref.some((v) => Math.abs(v) > 1e-3)).toBe(true);
-}
-
-/**
- * Calls a kernel directly, the way tfjs ops do. Attrs are typed loosely
- * because tfjs's NamedAttrMap has no room for optional/tuple attrs.
- */
-export function runKernel(name: string, inputs: tf.NamedTensorMap, attrs: object): tf.Tensor {
-  return tf.engine().runKernel(name, inputs, attrs as tf.NamedAttrMap) as tf.Tensor;
-}
 
 export interface ConvCase {
   name: string;
@@ -188,7 +105,7 @@ export const convCases: ConvCase[] = [
 ];
 
 /** Seeded sweep over odd geometries, beyond the hand-picked cases above. */
-export function randomConvCases(count: number, seed: number): ConvCase[] {
+function randomConvCases(count: number, seed: number): ConvCase[] {
   const rand = mulberry32(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
   const cases: ConvCase[] = [];
@@ -235,15 +152,4 @@ export function outShapeOf(c: ConvCase): number[] {
     1,
     c.pad,
   ).outShape;
-}
-
-/** The test file runs on 'wasm' with our kernels registered, and leaves them registered. */
-export function useConvKernels(): void {
-  beforeAll(async () => {
-    await tf.setBackend('wasm');
-    registerAccelKernels();
-  });
-  afterAll(() => {
-    registerAccelKernels();
-  });
 }
