@@ -4,7 +4,7 @@
  *   2. one full training step (forward + backward + Adam, as the trainer runs it) of each model
  *      preset at its preset batch size, with the kernels as they were before the BatchMatMul,
  *      _FusedMatMul, Mean, Tile, Identity and Cast overrides and the Conv2DBackpropFilter
- *      changes (single-channel strategy, batch chunks), and without our SIMD kernels (kernels.ll:
+ *      changes (single-channel strategy, batch chunks), and without our SIMD kernels (accel/native/simd:
  *      MaxPoolGrad, the filter gradient's direct sum and gather, the Winograd Conv2D) ("before")
  *      and with all of ours
  *      ("after"), steps interleaved, plus a per-kernel breakdown.
@@ -12,7 +12,7 @@
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
  *   node --no-liftoff --import tsx bench/kernels.ts --winograd [--reps N]
  *
- * --winograd only times the Winograd Conv2D (wasm-kernels/winograd.ts) against the built-in
+ * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
  * each.
  *
@@ -27,20 +27,13 @@ import { MODEL_PRESETS, type ModelPreset, PRESET_DEFAULTS } from '../src-main/co
 import { crossEntropySum } from '../src-main/engine/evaluate';
 import { buildModel as buildPreset, compileModel } from '../src-main/engine/models';
 import {
-  type FilterStrategy,
-  type Geometry,
-  forceFilterStrategy,
-  setConvolutionChunkLimit,
-} from '../src-main/engine/wasm-kernels/conv2d-backprop-filter';
-import { enableSimdKernels } from '../src-main/engine/fused/kernels';
-import {
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-} from '../src-main/engine/wasm-kernels/index';
-import {
-  conv2DWinogradConfig,
-  setWinogradPassBytes,
-} from '../src-main/engine/wasm-kernels/winograd';
+  accelTuning,
+  DEFAULT_TUNING,
+  registerAccelKernels,
+  unregisterAccelKernels,
+} from '../src-main/engine/accel/index';
+import { conv2DConfig } from '../src-main/engine/accel/kernels/Conv2D';
+import type { FilterGeometry, FilterStrategy } from '../src-main/engine/accel/tuning';
 
 const BATCH = 128;
 const repsArg = process.argv.indexOf('--reps');
@@ -219,8 +212,11 @@ const KERNELS = [
 const NEW_KERNELS = ['BatchMatMul', '_FusedMatMul', 'Mean', 'Tile', 'Identity', 'Cast'];
 
 /** Conv2DBackpropFilter's strategy choice before single-channel inputs got their own. */
-const previousFilterRule = (g: Geometry): FilterStrategy =>
+const previousFilterRule = (g: FilterGeometry): FilterStrategy =>
   g.kh * g.kw * g.ci <= g.co ? 'im2col' : 'convolution';
+
+/** Our Conv2D as production registers it (Winograd where it applies). */
+const winograd = conv2DConfig(DEFAULT_TUNING);
 
 async function cpuReference(c: KernelCase): Promise<number> {
   // The wasm backend has no built-in Conv2DBackpropFilter, so the only
@@ -243,9 +239,9 @@ async function cpuReference(c: KernelCase): Promise<number> {
 async function benchKernels(): Promise<void> {
   const backend = tf.backend() as BackendWasm;
   const builtin = new Map<string, tf.KernelConfig | undefined>();
-  unregisterWasmTrainingKernels();
+  unregisterAccelKernels();
   for (const name of KERNELS) builtin.set(name, tf.getKernel(name, 'wasm'));
-  registerWasmTrainingKernels();
+  registerAccelKernels();
 
   console.log(`\nPer-kernel, the models' shapes (median ms of ${REPS}):`);
   console.log(
@@ -394,14 +390,16 @@ async function main(): Promise<void> {
   // "Before" keeps the kernels that predate the BatchMatMul/Mean/Tile/Identity/Cast overrides
   // (the filter gradient must stay: upstream wasm has none, but it chooses its strategy and
   // convolves the whole batch at once as it used to) and puts those built-ins back.
-  unregisterWasmTrainingKernels();
+  unregisterAccelKernels();
   const builtins = NEW_KERNELS.map((name) => tf.getKernel(name, 'wasm'));
-  registerWasmTrainingKernels();
+  registerAccelKernels();
+  const BEFORE = accelTuning({
+    simd: false,
+    filterStrategy: previousFilterRule,
+    convolutionChunkLimit: Infinity,
+  });
   const before = (): void => {
-    enableSimdKernels(false);
-    forceFilterStrategy(previousFilterRule);
-    setConvolutionChunkLimit(Infinity);
-    registerWasmTrainingKernels();
+    registerAccelKernels(BEFORE);
     for (const [i, name] of NEW_KERNELS.entries()) {
       tf.unregisterKernel(name, 'wasm');
       const original = builtins[i];
@@ -409,13 +407,10 @@ async function main(): Promise<void> {
     }
   };
   const after = (): void => {
-    enableSimdKernels(true);
-    forceFilterStrategy(undefined);
-    setConvolutionChunkLimit(undefined);
     for (const name of NEW_KERNELS) {
       if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
     }
-    registerWasmTrainingKernels();
+    registerAccelKernels();
   };
 
   const summary: string[] = [];
@@ -527,7 +522,7 @@ function benchWinograd(): void {
     const w: number[] = [];
     for (let i = 0; i < REPS; i++) {
       a.push(timeKernel(builtin, backend, inputs, attrs, 1));
-      w.push(timeKernel(conv2DWinogradConfig, backend, inputs, attrs, 1));
+      w.push(timeKernel(winograd, backend, inputs, attrs, 1));
     }
     const [am, wm] = [median(a), median(w)];
     console.log(
@@ -544,29 +539,28 @@ function benchWinograd(): void {
   }));
   const attrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 };
   for (const bytes of [1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 22, Infinity]) {
-    setWinogradPassBytes(bytes);
+    const config = conv2DConfig(accelTuning({ winogradPassBytes: bytes }));
     console.log(
-      `  ${String(bytes).padStart(8)}: ${fmt2(timeKernel(conv2DWinogradConfig, backend, inputs, attrs, REPS))}`,
+      `  ${String(bytes).padStart(8)}: ${fmt2(timeKernel(config, backend, inputs, attrs, REPS))}`,
     );
   }
-  setWinogradPassBytes(undefined);
   tf.dispose(Object.values(inputs));
 }
 
 /** One cnn training step with all our kernels, the built-in Conv2D vs Winograd, interleaved. */
 async function benchWinogradStep(): Promise<void> {
-  unregisterWasmTrainingKernels();
+  unregisterAccelKernels();
   const builtin = tf.getKernel('Conv2D', 'wasm')!;
-  registerWasmTrainingKernels();
+  registerAccelKernels();
   const use = (config: tf.KernelConfig) => (): void => {
     tf.unregisterKernel('Conv2D', 'wasm');
     tf.registerKernel(config);
   };
   const [without, withW] = (await benchSteps('cnn', [
     { install: use(builtin), times: [], profiles: [] },
-    { install: use(conv2DWinogradConfig), times: [], profiles: [] },
+    { install: use(winograd), times: [], profiles: [] },
   ])) as [StepResult, StepResult];
-  use(conv2DWinogradConfig)();
+  use(winograd)();
   console.log(
     `\ncnn b${PRESET_DEFAULTS.cnn.batchSize} training step, one thread, median ms of ${REPS}, interleaved:`,
   );

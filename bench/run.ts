@@ -27,7 +27,13 @@ import {
   type ModelPreset,
 } from '../src-main/contract/config';
 import type { BackendInfo, WorkerEvent } from '../src-main/contract/messages';
-import { BACKEND_LABELS, BackendUnavailableError, selectBackend } from '../src-main/engine/backend';
+import { accelTuning, DEFAULT_TUNING, type AccelTuning } from '../src-main/engine/accel/tuning';
+import {
+  BACKEND_LABELS,
+  BackendUnavailableError,
+  defaultLoaders,
+  selectBackend,
+} from '../src-main/engine/backend';
 import { adapterLabel } from '../src-main/contract/backend-labels';
 import { loadCheckpoint } from '../src-main/engine/checkpoints';
 import { loadDataset, type Dataset } from '../src-main/engine/data';
@@ -73,11 +79,6 @@ const TARGET_ACCURACY: Record<ModelPreset, number | null> = {
   'cnn-strong': 0.996,
 };
 const ACCURACY_EPOCHS = 10;
-/**
- * wasm-kernels/winograd.ts' WINOGRAD_ENV, spelled out: importing that module would load the wasm
- * backend before selectBackend does.
- */
-const WINOGRAD_ENV = 'MNIST_STUDIO_WINOGRAD';
 /** Steady state: batches before this fraction of an epoch are warm-up and not timed. */
 const WARMUP_FRACTION = 0.1;
 
@@ -278,8 +279,8 @@ function trainLimit(opts: Options, model: ModelPreset, backend: BackendName): nu
   return limit;
 }
 
-async function activate(backend: BackendName): Promise<BackendInfo> {
-  return selectBackend(backend);
+async function activate(backend: BackendName, tuning: AccelTuning): Promise<BackendInfo> {
+  return selectBackend(backend, defaultLoaders(tuning));
 }
 
 /** Trains through `runTraining` exactly as the worker does; test accuracy from the last checkpoint. */
@@ -293,10 +294,9 @@ async function runTfjsJob(
   fusedStep = true,
   winograd = true,
 ): Promise<JobResult> {
-  // Read per call by the Conv2D kernel, and inherited by the gradient threads started below.
-  if (winograd) delete process.env[WINOGRAD_ENV];
-  else process.env[WINOGRAD_ENV] = 'off';
-  const info = await activate(backend);
+  // Registered with this run's kernels, and handed to its gradient threads by the trainer.
+  const tuning = winograd ? DEFAULT_TUNING : accelTuning({ winograd: false });
+  const info = await activate(backend, tuning);
   const config = resolveTrainConfig({ model, epochs, limit, backend });
   const root = mkdtempSync(path.join(os.tmpdir(), 'mnist-bench-'));
   const runId = `bench-${model}-${backend}`;
@@ -314,6 +314,7 @@ async function runTfjsJob(
       emit: (event) => marks.push({ t: performance.now(), event }),
       signal: { stopRequested: false },
       fusedStep,
+      tuning,
     });
     const notes: string[] = [];
     const leaked = tf.memory().numTensors - tensorsBefore;
@@ -347,7 +348,6 @@ async function runTfjsJob(
       notes,
     };
   } finally {
-    delete process.env[WINOGRAD_ENV];
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -635,7 +635,7 @@ async function availableBackends(
   const skipped: { name: BackendName; why: string }[] = [];
   for (const name of opts.backends ?? ALL_BACKENDS) {
     try {
-      const info = await activate(name);
+      const info = await activate(name, DEFAULT_TUNING);
       // As in the app: a software WebGPU adapter (SwiftShader…) runs only when asked for by name.
       if (info.adapter?.software && opts.backends === null) {
         skipped.push({
@@ -688,7 +688,7 @@ async function timeToAccuracyMain(
 ): Promise<void> {
   // The best backend that loads, as `auto` would pick it.
   const best = ALL_BACKENDS.find((b) => backends.includes(b))!;
-  const info = await activate(best);
+  const info = await activate(best, DEFAULT_TUNING);
   const threads = Math.max(...opts.torchThreads);
   const loadBefore = loadavg();
   const curves: AccuracyCurve[] = [];

@@ -88,7 +88,7 @@ export const TrainConfigSchema = z
      * Threads that compute each batch's gradients in parallel (wasm and cpu backends; native
      * TensorFlow always uses 1 as it already uses every core); null = auto. Optional so that
      * configs saved before this field existed (run.json, checkpoints) still load: absent = auto.
-     * At most MAX_THREADS: auto picks one per core (engine/parallel/threads.ts).
+     * At most MAX_THREADS: auto picks one per core (engine/steps/choose.ts).
      */
     threads: int('threads', 1, MAX_THREADS).nullable().optional(),
   })

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice, BackendName } from '../contract/config';
 import { BACKEND_LABELS } from '../contract/backend-labels';
 import type { BackendInfo, GpuAdapter } from '../contract/messages';
+import { DEFAULT_TUNING, type AccelTuning } from './accel/tuning';
 import { adapterLabel, importTfjsWebGpu, requestAdapter } from './webgpu';
 
 export { BACKEND_LABELS };
@@ -40,7 +41,8 @@ async function useRegistered(name: string): Promise<void> {
 // Dynamic imports through a variable so bundlers leave the optional native packages alone.
 const importOptional = (pkg: string): Promise<unknown> => import(/* @vite-ignore */ pkg);
 
-export function defaultLoaders(): BackendLoader[] {
+/** The loaders of every backend; wasm registers our kernels (accel/) configured by `tuning`. */
+export function defaultLoaders(tuning: AccelTuning = DEFAULT_TUNING): BackendLoader[] {
   return [
     {
       name: 'tensorflow-gpu',
@@ -78,8 +80,8 @@ export function defaultLoaders(): BackendLoader[] {
       activate: async () => {
         await import('@tensorflow/tfjs-backend-wasm');
         await useRegistered('wasm');
-        const { registerWasmTrainingKernels } = await import('./wasm-kernels/index');
-        registerWasmTrainingKernels();
+        const { registerAccelKernels } = await import('./accel/index');
+        registerAccelKernels(tuning);
       },
     },
     { name: 'cpu', label: BACKEND_LABELS.cpu, activate: () => useRegistered('cpu') },

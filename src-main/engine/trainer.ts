@@ -5,16 +5,17 @@ import type { BackendInfo, EpochMetrics, EventOfType, WorkerEvent } from '../con
 import { randomShift, shiftImage } from './augment';
 import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
 import { appendMetricsLog, createRun, readRun, recordRunEnd, runDir, updateRun } from './runs';
+import type { AccelTuning } from './accel/tuning';
 import { acquireRunLock, type RunLock } from './run-lock';
 import { StorageError, writing, writingAsync } from './storage';
 import { splitTrainValidation, type Dataset, type ImageSet } from './data';
-import { crossEntropySum, evaluateSet } from './evaluate';
+import { evaluateSet } from './evaluate';
 import { learningRateAt } from './schedule';
 import { buildModel, compileModel } from './models';
-import { createFusedStep, fusedPlan, type FusedDenseStep } from './fused/index';
-import { DataParallel } from './parallel/data-parallel';
-import { resolveThreads } from './parallel/threads';
+import type { DataParallel } from './parallel/data-parallel';
 import { mulberry32, shuffledIndices } from './random';
+import { chooseTrainingStep } from './steps/choose';
+import type { TrainingStep } from './steps/training-step';
 import { writeEpochScalars } from './tensorboard';
 
 /**
@@ -62,6 +63,11 @@ export interface TrainJob {
    * (tests and the benchmark compare the two).
    */
   fusedStep?: boolean;
+  /**
+   * The tuning the backend's kernels were registered with (selectBackend's loaders; default
+   * DEFAULT_TUNING), for the gradient threads, which register their own.
+   */
+  tuning?: AccelTuning;
 }
 
 export type TrainOutcome = { status: 'finished' | 'stopped'; epochsDone: number };
@@ -143,40 +149,24 @@ async function trainUnderLock(
   if (!job.resume) compileModel(model, config.learningRate);
   // Trainable weights only: BatchNorm's moving statistics are updated by the layer itself.
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  // A plain Dense stack on wasm trains with the fused step (fused/dense-step.ts), which on one
-  // thread beats two threads of tfjs ops at every batch size, so 'auto' means 1 thread for it.
-  const plan =
-    job.fusedStep === false ? 'disabled by the caller' : fusedPlan(model, job.backend.name);
-  let threads =
-    typeof plan !== 'string' && (config.threads === null || config.threads === undefined)
-      ? 1
-      : resolveThreads(config, job.backend.name);
+  // The rate is set per batch (trainEpoch); tfjs keeps it protected, but every engine reads it.
+  const optimizer = model.optimizer as unknown as { learningRate: number };
 
   let lastEpochDone = startEpoch - 1;
-  // Threads other than this one compute part of every batch (see parallel/data-parallel.ts).
-  let parallel: DataParallel | null = null;
-  let fused: FusedDenseStep | null = null;
+  let step: TrainingStep | null = null;
   try {
-    if (threads > 1) {
-      try {
-        parallel = await DataParallel.start(model, variables, {
-          threads,
-          backend: job.backend.name,
-          threadEntry: job.threadEntry,
-          labelSmoothing: config.labelSmoothing ?? 0,
-        });
-        job.onParallel?.(parallel);
-      } catch (error) {
-        // Threads chosen automatically are only an optimisation: without them the run still
-        // trains, on this thread ('started' says so). Threads asked for explicitly must start.
-        if (config.threads !== null && config.threads !== undefined) throw error;
-        const reason = error instanceof Error ? error.message : String(error);
-        console.warn(`training on 1 thread, the gradient threads did not start: ${reason}`);
-        threads = 1;
-      }
-    }
-    if (threads === 1 && typeof plan !== 'string')
-      fused = createFusedStep(model, plan, config.batchSize, config.labelSmoothing ?? 0);
+    // The engine (tfjs ops, the fused Dense step, data-parallel threads) and its thread count.
+    step = await chooseTrainingStep({
+      model,
+      variables,
+      config,
+      backend: job.backend.name,
+      shape: { rows: split.train.rows, cols: split.train.cols },
+      fusedStep: job.fusedStep,
+      tuning: job.tuning,
+      threadEntry: job.threadEntry,
+      onParallel: job.onParallel,
+    });
     emit({
       type: 'started',
       runId,
@@ -186,21 +176,13 @@ async function trainUnderLock(
       trainSize: split.train.count,
       validationSize: split.validation.count,
       batchesPerEpoch,
-      threads,
+      threads: step.threads,
       notices: lock.takeover ? [lock.takeover] : [],
     });
 
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
       const started = performance.now();
-      const result = await trainEpoch(
-        job,
-        model,
-        variables,
-        parallel ?? fused,
-        split.train,
-        epoch,
-        batchesPerEpoch,
-      );
+      const result = await trainEpoch(job, step, optimizer, split.train, epoch, batchesPerEpoch);
       if (result.stoppedAtBatch !== null)
         return stopRun(`during epoch ${epoch}`, lastEpochDone, result.stoppedAtBatch);
       if (!Number.isFinite(result.loss)) {
@@ -261,8 +243,7 @@ async function trainUnderLock(
     }
     throw error;
   } finally {
-    await parallel?.close();
-    fused?.dispose();
+    await step?.dispose();
     // The trainer owns the model, resumed or new; Adam's moments are not freed by model.dispose().
     model.optimizer?.dispose();
     model.dispose();
@@ -290,9 +271,8 @@ interface EpochResult {
 
 async function trainEpoch(
   job: TrainJob,
-  model: tf.LayersModel,
-  variables: tf.Variable[],
-  engine: DataParallel | FusedDenseStep | null,
+  step: TrainingStep,
+  optimizer: { learningRate: number },
   set: ImageSet,
   epoch: number,
   batches: number,
@@ -304,31 +284,21 @@ async function trainEpoch(
   const order = shuffledIndices(set.count, random);
   const xsBuf = new Float32Array(config.batchSize * px);
   const ysBuf = new Int32Array(config.batchSize);
-  const optimizer = model.optimizer;
   const interval = job.batchEventInterval ?? 100;
-  const smoothing = config.labelSmoothing ?? 0;
 
-  const parallel = engine instanceof DataParallel ? engine : null;
-  const fused = engine instanceof DataParallel ? null : engine;
-  // The model is the source of truth between epochs (validation, checkpoint, resume): the fused
-  // step takes its weights and Adam's state here and gives them back when the epoch ends.
-  fused?.load();
-  // Its own stream, so dropout does not shift the shuffle or augmentation draws.
-  fused?.seedDropout((config.seed * 1009 + epoch) ^ 0x5bd1e995);
+  // The model is the source of truth between epochs (validation, checkpoint, resume): an engine
+  // with its own copy of the weights and Adam's state takes them here and gives them back at the
+  // end. Its dropout has its own stream, so it does not shift the shuffle or augmentation draws.
+  step.begin((config.seed * 1009 + epoch) ^ 0x5bd1e995);
 
-  // Running sums stay on the backend; they are read only when a batch event is due. The fused
-  // step computes its loss in JavaScript already: fusedLoss/fusedCorrect.
-  let lossSum: tf.Scalar = tf.scalar(0);
-  let correctSum: tf.Scalar = tf.scalar(0);
-  let fusedLoss = 0;
-  let fusedCorrect = 0;
+  // The step keeps the running sums (on the backend where it can); they are read only when a
+  // batch event is due.
   let seen = 0;
   let lastEvent = performance.now();
-  // Read asynchronously: webgpu's dataSync needs OffscreenCanvas, which Node does not have.
-  const readSums = async (): Promise<[number, number]> =>
-    fused
-      ? [fusedLoss / seen, fusedCorrect / seen]
-      : [(await lossSum.data())[0]! / seen, (await correctSum.data())[0]! / seen];
+  const readSums = async (): Promise<[number, number]> => {
+    const { lossSum, correct } = await step.totals();
+    return [lossSum / seen, correct / seen];
+  };
 
   try {
     for (let b = 0; b < batches; b++) {
@@ -350,44 +320,10 @@ async function trainEpoch(
         else dst.set(src);
         ysBuf[i] = set.labels[idx]!;
       }
-      // Every step reads the rate from the optimizer (the fused and parallel steps too), set
-      // per batch from the config so a resumed run follows the same schedule.
-      (optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(
-        config,
-        epoch,
-        b,
-        batches,
-      );
-      if (fused) {
-        const result = fused.step(xsBuf, ysBuf, n);
-        fusedLoss += result.lossSum;
-        fusedCorrect += result.correct;
-      } else {
-        const [batchLoss, batchCorrect] = parallel
-          ? await parallel.step(xsBuf, ysBuf, { n, rows: set.rows, cols: set.cols })
-          : tf.tidy((): [tf.Scalar, tf.Scalar] => {
-              const xs = tf.tensor4d(xsBuf.subarray(0, n * px), [n, set.rows, set.cols, 1]);
-              const ys = tf.tensor1d(ysBuf.subarray(0, n), 'int32');
-              let correct: tf.Scalar | null = null;
-              const loss = optimizer.minimize(
-                () => {
-                  const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
-                  correct = tf.keep(
-                    tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), ys), 'float32')) as tf.Scalar,
-                  );
-                  return tf.div(crossEntropySum(probs, ys, smoothing), n) as tf.Scalar;
-                },
-                true,
-                variables,
-              )!;
-              return [tf.mul(loss, n) as tf.Scalar, correct! as tf.Scalar];
-            });
-        const nextLoss = tf.add(lossSum, batchLoss) as tf.Scalar;
-        const nextCorrect = tf.add(correctSum, batchCorrect) as tf.Scalar;
-        tf.dispose([lossSum, correctSum, batchLoss, batchCorrect]);
-        lossSum = nextLoss;
-        correctSum = nextCorrect;
-      }
+      // Every engine reads the rate from the optimizer at each step, set per batch from the
+      // config so a resumed run follows the same schedule.
+      optimizer.learningRate = learningRateAt(config, epoch, b, batches);
+      await step.step(xsBuf, ysBuf, n);
       seen += n;
 
       const now = performance.now();
@@ -404,9 +340,7 @@ async function trainEpoch(
     const [loss, accuracy] = await readSums();
     return { loss, accuracy, stoppedAtBatch: null };
   } finally {
-    fused?.store();
-    // Adam's state back to the optimizer, where checkpoints read it (data-parallel.ts).
-    parallel?.store();
-    tf.dispose([lossSum, correctSum]);
+    // Weights and Adam's state back to the model, where checkpoints read them.
+    step.end();
   }
 }

@@ -8,13 +8,13 @@ import {
   type TrainConfig,
 } from '../../src-main/contract/config';
 import type { BackendInfo, WorkerEvent } from '../../src-main/contract/messages';
+import { accelTuning } from '../../src-main/engine/accel/tuning';
 import { selectBackend } from '../../src-main/engine/backend';
 import { loadCheckpoint } from '../../src-main/engine/checkpoints';
 import { loadDataset } from '../../src-main/engine/data';
 import { crossEntropySum } from '../../src-main/engine/evaluate';
 import { buildModel, compileModel } from '../../src-main/engine/models';
 import { DataParallel, splitBatch } from '../../src-main/engine/parallel/data-parallel';
-import { resolveThreads } from '../../src-main/engine/parallel/threads';
 import { readRun } from '../../src-main/engine/runs';
 import { startTraining, type TrainingStart } from '../fixtures/training';
 import { tempDir } from '../helpers';
@@ -82,7 +82,7 @@ function train(
   return { ...startTraining({ root, dataset, config, backend, ...opts }), config };
 }
 
-describe('splitBatch and the thread rule', () => {
+describe('splitBatch', () => {
   it('splits a batch evenly, the leader never empty', () => {
     expect(splitBatch(128, 2)).toEqual([64, 64]);
     expect(splitBatch(33, 2)).toEqual([17, 16]);
@@ -90,44 +90,23 @@ describe('splitBatch and the thread rule', () => {
     expect(splitBatch(2, 3)).toEqual([1, 1, 0]);
     expect(splitBatch(10, 4)).toEqual([3, 3, 2, 2]);
   });
-
-  it('uses 1 thread on native TensorFlow and WebGPU, honours an explicit count elsewhere', () => {
-    const cnn = resolveTrainConfig({ model: 'cnn' });
-    expect(resolveThreads({ ...cnn, threads: 4 }, 'tensorflow', 8)).toBe(1);
-    expect(resolveThreads(cnn, 'tensorflow-gpu', 8)).toBe(1);
-    expect(resolveThreads({ ...cnn, threads: 4 }, 'webgpu', 8)).toBe(1);
-    expect(resolveThreads({ ...cnn, threads: 3 }, 'wasm', 2)).toBe(3);
-    expect(resolveThreads({ ...cnn, threads: 1 }, 'wasm', 8)).toBe(1);
-  });
-
-  it('auto: one thread per core on wasm, as many as the batch pays for, never more', () => {
-    const auto = (model: TrainConfig['model'], batchSize: number, cores: number) =>
-      resolveThreads(resolveTrainConfig({ model, batchSize }), 'wasm', cores);
-    // The cnn's default batch of 128 at ≥ 8 images a thread: 16 threads' worth.
-    expect([1, 2, 8, 16].map((cores) => auto('cnn', 128, cores))).toEqual([1, 2, 8, 16]);
-    expect([1, 2, 8, 16].map((cores) => auto('cnn-strong', 128, cores))).toEqual([1, 2, 8, 16]);
-    // Smaller batches cap the count, whatever the cores.
-    expect([1, 2, 8, 16].map((cores) => auto('cnn', 32, cores))).toEqual([1, 2, 4, 4]);
-    expect([1, 2, 8, 16].map((cores) => auto('cnn', 16, cores))).toEqual([1, 2, 2, 2]);
-    expect([1, 2, 8, 16].map((cores) => auto('cnn', 8, cores))).toEqual([1, 1, 1, 1]);
-    // The mlp (tfjs ops) needs 32 images a thread: its default batch of 32 stays on one.
-    expect([1, 2, 8, 16].map((cores) => auto('mlp', 32, cores))).toEqual([1, 1, 1, 1]);
-    expect([1, 2, 8, 16].map((cores) => auto('mlp', 64, cores))).toEqual([1, 2, 2, 2]);
-    expect([1, 2, 8, 16].map((cores) => auto('mlp', 256, cores))).toEqual([1, 2, 8, 8]);
-    // Never more than the config allows, even on a huge machine with a huge batch.
-    expect(auto('cnn', 4096, 128)).toBe(64);
-    // The cpu backend: 16 images a thread for the mlp.
-    const cpu = (cores: number) =>
-      resolveThreads(resolveTrainConfig({ model: 'mlp' }), 'cpu', cores);
-    expect([1, 2, 8, 16].map(cpu)).toEqual([1, 2, 2, 2]);
-    // Configs saved before `threads` existed have none: auto.
-    const old: TrainConfig = resolveTrainConfig({ model: 'cnn' });
-    delete old.threads;
-    expect(resolveThreads(old, 'wasm', 8)).toBe(8);
-  });
 });
 
 describe('data-parallel steps', () => {
+  it('hands the leader’s acceleration tuning to every gradient thread', async () => {
+    const { model } = freshModel(resolveTrainConfig({ model: 'mlp', hiddenUnits: 8 }));
+    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    await expect(
+      DataParallel.start(model, variables, {
+        threads: 2,
+        backend: 'wasm',
+        tuning: accelTuning({ winograd: false, winogradPassBytes: 4096 }),
+        threadEntry: fixture('tuning-thread.ts'),
+      }),
+    ).rejects.toThrow(/"winograd":false,"winogradPassBytes":4096/);
+    model.dispose();
+  });
+
   it('computes the full batch gradient and takes the same step as one thread (CNN, no dropout)', async () => {
     const config = resolveTrainConfig({ model: 'cnn', dropout: 0, seed: 7 });
     const n = 37; // odd: shares of 19 and 18

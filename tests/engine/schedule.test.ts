@@ -11,7 +11,8 @@ describe('learningRateAt', () => {
   });
 
   it('a config saved before schedules existed trains on decay', () => {
-    const { schedule: _, ...old } = PRESET_DEFAULTS.mlp;
+    const old = { ...PRESET_DEFAULTS.mlp };
+    delete old.schedule;
     expect(learningRateAt(old, 2, 0, 10)).toBeCloseTo(0.002 * 0.7, 12);
   });
 

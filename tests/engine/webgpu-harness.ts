@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect } from 'vitest';
 import { selectBackend } from '../../src-main/engine/backend';
+import { runOn, type HostTensor, type Out } from './accel/harness';
 import { swiftShaderIcd } from './swiftshader';
-import { runOn, type HostTensor, type Out } from './wasm-harness';
 
 /** What the webgpu tests share. They run on SwiftShader: see swiftshader.ts. */
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MODEL_PRESETS } from '../../src-main/contract/config';
 import { crossEntropySum } from '../../src-main/engine/evaluate';
 import { buildModel } from '../../src-main/engine/models';
-import { expectClose, randomHost, type HostTensor, type Out } from './wasm-harness';
+import { expectClose, randomHost, type HostTensor, type Out } from './accel/harness';
 import { onBackend, useSwiftShader } from './webgpu-harness';
 
 /**

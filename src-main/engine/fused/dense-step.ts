@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '../wasm-kernels/wasm-backend';
+import { emscripten, type BackendWasm } from '../accel/wasm-backend';
 import type { DenseStackPlan } from './dense-stack';
-import { elementwiseKernels, emscripten, XnnMatMul, type ElementwiseKernels } from './kernels';
+import { simdKernels, type SimdKernels } from '../accel/native/simd/module';
+import { XnnMatMul } from '../accel/native/xnnpack/mat-mul';
 
 /**
  * One training step of a Dense stack (see dense-stack.ts) as a fixed sequence of kernels on the
@@ -104,7 +105,7 @@ export interface StepResult {
 }
 
 export class FusedDenseStep {
-  private readonly k: ElementwiseKernels;
+  private readonly k: SimdKernels;
   private readonly xnn: XnnMatMul;
   private readonly ptr: number;
   private readonly layers: LayerBuffers[] = [];
@@ -135,7 +136,7 @@ export class FusedDenseStep {
     /** Label smoothing s of the training loss (crossEntropySum in evaluate.ts); 0 = off. */
     private readonly smoothing = 0,
   ) {
-    this.k = elementwiseKernels(backend);
+    this.k = simdKernels(backend);
     this.xnn = new XnnMatMul(backend);
     let floats = 0;
     const take = (n: number) => {

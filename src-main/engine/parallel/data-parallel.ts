@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../contract/config';
+import { DEFAULT_TUNING, type AccelTuning } from '../accel/tuning';
 import { storeAdamCounters, storeAdamMoments, type AdamInternals } from '../fused/dense-step';
 import { GradientPool, type StepResult } from './pool';
 import { batchViews, layout } from './protocol';
@@ -36,6 +37,8 @@ export interface DataParallelOptions {
   threads: number;
   /** The leader's backend; the followers start the same one. */
   backend: BackendName;
+  /** The tuning the leader's kernels were registered with (default DEFAULT_TUNING); the followers register theirs alike. */
+  tuning?: AccelTuning;
   threadEntry?: string | URL;
   /** Label smoothing of the training loss (crossEntropySum); absent = 0. */
   labelSmoothing?: number;
@@ -157,6 +160,7 @@ export class DataParallel {
       threadEntry: options.threadEntry,
       init: (index) => ({
         backend: options.backend,
+        tuning: options.tuning ?? DEFAULT_TUNING,
         topology,
         weightShapes,
         index,

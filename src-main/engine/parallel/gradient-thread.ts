@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { selectBackend } from '../backend';
+import { defaultLoaders, selectBackend } from '../backend';
 import {
   batchViews,
   layout,
@@ -44,7 +44,7 @@ interface Replica {
 }
 
 async function setup(): Promise<Replica> {
-  await selectBackend(init.backend);
+  await selectBackend(init.backend, defaultLoaders(init.tuning));
   const model = await tf.models.modelFromJSON({
     modelTopology: init.topology as tf.io.ModelJSON['modelTopology'],
   });

@@ -1,4 +1,5 @@
 import type { BackendName } from '../../contract/config';
+import type { AccelTuning } from '../accel/tuning';
 import type { AdamStep } from './shard-update';
 
 /**
@@ -16,6 +17,8 @@ import type { AdamStep } from './shard-update';
 export interface GradientThreadInit {
   /** The leader's backend; the thread activates the same one (wasm with our kernels, or cpu). */
   backend: BackendName;
+  /** The leader's acceleration tuning, for the thread's own kernels (wasm). */
+  tuning: AccelTuning;
   /** `model.toJSON(null, false)` of the leader's model: the replica is built from it. */
   topology: unknown;
   /** Shapes of the leader's trainable weights, in `model.trainableWeights` order. */

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { crossEntropySum } from '../evaluate';
+import { batchLoss } from '../steps/batch-loss';
 
 /**
  * What the leader and every gradient thread run on their share of a batch: the same loss as the
- * single-thread step (trainer.ts), only over a slice of the rows and divided by the whole batch's
- * size, so the shares' gradients simply add up to the full batch's gradient of the mean loss.
+ * single-thread step (steps/batch-loss.ts), only over a slice of the rows and divided by the
+ * whole batch's size, so the shares' gradients simply add up to the full batch's gradient of the
+ * mean loss.
  */
 
 export interface ShareGradients {
@@ -32,9 +33,9 @@ export function shareGradients(
     const x = tf.tensor4d(xs.subarray(0, n * rows * cols), [n, rows, cols, 1]);
     const y = tf.tensor1d(ys.subarray(0, n), 'int32');
     return tf.variableGrads(() => {
-      const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'float32')) as tf.Scalar);
-      return tf.div(crossEntropySum(probs, y, labelSmoothing), divisor) as tf.Scalar;
+      const share = batchLoss(model, x, y, divisor, labelSmoothing);
+      correct = share.correct;
+      return share.loss;
     }, variables);
   });
   return {

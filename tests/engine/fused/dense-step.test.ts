@@ -6,7 +6,7 @@ import { planDenseStack, type DenseStackPlan } from '../../../src-main/engine/fu
 import { FusedDenseStep } from '../../../src-main/engine/fused/dense-step';
 import { buildModel, compileModel } from '../../../src-main/engine/models';
 import { mulberry32 } from '../../../src-main/engine/random';
-import type { BackendWasm } from '../../../src-main/engine/wasm-kernels/wasm-backend';
+import type { BackendWasm } from '../../../src-main/engine/accel/wasm-backend';
 
 /**
  * The fused step against tfjs' own optimizer.minimize on an identical copy of the model, both on

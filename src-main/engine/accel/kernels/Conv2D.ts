@@ -1,0 +1,233 @@
+// The built-in Conv2D (kept as the fallback below) must be registered before this module loads.
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
+import { simdKernels } from '../native/simd/module';
+import { XnnMatMul } from '../native/xnnpack/mat-mul';
+import type { AccelTuning } from '../tuning';
+import {
+  type BackendWasm,
+  type Shape4D,
+  type WasmKernelArgs,
+  heapF32,
+  makeF32,
+  release,
+  wasmKernelConfig,
+} from '../wasm-backend';
+
+/**
+ * Winograd F(2×2, 3×3) forward convolution for NHWC float32, stride 1, dilation 1, 3×3 filters,
+ * any padding: each 2×2 output tile costs 16 multiplies per (ci, co) pair instead of 36. In the
+ * transformed domain the convolution is 16 independent products M[k] = V[k] · U[k]
+ * ([tiles, ci]·[ci, co]), run on XNNPACK's matmul (the backend's BatchMatMul only reaches
+ * XNNPACK for a batch of 1, hence 16 calls); the input and output transforms are SIMD kernels of
+ * ours (native/simd/winograd.c: winograd_input, winograd_output); the filter transform (16·ci·co values) is
+ * done here per call, as the filter changes every step.
+ *
+ * Measured against the built-in (XNNPACK direct) Conv2D, one thread, median ms
+ * (`node --no-liftoff --import tsx bench/kernels.ts --winograd`):
+ *
+ *                                        built-in   Winograd
+ *   cnn conv2 x[64,13,13,32] 3×3→64          8.0        5.7      1.39x
+ *   cnn conv2 x[128,13,13,32] 3×3→64        16.0       10.5      1.52x
+ *   cnn conv2 dx, dy[128,11,11,64]→32       22.6       14.1      1.60x   (full padding)
+ *   cnn-strong x[128,26,26,32] 3×3→32       38.0       27.1      1.40x
+ *   cnn conv1 x[128,28,28,1] 3×3→32          3.1        4.3      0.71x   (left to the built-in)
+ *
+ * One run of four had Winograd at 0.8x on every case after its first, the built-in unchanged;
+ * not reproduced in the runs since. The cnn's 11×11 output wastes 16 % of the tiles' outputs
+ * (6×6 tiles of 2×2 for 11×11), so the multiply saving there is 1.9x, not 2.25x.
+ *
+ * Rounding: the transforms add and subtract transformed values larger than the output, so the
+ * result is not bit-equal to a direct convolution; tests/engine/accel/kernels/Conv2D.test.ts bounds the
+ * error at 1e-6·Σ|x|·|w| per output (3.4e-7 seen).
+ */
+
+/** tfjs' attributes, with the ones direct runKernel callers may leave out optional. */
+export type ConvAttrs = Omit<Conv2DAttrs, 'dataFormat' | 'dilations'> &
+  Partial<Pick<Conv2DAttrs, 'dataFormat' | 'dilations'>>;
+
+/** The geometry when Winograd F(2×2, 3×3) applies to this Conv2D call, else null. */
+export function winogradGeometry(
+  x: tf.TensorInfo | undefined,
+  filter: tf.TensorInfo | undefined,
+  attrs: ConvAttrs,
+): tf.backend_util.Conv2DInfo | null {
+  if (x === undefined || filter === undefined) return null;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (x.shape.length !== 4 || filter.shape.length !== 4) return null;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return null;
+  const d = attrs.dilations ?? 1;
+  if (!(typeof d === 'number' ? d === 1 : d.every((v) => v === 1))) return null;
+  const s = attrs.strides;
+  if (!(typeof s === 'number' ? s === 1 : s.every((v) => v === 1))) return null;
+  if (filter.shape[0] !== 3 || filter.shape[1] !== 3) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4D,
+    filter.shape as Shape4D,
+    1,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { batchSize: n, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow } = info;
+  if (n * ci * co * oh * ow === 0) return null;
+  // Negative padding (an explicit pad can crop) would need the patch origin below -pad.
+  if (info.padInfo.top < 0 || info.padInfo.left < 0) return null;
+  return info;
+}
+
+/** U[k][c][o] = (G g Gᵀ)[k] for g = filter[:, :, c, o], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. */
+function transformFilter(src: Float32Array, dst: Float32Array, ci: number, co: number): void {
+  const cc = ci * co;
+  for (let e = 0; e < cc; e++) {
+    const g = (i: number, j: number) => src[(i * 3 + j) * cc + e]!;
+    for (let j = 0; j < 3; j++) {
+      // Column j of G·g.
+      const a = g(0, j);
+      const b = g(1, j);
+      const c = g(2, j);
+      gg[j] = a;
+      gg[3 + j] = (a + b + c) / 2;
+      gg[6 + j] = (a - b + c) / 2;
+      gg[9 + j] = c;
+    }
+    for (let r = 0; r < 4; r++) {
+      const a = gg[r * 3]!;
+      const b = gg[r * 3 + 1]!;
+      const c = gg[r * 3 + 2]!;
+      const k = r * 4;
+      dst[k * cc + e] = a;
+      dst[(k + 1) * cc + e] = (a + b + c) / 2;
+      dst[(k + 2) * cc + e] = (a - b + c) / 2;
+      dst[(k + 3) * cc + e] = c;
+    }
+  }
+}
+const gg = new Float64Array(12);
+
+const matmuls = new WeakMap<BackendWasm, XnnMatMul>();
+
+/** y = conv2d(x, filter) by Winograd F(2×2, 3×3); `info` from winogradGeometry. */
+export function conv2DWinograd(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  passBytes: number,
+): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: oh, outWidth: ow } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const th = Math.ceil(oh / 2);
+  const tw = Math.ceil(ow / 2);
+  const tiles = n * th * tw;
+  // Tiles per pass: V and M for one pass (16·tiles·(ci + co) floats) stay in L2 (AccelTuning).
+  const pass = Math.max(1, Math.min(tiles, Math.floor(passBytes / (64 * (ci + co)))));
+
+  const kernels = simdKernels(backend);
+  let mm = matmuls.get(backend);
+  if (mm === undefined) {
+    mm = new XnnMatMul(backend);
+    matmuls.set(backend, mm);
+  }
+  const out = makeF32(backend, info.outShape);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const v = makeF32(backend, [16, pass, ci]);
+    temps.push(v);
+    const m = makeF32(backend, [16, pass, co]);
+    temps.push(m);
+    const u = makeF32(backend, [16, ci, co]);
+    temps.push(u);
+    // zero: the input patch outside the image; dump: outputs past an odd edge.
+    const zero = makeF32(backend, [ci]);
+    temps.push(zero);
+    const dump = makeF32(backend, [co]);
+    temps.push(dump);
+    // Views only now: every allocation above may have grown (and detached) the heap.
+    heapF32(backend, zero).fill(0);
+    transformFilter(heapF32(backend, filter), heapF32(backend, u), ci, co);
+
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const [xAt, vAt, mAt, uAt, outAt] = [at(x), at(v), at(m), at(u), at(out)];
+    const ids: Array<[number, number, number]> = [];
+    for (let k = 0; k < 16; k++) {
+      ids.push([
+        mm.register(vAt + k * pass * ci * 4, pass * ci),
+        mm.register(uAt + k * ci * co * 4, ci * co),
+        mm.register(mAt + k * pass * co * 4, pass * co),
+      ]);
+    }
+    try {
+      for (let t0 = 0; t0 < tiles; t0 += pass) {
+        const t1 = Math.min(tiles, t0 + pass);
+        kernels.winograd_input(xAt, at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, pass);
+        for (const [a, b, c] of ids) mm.runRegistered(a, b, c, t1 - t0, ci, co);
+        kernels.winograd_output(mAt, outAt, at(dump), oh, ow, co, th, tw, t0, t1, pass);
+      }
+    } finally {
+      // Also frees XNNPACK's packing of this call's U.
+      mm.dispose();
+    }
+    return out;
+  } catch (error) {
+    release(backend, out);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
+const KERNEL = Conv2D;
+/** The backend's own (XNNPACK) Conv2D, for every call Winograd does not cover. */
+const builtinConv2D = tf.getKernel(KERNEL, 'wasm');
+
+/**
+ * Input channels below which the built-in stays faster: with one channel the products have a
+ * single term and the transforms are all the work (cnn conv1, x[128,28,28,1] 3×3→32: built-in
+ * 3.1 ms, Winograd 4.3). Every layer measured with 32 or more channels gained 1.31–1.60x over
+ * four runs; 2 to 31 channels are unmeasured, 16 is a guess between the two.
+ */
+const MIN_CHANNELS = 16;
+
+/** The registered Conv2D: Winograd where it applies and pays, the built-in elsewhere. */
+export function conv2DWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const info = winogradGeometry(inputs.x, inputs.filter, attrs);
+  if (info !== null && info.inChannels >= MIN_CHANNELS && winogradAvailable(backend, tuning)) {
+    return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
+  }
+  if (builtinConv2D === undefined) {
+    throw new Error(`${KERNEL}: the wasm backend has no built-in kernel.`);
+  }
+  return builtinConv2D.kernelFunc({
+    inputs,
+    backend,
+    attrs: attrs as unknown as tf.NamedAttrMap,
+  }) as tf.TensorInfo;
+}
+
+/**
+ * Off when the tuning says so (a before/after in one run), and where our kernels cannot be
+ * instantiated on the backend's memory; both leave the built-in, which computes the same.
+ */
+function winogradAvailable(backend: BackendWasm, tuning: AccelTuning): boolean {
+  if (!tuning.simd || !tuning.winograd) return false;
+  try {
+    simdKernels(backend);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The built-in's setup binds the wasm function its fallback path calls.
+export function conv2DConfig(tuning: AccelTuning): tf.KernelConfig {
+  return wasmKernelConfig<ConvAttrs>(KERNEL, (args) => conv2DWasm(args, tuning), builtinConv2D);
+}

@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs';
+import { Conv2D, Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
+import {
+  type BackendWasm,
+  type Shape4D,
+  type WasmKernelArgs,
+  assertNHWC,
+  assertNoDilation,
+  checkShape,
+  heapF32,
+  makeF32,
+  release,
+  requireInput,
+  runWasmKernel,
+  wasmKernelConfig,
+} from '../wasm-backend';
+
+const KERNEL = Conv2DBackpropInput;
+
+/** tfjs' attributes, and the dilations tfjs-layers passes although Conv2DBackpropInput has none. */
+export type InputGradAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
+
+/**
+ * dx is the "full" correlation of dy with the filter rotated by 180 degrees
+ * and its in/out channels swapped, so we hand it to the backend's XNNPACK
+ * Conv2D instead of the built-in scalar loop. Stride 1 lets XNNPACK do the
+ * padding itself; other strides (or pads wider than the kernel) first spread
+ * dy onto a zero grid so the same stride-1 convolution applies.
+ */
+export function conv2DBackpropInputWasm({
+  inputs,
+  backend,
+  attrs,
+}: WasmKernelArgs<InputGradAttrs>): tf.TensorInfo {
+  const dy = requireInput(inputs, 'dy', KERNEL);
+  const filter = requireInput(inputs, 'filter', KERNEL);
+  assertNHWC(attrs.dataFormat, KERNEL);
+  assertNoDilation(attrs.dilations, KERNEL);
+
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as Shape4D,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw } = info;
+  if (dy.shape[0] !== n || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== co) {
+    throw new Error(
+      `${KERNEL}: dy shape [${dy.shape.join(',')}] does not match the forward output [${info.outShape.join(',')}].`,
+    );
+  }
+
+  if (n * h * w * ci === 0 || oh * ow * co === 0) {
+    const out = makeF32(backend, info.inShape);
+    heapF32(backend, out).fill(0);
+    return out;
+  }
+
+  const padTop = kh - 1 - info.padInfo.top;
+  const padLeft = kw - 1 - info.padInfo.left;
+  const padBottom = h + kh - 1 - padTop - ((oh - 1) * sh + 1);
+  const padRight = w + kw - 1 - padLeft - ((ow - 1) * sw + 1);
+
+  const direct =
+    sh === 1 && sw === 1 && padTop >= 0 && padLeft >= 0 && padBottom >= 0 && padRight >= 0;
+  const pad: tf.backend_util.ExplicitPadding = direct
+    ? [
+        [0, 0],
+        [padTop, padBottom],
+        [padLeft, padRight],
+        [0, 0],
+      ]
+    : [
+        [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, 0],
+      ];
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const rotated = rotateFilter(backend, filter, kh, kw, ci, co);
+    temps.push(rotated);
+    let src = dy;
+    if (!direct) {
+      src = spreadDy(backend, dy, n, oh, ow, co, h + kh - 1, w + kw - 1, sh, sw, padTop, padLeft);
+      temps.push(src);
+    }
+    const dx = runWasmKernel(
+      Conv2D,
+      backend,
+      { x: src, filter: rotated },
+      { strides: [1, 1], dilations: [1, 1], pad, dataFormat: 'NHWC' },
+    );
+    return checkShape(backend, dx, info.inShape, KERNEL);
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
+/** [kh, kw, ci, co] -> rotated 180 degrees spatially, laid out [kh, kw, co, ci]. */
+function rotateFilter(
+  backend: BackendWasm,
+  filter: tf.TensorInfo,
+  kh: number,
+  kw: number,
+  ci: number,
+  co: number,
+): tf.TensorInfo {
+  const out = makeF32(backend, [kh, kw, co, ci]);
+  const src = heapF32(backend, filter);
+  const dst = heapF32(backend, out);
+  for (let r = 0; r < kh; r++) {
+    for (let c = 0; c < kw; c++) {
+      const dstBase = (r * kw + c) * co * ci;
+      const srcBase = ((kh - 1 - r) * kw + (kw - 1 - c)) * ci * co;
+      for (let i = 0; i < ci; i++) {
+        const s = srcBase + i * co;
+        for (let o = 0; o < co; o++) {
+          dst[dstBase + o * ci + i] = src[s + o]!;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Places dy[n, r, c] at [n, r * sh + top, c * sw + left] of a zeroed
+ * [n, rows, cols, co] grid, i.e. undoes the stride and applies the full
+ * padding; entries falling outside the grid (pads wider than the kernel) are
+ * exactly the ones that cannot reach dx.
+ */
+function spreadDy(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  n: number,
+  oh: number,
+  ow: number,
+  co: number,
+  rows: number,
+  cols: number,
+  sh: number,
+  sw: number,
+  top: number,
+  left: number,
+): tf.TensorInfo {
+  const out = makeF32(backend, [n, rows, cols, co]);
+  const src = heapF32(backend, dy);
+  const dst = heapF32(backend, out);
+  dst.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      const y = r * sh + top;
+      if (y < 0 || y >= rows) continue;
+      for (let c = 0; c < ow; c++) {
+        const x = c * sw + left;
+        if (x < 0 || x >= cols) continue;
+        const s = ((b * oh + r) * ow + c) * co;
+        dst.set(src.subarray(s, s + co), ((b * rows + y) * cols + x) * co);
+      }
+    }
+  }
+  return out;
+}
+
+export const conv2DBackpropInputConfig = wasmKernelConfig(KERNEL, conv2DBackpropInputWasm);

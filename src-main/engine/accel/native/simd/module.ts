@@ -1,0 +1,144 @@
+import { emscripten, type BackendWasm } from '../../wasm-backend';
+import { SIMD_WASM_BASE64 } from './wasm';
+
+/**
+ * Our SIMD kernels (the C sources here, built into wasm.ts by build.ts), instantiated over the
+ * wasm backend's own linear memory so they read and write the same buffers XNNPACK does: the
+ * fused Dense step's elementwise work (dense.c), and the parts of Conv2DBackpropFilter
+ * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd Conv2D (winograd.c) that
+ * XNNPACK does not cover well. All pointers and offsets are in bytes.
+ */
+
+export interface SimdKernels {
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    c1: number,
+    c2: number,
+    neglr: number,
+    eps: number,
+  ): void;
+  transpose(src: number, dst: number, rows: number, cols: number): void;
+  bias_rows(h: number, bias: number, rows: number, cols: number): void;
+  row_sums(src: number, dst: number, rows: number, cols: number): void;
+  relu(h: number, n: number): void;
+  relu_grad(dz: number, a: number, n: number): void;
+  mul(h: number, mask: number, n: number): void;
+  /** Accumulates Conv2DBackpropFilter into dw (zero it first); see conv-filter-grad.c. */
+  conv_filter_grad(
+    x: number,
+    dy: number,
+    dw: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    co: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
+  /** Conv2DBackpropFilter's transposed im2col for stride 1, no padding; see conv-filter-grad.c. */
+  gather_cols_t(
+    src: number,
+    dst: number,
+    n: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    b0: number,
+    b1: number,
+  ): void;
+  /** 1 when some window needs the exact search; see max-pool-grad.c. */
+  max_pool_grad_disjoint(
+    x: number,
+    pooled: number,
+    dy: number,
+    dx: number,
+    found: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    fh: number,
+    fw: number,
+    sh: number,
+    sw: number,
+  ): number;
+  /** Winograd F(2×2, 3×3) input transform of tiles t0 ≤ t < t1; see winograd.c. */
+  winograd_input(
+    x: number,
+    zero: number,
+    v: number,
+    h: number,
+    w: number,
+    c: number,
+    th: number,
+    tw: number,
+    pt: number,
+    pl: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
+  /** Winograd F(2×2, 3×3) output transform of tiles t0 ≤ t < t1; see winograd.c. */
+  winograd_output(
+    m: number,
+    y: number,
+    dump: number,
+    oh: number,
+    ow: number,
+    co: number,
+    th: number,
+    tw: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
+  /** Returns the generator state after n draws. */
+  dropout_mask(mask: number, n: number, state: number, keep: number, scale: number): number;
+}
+
+// The node typings used here leave out the WebAssembly JS API; these are the parts we use.
+interface WasmApi {
+  Memory: abstract new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+const instances = new WeakMap<object, SimdKernels>();
+
+/** Throws when the backend's memory cannot be shared (e.g. a threaded build's shared memory). */
+export function simdKernels(backend: BackendWasm): SimdKernels {
+  const em = emscripten(backend);
+  const cached = instances.get(em);
+  if (cached) return cached;
+  const memory = em.asm?.memory;
+  if (!(memory instanceof wasmApi.Memory)) {
+    throw new Error('the wasm backend does not expose its memory');
+  }
+  const module = new wasmApi.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
+  const instance = new wasmApi.Instance(module, { env: { memory } });
+  const kernels = instance.exports as unknown as SimdKernels;
+  instances.set(em, kernels);
+  return kernels;
+}

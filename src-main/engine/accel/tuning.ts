@@ -1,0 +1,72 @@
+/**
+ * Every knob of the acceleration layer in one object, handed to `registerAccelKernels` (and by
+ * the trainer to the gradient threads, which register their own kernels): the kernels read it
+ * from the config they were registered with, so two registrations never share hidden state.
+ * Production runs use DEFAULT_TUNING; tests and bench/ pass variants for a before/after in one
+ * process. Plain data, so it crosses to worker threads, except a filter-strategy rule function
+ * (a benchmark's), which stays in the thread that registered it.
+ */
+
+/** How Conv2DBackpropFilter computes dW (kernels/Conv2DBackpropFilter.ts describes each). */
+export type FilterStrategy = 'im2col' | 'convolution' | 'transposed-im2col' | 'direct';
+
+/** The geometry Conv2DBackpropFilter picks its strategy from. */
+export interface FilterGeometry {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  oh: number;
+  ow: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Which way round BatchMatMul computes op(A)·op(B) (kernels/BatchMatMul.ts). */
+export type MatMulOrientation = 'direct' | 'swapped';
+
+export interface AccelTuning {
+  /**
+   * Our SIMD kernels (native/simd) where they apply; false sends MaxPoolGrad,
+   * Conv2DBackpropFilter and Conv2D down their JavaScript/XNNPACK paths, which compute the same.
+   */
+  simd: boolean;
+  /** Conv2D by Winograd F(2×2, 3×3) where it applies and pays (needs `simd`); false: built-in. */
+  winograd: boolean;
+  /**
+   * Bytes of Winograd's transformed input and output (V and M) per pass, so both stay in the
+   * 2 MB L2 between the transform that writes them and the one that reads them (Infinity: the
+   * whole batch in one pass). cnn conv2 at batch 128, ms by bytes per pass: 256 kB 11.1,
+   * 512 kB 10.6, 1 MB 10.3, 2 MB 10.5, 4 MB 10.6, whole batch (28 MB) 12.8.
+   */
+  winogradPassBytes: number;
+  /**
+   * The most images per convolution when Conv2DBackpropFilter convolves a large dy in batch
+   * chunks (Infinity: one piece). dy's share is the filter XNNPACK packs and streams:
+   * dy[128,24,24,32] took 104 ms in one piece, 76 ms in chunks of 8.
+   */
+  convolutionChunkLimit: number;
+  /** Conv2DBackpropFilter's strategy, or a rule of the geometry; null: the kernel's own rule. */
+  filterStrategy: FilterStrategy | ((g: FilterGeometry) => FilterStrategy) | null;
+  /** BatchMatMul's orientation; null: the kernel's cost model. */
+  matMulOrientation: MatMulOrientation | null;
+}
+
+export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
+  simd: true,
+  winograd: true,
+  winogradPassBytes: 1 << 20,
+  convolutionChunkLimit: 8,
+  filterStrategy: null,
+  matMulOrientation: null,
+});
+
+/** DEFAULT_TUNING with some knobs changed. */
+export function accelTuning(changes: Partial<AccelTuning> = {}): Readonly<AccelTuning> {
+  return Object.freeze({ ...DEFAULT_TUNING, ...changes });
+}
