@@ -36,6 +36,11 @@ const NOISE = [
   // The Vulkan loader's surface code, on every start where webgpu probes for an adapter without
   // a desktop session (SwiftShader in CI, a server over SSH): it says nothing about a crash.
   /^error: XDG_RUNTIME_DIR is invalid or not set in the environment\.?$/,
+  // Dawn's and the Vulkan loader's reports of adapters they passed over while probing (a driver
+  // too old for Dawn, an ICD file missing), each followed by " - While initializing adapter …"
+  // and a native frame: the probe's outcome reaches the user through the backend line instead.
+  /^Warning: /,
+  /^ - While /,
 ];
 
 export function describeExit(

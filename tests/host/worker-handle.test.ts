@@ -16,6 +16,13 @@ describe('describeExit gives a crash a reason worth reading', () => {
       'killed by SIGKILL',
     ],
     [
+      "Dawn's report of an adapter it passed over while probing",
+      null,
+      'SIGKILL',
+      `${TFJS_GREETING}Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.\n - While initializing adapter (backend=BackendType::Vulkan)\n    at InitializeImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)\n`,
+      'killed by SIGKILL',
+    ],
+    [
       "the worker's own error line, not its stack's last frame",
       70,
       null,
