@@ -71,6 +71,30 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return diff / scale;
 }
 
+/** Two runs' checkpoint weights at `epoch` agree, relative to the second run's magnitudes. */
+async function expectSameWeights(
+  runId: string,
+  referenceId: string,
+  epoch: number,
+  tolerance = 1e-4,
+) {
+  const [got, want] = await Promise.all([
+    loadCheckpoint(root, runId, epoch),
+    loadCheckpoint(root, referenceId, epoch),
+  ]);
+  try {
+    const reference = want.model.getWeights();
+    got.model
+      .getWeights()
+      .forEach((w, i) =>
+        expect(maxRelDiff(w.dataSync(), reference[i]!.dataSync())).toBeLessThan(tolerance),
+      );
+  } finally {
+    got.model.dispose();
+    want.model.dispose();
+  }
+}
+
 function train(
   partial: PartialTrainConfig,
   opts: Pick<
@@ -333,15 +357,7 @@ describe('runTraining on 2 threads', () => {
     if (e2.type !== 'epoch' || e1.type !== 'epoch') return;
     expect(e2.loss).toBeCloseTo(e1.loss, 4);
     expect(e2.accuracy).toBeCloseTo(e1.accuracy, 6);
-    const [m2, m1] = await Promise.all([
-      loadCheckpoint(root, two.runId, 1),
-      loadCheckpoint(root, one.runId, 1),
-    ]);
-    const w2 = m2.model.getWeights();
-    const w1 = m1.model.getWeights();
-    w1.forEach((w, i) => expect(maxRelDiff(w2[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
-    m1.model.dispose();
-    m2.model.dispose();
+    await expectSameWeights(two.runId, one.runId, 1);
   });
 
   it('applies label smoothing and a per-batch one-cycle rate on every thread like one thread', async () => {
@@ -367,18 +383,10 @@ describe('runTraining on 2 threads', () => {
     // The smoothed loss is the one trained on (and reported): once the model has learnt anything
     // (at uniform outputs smoothing changes nothing), it differs from the plain one.
     expect(Math.abs(l2[1]! - l0[1]!)).toBeGreaterThan(1e-3);
-    const [m2, m1] = await Promise.all([
-      loadCheckpoint(root, two.runId, 2),
-      loadCheckpoint(root, one.runId, 2),
-    ]);
-    const w2 = m2.model.getWeights();
-    const w1 = m1.model.getWeights();
     // Six Adam steps with rates from 1.2e-4 to 2.9e-3 (the other tests: three at 1e-3) carry
     // the summation-order differences of the split batch further (measured 1.1e-3; the same
     // run at a constant rate stays under 1e-3). A thread on another rate is off by far more.
-    w1.forEach((w, i) => expect(maxRelDiff(w2[i]!.dataSync(), w.dataSync())).toBeLessThan(3e-3));
-    m1.model.dispose();
-    m2.model.dispose();
+    await expectSameWeights(two.runId, one.runId, 2, 3e-3);
   }, 60_000);
 
   it('trains a CNN on --threads 4 like on one thread (losses and checkpoint weights)', async () => {
@@ -394,15 +402,7 @@ describe('runTraining on 2 threads', () => {
     expect(e4.loss).toBeCloseTo(e1.loss, 4);
     expect(e4.accuracy).toBeCloseTo(e1.accuracy, 6);
     expect(e4.valLoss!).toBeCloseTo(e1.valLoss!, 4);
-    const [m4, m1] = await Promise.all([
-      loadCheckpoint(root, four.runId, 1),
-      loadCheckpoint(root, one.runId, 1),
-    ]);
-    const w4 = m4.model.getWeights();
-    const w1 = m1.model.getWeights();
-    w1.forEach((w, i) => expect(maxRelDiff(w4[i]!.dataSync(), w.dataSync())).toBeLessThan(1e-4));
-    m1.model.dispose();
-    m4.model.dispose();
+    await expectSameWeights(four.runId, one.runId, 1);
   }, 60_000);
 
   it("checkpoints Adam's sharded state and resumes from it on threads like one thread", async () => {
