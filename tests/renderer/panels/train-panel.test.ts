@@ -94,6 +94,30 @@ describe('TrainPanel', () => {
     expect(requests).toEqual([{ type: 'train', config: { ...PRESET_DEFAULTS.cnn, epochs: 4 } }]);
   });
 
+  it('starts cnn-fast with its one-cycle schedule and label smoothing, both editable', async () => {
+    const { requests } = setup();
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn-fast' } });
+    expect((screen.getByTestId('schedule-select') as HTMLSelectElement).value).toBe('one-cycle');
+    const smoothing = screen.getByLabelText(/^Label smoothing/) as HTMLInputElement;
+    expect(smoothing.value).toBe('0.1');
+    await fireEvent.input(smoothing, { target: { value: '0.05' } });
+    await fireEvent.change(screen.getByTestId('schedule-select'), { target: { value: 'decay' } });
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(requests).toEqual([
+      {
+        type: 'train',
+        config: { ...PRESET_DEFAULTS['cnn-fast'], labelSmoothing: 0.05, schedule: 'decay' },
+      },
+    ]);
+  });
+
+  it('rejects label smoothing above 0.5 next to the field', async () => {
+    setup();
+    await fireEvent.input(screen.getByLabelText(/^Label smoothing/), { target: { value: '0.7' } });
+    expect(screen.getByText('labelSmoothing must be at least 0 and at most 0.5')).toBeTruthy();
+    expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('shows a bad value next to its field and disables Start', async () => {
     setup();
     await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '0' } });
