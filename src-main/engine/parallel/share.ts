@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { batchLoss } from '../steps/batch-loss';
+import { batchLoss } from '../batch-loss';
 
 /**
  * What the leader and every gradient thread run on their share of a batch: the same loss as the
- * single-thread step (steps/batch-loss.ts), only over a slice of the rows and divided by the
+ * single-thread step (batch-loss.ts), only over a slice of the rows and divided by the
  * whole batch's size, so the shares' gradients simply add up to the full batch's gradient of the
  * mean loss.
  */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchLoss } from './batch-loss';
+import { batchLoss } from '../batch-loss';
 import { BackendTotals, type ImageShape, type TrainingStep } from './training-step';
 
 /**

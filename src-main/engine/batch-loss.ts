@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropySum } from '../evaluate';
+import { crossEntropySum } from './evaluate';
 
 /**
  * The training loss every tfjs-ops engine differentiates, in one place: the single-thread step
- * (tfjs-ops.ts) and each data-parallel share (parallel/share.ts). Call it inside a function
+ * (steps/tfjs-ops.ts) and each data-parallel share (parallel/share.ts). Call it inside a function
  * tfjs differentiates (optimizer.minimize, tf.variableGrads): `loss` is (Σ cross-entropy over
  * the rows) / divisor, the whole batch's size, so shares' gradients add up to the batch's;
  * `correct` is kept out of the tidy scope (the caller disposes it).
