@@ -202,7 +202,12 @@ describe('run locks', () => {
     await allTried;
     writeFileSync(done, '');
     await exited;
-    expect(results.filter((r) => r.startsWith('won'))).toEqual(['won takeover']);
+    // Exactly one holder. Usually the racer that moved the stale lock aside wins and says so;
+    // a racer arriving in the instant between that move and the remover's own create finds no
+    // lock and wins plainly (seen once in CI on a loaded machine): only the notice is lost.
+    const won = results.filter((r) => r.startsWith('won'));
+    expect(won).toHaveLength(1);
+    expect(['won takeover', 'won plain']).toContain(won[0]);
     expect(results.filter((r) => r === 'refused')).toHaveLength(5);
   });
 });
