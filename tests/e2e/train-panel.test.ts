@@ -55,8 +55,10 @@ describe('Train panel', () => {
     await configure({ epochs: '3', limit: '3000' });
     await page.getByTestId('start-button').click();
     // A 3-epoch MLP on 3,000 images may finish between two polls: either phase shows it started.
+    // Starting takes the worker's engine start (backend probe, data) first: over poll's default
+    // second on a loaded machine (seen in CI).
     await expect
-      .poll(() => page.getByTestId('status').getAttribute('data-phase'))
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 30_000 })
       .toMatch(/^(training|finished)$/);
     await expect
       .poll(() => points('loss-chart', 'epoch'), { timeout: 60_000 })
