@@ -504,6 +504,18 @@ function benchWinograd(): void {
       pad: full,
     },
     {
+      label: `fast conv3 x[${b},5,5,64] 3x3→128`,
+      x: [b, 5, 5, 64],
+      filter: [3, 3, 64, 128],
+      pad: 'valid' as const,
+    },
+    {
+      label: `fast conv3 dx (full) dy[${b},3,3,128]→64`,
+      x: [b, 3, 3, 128],
+      filter: [3, 3, 128, 64],
+      pad: full,
+    },
+    {
       label: `strong x[${b},26,26,32] 3x3→32`,
       x: [b, 26, 26, 32],
       filter: [3, 3, 32, 32],

@@ -194,13 +194,27 @@ const builtinConv2D = tf.getKernel(KERNEL, 'wasm');
  */
 const MIN_CHANNELS = 16;
 
+/**
+ * Output pixels a map needs for Winograd's 2×2 tiles to pay: a 3×3 map takes four tiles (16
+ * outputs for 9) and the transforms outweigh the saving. cnn-fast's conv3, x[64,5,5,64] 3×3→128
+ * (one thread's share): built-in 5.6 ms, Winograd 9.0; at batch 128 10.6–10.9 vs 12.5. Its input
+ * gradient, 5×5 outputs, was mixed (batch 64: 17.8 vs 21.9; 128: 24.7 vs 21.1) and keeps Winograd;
+ * 11×11 and larger gain 1.2–1.6x (bench/kernels.ts --winograd, 2026-11-30).
+ */
+const MIN_OUTPUT_PIXELS = 16;
+
+/** Whether Winograd pays for this geometry (it applies: winogradGeometry gave it). */
+export function winogradPays(info: tf.backend_util.Conv2DInfo): boolean {
+  return info.inChannels >= MIN_CHANNELS && info.outHeight * info.outWidth >= MIN_OUTPUT_PIXELS;
+}
+
 /** The registered Conv2D: Winograd where it applies and pays, the built-in elsewhere. */
 export function conv2DWasm(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
   tuning: AccelTuning,
 ): tf.TensorInfo {
   const info = winogradGeometry(inputs.x, inputs.filter, attrs);
-  if (info !== null && info.inChannels >= MIN_CHANNELS && winogradAvailable(backend, tuning)) {
+  if (info !== null && winogradPays(info) && winogradAvailable(backend, tuning)) {
     return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
   }
   if (builtinConv2D === undefined) {

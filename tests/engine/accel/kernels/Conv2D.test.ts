@@ -7,6 +7,7 @@ import {
   conv2DWasm,
   conv2DWinograd,
   winogradGeometry,
+  winogradPays,
 } from '../../../../src-main/engine/accel/kernels/Conv2D';
 import { type BackendWasm, heapF32, release } from '../../../../src-main/engine/accel/wasm-backend';
 import {
@@ -148,6 +149,19 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     expect(winogradGeometry(x, f3, { ...base, dataFormat: 'NCHW' })).toBeNull();
     expect(winogradGeometry(x, f5, base)).toBeNull();
     tf.dispose([x, f3, f5]);
+  });
+
+  it('uses Winograd only where it pays: 16+ input channels and maps of 16+ output pixels', () => {
+    const pays = (x: number[], f: number[]) => {
+      const [xt, ft] = [tf.zeros(x), tf.zeros(f)];
+      const info = winogradGeometry(xt, ft, { strides: 1, pad: 'valid', dataFormat: 'NHWC' })!;
+      tf.dispose([xt, ft]);
+      return winogradPays(info);
+    };
+    expect(pays([2, 13, 13, 32], [3, 3, 32, 64])).toBe(true); // cnn conv2, 11×11 out
+    expect(pays([2, 6, 6, 16], [3, 3, 16, 8])).toBe(true); // 4×4 out, 16 channels
+    expect(pays([2, 28, 28, 1], [3, 3, 1, 32])).toBe(false); // one input channel
+    expect(pays([2, 5, 5, 64], [3, 3, 64, 128])).toBe(false); // cnn-fast conv3, 3×3 out
   });
 
   /** The registered kernel's result, and the built-in tf.conv2d's (the registry untouched here). */
