@@ -22,8 +22,9 @@ import { WorkerHost, type CommandInput } from './host/worker-host';
 
 const USAGE = `usage: npm run cli -- <command> [options]
   train    [--model ${MODEL_PRESETS.join('|')}] [--epochs N] [--batch-size N] [--learning-rate X]
-           [--schedule ${SCHEDULES.join('|')}] [--lr-decay X] [--label-smoothing X] [--hidden-units N] [--dropout X] [--validation-size N] [--limit N]
-           [--seed N] [--threads N] [--augment|--no-augment] [--backend ${BACKEND_CHOICES.join('|')}]
+           [--schedule ${SCHEDULES.join('|')}] [--lr-decay X] [--label-smoothing X]
+           [--hidden-units N] [--dropout X] [--validation-size N] [--limit N] [--seed N]
+           [--threads N] [--augment|--no-augment] [--backend ${BACKEND_CHOICES.join('|')}]
   resume   --run ID [--epoch N] [--epochs N]
   eval     --run ID [--epoch N]
   predict  --run ID [--epoch N] --image FILE   (PNG or PGM, any size)

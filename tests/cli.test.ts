@@ -212,6 +212,9 @@ describe('CLI usage errors exit 2 before a worker starts, naming the option', ()
     [['resume', '--run', 'r', '--batch-size', '8'], 'resume does not take --batch-size'],
     [['eval', '--run', 'r', '--image', 'x.png'], 'eval does not take --image'],
     [['train', '--augment', '--no-augment'], '--augment and --no-augment cannot both be given'],
+    [['train', '--label-smoothing', '0x1'], '--label-smoothing must be a number like 0.001'],
+    [['train', '--schedule', 'cosine'], 'schedule must be one of decay, one-cycle'],
+    [['train', '--label-smoothing', '0.9'], 'labelSmoothing must be at least 0 and at most 0.5'],
     // The command line is checked before the image is read: a usage error wins over a missing file.
     [['predict', '--image', '/no/such.png'], '--run ID is required'],
   ])('%j', async (args, message) => {
