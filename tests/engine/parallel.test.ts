@@ -321,13 +321,16 @@ describe('runTraining on 2 threads', () => {
   it('trains the CNN about as well as on one thread, reports its threads and leaks nothing', async () => {
     const before = tf.memory().numTensors;
     let parallel: DataParallel | null = null;
+    // Dropout masks are not seeded on this engine, so runs differ: 32 steps put both past the
+    // steep start of the curve (val accuracy 0.84 ± 0.01 measured), where 16 left them at
+    // 0.65–0.69 and the 0.08 margin was crossed once in CI.
     const two = train(
-      { model: 'cnn', epochs: 1, limit: 1024, batchSize: 64, threads: 2 },
+      { model: 'cnn', epochs: 1, limit: 2048, batchSize: 64, threads: 2 },
       { onParallel: (p) => (parallel = p) },
     );
     await expect(two.done).resolves.toEqual({ status: 'finished', epochsDone: 1 });
     expect(tf.memory().numTensors).toBe(before);
-    const one = train({ model: 'cnn', epochs: 1, limit: 1024, batchSize: 64, threads: 1 });
+    const one = train({ model: 'cnn', epochs: 1, limit: 2048, batchSize: 64, threads: 1 });
     await one.done;
     expect(tf.memory().numTensors).toBe(before);
 
@@ -337,11 +340,11 @@ describe('runTraining on 2 threads', () => {
       const e = events.find((x) => x.type === 'epoch');
       return e?.type === 'epoch' ? e.valAccuracy! : NaN;
     };
-    expect(acc(two.events)).toBeGreaterThan(0.6);
+    expect(acc(two.events)).toBeGreaterThan(0.75);
     expect(Math.abs(acc(two.events) - acc(one.events))).toBeLessThan(0.08);
     // The follower holds its replica's 6 weights between steps and nothing else.
     const stats = parallel!.stats;
-    expect(stats.steps).toBe(16);
+    expect(stats.steps).toBe(32);
     expect(stats.followerTensors).toEqual([6]);
   });
 
