@@ -36,6 +36,11 @@ export interface AccelTuning {
    * Conv2DBackpropFilter and Conv2D down their JavaScript/XNNPACK paths, which compute the same.
    */
   simd: boolean;
+  /**
+   * The relaxed-SIMD build of our kernels (fused multiply-adds) where the runtime has relaxed
+   * SIMD; false: the SIMD128 build everywhere (native/simd/build.ts has both).
+   */
+  relaxedSimd: boolean;
   /** Conv2D by Winograd F(2×2, 3×3) where it applies and pays (needs `simd`); false: built-in. */
   winograd: boolean;
   /**
@@ -59,6 +64,7 @@ export interface AccelTuning {
 
 export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   simd: true,
+  relaxedSimd: true,
   winograd: true,
   winogradPassBytes: 1 << 20,
   convolutionChunkLimit: 8,

@@ -1,5 +1,6 @@
 import { emscripten, type BackendWasm } from '../../wasm-backend';
-import { SIMD_WASM_BASE64 } from './wasm';
+import v8 from 'node:v8';
+import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
 
 /**
  * Our SIMD kernels (the C sources here, built into wasm.ts by build.ts), instantiated over the
@@ -122,23 +123,64 @@ interface WasmApi {
   Memory: abstract new (...args: never[]) => object;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: unknown };
+  validate(bytes: Uint8Array): boolean;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-const instances = new WeakMap<object, SimdKernels>();
+/** Which build runs: the relaxed one where the runtime has relaxed SIMD, else SIMD128 alone. */
+export type SimdBuild = 'relaxed' | 'baseline';
 
-/** Throws when the backend's memory cannot be shared (e.g. a threaded build's shared memory). */
-export function simdKernels(backend: BackendWasm): SimdKernels {
+/** A function computing f32x4.relaxed_madd: valid only where relaxed SIMD is on. */
+// prettier-ignore
+const RELAXED_PROBE = Uint8Array.from([
+  0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // magic, version
+  1, 8, 1, 0x60, 3, 0x7b, 0x7b, 0x7b, 1, 0x7b, // type: (v128, v128, v128) -> v128
+  3, 2, 1, 0, // one function of that type
+  0x0a, 0x0d, 1, 0x0b, 0, 0x20, 0, 0x20, 1, 0x20, 2, 0xfd, 0x85, 0x02, 0x0b, // its body
+]);
+
+let relaxedAvailable: boolean | undefined;
+
+/**
+ * Whether this runtime runs relaxed SIMD. Chromium has since 114, so Electron's utility process
+ * does; Node 20's V8 has it behind --experimental-wasm-relaxed-simd, which is switched on here
+ * (V8 reads it when it compiles a module, and it reaches worker threads) so the CLI, serve mode,
+ * the tests and the bench run the same build as the app without their own command-line flags.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedAvailable !== undefined) return relaxedAvailable;
+  if (!wasmApi.validate(RELAXED_PROBE)) {
+    try {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // Not a V8 that takes flags: the baseline build runs.
+    }
+  }
+  relaxedAvailable = wasmApi.validate(RELAXED_PROBE);
+  return relaxedAvailable;
+}
+
+const instances = new WeakMap<object, Partial<Record<SimdBuild, SimdKernels>>>();
+
+/**
+ * The kernels over this backend's memory, from the relaxed build unless `build` says 'baseline'
+ * or the runtime lacks relaxed SIMD. Throws when the backend's memory cannot be shared (e.g. a
+ * threaded build's shared memory).
+ */
+export function simdKernels(backend: BackendWasm, build: SimdBuild = 'relaxed'): SimdKernels {
+  const chosen: SimdBuild = build === 'relaxed' && relaxedSimdAvailable() ? 'relaxed' : 'baseline';
   const em = emscripten(backend);
-  const cached = instances.get(em);
-  if (cached) return cached;
+  const cached = instances.get(em) ?? {};
+  const existing = cached[chosen];
+  if (existing) return existing;
   const memory = em.asm?.memory;
   if (!(memory instanceof wasmApi.Memory)) {
     throw new Error('the wasm backend does not expose its memory');
   }
-  const module = new wasmApi.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
+  const base64 = chosen === 'relaxed' ? SIMD_RELAXED_WASM_BASE64 : SIMD_WASM_BASE64;
+  const module = new wasmApi.Module(Buffer.from(base64, 'base64'));
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const kernels = instance.exports as unknown as SimdKernels;
-  instances.set(em, kernels);
+  instances.set(em, { ...cached, [chosen]: kernels });
   return kernels;
 }

@@ -12,6 +12,7 @@ import {
   winogradSource,
 } from '../../../../../src-main/engine/accel/native/simd/generate-winograd';
 import {
+  SIMD_RELAXED_WASM_BASE64,
   SIMD_SOURCES_SHA256,
   SIMD_WASM_BASE64,
 } from '../../../../../src-main/engine/accel/native/simd/wasm';
@@ -25,16 +26,18 @@ describe('the SIMD module (native/simd)', () => {
     expect(sourcesHash()).toBe(SIMD_SOURCES_SHA256);
   });
 
-  it('rebuilds byte for byte from the C sources', () => {
-    // Debian's clang and lld: .ci/run installs them; without them this check cannot be made.
-    expect(spawnSync('clang', ['--version']).status, 'clang not found: apt-get install clang').toBe(
-      0,
-    );
+  it('rebuilds both builds byte for byte from the C sources', () => {
+    // Debian's clang-19 and lld-19: .ci/run installs them; without them this check cannot be made.
     expect(
-      spawnSync('wasm-ld', ['--version']).status,
-      'wasm-ld not found: apt-get install lld',
+      spawnSync('clang-19', ['--version']).status,
+      'clang-19 not found: apt-get install clang-19',
     ).toBe(0);
-    expect(Buffer.from(compileSimd()).toString('base64')).toBe(SIMD_WASM_BASE64);
+    expect(
+      spawnSync('wasm-ld-19', ['--version']).status,
+      'wasm-ld-19 not found: apt-get install lld-19',
+    ).toBe(0);
+    expect(Buffer.from(compileSimd('baseline')).toString('base64')).toBe(SIMD_WASM_BASE64);
+    expect(Buffer.from(compileSimd('relaxed')).toString('base64')).toBe(SIMD_RELAXED_WASM_BASE64);
   });
 
   it('refuses objects that need more than the memory, and modules with data', () => {

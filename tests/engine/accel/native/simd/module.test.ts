@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  relaxedSimdAvailable,
   simdKernels,
   type SimdKernels,
 } from '../../../../../src-main/engine/accel/native/simd/module';
@@ -11,6 +12,17 @@ const heap = useWasmHeap();
 let k: SimdKernels;
 beforeAll(() => {
   k = simdKernels(heap.backend);
+});
+
+describe('the two builds', () => {
+  it('runs the relaxed build on this Node (its V8 flag switched on), the baseline on request', () => {
+    expect(relaxedSimdAvailable()).toBe(true);
+    const relaxed = simdKernels(heap.backend);
+    const baseline = simdKernels(heap.backend, 'baseline');
+    expect(relaxed).not.toBe(baseline);
+    expect(simdKernels(heap.backend, 'relaxed')).toBe(relaxed);
+    expect(simdKernels(heap.backend, 'baseline')).toBe(baseline);
+  });
 });
 
 describe('the SIMD kernels against their tf ops', () => {
