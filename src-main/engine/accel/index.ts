@@ -2,6 +2,7 @@
  * The acceleration layer: our kernels for tfjs' 'wasm' backend, registered here.
  *
  *   kernels/<TfjsKernelName>.ts  one kernel each, named and typed as tfjs-core names them
+ *   layers/<TfjsLayerName>.ts    a layer's training path where tfjs spreads it over many ops
  *   native/simd/                 SIMD kernels in C (wasm_simd128.h), built by build.ts into
  *                                wasm.ts; winograd.c is written by generate-winograd.ts
  *   native/xnnpack/              XNNPACK's matrix product, reached through the backend
@@ -27,6 +28,10 @@ import { meanConfig } from './kernels/Mean';
 import { sumConfig } from './kernels/Sum';
 import { tileConfig } from './kernels/Tile';
 import { fusedMatMulConfig } from './kernels/_FusedMatMul';
+import {
+  installBatchNormalization,
+  uninstallBatchNormalization,
+} from './layers/BatchNormalization';
 import { DEFAULT_TUNING, type AccelTuning } from './tuning';
 
 export { DEFAULT_TUNING, accelTuning, type AccelTuning } from './tuning';
@@ -59,7 +64,8 @@ const displaced = new Map<string, tf.KernelConfig>();
  * MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
  * statistics), Tile (BatchNorm's gradient), BatchMatMul/_FusedMatMul with
  * transpose flags (Dense gradients), and Identity/Cast that share their input's
- * buffer instead of copying it (tensors saved for the backward pass). Calling it again with
+ * buffer instead of copying it (tensors saved for the backward pass); and BatchNormalization's
+ * training path (layers/BatchNormalization.ts). Calling it again with
  * another tuning replaces them (a before/after in one process); with the same tuning it does
  * nothing. Works before or after `tf.setBackend('wasm')`: the overrides of existing kernels
  * have a setupFunc that just runs the built-in's, which their fallback paths need.
@@ -76,6 +82,7 @@ export function registerAccelKernels(tuning: AccelTuning = DEFAULT_TUNING): void
     }
     tf.registerKernel(config);
   }
+  installBatchNormalization(tuning);
   installed = { configs, tuning };
 }
 
@@ -88,6 +95,7 @@ export function unregisterAccelKernels(): void {
     if (original !== undefined) tf.registerKernel(original);
   }
   displaced.clear();
+  uninstallBatchNormalization();
   installed = null;
 }
 

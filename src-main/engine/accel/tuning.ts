@@ -41,6 +41,11 @@ export interface AccelTuning {
    * SIMD; false: the SIMD128 build everywhere (native/simd/build.ts has both).
    */
   relaxedSimd: boolean;
+  /**
+   * BatchNormalization's training path as our two kernel passes (layers/BatchNormalization.ts,
+   * needs `simd`); false: tfjs' ~40 ops.
+   */
+  batchNorm: boolean;
   /** Conv2D by Winograd F(2×2, 3×3) where it applies and pays (needs `simd`); false: built-in. */
   winograd: boolean;
   /**
@@ -65,6 +70,7 @@ export interface AccelTuning {
 export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   simd: true,
   relaxedSimd: true,
+  batchNorm: true,
   winograd: true,
   winogradPassBytes: 1 << 20,
   convolutionChunkLimit: 8,

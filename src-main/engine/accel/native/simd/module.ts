@@ -7,7 +7,7 @@ import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
  * wasm backend's own linear memory so they read and write the same buffers XNNPACK does: the
  * fused Dense step's elementwise work (dense.c), and the parts of Conv2DBackpropFilter
  * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd Conv2D (winograd.c) that
- * XNNPACK does not cover well. All pointers and offsets are in bytes.
+ * XNNPACK does not cover well, and BatchNormalization in training (batch-norm.c). All pointers and offsets are in bytes.
  */
 
 export interface SimdKernels {
@@ -113,6 +113,42 @@ export interface SimdKernels {
     t0: number,
     t1: number,
     stride: number,
+  ): void;
+  /** BatchNormalization's batch mean and (biased) variance per channel; see batch-norm.c. */
+  bn_moments(x: number, mean: number, variance: number, part: number, m: number, c: number): void;
+  /** y = (x − mean) · scale + beta per channel. */
+  bn_apply(
+    x: number,
+    y: number,
+    mean: number,
+    scale: number,
+    beta: number,
+    m: number,
+    c: number,
+  ): void;
+  /** Σ dy and Σ dy · (x − mean) per channel. */
+  bn_grad_sums(
+    dy: number,
+    x: number,
+    mean: number,
+    sumDy: number,
+    sumDyx: number,
+    part: number,
+    part2: number,
+    m: number,
+    c: number,
+  ): void;
+  /** dx = a · dy + b · (x − mean) + d per channel. */
+  bn_grad_input(
+    dy: number,
+    x: number,
+    mean: number,
+    a: number,
+    b: number,
+    d: number,
+    dx: number,
+    m: number,
+    c: number,
   ): void;
   /** Returns the generator state after n draws. */
   dropout_mask(mask: number, n: number, state: number, keep: number, scale: number): number;
