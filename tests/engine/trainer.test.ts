@@ -165,7 +165,10 @@ describe('runTraining', () => {
 
   it('trains cnn-fast with its one-cycle schedule and label smoothing to a sane accuracy, resumably', async () => {
     const before = tf.memory().numTensors;
-    const base = { model: 'cnn-fast', epochs: 2, limit: 1024, batchSize: 64 } as const;
+    // One thread: a resumed epoch then repeats the uninterrupted one bit for bit (measured: all
+    // weights equal). Two threads differ by up to ~3e-5 after 16 steps even without a resume,
+    // their gradient sums arriving in varying order, amplified by Adam and BatchNorm.
+    const base = { model: 'cnn-fast', epochs: 2, limit: 1024, batchSize: 64, threads: 1 } as const;
     const { done, events, runId, config } = train(base);
     await done;
     expect(config).toMatchObject({ schedule: 'one-cycle', labelSmoothing: 0.1, augment: true });
@@ -186,7 +189,7 @@ describe('runTraining', () => {
       let diff = 0;
       for (let j = 0; j < got.length; j++)
         diff = Math.max(diff, Math.abs(got[j]! - expected[i]![j]!));
-      expect(diff).toBeLessThan(1e-5);
+      expect(diff).toBeLessThan(1e-6);
     });
     again.model.dispose();
   }, 120_000);

@@ -28,6 +28,7 @@ import { meanConfig } from './kernels/Mean';
 import { sumConfig } from './kernels/Sum';
 import { tileConfig } from './kernels/Tile';
 import { fusedMatMulConfig } from './kernels/_FusedMatMul';
+import { installConv2D, uninstallConv2D } from './layers/Conv2D';
 import {
   installBatchNormalization,
   uninstallBatchNormalization,
@@ -65,7 +66,7 @@ const displaced = new Map<string, tf.KernelConfig>();
  * statistics), Tile (BatchNorm's gradient), BatchMatMul/_FusedMatMul with
  * transpose flags (Dense gradients), and Identity/Cast that share their input's
  * buffer instead of copying it (tensors saved for the backward pass); and BatchNormalization's
- * training path (layers/BatchNormalization.ts). Calling it again with
+ * training path and a Conv2D layer's bias and ReLU (layers/). Calling it again with
  * another tuning replaces them (a before/after in one process); with the same tuning it does
  * nothing. Works before or after `tf.setBackend('wasm')`: the overrides of existing kernels
  * have a setupFunc that just runs the built-in's, which their fallback paths need.
@@ -83,6 +84,7 @@ export function registerAccelKernels(tuning: AccelTuning = DEFAULT_TUNING): void
     tf.registerKernel(config);
   }
   installBatchNormalization(tuning);
+  installConv2D(tuning);
   installed = { configs, tuning };
 }
 
@@ -96,6 +98,7 @@ export function unregisterAccelKernels(): void {
   }
   displaced.clear();
   uninstallBatchNormalization();
+  uninstallConv2D();
   installed = null;
 }
 

@@ -46,6 +46,11 @@ export interface AccelTuning {
    * needs `simd`); false: tfjs' ~40 ops.
    */
   batchNorm: boolean;
+  /**
+   * A Conv2D layer's bias and ReLU in training as one pass each way (layers/Conv2D.ts, needs
+   * `simd`); false: tfjs' Add and Relu, Step, Multiply and Sum.
+   */
+  convActivation: boolean;
   /** Conv2D by Winograd F(2×2, 3×3) where it applies and pays (needs `simd`); false: built-in. */
   winograd: boolean;
   /**
@@ -71,6 +76,7 @@ export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   simd: true,
   relaxedSimd: true,
   batchNorm: true,
+  convActivation: true,
   winograd: true,
   winogradPassBytes: 1 << 20,
   convolutionChunkLimit: 8,

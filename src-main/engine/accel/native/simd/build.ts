@@ -26,6 +26,7 @@ export const SOURCES = [
   'max-pool-grad.c',
   'winograd.c',
   'batch-norm.c',
+  'bias-relu.c',
 ];
 /** Everything the module is built from, hashed into wasm.ts. */
 const INPUTS = ['simd.h', ...SOURCES];

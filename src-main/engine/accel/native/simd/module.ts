@@ -7,7 +7,7 @@ import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
  * wasm backend's own linear memory so they read and write the same buffers XNNPACK does: the
  * fused Dense step's elementwise work (dense.c), and the parts of Conv2DBackpropFilter
  * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd Conv2D (winograd.c) that
- * XNNPACK does not cover well, and BatchNormalization in training (batch-norm.c). All pointers and offsets are in bytes.
+ * XNNPACK does not cover well, BatchNormalization in training (batch-norm.c) and a convolution's bias and ReLU (bias-relu.c). All pointers and offsets are in bytes.
  */
 
 export interface SimdKernels {
@@ -147,6 +147,18 @@ export interface SimdKernels {
     b: number,
     d: number,
     dx: number,
+    m: number,
+    c: number,
+  ): void;
+  /** y = max(z + bias, 0) in place, per channel; see bias-relu.c. */
+  bias_relu(z: number, bias: number, m: number, c: number): void;
+  /** dz = dy where y > 0 (else 0), and dbias = Σ dz per channel. */
+  relu_bias_grad(
+    dy: number,
+    y: number,
+    dz: number,
+    dbias: number,
+    part: number,
     m: number,
     c: number,
   ): void;
