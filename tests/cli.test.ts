@@ -315,10 +315,10 @@ describe('Ctrl-C to the process group', () => {
     expect(await cli.exited).toEqual({ code: 130, signal: null });
     expect(Date.now() - started).toBeLessThan(5000);
     expect(cli.lines.some((l) => l.type === 'stopped')).toBe(false);
-    expect(cli.stderr()).toContain('error: the training worker killed by SIGKILL');
+    expect(cli.stderr()).toContain('error: the training worker was killed (SIGKILL)');
     expect(readRun(root, runId as string)).toMatchObject({
       status: 'crashed',
-      reason: 'the training worker killed by SIGKILL',
+      reason: 'the training worker was killed (SIGKILL)',
     });
     expect(await waitUntilGone(worker, 5000)).toBe(true);
   });

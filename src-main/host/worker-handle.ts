@@ -5,7 +5,7 @@
 export interface WorkerExit {
   code: number | null;
   signal: string | null;
-  /** A sentence for the user: "killed by SIGKILL", "exited with code 70: worker error: …". */
+  /** Follows "the training worker": "was killed (SIGKILL)", "exited with code 70: worker error: …". */
   reason: string;
 }
 
@@ -26,7 +26,7 @@ const OWN_LINE = /^worker\b/;
  * Lines that explain nothing: tfjs' cpu backend greets Node users with a box of '=' around
  * "Hi, looks like you are running TensorFlow.js in Node.js…", a stack trace ends in frames, and
  * Dawn's Vulkan loader complains about XDG_RUNTIME_DIR.
- * Either one as the last line turned a crash into "killed by SIGKILL: ====".
+ * Either one as the last line turned a crash into "was killed (SIGKILL): ====".
  */
 const NOISE = [
   /^[\s=*#~_-]*$/,
@@ -48,7 +48,7 @@ export function describeExit(
   signal: string | null,
   stderrTail: string,
 ): string {
-  const base = signal ? `killed by ${signal}` : `exited with code ${code}`;
+  const base = signal ? `was killed (${signal})` : `exited with code ${code}`;
   const line = meaningfulLine(stderrTail);
   return line ? `${base}: ${line.slice(0, 300)}` : base;
 }

@@ -110,7 +110,7 @@ describe('Train panel', () => {
       .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 10_000 })
       .toBe('error');
     expect(await page.getByTestId('status').textContent()).toMatch(
-      /The training worker killed by SIGKILL\. The next action starts a fresh worker\./,
+      /The training worker was killed \(SIGKILL\)\. The next action starts a fresh worker\./,
     );
     await page.screenshot({ path: path.join(screenshots, 'worker-killed.png') });
 

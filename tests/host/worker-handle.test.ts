@@ -7,20 +7,20 @@ const TFJS_GREETING =
 
 describe('describeExit gives a crash a reason worth reading', () => {
   it.each([
-    ["tfjs' greeting banner last", null, 'SIGKILL', TFJS_GREETING, 'killed by SIGKILL'],
+    ["tfjs' greeting banner last", null, 'SIGKILL', TFJS_GREETING, 'was killed (SIGKILL)'],
     [
       "the Vulkan loader's complaint when webgpu probed for an adapter",
       null,
       'SIGKILL',
       `${TFJS_GREETING}error: XDG_RUNTIME_DIR is invalid or not set in the environment.\n`,
-      'killed by SIGKILL',
+      'was killed (SIGKILL)',
     ],
     [
       "Dawn's report of an adapter it passed over while probing",
       null,
       'SIGKILL',
       `${TFJS_GREETING}Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.\n - While initializing adapter (backend=BackendType::Vulkan)\n    at InitializeImpl (/home/runner/work/node-webgpu/node-webgpu/third_party/dawn/src/dawn/native/vulkan/PhysicalDeviceVk.cpp:257)\n`,
-      'killed by SIGKILL',
+      'was killed (SIGKILL)',
     ],
     [
       "the worker's own error line, not its stack's last frame",
@@ -41,7 +41,7 @@ describe('describeExit gives a crash a reason worth reading', () => {
       null,
       'SIGABRT',
       `FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory\n${TFJS_GREETING}`,
-      'killed by SIGABRT: FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+      'was killed (SIGABRT): FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
     ],
   ])('%s', (_, code, signal, stderr, reason) => {
     expect(describeExit(code, signal, stderr)).toBe(reason);
@@ -51,6 +51,6 @@ describe('describeExit gives a crash a reason worth reading', () => {
     const fragment = 'of memory, so the line above was dropped\n';
     const tail = fragment + '='.repeat(STDERR_TAIL_CHARS - fragment.length - 1) + '\n';
     expect(tail).toHaveLength(STDERR_TAIL_CHARS);
-    expect(describeExit(null, 'SIGKILL', tail)).toBe('killed by SIGKILL');
+    expect(describeExit(null, 'SIGKILL', tail)).toBe('was killed (SIGKILL)');
   });
 });

@@ -117,12 +117,12 @@ describe('WorkerHost with a real forked worker', () => {
     expect(await error).toMatchObject({
       fatal: true,
       runId,
-      message: 'the training worker killed by SIGKILL',
+      message: 'the training worker was killed (SIGKILL)',
     });
-    await expect(pendingList).rejects.toThrow(/killed by SIGKILL/);
+    await expect(pendingList).rejects.toThrow(/was killed \(SIGKILL\)/);
     expect(readRun(root, runId)).toMatchObject({
       status: 'crashed',
-      reason: 'the training worker killed by SIGKILL',
+      reason: 'the training worker was killed (SIGKILL)',
     });
 
     const { runs } = await host.request({ type: 'listRuns' });
@@ -184,7 +184,7 @@ describe('WorkerHost.shutdown, for a host that is going away', () => {
       onExit: (l) => (exitListener = l),
       kill: () =>
         setTimeout(() =>
-          exitListener({ code: null, signal: 'SIGKILL', reason: 'killed by SIGKILL' }),
+          exitListener({ code: null, signal: 'SIGKILL', reason: 'was killed (SIGKILL)' }),
         ),
     };
     const host = new WorkerHost({
@@ -277,7 +277,7 @@ describe('WorkerHost against a misbehaving worker', () => {
       },
       onMessage: (l) => (listener = l),
       onExit: (l) => (exitListener = l),
-      kill: () => exitListener({ code: null, signal: 'SIGKILL', reason: 'killed by SIGKILL' }),
+      kill: () => exitListener({ code: null, signal: 'SIGKILL', reason: 'was killed (SIGKILL)' }),
     };
     const events: WorkerEvent[] = [];
     const host = new WorkerHost({

@@ -90,7 +90,7 @@ describe('serve, signalled while a run trains', () => {
     expect(events.some((e) => e.type === 'stopped')).toBe(false);
     expect(readRun(checkpoints, runId as string)).toMatchObject({
       status: 'crashed',
-      reason: 'the training worker killed by SIGKILL',
+      reason: 'the training worker was killed (SIGKILL)',
     });
     expect(await waitUntilGone(worker, 5000)).toBe(true);
   });

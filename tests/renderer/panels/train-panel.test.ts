@@ -221,13 +221,13 @@ describe('TrainPanel', () => {
     training.runId = 'run-1';
     emit({
       type: 'error',
-      message: 'the training worker killed by SIGKILL',
+      message: 'the training worker was killed (SIGKILL)',
       runId: 'run-1',
       fatal: true,
     });
     flushSync();
     expect(screen.getByTestId('status').textContent).toBe(
-      'The training worker killed by SIGKILL. The next action starts a fresh worker.',
+      'The training worker was killed (SIGKILL). The next action starts a fresh worker.',
     );
     expect(screen.getByTestId('status').getAttribute('data-phase')).toBe('error');
   });
