@@ -18,6 +18,13 @@ export const PAD_SIDE = 280;
  * 16 to 26 units; 24 is the one closest to MNIST's ink at natural sizes.
  */
 export const PEN_WIDTH = 24;
+/**
+ * The smallest drawing worth a prediction: its ink's bounding box must reach this many pad units
+ * on its longer side (a fifth of the pad). Preprocessing scales any drawing up to MNIST's 20 px,
+ * so a dot (one pen width, 24 units) would become a fat blob that models read as an 8 or a 0
+ * with high confidence; the natural digits in tests/e2e/digit-strokes.ts are 80–250 units tall.
+ */
+export const MIN_DIGIT_SIDE = 56;
 /** Pointer moves shorter than this (pad units) are jitter: they add nothing to the stroke. */
 const MIN_STEP = 0.5;
 
@@ -80,6 +87,26 @@ export class InkPad {
 
   get empty(): boolean {
     return this.pieces.length === 0;
+  }
+
+  /** Width and height of the ink's bounding box, pen included (0 × 0 when empty). */
+  extent(): { width: number; height: number } {
+    if (this.empty) return { width: 0, height: 0 };
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const piece of this.pieces)
+      for (const p of piece) {
+        x0 = Math.min(x0, p.x);
+        y0 = Math.min(y0, p.y);
+        x1 = Math.max(x1, p.x);
+        y1 = Math.max(y1, p.y);
+      }
+    return { width: x1 - x0 + this.penWidth, height: y1 - y0 + this.penWidth };
+  }
+
+  /** Too small to read as a digit (see MIN_DIGIT_SIDE): ask for a bigger one instead. */
+  get tooSmall(): boolean {
+    const { width, height } = this.extent();
+    return !this.empty && Math.max(width, height) < MIN_DIGIT_SIDE;
   }
 
   /** The pen is down. */

@@ -3,6 +3,7 @@ import { centreOfMass, MNIST_SIDE, preprocess } from '../../../src-main/engine/p
 import {
   drawStrokes,
   InkPad,
+  MIN_DIGIT_SIDE,
   PAD_SIDE,
   paintSegment,
   PEN_WIDTH,
@@ -107,5 +108,23 @@ describe('InkPad', () => {
         expect(ratio, `digit ${digit} drawn ${placement.height} tall`).toBeLessThan(1.4);
       }
     }
+  });
+});
+
+describe('InkPad.extent and tooSmall', () => {
+  it('measures the ink with the pen and calls a dot or a short scribble too small', () => {
+    const pad = new InkPad();
+    expect(pad.extent()).toEqual({ width: 0, height: 0 });
+    expect(pad.tooSmall).toBe(false);
+    pad.begin({ x: 100, y: 100 });
+    expect(pad.extent()).toEqual({ width: PEN_WIDTH, height: PEN_WIDTH });
+    expect(pad.tooSmall).toBe(true);
+    pad.extend({ x: 100, y: 100 + MIN_DIGIT_SIDE - PEN_WIDTH - 1 });
+    expect(pad.tooSmall).toBe(true);
+    pad.extend({ x: 100, y: 100 + MIN_DIGIT_SIDE - PEN_WIDTH });
+    expect(pad.extent().height).toBe(MIN_DIGIT_SIDE);
+    expect(pad.tooSmall).toBe(false);
+    pad.clear();
+    expect(pad.tooSmall).toBe(false);
   });
 });

@@ -89,6 +89,15 @@ const pointer = (x: number, y: number) => ({
 const down = (x: number, y: number) => fireEvent.pointerDown(pad(), pointer(x, y));
 const move = (x: number, y: number) => fireEvent.pointerMove(pad(), pointer(x, y));
 const up = (x: number, y: number) => fireEvent.pointerUp(pad(), pointer(x, y));
+/**
+ * Pen down 40 units above (x, y), a frame, then to it: the smallest mark the pad reads as a
+ * digit (a dot alone is too small, and asks nothing).
+ */
+const start = async (x: number, y: number) => {
+  await down(x, y - 40);
+  runFrame();
+  await move(x, y);
+};
 const ink = (r: PredictRequest) => r.pixels.reduce((s, v) => s + v, 0);
 /** Lets the awaited request settle and the panel update. */
 const settle = async () => {
@@ -99,7 +108,7 @@ const settle = async () => {
 describe('DrawPanel', () => {
   it('keeps at most one request in flight and predicts the newest drawing once it returns', async () => {
     const { pending, predicts } = await setup([run('run-a', { epochs: 2 })]);
-    await down(140, 40);
+    await start(140, 40);
     expect(predicts()).toHaveLength(1);
     expect(predicts()[0]).toMatchObject({ runId: 'run-a', epoch: 2 });
     expect(predicts()[0]!.pixels).toHaveLength(784);
@@ -134,7 +143,7 @@ describe('DrawPanel', () => {
 
   it('predicts at most once per animation frame', async () => {
     const { pending, predicts } = await setup([run('run-a')]);
-    await down(100, 60);
+    await start(100, 60);
     pending[0]!.resolve(1);
     await settle();
     // The answer came back within the same frame: the next change waits for the next frame.
@@ -149,7 +158,7 @@ describe('DrawPanel', () => {
     const bars = () => [...screen.getByTestId('probability-bars').querySelectorAll('[data-digit]')];
     expect(bars()).toHaveLength(10);
     expect(bars().every((b) => b.getAttribute('data-probability') === '0')).toBe(true);
-    await down(100, 60);
+    await start(100, 60);
     await move(100, 200);
     pending[0]!.resolve(4);
     await settle();
@@ -189,7 +198,7 @@ describe('DrawPanel', () => {
     const label = screen.getByTestId('draw-model');
     expect(label.getAttribute('data-predictor')).toBe('window');
     expect(label.textContent).toContain('runs in this window (WebAssembly)');
-    await down(100, 60);
+    await start(100, 60);
     // No await between the pointer event and the answer: it is in the DOM already.
     expect(screen.getByTestId('prediction').textContent).toBe('6');
     expect(predicts()).toHaveLength(0);
@@ -201,7 +210,7 @@ describe('DrawPanel', () => {
     const label = screen.getByTestId('draw-model');
     expect(label.getAttribute('data-predictor')).toBe('worker');
     expect(label.textContent).toContain('predicted by the engine');
-    await down(100, 60);
+    await start(100, 60);
     expect(predicts()).toHaveLength(1);
   });
 
@@ -213,7 +222,7 @@ describe('DrawPanel', () => {
     const label = screen.getByTestId('draw-model');
     expect(label.textContent).toContain('Restored: run run-old epoch 2');
     expect(label.getAttribute('data-source')).toBe('restored');
-    await down(100, 60);
+    await start(100, 60);
     expect(predicts()[0]).toMatchObject({ runId: 'run-old', epoch: 2 });
   });
 
@@ -222,7 +231,7 @@ describe('DrawPanel', () => {
     const label = screen.getByTestId('draw-model');
     expect(label.getAttribute('data-source')).toBe('none');
     expect(label.textContent).toMatch(/No model yet.*Train panel.*restore a checkpoint/s);
-    await down(100, 60);
+    await start(100, 60);
     await move(100, 200);
     runFrame();
     await settle();
@@ -236,7 +245,7 @@ describe('DrawPanel', () => {
       run('run-new', { epochs: 3 }),
       run('run-old'),
     ]);
-    await down(100, 60);
+    await start(100, 60);
     await move(100, 200);
     await up(100, 200);
     pending[0]!.resolve(1);
@@ -259,7 +268,7 @@ describe('DrawPanel', () => {
 
   it('Clear empties the pad, the prediction and the bars, and drops a late answer', async () => {
     const { pending, predicts } = await setup([run('run-a')]);
-    await down(100, 60);
+    await start(100, 60);
     await move(100, 200);
     pending[0]!.resolve(1);
     await settle();
@@ -286,15 +295,34 @@ describe('DrawPanel', () => {
     ).toEqual(Array(10).fill('0'));
     expect(predicts()).toHaveLength(2);
 
-    // A fresh drawing starts from an empty pad: a lone dot, as the very first request was.
-    await down(50, 50);
+    // A fresh drawing starts from an empty pad: the same mark, the same input as the first request.
+    await start(50, 90);
     expect(predicts()).toHaveLength(3);
     expect(predicts()[2]!.pixels).toEqual(predicts()[0]!.pixels);
   });
 
+  it('asks for a bigger digit instead of guessing at a dot or a tiny scribble', async () => {
+    const { predicts } = await setup([run('run-a')]);
+    await down(100, 100);
+    await up(100, 100);
+    runFrame();
+    expect(predicts()).toHaveLength(0);
+    expect(screen.getByTestId('too-small').textContent).toBe(
+      'Too small to read: draw the digit bigger',
+    );
+    expect(screen.getByRole('status').textContent).toBe('Too small to read: draw the digit bigger');
+    // Growing it past a fifth of the pad gets an answer.
+    await down(100, 100);
+    runFrame();
+    await move(100, 140);
+    runFrame();
+    expect(predicts()).toHaveLength(1);
+    expect(screen.queryByTestId('too-small')).toBeNull();
+  });
+
   it('reports a failed prediction and recovers on the next stroke', async () => {
     const { pending, predicts } = await setup([run('run-a')]);
-    await down(100, 60);
+    await start(100, 60);
     pending[0]!.reject(new Error('checkpoint run-a epoch 3 is damaged: bad weights'));
     await settle();
     expect(screen.getByRole('alert').textContent).toBe(
