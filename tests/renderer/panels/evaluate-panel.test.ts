@@ -277,6 +277,27 @@ describe('EvaluatePanel', () => {
     expect(screen.getByTestId('evaluate-accuracy')).toBeTruthy();
   });
 
+  it('names the checkpoint whose results are shown, not the last one evaluated', async () => {
+    const { settle } = await setup([run('run-a', { epochs: 2 }), run('run-b', { epochs: 3 })]);
+    const select = screen.getByTestId('checkpoint-select') as HTMLSelectElement;
+    const status = () => screen.getByTestId('evaluate-status').textContent!.replace(/\s+/g, ' ');
+    await fireEvent.change(select, { target: { value: 'run-a:2' } });
+    await fireEvent.click(button());
+    await settle(evaluation('run-a', 2));
+    expect(status()).toMatch(/Evaluated run-a, epoch 2 on/);
+    await fireEvent.change(select, { target: { value: 'run-b:3' } });
+    await fireEvent.click(button());
+    await settle(evaluation('run-b', 3));
+    expect(status()).toMatch(/Evaluated run-b, epoch 3 on/);
+    // Back to run-a: its own results, under its own name.
+    await fireEvent.change(select, { target: { value: 'run-a:2' } });
+    expect(screen.getByTestId('evaluate-accuracy')).toBeTruthy();
+    expect(status()).toMatch(/Evaluated run-a, epoch 2 on/);
+    // A checkpoint never evaluated: no claim at all.
+    await fireEvent.change(select, { target: { value: 'run-b:1' } });
+    expect(screen.queryByTestId('evaluate-status')).toBeNull();
+  });
+
   it('says when the engine no longer holds the evaluation a cell needs, and re-evaluates', async () => {
     let expired = true;
     const { settle, requests } = await setup([run('run-a', { epochs: 2 })], (r) => {
