@@ -69,11 +69,11 @@ const matrix = () =>
     );
 
 describe('Evaluate panel', () => {
-  it('evaluates the latest finished run with a moving progress bar', async () => {
+  it('evaluates the best finished run with a moving progress bar', async () => {
     await page.getByTestId('tab-evaluate').click();
     await expect
       .poll(() => page.getByTestId('checkpoint-select').textContent(), { timeout: 20_000 })
-      .toContain(`Model in use: ${runId}, epoch 1 (latest finished)`);
+      .toContain(`Model in use: ${runId}, epoch 1 (best finished)`);
 
     // Every value the progress bar takes, recorded in the page: the evaluation is quick.
     // (A string: the Node side of the tests has no DOM types.)

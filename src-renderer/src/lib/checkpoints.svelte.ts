@@ -3,8 +3,10 @@ import type { CheckpointInfo, Restored, RunInfo } from '../../../src-main/contra
 
 /**
  * Runs and checkpoints as the panels see them, and which checkpoint the Draw and Evaluate panels
- * use: the one the user restored, or else the latest checkpoint of the newest finished run. The
- * list refreshes itself on the worker's events, so it follows a run while it writes checkpoints.
+ * use: the one the user restored, or else the finished runs' checkpoint with the best validation
+ * accuracy (the newest finished run was a poor default: a quick CNN test run displaced a better
+ * MLP). The list refreshes itself on the worker's events, so it follows a run while it writes
+ * checkpoints.
  */
 
 export interface ModelChoice {
@@ -12,8 +14,11 @@ export interface ModelChoice {
   epoch: number;
   model: string;
   valAccuracy: number | null;
-  /** 'restored': chosen by the user; 'latest': the default when nothing was restored. */
-  source: 'restored' | 'latest';
+  /**
+   * 'restored': chosen by the user; 'best': the default when nothing was restored, the finished
+   * runs' checkpoint with the best validation accuracy.
+   */
+  source: 'restored' | 'best';
 }
 
 /** Events after which the listing on disk has changed. */
@@ -27,6 +32,46 @@ const CHANGES_LISTING = new Set<ClientEvent['type']>([
 
 const okCheckpoints = (run: RunInfo): CheckpointInfo[] =>
   run.checkpoints.filter((c) => c.status === 'ok');
+
+/** A run, or one checkpoint of it (epoch), as a delete names them. */
+export interface Removal {
+  runId: string;
+  epoch: number | null;
+}
+
+const removes = (removal: Removal | null, runId: string, epoch: number) =>
+  removal !== null &&
+  removal.runId === runId &&
+  (removal.epoch === null || removal.epoch === epoch);
+
+/**
+ * The default model: the valid checkpoint of a finished run with the best validation accuracy
+ * (one without a validation set counts below any with one); on a tie the newest run's latest
+ * epoch. `without` leaves out what a pending delete would remove.
+ */
+export function bestFinished(
+  runs: readonly RunInfo[],
+  without: Removal | null = null,
+): ModelChoice | null {
+  let best: ModelChoice | null = null;
+  // Runs arrive newest first; a later candidate must be strictly better to win.
+  for (const run of runs) {
+    if (run.status !== 'finished') continue;
+    for (const cp of [...okCheckpoints(run)].reverse()) {
+      if (removes(without, run.runId, cp.epoch)) continue;
+      const valAccuracy = cp.metrics?.valAccuracy ?? null;
+      if (best === null || (valAccuracy ?? -1) > (best.valAccuracy ?? -1))
+        best = {
+          runId: run.runId,
+          epoch: cp.epoch,
+          model: run.model ?? 'unknown',
+          valAccuracy,
+          source: 'best',
+        };
+    }
+  }
+  return best;
+}
 
 export class CheckpointsState {
   runs = $state<RunInfo[]>([]);
@@ -62,19 +107,14 @@ export class CheckpointsState {
           source: 'restored',
         };
     }
-    for (const run of this.runs) {
-      if (run.status !== 'finished') continue;
-      const last = okCheckpoints(run).at(-1);
-      if (last)
-        return {
-          runId: run.runId,
-          epoch: last.epoch,
-          model: run.model ?? 'unknown',
-          valAccuracy: last.metrics?.valAccuracy ?? null,
-          source: 'latest',
-        };
-    }
-    return null;
+    return bestFinished(this.runs);
+  }
+
+  /** What drawing and evaluation would use once `removal` is deleted. */
+  modelAfter(removal: Removal): ModelChoice | null {
+    const current = this.model;
+    if (current && !removes(removal, current.runId, current.epoch)) return current;
+    return bestFinished(this.runs, removal);
   }
 
   handle(event: ClientEvent): void {

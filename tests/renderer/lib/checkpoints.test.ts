@@ -34,14 +34,34 @@ function setup(runs: RunInfo[], restored: ReturnType<typeof restoredOf> | null =
 }
 
 describe('CheckpointsState: the model the Draw and Evaluate panels use', () => {
-  it('defaults to the latest valid checkpoint of the newest finished run', async () => {
+  it('defaults to the finished runs’ best valid checkpoint, the newest run’s on a tie', async () => {
     const { state } = setup([
       run('running-one', { status: 'running' }),
       run('newest-finished', { epochs: 4, damaged: { 4: 'weights.bin is missing' } }),
       run('older-finished'),
     ]);
     await state.sync();
-    expect(state.model).toMatchObject({ runId: 'newest-finished', epoch: 3, source: 'latest' });
+    expect(state.model).toMatchObject({ runId: 'newest-finished', epoch: 3, source: 'best' });
+  });
+
+  it('prefers a better older run to a worse newer one, and says what a delete leaves', async () => {
+    // The fixtures' validation accuracy grows with the epoch: 3 epochs beat 1.
+    const { state } = setup([run('quick-new', { epochs: 1 }), run('better-old', { epochs: 3 })]);
+    await state.sync();
+    expect(state.model).toMatchObject({ runId: 'better-old', epoch: 3, source: 'best' });
+    expect(state.modelAfter({ runId: 'better-old', epoch: 3 })).toMatchObject({
+      runId: 'better-old',
+      epoch: 2,
+    });
+    expect(state.modelAfter({ runId: 'better-old', epoch: null })).toMatchObject({
+      runId: 'quick-new',
+      epoch: 1,
+    });
+    // Deleting something else leaves the model in use alone.
+    expect(state.modelAfter({ runId: 'quick-new', epoch: null })).toMatchObject({
+      runId: 'better-old',
+      epoch: 3,
+    });
   });
 
   it('is null when no run has finished', async () => {
@@ -62,7 +82,7 @@ describe('CheckpointsState: the model the Draw and Evaluate panels use', () => {
       restoredOf('b', 2),
     );
     await state.sync();
-    expect(state.model).toMatchObject({ runId: 'a', source: 'latest' });
+    expect(state.model).toMatchObject({ runId: 'a', source: 'best' });
   });
 
   it('restores, and forgets the restore when that run is deleted', async () => {

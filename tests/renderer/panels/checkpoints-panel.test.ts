@@ -83,7 +83,7 @@ describe('Checkpoints panel', () => {
     expect(second.getByTestId('run-status').textContent).toBe('finished');
     expect(text(rows()[1]!)).toMatch(/4 \/ 4 epochs · best val 94\.00 %/);
     expect(text(screen.getByTestId('model-in-use'))).toMatch(
-      /20261125-110000-mlp-bbbb.*epoch 4.*latest finished run/,
+      /20261125-110000-mlp-bbbb.*epoch 4.*best validation accuracy of the finished runs/,
     );
   });
 
@@ -147,6 +147,21 @@ describe('Checkpoints panel', () => {
     await settle();
     expect(requests).toContainEqual({ type: 'deleteRun', runId: 'doomed', epoch: null });
     expect(rows().map((r) => r.dataset.runId)).toEqual(['keep']);
+  });
+
+  it('says so before deleting the model in use, and what drawing and evaluation use instead', async () => {
+    await setup([run('best', { epochs: 3 }), run('other', { epochs: 2 })]);
+    const best = rows().find((r) => r.dataset.runId === 'best')!;
+    await fireEvent.click(within(best).getByTestId('delete-button'));
+    const dialog = screen.getByTestId('confirm-dialog') as HTMLDialogElement;
+    expect(text(screen.getByTestId('delete-in-use'))).toMatch(
+      /holds the model drawing and evaluation use \(run best, epoch 3\)\. Afterwards they use run other, epoch 2/,
+    );
+    await fireEvent.click(within(dialog).getByText('Cancel'));
+    // Deleting a run not in use says nothing of the sort.
+    const other = rows().find((r) => r.dataset.runId === 'other')!;
+    await fireEvent.click(within(other).getByTestId('delete-button'));
+    expect(screen.queryByTestId('delete-in-use')).toBeNull();
   });
 
   it('resumes from an earlier checkpoint as a new run, asking how far to train', async () => {

@@ -172,11 +172,13 @@ describe('DrawPanel', () => {
     expect(screen.getByText('91.0 % sure')).toBeTruthy();
   });
 
-  it('says which model it uses: the latest finished run', async () => {
-    await setup([run('run-new', { epochs: 3 }), run('run-old', { epochs: 2 })]);
+  it('says which model it uses and why: the best finished checkpoint', async () => {
+    await setup([run('run-new', { epochs: 2 }), run('run-old', { epochs: 3 })]);
     const label = screen.getByTestId('draw-model');
-    expect(label.textContent).toContain('Latest finished run run-new, epoch 3');
-    expect(label.getAttribute('data-source')).toBe('latest');
+    expect(label.textContent).toContain(
+      'Best finished checkpoint (nothing restored): run run-old epoch 3',
+    );
+    expect(label.getAttribute('data-source')).toBe('best');
   });
 
   it('predicts in the window once the model is loaded there, in the same call as the stroke', async () => {

@@ -111,7 +111,7 @@ describe('EvaluatePanel', () => {
   it('evaluates the model in use, following its progress, then shows every result', async () => {
     const { requests, emit, settle } = await setup([run('run-a', { epochs: 2 })]);
     expect(screen.getByTestId('checkpoint-select').textContent).toMatch(
-      /Model in use: run-a, epoch 2 \(latest finished\)/,
+      /Model in use: run-a, epoch 2 \(best finished\)/,
     );
     await fireEvent.click(button());
     expect(requests.at(-1)).toEqual({ type: 'evaluate', runId: 'run-a', epoch: 2 });
