@@ -40,8 +40,6 @@ export interface MetricChart {
 }
 
 const COLORS = { train: '#4f8cff', validation: '#ff8a3d', raw: 'rgba(79, 140, 255, 0.22)' };
-/** Compared runs' colours: distinct from the live run's blue and orange, readable on dark. */
-export const OVERLAY_COLORS = ['#3ddc97', '#e86bff', '#ffd166', '#5ce1e6', '#ff6b8b', '#b5e853'];
 const LIVE_DATASETS = 4;
 
 export function createMetricChart(

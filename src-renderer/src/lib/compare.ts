@@ -1,21 +1,21 @@
 import type { RunInfo } from '../../../src-main/contract/messages';
-import { OVERLAY_COLORS, type Overlay } from './charts';
+import type { Overlay } from './charts';
 import { runLabel } from './format';
+import { runColor } from './run-color';
 
 /**
  * The curves of the runs a user ticked for comparison, from each run's metrics history (which
- * outlives deleted checkpoints). Colours follow the order of ticking, so a run keeps its colour
- * while others are added.
+ * outlives deleted checkpoints), each in its run's own colour (run-color.ts).
  */
 export function compareOverlays(
   runs: readonly RunInfo[],
   compared: readonly string[],
   metric: 'loss' | 'accuracy',
 ): Overlay[] {
-  return compared.flatMap((runId, i) => {
+  return compared.flatMap((runId) => {
     const run = runs.find((r) => r.runId === runId);
     if (!run) return [];
-    const color = OVERLAY_COLORS[i % OVERLAY_COLORS.length]!;
+    const color = runColor(runId);
     const history = run.history;
     return [
       {
@@ -29,10 +29,4 @@ export function compareOverlays(
       },
     ];
   });
-}
-
-/** The colour a compared run is drawn in, for the swatch next to its checkbox. */
-export function compareColor(compared: readonly string[], runId: string): string | null {
-  const i = compared.indexOf(runId);
-  return i < 0 ? null : OVERLAY_COLORS[i % OVERLAY_COLORS.length]!;
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClientRequest } from '../../../src-main/contract/api';
 import type { RunInfo } from '../../../src-main/contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
+import { runColor } from '../../../src-renderer/src/lib/run-color';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import CheckpointsPanel from '../../../src-renderer/src/panels/CheckpointsPanel.svelte';
 import { fakeApi, run, status } from '../fixtures';
@@ -11,7 +12,6 @@ import { fakeApi, run, status } from '../fixtures';
 // jsdom has no canvas: the comparison charts record the overlays they are given.
 const overlays: { label: string; runs: string[] }[] = [];
 vi.mock('../../../src-renderer/src/lib/charts', () => ({
-  OVERLAY_COLORS: ['#3ddc97', '#e86bff'],
   createMetricChart: (_c: unknown, options: { label: string }) => {
     const rec = { label: options.label, runs: [] as string[] };
     overlays.push(rec);
@@ -216,6 +216,11 @@ describe('Checkpoints panel', () => {
       ['Loss', 2],
       ['Accuracy', 2],
     ]);
+    // Each row's swatch is its run's colour, the one its curves are drawn in.
+    for (const row of rows())
+      expect(row.querySelector('.swatch')!.getAttribute('data-color')).toBe(
+        runColor(row.dataset.runId!),
+      );
   });
 
   it('updates live when a run writes a checkpoint', async () => {
