@@ -77,6 +77,31 @@ describe('Draw panel', () => {
     await page.close();
   });
 
+  it('fits the window: everything in view at 900 × 640, a big pad at 1920 × 1080', async () => {
+    page = await openPage(browser, emptyServe.url, problems);
+    const box = async (testid: string) => (await page.getByTestId(testid).boundingBox())!;
+    await page.setViewportSize({ width: 900, height: 640 });
+    await expect.poll(async () => (await box('draw-pad')).width).toBeLessThan(400);
+    const [pad, answer, preview] = [
+      await box('draw-pad'),
+      await box('prediction'),
+      await box('model-input-preview'),
+    ];
+    // The answer and the model's input beside the pad, both inside the window.
+    expect(answer.x).toBeGreaterThanOrEqual(pad.x + pad.width);
+    expect(preview.x).toBeGreaterThanOrEqual(pad.x + pad.width);
+    expect(preview.x + preview.width).toBeLessThanOrEqual(900);
+    expect(preview.y + preview.height).toBeLessThanOrEqual(640);
+    expect(pad.y + pad.height).toBeLessThanOrEqual(640);
+
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await expect.poll(async () => (await box('draw-pad')).width).toBeGreaterThan(600);
+    // Drawn at the big size, the model is given the same 28 × 28 input as at any other.
+    await draw(page, digitStrokes(7, PLACEMENTS[0]!));
+    await expect.poll(() => previewInk(page)).toBeGreaterThan(40);
+    await page.close();
+  });
+
   it('predicts live from the latest finished run while a digit is drawn', async () => {
     const runId = await training;
     page = await openPage(browser, serve.url, problems);
