@@ -181,6 +181,11 @@ describe('EvaluatePanel', () => {
     );
     await fireEvent.click(button());
     await settle(evaluation('run-a', 2));
+    // jsdom does no layout; the panel asks for the opened images to be brought into view.
+    const scrolled: Element[] = [];
+    Element.prototype.scrollIntoView = function (this: Element) {
+      scrolled.push(this);
+    };
     await fireEvent.click(cell(4, 9));
     expect(requests.at(-1)).toEqual({
       type: 'examples',
@@ -192,6 +197,7 @@ describe('EvaluatePanel', () => {
     });
     await tick();
     const box = screen.getByTestId('cell-examples');
+    expect(scrolled).toEqual([box]);
     expect(box.textContent).toMatch(/4 predicted as 9/);
     expect(screen.getByTestId('cell-examples-count').textContent).toMatch(/showing 2 of 12 images/);
     const cards = within(box).getAllByTestId('example-card');
