@@ -2,6 +2,7 @@ import { cleanup, fireEvent, render, screen, within } from '@testing-library/sve
 import { flushSync } from 'svelte';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClientRequest } from '../../../src-main/contract/api';
+import { resolveTrainConfig } from '../../../src-main/contract/config';
 import type { RunInfo } from '../../../src-main/contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { runColor } from '../../../src-renderer/src/lib/run-color';
@@ -221,6 +222,54 @@ describe('Checkpoints panel', () => {
       expect(row.querySelector('.swatch')!.getAttribute('data-color')).toBe(
         runColor(row.dataset.runId!),
       );
+  });
+
+  it('tells runs apart: settings on each row and in full, a filter, a sort and a table', async () => {
+    const cnn = {
+      ...run('cnn-run', { epochs: 2, createdAt: '2026-11-25T12:00:00Z' }),
+      model: 'cnn-fast',
+      config: resolveTrainConfig({ model: 'cnn-fast', epochs: 2, limit: 2000 }),
+      bestValAccuracy: 0.99,
+    };
+    await setup([cnn, run('mlp-run', { epochs: 3 })]);
+    const row = (id: string) => rows().find((r) => r.dataset.runId === id)!;
+    expect(text(within(row('cnn-run')).getByTestId('run-settings'))).toMatch(
+      /cnn-fast · 2 ep · batch 128 · lr 0\.01 one-cycle · smoothing 0\.1 · aug · 2k\/6k img/,
+    );
+    expect(text(within(row('mlp-run')).getByTestId('run-settings'))).toMatch(
+      /mlp · 3 ep · batch 32 · lr 0\.002/,
+    );
+    await fireEvent.click(within(row('mlp-run')).getByTestId('expand-button'));
+    expect(text(within(row('mlp-run')).getByTestId('run-settings-full'))).toMatch(
+      /Hidden units 128.*Seed 42.*Threads auto/,
+    );
+
+    await fireEvent.input(screen.getByTestId('runs-filter'), { target: { value: 'one-cycle' } });
+    expect(rows().map((r) => r.dataset.runId)).toEqual(['cnn-run']);
+    expect(text(screen.getByTestId('runs-shown'))).toBe('1 of 2 runs');
+    await fireEvent.input(screen.getByTestId('runs-filter'), { target: { value: '' } });
+
+    // Newest first by default; oldest first on request.
+    expect(rows().map((r) => r.dataset.runId)).toEqual(['cnn-run', 'mlp-run']);
+    await fireEvent.change(screen.getByTestId('runs-sort'), { target: { value: '1' } });
+    expect(rows().map((r) => r.dataset.runId)).toEqual(['mlp-run', 'cnn-run']);
+
+    await fireEvent.click(screen.getByTestId('view-table'));
+    const table = screen.getByTestId('runs-table');
+    const tableIds = () =>
+      within(table)
+        .getAllByTestId('runs-table-row')
+        .map((r) => r.dataset.runId);
+    expect(tableIds()).toEqual(['mlp-run', 'cnn-run']);
+    await fireEvent.click(within(table).getByTestId('sort-bestValAccuracy'));
+    expect(tableIds()).toEqual(['cnn-run', 'mlp-run']);
+    expect(
+      within(table).getByTestId('sort-bestValAccuracy').closest('th')!.getAttribute('aria-sort'),
+    ).toBe('descending');
+    await fireEvent.click(within(table).getByTestId('sort-batchSize'));
+    expect(tableIds()).toEqual(['cnn-run', 'mlp-run']);
+    await fireEvent.click(within(table).getByTestId('sort-batchSize'));
+    expect(tableIds()).toEqual(['mlp-run', 'cnn-run']);
   });
 
   it('updates live when a run writes a checkpoint', async () => {
