@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/checks/**/*.check.ts'],
+    globalSetup: ['tests/chromium/global-setup.ts'],
     pool: 'forks',
     testTimeout: 900_000,
     hookTimeout: 900_000,

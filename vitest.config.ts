@@ -11,7 +11,20 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/renderer/**'],
+          exclude: ['tests/renderer/**', 'tests/e2e/**'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          // The files that drive Chromium: their own project, so the browser is looked for only
+          // when one of them runs, and its absence fails the run once (the global setup says how
+          // to install one).
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          globalSetup: ['tests/chromium/global-setup.ts'],
           pool: 'forks',
           testTimeout: 120_000,
           hookTimeout: 120_000,

@@ -9,15 +9,19 @@ import {
   resolveTrainConfig,
   type BackendChoice,
 } from './contract/config';
-import { RUN_ID_PATTERN, RequestSchemas, type WorkerEvent } from './contract/messages';
+import { RUN_ID_PATTERN, RequestSchemas } from './contract/messages';
+import { JsonOutput } from './cli/json-output';
+import { processStreams, wantsJson, type CliOutput } from './cli/output';
+import { TerminalOutput } from './cli/terminal-output';
 import { loadDigitImage } from './engine/image';
 import { forkWorker } from './host/fork-worker';
 import { onStopSignals, signalExitCode } from './host/shutdown';
 import { WorkerHost, type CommandInput } from './host/worker-host';
 
 /**
- * `npm run cli -- <train|resume|eval|predict|list|delete> [options]`: JSON lines on stdout, one
- * object per line with a "type"; errors as one line on stderr and a non-zero exit.
+ * `npm run cli -- <train|resume|eval|predict|list|delete> [options]`: readable lines and progress
+ * in a terminal; JSON lines on stdout when piped or with --json, one object per line with a
+ * "type" (cli/json-output.ts); errors as one line on stderr and a non-zero exit.
  */
 
 const USAGE = `usage: npm run cli -- <command> [options]
@@ -30,7 +34,9 @@ const USAGE = `usage: npm run cli -- <command> [options]
   predict  --run ID [--epoch N] --image FILE   (PNG or PGM, any size)
   list
   delete   --run ID [--epoch N]
-common:    [--checkpoints DIR] [--data DIR] [--backend NAME]
+common:    [--checkpoints DIR] [--data DIR] [--backend NAME] [--json]
+output:    readable lines and progress in a terminal; JSON lines, one object with a "type" per
+           line, when stdout is not a terminal or with --json.
 N is a whole number in decimal digits (3, not 3.0, +3 or 0x3); X is a decimal number (0.001, 1e-3).
 exit: 0 done (or stopped by a first Ctrl-C/SIGTERM), 1 failed, 2 usage error, 130 killed by a second Ctrl-C`;
 
@@ -60,6 +66,7 @@ const OPTIONS = {
   run: { type: 'string' },
   epoch: { type: 'string' },
   image: { type: 'string' },
+  json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -108,7 +115,7 @@ type IntegerOption =
   | 'threads';
 type DecimalOption = 'learning-rate' | 'lr-decay' | 'label-smoothing' | 'dropout';
 
-const COMMON_OPTIONS = ['checkpoints', 'data', 'backend', 'help'] as const;
+const COMMON_OPTIONS = ['checkpoints', 'data', 'backend', 'json', 'help'] as const;
 /** What each command reads; anything else given to it is a usage error, not silently ignored. */
 const COMMAND_OPTIONS = {
   train: [
@@ -231,27 +238,6 @@ function commandFromArgs(command: CommandName, values: Values, pixels: Float32Ar
   return input;
 }
 
-const print = (object: object) => process.stdout.write(JSON.stringify(object) + '\n');
-
-class ProgressBar {
-  private readonly enabled = process.stderr.isTTY === true;
-  private epochs = 0;
-  update(event: WorkerEvent): void {
-    if (!this.enabled) return;
-    if (event.type === 'started') this.epochs = event.config.epochs;
-    if (event.type === 'batch') {
-      const width = 30;
-      const filled = Math.round((event.batch / event.batches) * width);
-      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-      process.stderr.write(
-        `\repoch ${event.epoch}/${this.epochs} ${bar} ${event.batch}/${event.batches} loss ${event.loss.toFixed(4)} acc ${event.accuracy.toFixed(4)} `,
-      );
-    }
-    if (event.type === 'epoch' || event.type === 'finished' || event.type === 'stopped')
-      process.stderr.write('\r\x1b[2K');
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   let values: Values;
   let positionals: string[];
@@ -286,7 +272,10 @@ export async function main(argv: string[]): Promise<number> {
   const pixels = command === 'predict' ? loadDigitImage(values.image!) : null;
   const request = commandFromArgs(command, values, pixels);
 
-  const progress = new ProgressBar();
+  const output: CliOutput = wantsJson(values.json, process.stdout.isTTY)
+    ? // A bar on stderr only where it cannot land between JSON lines on the same terminal.
+      new JsonOutput(processStreams, process.stderr.isTTY === true && process.stdout.isTTY !== true)
+    : new TerminalOutput(processStreams, checkpointsDir);
   let finish: ((code: number) => void) | null = null;
   /** Set by a second Ctrl-C (or SIGTERM): the worker is killed, and we exit as the signal says. */
   let killedBy: NodeJS.Signals | null = null;
@@ -298,12 +287,9 @@ export async function main(argv: string[]): Promise<number> {
     backend,
     owner: `the CLI (npm run cli -- ${command})`,
     onEvent: (event) => {
-      if (event.type === 'evaluateProgress') return;
       // The backend line matters for a training log; for list/eval/predict it is noise.
       if (event.type === 'ready' && command !== 'train' && command !== 'resume') return;
-      progress.update(event);
-      if (event.type === 'error') process.stderr.write(`error: ${event.message}\n`);
-      else print(event);
+      output.event(event);
       if (event.type === 'finished' || event.type === 'stopped') finish?.(0);
       if (event.type === 'error' && (event.fatal || event.runId !== null)) finish?.(failed());
     },
@@ -334,9 +320,9 @@ export async function main(argv: string[]): Promise<number> {
           },
         });
         try {
-          const started = await host.request(request);
           // Which checkpoint a resume continues from, and the damaged later ones it passed over.
-          if (request.type === 'resume') print({ type: 'resumed', ...started });
+          if (request.type === 'resume') output.resumed(await host.request(request));
+          else await host.request(request);
         } catch (error) {
           if (killedBy) return failed();
           throw error;
@@ -344,46 +330,32 @@ export async function main(argv: string[]): Promise<number> {
         return await done;
       }
       case 'evaluate': {
+        output.evaluating(request.runId);
         const result = await host.request(request);
         // Test-set indices instead of images: a terminal has no use for base64 pixels.
         const mistakes = result.mistakes.map(({ pixels: _, ...rest }) => rest);
-        print({ type: 'evaluation', ...result, mistakes });
+        output.evaluation({ ...result, mistakes });
         return 0;
       }
       case 'predict': {
         const result = await host.request(request);
-        print({ type: 'prediction', ...result });
+        output.prediction(result);
         return 0;
       }
       case 'listRuns': {
         const { runs } = await host.request(request);
-        for (const run of runs) {
-          const { checkpoints, ...rest } = run;
-          print({ type: 'run', ...rest, checkpoints: checkpoints.length });
-          for (const c of checkpoints) {
-            print({
-              type: 'checkpoint',
-              runId: run.runId,
-              epoch: c.epoch,
-              status: c.status,
-              reason: c.reason,
-              valAccuracy: c.metrics?.valAccuracy ?? null,
-              accuracy: c.metrics?.accuracy ?? null,
-              bytes: c.bytes,
-              savedAt: c.savedAt,
-            });
-          }
-        }
+        output.runs(runs);
         return 0;
       }
       case 'deleteRun': {
         const result = await host.request(request);
-        print({ type: 'deleted', ...result });
+        output.deleted(result);
         return 0;
       }
     }
     return 2;
   } finally {
+    output.close();
     host.dispose();
   }
 }

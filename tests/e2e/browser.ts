@@ -1,13 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { inject } from 'vitest';
 
-/** Debian's Chromium, driven by playwright-core (no browser download). */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
+/**
+ * A Chromium driven by playwright-core (no browser download), found once per run by
+ * tests/chromium/global-setup.ts, the global setup of every vitest config whose tests call this.
+ */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: inject('chromiumPath'),
     args: [
       '--headless',
       '--no-sandbox',
