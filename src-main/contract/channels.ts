@@ -10,6 +10,7 @@ export const REQUEST_TYPES = [
   'stop',
   'listRuns',
   'deleteRun',
+  'renameRun',
   'evaluate',
   'restore',
   'examples',

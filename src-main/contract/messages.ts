@@ -64,10 +64,26 @@ const stopRequest = z.object({
   reason: z.string().min(1).max(200).optional(),
 });
 const listRunsRequest = z.object({ type: z.literal('listRuns') });
+/** A run's name as the user gives it: one line, trimmed, up to 80 characters. */
+export const RUN_NAME_MAX = 80;
+export const RunNameSchema = z
+  .string()
+  .max(RUN_NAME_MAX, { error: `a run name is at most ${RUN_NAME_MAX} characters` })
+  // Control characters (newlines, tabs, escapes) would break the one-line row and the CLI table.
+  .refine((s) => ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    error: 'a run name is one line of text',
+  });
+
 const deleteRunRequest = z.object({
   type: z.literal('deleteRun'),
   runId: RunIdSchema,
   epoch: epochNumber.nullable(),
+});
+const renameRunRequest = z.object({
+  type: z.literal('renameRun'),
+  runId: RunIdSchema,
+  /** Blank (or only spaces) clears the name. */
+  name: RunNameSchema,
 });
 const evaluateRequest = z.object({
   type: z.literal('evaluate'),
@@ -112,6 +128,7 @@ export const RequestSchemas = [
   stopRequest,
   listRunsRequest,
   deleteRunRequest,
+  renameRunRequest,
   evaluateRequest,
   restoreRequest,
   examplesRequest,
@@ -126,6 +143,7 @@ export const CommandSchema = z.discriminatedUnion('type', [
   withId(stopRequest),
   withId(listRunsRequest),
   withId(deleteRunRequest),
+  withId(renameRunRequest),
   withId(evaluateRequest),
   withId(restoreRequest),
   withId(examplesRequest),
@@ -169,8 +187,20 @@ export type CheckpointInfo = z.infer<typeof CheckpointInfoSchema>;
 
 export const BranchSchema = z.object({ runId: RunIdSchema, epoch: z.number().int().min(1) });
 
+/** A checkpoint's test-set result, kept in run.json once it has been evaluated. */
+export const RunEvaluationSchema = z.object({
+  epoch: z.number().int().min(1),
+  accuracy: z.number().min(0).max(1),
+  loss: z.number(),
+  /** ISO time of the evaluation. */
+  at: z.string(),
+});
+export type RunEvaluation = z.infer<typeof RunEvaluationSchema>;
+
 export const RunInfoSchema = z.object({
   runId: RunIdSchema,
+  /** The user's name for the run, or null. */
+  name: RunNameSchema.nullable(),
   /** Set when this run was resumed from an earlier checkpoint of another run. */
   branchedFrom: BranchSchema.nullable(),
   status: z.enum([...RUN_STATUSES, 'damaged']),
@@ -185,6 +215,8 @@ export const RunInfoSchema = z.object({
   checkpoints: z.array(CheckpointInfoSchema),
   /** Every epoch's metrics from metrics.jsonl, for comparing runs (outlives deleted checkpoints). */
   history: z.array(EpochMetricsSchema),
+  /** Test-set results of the checkpoints evaluated so far, one per epoch. */
+  evaluations: z.array(RunEvaluationSchema),
 });
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 
@@ -266,6 +298,7 @@ export const ResultSchemas = {
   stop: z.object({ stopping: z.boolean() }),
   listRuns: z.object({ runs: z.array(RunInfoSchema) }),
   deleteRun: z.object({ runId: RunIdSchema, epoch: z.number().int().nullable() }),
+  renameRun: z.object({ runId: RunIdSchema, name: RunNameSchema.nullable() }),
   evaluate: EvaluationSchema,
   restore: RestoredSchema,
   examples: z.object({ examples: z.array(TestExampleSchema), total: z.number().int() }),

@@ -471,6 +471,8 @@ export async function loadCheckpoint(
 function damagedRun(runId: string, reason: string): RunInfo {
   return {
     runId,
+    name: null,
+    evaluations: [],
     status: 'damaged',
     reason,
     model: null,
@@ -534,6 +536,9 @@ export async function describeRun(root: string, runId: string): Promise<RunInfo 
       : run.reason
         ? printable(run.reason)
         : trainedElsewhere(lock),
+    name: run.name,
+    // Only results of checkpoints that still exist: a deleted epoch's result says nothing now.
+    evaluations: run.evaluations.filter((e) => okOnes.some((c) => c.epoch === e.epoch)),
     model: run.config.model,
     config: run.config,
     backend: run.backend,

@@ -22,7 +22,10 @@ import {
   EpochMetricsSchema,
   RUN_ID_PATTERN,
   RUN_STATUSES,
+  RunEvaluationSchema,
+  RunNameSchema,
   type EpochMetrics,
+  type RunEvaluation,
 } from '../contract/messages';
 import { printable } from './printable';
 import { isStorageFailure, makeDirs } from './storage';
@@ -48,6 +51,10 @@ export const RunFileSchema = z.object({
   pid: z.number().int().nullable(),
   /** The run and checkpoint this one continues (resumed from a checkpoint before the latest). */
   branchedFrom: BranchSchema.nullable().default(null),
+  /** The user's name for the run (Checkpoints panel); runs written before names had none. */
+  name: RunNameSchema.nullable().default(null),
+  /** Test-set results of evaluated checkpoints, one per epoch, the latest evaluation kept. */
+  evaluations: z.array(RunEvaluationSchema).default([]),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 
@@ -144,6 +151,8 @@ export function createRun(
     createdAt: now,
     updatedAt: now,
     pid: process.pid,
+    name: null,
+    evaluations: [],
     branchedFrom,
   };
   writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 2));
@@ -202,6 +211,23 @@ export function recordRunEnd(
     if (!isStorageFailure(error)) throw error;
     rewriteInPlace(file, text);
   }
+}
+
+/** Names a run (blank clears the name); returns the name kept. */
+export function renameRun(root: string, runId: string, name: string): string | null {
+  const trimmed = name.trim();
+  const kept = trimmed === '' ? null : trimmed;
+  updateRun(root, runId, { name: kept });
+  return kept;
+}
+
+/** Keeps a checkpoint's test-set result in run.json, replacing an earlier one of that epoch. */
+export function recordEvaluation(root: string, runId: string, result: RunEvaluation): void {
+  const run = readRun(root, runId);
+  const evaluations = [...run.evaluations.filter((e) => e.epoch !== result.epoch), result].sort(
+    (a, b) => a.epoch - b.epoch,
+  );
+  updateRun(root, runId, { evaluations });
 }
 
 /** Called by the host when the worker dies mid-run: records why, instead of leaving "running". */

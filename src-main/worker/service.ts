@@ -24,8 +24,8 @@ import { loadDataset, type Dataset } from '../engine/data';
 import { branchRun } from '../engine/branch';
 import { evaluateSet } from '../engine/evaluate';
 import { cellExamples, confidentMistakes } from '../engine/examples';
-import { newRunId, readRun, runDir } from '../engine/runs';
-import { acquireRunLock, assertNotLockedByOthers } from '../engine/run-lock';
+import { newRunId, readRun, recordEvaluation, renameRun, runDir } from '../engine/runs';
+import { acquireRunLock, assertNotLockedByOthers, runLockState } from '../engine/run-lock';
 import { probeWritable, StorageError } from '../engine/storage';
 import { runTraining, type StopSignal } from '../engine/trainer';
 
@@ -265,6 +265,11 @@ export class WorkerService {
         deleteCheckpoints(root, command.runId, command.epoch, settings.owner);
         return { runId: command.runId, epoch: command.epoch };
       }
+      case 'renameRun': {
+        // A run this worker trains is safe to rename: its run.json writes are in this thread.
+        if (this.training?.runId !== command.runId) assertNotLockedByOthers(root, command.runId);
+        return { runId: command.runId, name: renameRun(root, command.runId, command.name) };
+      }
       case 'evaluate': {
         const loaded = await this.checkpoint(root, command.runId, command.epoch);
         const test = this.data().test;
@@ -281,6 +286,7 @@ export class WorkerService {
           if (this.evaluated.size <= EVALUATIONS_KEPT) break;
           this.evaluated.delete(old);
         }
+        this.keepTestResult(root, command.runId, loaded.epoch, m.accuracy, m.loss);
         return {
           runId: command.runId,
           epoch: loaded.epoch,
@@ -389,6 +395,26 @@ export class WorkerService {
     this.dropCache();
     this.cached = { key: `${runId}:${loaded.epoch}`, loaded };
     return loaded;
+  }
+
+  /**
+   * Keeps a test-set result in the run's run.json, where the Checkpoints panel shows it. Not
+   * while another process trains the run (its trainer rewrites run.json), and never at the cost
+   * of the evaluation itself: a run.json that cannot take it only loses the note.
+   */
+  private keepTestResult(
+    root: string,
+    runId: string,
+    epoch: number,
+    accuracy: number,
+    loss: number,
+  ): void {
+    try {
+      if (this.training?.runId !== runId && runLockState(root, runId).state === 'held') return;
+      recordEvaluation(root, runId, { epoch, accuracy, loss, at: new Date().toISOString() });
+    } catch (error) {
+      console.warn(`run ${runId}: test result not kept in run.json: ${(error as Error).message}`);
+    }
   }
 
   private dropCache(): void {

@@ -67,6 +67,8 @@ export const evaluation: EvaluationSummary = {
 
 export const run: RunInfo = {
   runId,
+  name: null,
+  evaluations: [],
   branchedFrom: null,
   status: 'finished',
   reason: null,

@@ -60,6 +60,8 @@ export function run(
   const ok = checkpoints.filter((c) => c.status === 'ok');
   return {
     runId,
+    name: null,
+    evaluations: [],
     branchedFrom: null,
     status: opts.status ?? 'finished',
     reason: null,

@@ -96,6 +96,14 @@ describe('evaluate and examples', () => {
     expect(confidence).toEqual([...confidence].sort((a, b) => b - a));
   });
 
+  it('keeps the test result in the run, where the listing shows it', async () => {
+    const { runs } = await ask({ type: 'listRuns' });
+    const listed = runs.find((r) => r.runId === runId)!;
+    expect(listed.evaluations).toEqual([
+      { epoch: 2, accuracy: evaluation.accuracy, loss: evaluation.loss, at: expect.any(String) },
+    ]);
+  });
+
   it('answers a confusion cell with exactly its images', async () => {
     // The largest off-diagonal cell, so the test has something to look at.
     let best = { actual: 0, predicted: 1, n: -1 };
@@ -190,6 +198,26 @@ describe('resume', () => {
   it('refuses to resume to an epoch count the checkpoint has already reached', async () => {
     await expect(ask({ type: 'resume', runId, epoch: 3, epochs: 3 })).rejects.toThrow(
       /more than 3 epochs/,
+    );
+  });
+});
+
+describe('renameRun', () => {
+  it('names a run in run.json, trims it, clears it when blank, and checks what it is given', async () => {
+    expect(await ask({ type: 'renameRun', runId, name: '  lr 2e-3, no dropout ' })).toEqual({
+      runId,
+      name: 'lr 2e-3, no dropout',
+    });
+    const named = (await ask({ type: 'listRuns' })).runs.find((r) => r.runId === runId)!;
+    expect(named.name).toBe('lr 2e-3, no dropout');
+    expect(await ask({ type: 'renameRun', runId, name: '   ' })).toEqual({ runId, name: null });
+    expect((await ask({ type: 'listRuns' })).runs.find((r) => r.runId === runId)!.name).toBeNull();
+    await expect(ask({ type: 'renameRun', runId, name: 'x'.repeat(81) })).rejects.toThrow(
+      /at most 80 characters/,
+    );
+    await expect(ask({ type: 'renameRun', runId, name: 'two\nlines' })).rejects.toThrow(/one line/);
+    await expect(ask({ type: 'renameRun', runId: 'nope', name: 'x' })).rejects.toThrow(
+      /run nope not found/,
     );
   });
 });

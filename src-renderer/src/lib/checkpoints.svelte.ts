@@ -189,6 +189,15 @@ export class CheckpointsState {
     return done;
   }
 
+  /** Names a run (blank clears the name); the listing shows it once saved. */
+  async rename(runId: string, name: string): Promise<boolean> {
+    const done = await this.act(async () => {
+      await this.api.request({ type: 'renameRun', runId, name });
+    });
+    await this.refresh();
+    return done;
+  }
+
   toggleCompared(runId: string): void {
     this.compared = this.compared.includes(runId)
       ? this.compared.filter((id) => id !== runId)

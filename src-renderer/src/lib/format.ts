@@ -31,10 +31,17 @@ export function formatDate(iso: string | null | undefined): string {
 }
 
 /**
- * A run as a person would name it: its model, when it started, and the id's random tail, which
- * tells apart runs started in the same minute ("mlp · 25 Nov, 21:08 · c67b").
+ * A run as a person would name it: the name the user gave it, else its model, when it started,
+ * and the id's random tail, which tells apart runs started in the same minute
+ * ("mlp · 25 Nov, 21:08 · c67b").
  */
-export function runLabel(run: { runId: string; model: string | null; createdAt: string | null }) {
+export function runLabel(run: {
+  runId: string;
+  model: string | null;
+  createdAt: string | null;
+  name?: string | null;
+}) {
+  if (run.name) return run.name;
   if (!run.createdAt) return run.runId;
   const tail = /-([0-9a-f]{4})$/.exec(run.runId)?.[1];
   return `${run.model ?? 'run'} · ${formatDate(run.createdAt)}${tail ? ` · ${tail}` : ''}`;

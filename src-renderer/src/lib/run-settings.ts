@@ -173,7 +173,25 @@ export const COLUMNS: Column[] = [
     sortValue: (r) => r.bestValAccuracy,
     text: (r) => percent(r.bestValAccuracy),
   },
+  {
+    key: 'testAccuracy',
+    label: 'Test',
+    numeric: true,
+    sortValue: (r) => bestTest(r)?.accuracy ?? null,
+    text: (r) => {
+      const t = bestTest(r);
+      return t ? `${percent(t.accuracy)} (ep ${t.epoch})` : '–';
+    },
+  },
 ];
+
+/** The run's best test-set result among its evaluated checkpoints, or null. */
+export function bestTest(run: RunInfo): RunInfo['evaluations'][number] | null {
+  return run.evaluations.reduce<RunInfo['evaluations'][number] | null>(
+    (best, e) => (best === null || e.accuracy > best.accuracy ? e : best),
+    null,
+  );
+}
 
 export type SortKey = (typeof COLUMNS)[number]['key'];
 export interface Sort {
@@ -211,6 +229,7 @@ export function filterRuns(runs: readonly RunInfo[], query: string): RunInfo[] {
   return runs.filter((run) => {
     const haystack = [
       run.runId,
+      run.name ?? '',
       runLabel(run),
       run.status,
       settingsSummary(run),

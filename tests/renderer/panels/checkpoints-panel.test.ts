@@ -272,6 +272,43 @@ describe('Checkpoints panel', () => {
     expect(tableIds()).toEqual(['mlp-run', 'cnn-run']);
   });
 
+  it('names a run in place (Enter saves, Escape cancels) and shows its test results', async () => {
+    const evaluated = {
+      ...run('r1', { epochs: 3 }),
+      evaluations: [
+        { epoch: 2, accuracy: 0.981, loss: 0.06, at: '2026-11-30T09:00:00Z' },
+        { epoch: 3, accuracy: 0.9765, loss: 0.07, at: '2026-11-30T09:01:00Z' },
+      ],
+    };
+    const { requests, setRuns } = await setup([evaluated]);
+    expect(text(screen.getByTestId('run-test')).trim()).toBe('· test 98.10 % (epoch 2)');
+    await fireEvent.click(screen.getByTestId('expand-button'));
+    expect(screen.getAllByTestId('checkpoint-test').map((c) => c.textContent)).toEqual([
+      '–',
+      '98.10 %',
+      '97.65 %',
+    ]);
+
+    await fireEvent.click(screen.getByTestId('rename-button'));
+    const input = screen.getByTestId('rename-input') as HTMLInputElement;
+    await fireEvent.input(input, { target: { value: 'first try' } });
+    await fireEvent.keyDown(input, { key: 'Escape' });
+    expect(requests.some((r) => r.type === 'renameRun')).toBe(false);
+    expect(screen.queryByTestId('rename-input')).toBeNull();
+
+    await fireEvent.click(screen.getByTestId('rename-button'));
+    const again = screen.getByTestId('rename-input') as HTMLInputElement;
+    await fireEvent.input(again, { target: { value: 'baseline, lr 2e-3' } });
+    setRuns([{ ...evaluated, name: 'baseline, lr 2e-3' }]);
+    await fireEvent.keyDown(again, { key: 'Enter' });
+    await settle();
+    expect(requests).toContainEqual({ type: 'renameRun', runId: 'r1', name: 'baseline, lr 2e-3' });
+    expect(screen.getByTestId('run-name').textContent).toBe('baseline, lr 2e-3');
+    // The name is what the filter finds it by, too.
+    await fireEvent.input(screen.getByTestId('runs-filter'), { target: { value: 'baseline' } });
+    expect(rows()).toHaveLength(1);
+  });
+
   it('updates live when a run writes a checkpoint', async () => {
     const { emit, setRuns } = await setup([run('live', { status: 'running', epochs: 1 })]);
     expect(text(rows()[0]!)).toMatch(/running.* 1 \/ 1 epochs/);

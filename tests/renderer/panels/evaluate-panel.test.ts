@@ -325,7 +325,10 @@ describe('EvaluatePanel', () => {
     expect(requests.at(-1)).toEqual({ type: 'evaluate', runId: 'run-a', epoch: 2 });
     await settle(evaluation('run-a', 2));
     await tick();
-    expect(requests.at(-1)).toMatchObject({ type: 'examples', actual: 7, predicted: 2 });
+    // The cell asks again (the listing is refreshed too: the run now keeps its test result).
+    const asked = requests.filter((r) => r.type === 'examples');
+    expect(asked).toHaveLength(2);
+    expect(asked.at(-1)).toMatchObject({ type: 'examples', actual: 7, predicted: 2 });
     expect(screen.queryByTestId('cell-examples-error')).toBeNull();
     expect(within(screen.getByTestId('cell-examples')).getAllByTestId('example-card')).toHaveLength(
       1,
