@@ -39,7 +39,7 @@ export function accelKernels(tuning: AccelTuning = DEFAULT_TUNING): tf.KernelCon
     castConfig,
     identityConfig,
     conv2DBackpropFilterConfig(tuning),
-    conv2DBackpropInputConfig,
+    conv2DBackpropInputConfig(tuning),
     conv2DConfig(tuning),
     maxPoolGradConfig(tuning),
     meanConfig,

@@ -5,6 +5,7 @@ import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
 import { XnnMatMul } from '../native/xnnpack/mat-mul';
 import type { AccelTuning } from '../tuning';
+import { type ConvGeometry, conv2DGemm, convGeometry } from './conv-gemm';
 import {
   type BackendWasm,
   type Shape4D,
@@ -213,6 +214,8 @@ export function conv2DWasm(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
   tuning: AccelTuning,
 ): tf.TensorInfo {
+  const gemm = gemmGeometry(inputs.x, inputs.filter, attrs, tuning);
+  if (gemm !== null) return conv2DGemm(backend, inputs.x!, inputs.filter!, gemm, tuning);
   const info = winogradGeometry(inputs.x, inputs.filter, attrs);
   if (info !== null && winogradPays(info) && winogradAvailable(backend, tuning)) {
     return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
@@ -225,6 +228,37 @@ export function conv2DWasm(
     backend,
     attrs: attrs as unknown as tf.NamedAttrMap,
   }) as tf.TensorInfo;
+}
+
+/** The geometry when im2col + GEMM should run this call (tuning and rule), else null. */
+export function gemmGeometry(
+  x: tf.TensorInfo | undefined,
+  filter: tf.TensorInfo | undefined,
+  attrs: ConvAttrs,
+  tuning: AccelTuning,
+): ConvGeometry | null {
+  if (!tuning.simd || tuning.convGemm === 'never') return null;
+  if (x === undefined || filter === undefined) return null;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (x.shape.length !== 4 || filter.shape.length !== 4) return null;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return null;
+  const d = attrs.dilations ?? 1;
+  if (!(typeof d === 'number' ? d === 1 : d.every((v) => v === 1))) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4D,
+    filter.shape as Shape4D,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  if (info.batchSize * info.inChannels * info.outChannels * info.outHeight * info.outWidth === 0) {
+    return null;
+  }
+  if (tuning.convGemm === 'always') return convGeometry(info);
+  return null;
 }
 
 /**

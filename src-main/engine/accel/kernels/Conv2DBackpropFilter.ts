@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
+import { conv2DBackpropFilterGemm } from './conv-gemm';
 import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
 import {
   type BackendWasm,
@@ -101,7 +102,9 @@ export function conv2DBackpropFilterWasm(
         ? viaConvolution(backend, x, dy, geometry, tuning.convolutionChunkLimit)
         : strategy === 'direct'
           ? viaDirectSum(backend, x, dy, geometry)
-          : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
+          : strategy === 'gemm'
+            ? conv2DBackpropFilterGemm(backend, x, dy, geometry, tuning)
+            : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
   return checkShape(backend, dw, filterShape, KERNEL);
 }
 
@@ -512,7 +515,10 @@ function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
   const forced = tuning.filterStrategy;
   if (typeof forced === 'function') return forced(g);
   if (forced !== null) return forced;
+  const gemm = tuning.simd ? tuning.convGemm : 'never';
+  if (gemm === 'always') return 'gemm';
   if (g.ci === 1) return tuning.simd ? 'direct' : 'transposed-im2col';
+  if (gemm === 'auto') return 'gemm';
   if (tuning.simd && plainGather(g)) return 'transposed-im2col';
   return g.kh * g.kw * g.ci <= g.co ? 'im2col' : 'convolution';
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2D, Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
+import type { AccelTuning } from '../tuning';
 import {
   type BackendWasm,
   type Shape4D,
@@ -14,6 +15,7 @@ import {
   runWasmKernel,
   wasmKernelConfig,
 } from '../wasm-backend';
+import { conv2DBackpropInputGemm, convGeometry } from './conv-gemm';
 
 const KERNEL = Conv2DBackpropInput;
 
@@ -27,11 +29,10 @@ export type InputGradAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [
  * padding itself; other strides (or pads wider than the kernel) first spread
  * dy onto a zero grid so the same stride-1 convolution applies.
  */
-export function conv2DBackpropInputWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<InputGradAttrs>): tf.TensorInfo {
+export function conv2DBackpropInputWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<InputGradAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
   const dy = requireInput(inputs, 'dy', KERNEL);
   const filter = requireInput(inputs, 'filter', KERNEL);
   assertNHWC(attrs.dataFormat, KERNEL);
@@ -60,6 +61,10 @@ export function conv2DBackpropInputWasm({
     const out = makeF32(backend, info.inShape);
     heapF32(backend, out).fill(0);
     return out;
+  }
+
+  if (useGemm(info, tuning)) {
+    return conv2DBackpropInputGemm(backend, dy, filter, convGeometry(info), tuning);
   }
 
   const padTop = kh - 1 - info.padInfo.top;
@@ -169,4 +174,13 @@ function spreadDy(
   return out;
 }
 
-export const conv2DBackpropInputConfig = wasmKernelConfig(KERNEL, conv2DBackpropInputWasm);
+/** Whether col2im + GEMM beats the full correlation for this geometry (see the top). */
+export function useGemm(info: tf.backend_util.Conv2DInfo, tuning: AccelTuning): boolean {
+  if (!tuning.simd || tuning.convGemm === 'never') return false;
+  if (tuning.convGemm === 'always') return true;
+  return true;
+}
+
+export function conv2DBackpropInputConfig(tuning: AccelTuning): tf.KernelConfig {
+  return wasmKernelConfig<InputGradAttrs>(KERNEL, (args) => conv2DBackpropInputWasm(args, tuning));
+}

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../../src-main/engine/random';
 import {
   type ConvAttrs,
   conv2DWasm,
   conv2DWinograd,
+  gemmGeometry,
   winogradGeometry,
   winogradPays,
 } from '../../../../src-main/engine/accel/kernels/Conv2D';
@@ -16,6 +17,9 @@ import {
   registerAccelKernels,
   unregisterAccelKernels,
 } from '../../../../src-main/engine/accel/index';
+import type { AccelTuning } from '../../../../src-main/engine/accel/tuning';
+import { SMALL_GEMM_BLOCK, conv, convCases, gemmCases, sweepCases } from './conv-cases';
+import { buffers, expectClose, expectNonTrivial, onBackend, randomHost } from '../harness';
 
 /**
  * Tolerance. Winograd adds and subtracts transformed values whose magnitudes exceed the
@@ -277,5 +281,45 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
         unregisterAccelKernels();
       }
     }
+  });
+});
+
+describe('Conv2D by im2col + GEMM', () => {
+  const tunings: Array<[string, Readonly<AccelTuning>]> = [
+    ['relaxed', accelTuning({ convGemm: 'always' })],
+    ['baseline', accelTuning({ convGemm: 'always', relaxedSimd: false })],
+    ['small blocks', accelTuning({ convGemm: 'always', convGemmBlockBytes: SMALL_GEMM_BLOCK })],
+    [
+      'baseline, small blocks',
+      accelTuning({ convGemm: 'always', relaxedSimd: false, convGemmBlockBytes: SMALL_GEMM_BLOCK }),
+    ],
+  ];
+  afterAll(() => registerAccelKernels());
+  describe.each(tunings)('%s', (_, tuning) => {
+    it.each([...convCases, ...sweepCases, ...gemmCases])('matches cpu: $name', async (c) => {
+      const x = randomHost(c.x, 21);
+      const f = randomHost(c.filter, 22);
+      const fn = (xt: tf.Tensor | undefined, ft: tf.Tensor | undefined) => conv(xt!, ft!, c);
+      const [cpu] = await onBackend('cpu', [x, f], fn);
+      registerAccelKernels(tuning);
+      const before = buffers();
+      const [wasm] = await onBackend('wasm', [x, f], fn);
+      expect(buffers()).toBe(before);
+      expectNonTrivial(cpu!);
+      expectClose(cpu!, wasm!);
+    });
+  });
+
+  it('is taken only where the tuning lets it', () => {
+    const x = tf.zeros([2, 9, 9, 4]);
+    const f = tf.zeros([3, 3, 4, 8]);
+    const attrs: ConvAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+    expect(gemmGeometry(x, f, attrs, accelTuning({ convGemm: 'always' }))).not.toBeNull();
+    expect(gemmGeometry(x, f, attrs, accelTuning({ convGemm: 'never' }))).toBeNull();
+    expect(gemmGeometry(x, f, attrs, accelTuning({ convGemm: 'always', simd: false }))).toBeNull();
+    expect(
+      gemmGeometry(x, f, { ...attrs, dilations: 2 }, accelTuning({ convGemm: 'always' })),
+    ).toBeNull();
+    tf.dispose([x, f]);
   });
 });

@@ -6,11 +6,20 @@ import {
   DEFAULT_TUNING,
   registerAccelKernels,
 } from '../../../../src-main/engine/accel/index';
+import type { AccelTuning } from '../../../../src-main/engine/accel/tuning';
 import {
   type FilterStrategy,
   convChunk,
 } from '../../../../src-main/engine/accel/kernels/Conv2DBackpropFilter';
-import { type ConvCase, conv, convCases, outShapeOf, sweepCases } from './conv-cases';
+import {
+  type ConvCase,
+  SMALL_GEMM_BLOCK,
+  conv,
+  convCases,
+  gemmCases,
+  outShapeOf,
+  sweepCases,
+} from './conv-cases';
 import {
   expectClose,
   expectNonTrivial,
@@ -24,7 +33,7 @@ import {
 useAccelKernels();
 
 describe('Conv2DBackpropFilter on wasm', () => {
-  it.each([...convCases, ...sweepCases])('matches cpu: $name', async (c) => {
+  it.each([...convCases, ...sweepCases, ...gemmCases])('matches cpu: $name', async (c) => {
     const x = randomHost(c.x, 1);
     const dy = randomHost(outShapeOf(c), 2);
     const { cpu, wasm } = await onBoth([x, dy], (xt, dyt) =>
@@ -45,7 +54,13 @@ describe('Conv2DBackpropFilter on wasm', () => {
 
   // Each strategy on every geometry, whichever the heuristic would pick; the last case is
   // large enough for the transposed im2col to split the batch (4 + 2 images).
-  const strategies: FilterStrategy[] = ['im2col', 'transposed-im2col', 'convolution', 'direct'];
+  const strategies: FilterStrategy[] = [
+    'im2col',
+    'transposed-im2col',
+    'convolution',
+    'direct',
+    'gemm',
+  ];
   const chunked: ConvCase = {
     name: 'batch split, 1 channel',
     x: [6, 30, 30, 1],
@@ -61,9 +76,29 @@ describe('Conv2DBackpropFilter on wasm', () => {
     strides: 1,
     pad: 'valid',
   };
-  describe.each(strategies)('forced strategy %s', (strategy) => {
+  // The GEMM in both builds, and in blocks that end inside images.
+  const variants: Array<[string, Readonly<AccelTuning>]> = [
+    ...strategies.map((s): [string, Readonly<AccelTuning>] => [
+      s,
+      accelTuning({ filterStrategy: s }),
+    ]),
+    ['gemm, baseline', accelTuning({ filterStrategy: 'gemm', relaxedSimd: false })],
+    [
+      'gemm, small blocks',
+      accelTuning({ filterStrategy: 'gemm', convGemmBlockBytes: SMALL_GEMM_BLOCK }),
+    ],
+    [
+      'gemm, baseline, small blocks',
+      accelTuning({
+        filterStrategy: 'gemm',
+        relaxedSimd: false,
+        convGemmBlockBytes: SMALL_GEMM_BLOCK,
+      }),
+    ],
+  ];
+  describe.each(variants)('forced strategy %s', (_, tuning) => {
     afterEach(() => registerAccelKernels());
-    it.each([...convCases, ...sweepCases, chunked, chunkedValid])(
+    it.each([...convCases, ...sweepCases, ...gemmCases, chunked, chunkedValid])(
       'matches cpu: $name',
       async (c) => {
         const x = randomHost(c.x, 1);
@@ -75,7 +110,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
             { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
           );
         const [cpu] = await onBackend('cpu', [x, dy], fn);
-        registerAccelKernels(accelTuning({ filterStrategy: strategy }));
+        registerAccelKernels(tuning);
         const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
         const buffers = backend.numDataIds();
         const [wasm] = await onBackend('wasm', [x, dy], fn);

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The translation units, one per kernel family, linked into one module. */
-export const SOURCES = ['dense.c', 'conv-filter-grad.c', 'max-pool-grad.c', 'winograd.c'];
+export const SOURCES = ['dense.c', 'conv-filter-grad.c', 'max-pool-grad.c', 'winograd.c', 'gemm.c'];
 /** Everything the module is built from, hashed into wasm.ts. */
 const INPUTS = ['simd.h', ...SOURCES];
 const TARGET = path.join(here, 'wasm.ts');
@@ -177,7 +177,10 @@ export function compileSimd(variant: SimdVariant): Uint8Array {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const constant = (name: string, wasm: Uint8Array) => {
-    const lines = Buffer.from(wasm).toString('base64').match(/.{1,96}/g) ?? [];
+    const lines =
+      Buffer.from(wasm)
+        .toString('base64')
+        .match(/.{1,96}/g) ?? [];
     return [`export const ${name} =`, lines.map((l) => `  '${l}'`).join(' +\n') + ';'];
   };
   const baseline = compileSimd('baseline');
