@@ -597,6 +597,7 @@ interface PassCase {
   label: string;
   x: number[];
   filter: number[];
+  pad?: 'same' | 'valid';
 }
 
 /** Each convolution pass at the models' 3×3 'valid' layers, batch 128, per convGemm variant. */
@@ -609,6 +610,13 @@ function benchGemm(): void {
     { label: 'strong conv2 26×26 32→32', x: [BATCH, 26, 26, 32], filter: [3, 3, 32, 32] },
     { label: 'strong conv3 12×12 32→64', x: [BATCH, 12, 12, 32], filter: [3, 3, 32, 64] },
     { label: 'strong conv4 10×10 64→64', x: [BATCH, 10, 10, 64], filter: [3, 3, 64, 64] },
+    // No model has a 'same' layer; its input gradient is the case the full correlation suits.
+    {
+      label: "'same' 14×14 32→64",
+      x: [BATCH, 14, 14, 32],
+      filter: [3, 3, 32, 64],
+      pad: 'same',
+    },
   ];
   const variants: Array<[string, Readonly<AccelTuning>]> = [
     ['before', accelTuning({ convGemm: 'never' })],
@@ -636,8 +644,9 @@ function benchGemm(): void {
       l.filter as [number, number, number, number],
       1,
       1,
-      'valid',
+      l.pad ?? 'valid',
     );
+    const pad = l.pad ?? 'valid';
     for (const pass of passes) {
       // The first layer's input gradient is never asked for (the model's input has none).
       if (pass.name === 'Conv2DBackpropInput' && l.x[3] === 1) continue;
@@ -653,10 +662,10 @@ function benchGemm(): void {
       });
       const attrs: tf.NamedAttrMap =
         pass.name === 'Conv2D'
-          ? { strides: 1, pad: 'valid', dataFormat: 'NHWC', dilations: 1 }
+          ? { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 }
           : pass.name === 'Conv2DBackpropInput'
-            ? { strides: 1, pad: 'valid', dataFormat: 'NHWC', inputShape: l.x }
-            : { strides: 1, pad: 'valid', dataFormat: 'NHWC', filterShape: l.filter };
+            ? { strides: 1, pad, dataFormat: 'NHWC', inputShape: l.x }
+            : { strides: 1, pad, dataFormat: 'NHWC', filterShape: l.filter };
       const configs = variants.map(([, t]) => pass.config(t));
       const times = variants.map((): number[] => []);
       for (let i = 0; i < REPS; i++) {

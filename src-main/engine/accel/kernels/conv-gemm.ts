@@ -72,6 +72,8 @@ function blockRows(g: ConvGeometry, tuning: AccelTuning): number {
 
 /** Floats of a B operand packed for gemm: ⌈n/8⌉ panels of k·8. */
 const packedSize = (k: number, n: number): number => Math.ceil(n / 8) * 8 * Math.max(1, k);
+/** Floats of an A operand packed for gemm: ⌈m/4⌉ panels of k·4. */
+const packedRows = (m: number, k: number): number => Math.ceil(m / 4) * 4 * Math.max(1, k);
 
 function im2col(
   k: SimdKernels,
@@ -117,6 +119,8 @@ export function conv2DGemm(
   try {
     const cols = makeF32(backend, [rows * r]);
     temps.push(cols);
+    const ap = makeF32(backend, [packedRows(rows, r)]);
+    temps.push(ap);
     const wp = makeF32(backend, [packedSize(r, g.co)]);
     temps.push(wp);
     const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
@@ -124,7 +128,8 @@ export function conv2DGemm(
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
       im2col(k, at(x), at(cols), g, m0, m1);
-      k.gemm(at(cols), r, 1, at(wp), at(out) + m0 * g.co * 4, g.co, m1 - m0, g.co, r, 0, KC);
+      k.pack_a(at(cols), r, 1, m1 - m0, r, at(ap));
+      k.gemm(at(ap), at(wp), at(out) + m0 * g.co * 4, g.co, m1 - m0, g.co, r, 0, KC);
     }
     return out;
   } catch (error) {
@@ -152,6 +157,8 @@ export function conv2DBackpropInputGemm(
   try {
     const dcols = makeF32(backend, [rows * r]);
     temps.push(dcols);
+    const ap = makeF32(backend, [packedRows(rows, g.co)]);
+    temps.push(ap);
     const wp = makeF32(backend, [packedSize(g.co, r)]);
     temps.push(wp);
     heapF32(backend, dx).fill(0);
@@ -160,7 +167,8 @@ export function conv2DBackpropInputGemm(
     k.pack_bt(at(filter), g.co, g.co, r, at(wp));
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
-      k.gemm(at(dy) + m0 * g.co * 4, g.co, 1, at(wp), at(dcols), r, m1 - m0, r, g.co, 0, KC);
+      k.pack_a(at(dy) + m0 * g.co * 4, g.co, 1, m1 - m0, g.co, at(ap));
+      k.gemm(at(ap), at(wp), at(dcols), r, m1 - m0, r, g.co, 0, KC);
       k.col2im(
         at(dcols),
         at(dx),
@@ -205,6 +213,8 @@ export function conv2DBackpropFilterGemm(
   try {
     const cols = makeF32(backend, [rows * r]);
     temps.push(cols);
+    const ap = makeF32(backend, [packedRows(r, rows)]);
+    temps.push(ap);
     const dyp = makeF32(backend, [packedSize(rows, g.co)]);
     temps.push(dyp);
     const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
@@ -212,8 +222,9 @@ export function conv2DBackpropFilterGemm(
       const m1 = Math.min(p, m0 + rows);
       im2col(k, at(x), at(cols), g, m0, m1);
       k.pack_b(at(dy) + m0 * g.co * 4, g.co, m1 - m0, g.co, at(dyp));
-      // cols block [m1 − m0, R] read transposed: A's element (row of dW, pixel) at cols[pixel, row].
-      k.gemm(at(cols), 1, r, at(dyp), at(dw), g.co, r, g.co, m1 - m0, m0 > 0 ? 1 : 0, KC);
+      // A = colsᵀ: its element (row of dW, pixel) is at cols[pixel, row].
+      k.pack_a(at(cols), 1, r, r, m1 - m0, at(ap));
+      k.gemm(at(ap), at(dyp), at(dw), g.co, r, g.co, m1 - m0, m0 > 0 ? 1 : 0, KC);
     }
     return dw;
   } catch (error) {

@@ -1,17 +1,16 @@
 // Our matrix product for the convolution passes (kernels/conv-gemm.ts), and the im2col/col2im
 // layout work around it.
 //
-// gemm: C[m, n] (+)= A[m, k] · B[k, n] with B packed by pack_b or pack_bt into panels of 8
-// columns, [⌈n/8⌉][k][8], zero-padded past n. A is read in place through two strides, element
-// (i, kk) at a[i·rs + kk·ks]: rs = lda, ks = 1 for a row-major A (Conv2D's im2col rows,
-// Conv2DBackpropInput's dy), rs = 1, ks = lda for a transposed one (Conv2DBackpropFilter's
-// colsᵀ·dy reads its im2col block [k, m] column-wise). The micro-kernel keeps a 4×8 block of C
-// in 8 registers: per k, one element of each of A's 4 rows is broadcast (v128.load32_splat) and
-// multiplied into 8 columns of the panel, F32X4_MADD (a fused multiply-add in the relaxed
-// build). V8 gives wasm 16 xmm registers on x64: 8 accumulators + 2 panel vectors + a
-// broadcast leave room; a 6×8 block measured no faster. Rows run outer, panels inner, so A's 4
-// rows (≤ kc floats each) stay in L1 while the panels stream from L2; k is cut into blocks of
-// kc so that a transposed A's cache lines (one per k) fit in L1 as well.
+// gemm: C[m, n] (+)= A[m, k] · B[k, n] with A packed by pack_a into panels of 4 rows,
+// [⌈m/4⌉][k][4], and B by pack_b or pack_bt into panels of 8 columns, [⌈n/8⌉][k][8], both
+// zero-padded. pack_a reads A through two strides, so one routine packs a row-major A (Conv2D's
+// im2col rows, Conv2DBackpropInput's dy) and a transposed one (Conv2DBackpropFilter's colsᵀ). The
+// micro-kernel keeps a 4×8 block of C in 8 registers: per k, one element of each of A's 4 rows
+// is broadcast (v128.load32_splat) and multiplied into 8 columns of the panel, F32X4_MADD (a
+// fused multiply-add in the relaxed build). V8 gives wasm 16 xmm registers on x64: 8
+// accumulators + 2 panel vectors + a broadcast leave room; a 6×8 block measured no faster. Row
+// panels run outer, column panels inner, so A's panel (kc·4 floats) stays in L1 while B's
+// stream from L2; k runs in blocks of kc.
 #include "simd.h"
 
 #define MR 4
@@ -43,38 +42,33 @@ static inline void store_row(float *restrict p, v128_t lo, v128_t hi, int cols, 
   }
 }
 
-// One rows×cols (≤ 4×8) block of C over kc steps of k. Rows past `rows` repeat row 0 (valid
-// memory) and are not stored. Inlined into each caller with constant strides where it has them.
-static inline __attribute__((always_inline)) void tile(const float *restrict a, int rs, int ks,
+// One rows×cols (≤ 4×8) block of C over kc steps of k, from A's panel ([kc][4]) and B's
+// ([kc][8]). One pointer per operand, the 4 + 2 loads per k at constant offsets from it, so the
+// loop's scalar work is two pointer increments and a compare. With A read in place, a pointer
+// per row, the relaxed build ran 10.2–10.6 GMAC/s on the cnn conv2 shapes; packed, 11.1–14.2
+// (one run, load 6). Unrolling k by 4 (clang's pragma) halved the speed.
+static inline __attribute__((always_inline)) void tile(const float *restrict a,
                                                        const float *restrict b, float *restrict c,
                                                        int ldc, int kc, int rows, int cols,
                                                        int acc) {
-  const float *a0 = a;
-  const float *a1 = rows > 1 ? a + rs : a;
-  const float *a2 = rows > 2 ? a + 2 * rs : a;
-  const float *a3 = rows > 3 ? a + 3 * rs : a;
   v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00;
   v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (int kk = 0; kk < kc; kk++) {
+  const float *const end = a + kc * MR;
+  for (; a < end; a += MR, b += NR) {
     const v128_t b0 = wasm_v128_load(b);
     const v128_t b1 = wasm_v128_load(b + 4);
-    b += NR;
-    v128_t x = wasm_v128_load32_splat(a0);
+    v128_t x = wasm_v128_load32_splat(a);
     c00 = F32X4_MADD(x, b0, c00);
     c01 = F32X4_MADD(x, b1, c01);
-    x = wasm_v128_load32_splat(a1);
+    x = wasm_v128_load32_splat(a + 1);
     c10 = F32X4_MADD(x, b0, c10);
     c11 = F32X4_MADD(x, b1, c11);
-    x = wasm_v128_load32_splat(a2);
+    x = wasm_v128_load32_splat(a + 2);
     c20 = F32X4_MADD(x, b0, c20);
     c21 = F32X4_MADD(x, b1, c21);
-    x = wasm_v128_load32_splat(a3);
+    x = wasm_v128_load32_splat(a + 3);
     c30 = F32X4_MADD(x, b0, c30);
     c31 = F32X4_MADD(x, b1, c31);
-    a0 += ks;
-    a1 += ks;
-    a2 += ks;
-    a3 += ks;
   }
   store_row(c, c00, c01, cols, acc);
   if (rows > 1) store_row(c + ldc, c10, c11, cols, acc);
@@ -82,9 +76,10 @@ static inline __attribute__((always_inline)) void tile(const float *restrict a, 
   if (rows > 3) store_row(c + 3 * ldc, c30, c31, cols, acc);
 }
 
-// C[m, n] = A·B (acc = 0) or C += A·B (acc = 1); C row-major with row stride ldc; see the top.
-void EXPORT(gemm)(const float *restrict a, int rs, int ks, const float *restrict bp,
-                  float *restrict c, int ldc, int m, int n, int k, int acc, int kc) {
+// C[m, n] = A·B (acc = 0) or C += A·B (acc = 1), A packed by pack_a and B by pack_b/pack_bt;
+// C row-major with row stride ldc; see the top.
+void EXPORT(gemm)(const float *restrict ap, const float *restrict bp, float *restrict c, int ldc,
+                  int m, int n, int k, int acc, int kc) {
   if (m <= 0 || n <= 0) return;
   if (kc <= 0) kc = k;
   if (k <= 0) {
@@ -100,18 +95,38 @@ void EXPORT(gemm)(const float *restrict a, int rs, int ks, const float *restrict
     const int accb = acc || k0 > 0;
     for (int i = 0; i < m; i += MR) {
       const int rows = m - i < MR ? m - i : MR;
-      const float *ai = a + i * rs + k0 * ks;
+      const float *ai = ap + ((long)(i / MR) * k + k0) * MR;
       float *ci = c + i * ldc;
       for (int p = 0; p < panels; p++) {
         const int cols = n - p * NR < NR ? n - p * NR : NR;
-        const float *bpp = bp + ((long)p * k + k0) * NR;
-        if (ks == 1)
-          tile(ai, rs, 1, bpp, ci + p * NR, ldc, kb, rows, cols, accb);
-        else if (rs == 1)
-          tile(ai, 1, ks, bpp, ci + p * NR, ldc, kb, rows, cols, accb);
-        else
-          tile(ai, rs, ks, bpp, ci + p * NR, ldc, kb, rows, cols, accb);
+        tile(ai, bp + ((long)p * k + k0) * NR, ci + p * NR, ldc, kb, rows, cols, accb);
       }
+    }
+  }
+}
+
+// Packs A[m, k], element (i, kk) at a[i·rs + kk·ks], for gemm: dst[i/4][kk][i%4], rows past m
+// zero. rs = lda, ks = 1 for a row-major A; rs = 1, ks = lda for Aᵀ stored row-major (the
+// filter gradient's im2col block), where each group of 4 is one 16-byte copy.
+__attribute__((no_builtin)) void EXPORT(pack_a)(const float *restrict a, int rs, int ks, int m,
+                                                int k, float *restrict dst) {
+  for (int i0 = 0; i0 < m; i0 += MR) {
+    const int rows = m - i0 < MR ? m - i0 : MR;
+    float *restrict d = dst + (long)(i0 / MR) * k * MR;
+    const float *restrict s = a + i0 * rs;
+    if (rows == MR && rs == 1) {
+      for (int kk = 0; kk < k; kk++) wasm_v128_store(d + kk * MR, wasm_v128_load(s + kk * ks));
+    } else if (rows == MR) {
+      for (int kk = 0; kk < k; kk++) {
+        const float *restrict q = s + kk * ks;
+        d[kk * MR] = q[0];
+        d[kk * MR + 1] = q[rs];
+        d[kk * MR + 2] = q[2 * rs];
+        d[kk * MR + 3] = q[3 * rs];
+      }
+    } else {
+      for (int kk = 0; kk < k; kk++)
+        for (int r = 0; r < MR; r++) d[kk * MR + r] = r < rows ? s[r * rs + kk * ks] : 0.0f;
     }
   }
 }

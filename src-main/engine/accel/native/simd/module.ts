@@ -116,13 +116,11 @@ export interface SimdKernels {
     stride: number,
   ): void;
   /**
-   * C[m, n] = A·B (acc 0) or C += A·B (acc 1), A's element (i, k) at a[i·rs + k·ks], B packed by
-   * pack_b/pack_bt, k in blocks of kc; see gemm.c.
+   * C[m, n] = A·B (acc 0) or C += A·B (acc 1), A packed by pack_a, B by pack_b/pack_bt, k in
+   * blocks of kc; see gemm.c.
    */
   gemm(
-    a: number,
-    rs: number,
-    ks: number,
+    ap: number,
     bp: number,
     c: number,
     ldc: number,
@@ -132,6 +130,8 @@ export interface SimdKernels {
     acc: number,
     kc: number,
   ): void;
+  /** Packs A[m, k] (element (i, kk) at a[i·rs + kk·ks]) for gemm (⌈m/4⌉·k·4 floats). */
+  pack_a(a: number, rs: number, ks: number, m: number, k: number, dst: number): void;
   /** Packs a row-major B[k, n] for gemm (⌈n/8⌉·k·8 floats). */
   pack_b(b: number, ldb: number, k: number, n: number, dst: number): void;
   /** Packs B = Tᵀ for a row-major T[n, k] for gemm (⌈n/8⌉·k·8 floats). */

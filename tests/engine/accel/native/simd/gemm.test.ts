@@ -49,6 +49,12 @@ const SHAPES: Array<[number, number, number]> = [
 
 describe.each(BUILDS)('gemm (%s build) against a plain product', (build) => {
   const packed = (n: number, k: number) => heapBuffer(new Float32Array(Math.ceil(n / 8) * 8 * k));
+  /** A packed for gemm from a buffer where its element (i, kk) is at [i·rs + kk·ks]. */
+  const packA = (build: SimdBuild, a: number, rs: number, ks: number, m: number, k: number) => {
+    const ap = heapBuffer(new Float32Array(Math.ceil(m / 4) * 4 * k).fill(NaN));
+    simdKernels(heap.backend, build).pack_a(a, rs, ks, m, k, ap);
+    return ap;
+  };
 
   it.each(SHAPES)('A·B, B packed from [k, n], m=%i n=%i k=%i', (m, n, k) => {
     const kern = simdKernels(heap.backend, build);
@@ -59,7 +65,7 @@ describe.each(BUILDS)('gemm (%s build) against a plain product', (build) => {
     // Padding around C: the stores must stay inside its rows.
     const ldc = n + 3;
     const c = heapBuffer(new Float32Array(m * ldc).fill(7));
-    kern.gemm(heapBuffer(a), k, 1, bp, c, ldc, m, n, k, 0, 16);
+    kern.gemm(packA(build, heapBuffer(a), k, 1, m, k), bp, c, ldc, m, n, k, 0, 16);
     const got = read(c, m * ldc);
     const rows = Float32Array.from(
       { length: m * n },
@@ -77,19 +83,19 @@ describe.each(BUILDS)('gemm (%s build) against a plain product', (build) => {
     kern.pack_bt(heapBuffer(transpose(b, k, n)), k, k, n, bp);
     const c0 = random(m * n, 5);
     const c = heapBuffer(c0);
-    kern.gemm(heapBuffer(a), k, 1, bp, c, n, m, n, k, 1, 0);
+    kern.gemm(packA(build, heapBuffer(a), k, 1, m, k), bp, c, n, m, n, k, 1, 0);
     const want = reference(a, b, m, n, k).map((v, i) => v + c0[i]!);
     expect(worst(read(c, m * n), want, k)).toBeLessThan(1e-6);
   });
 
-  it.each(SHAPES)('Aᵀ·B, A read transposed from [k, m], m=%i n=%i k=%i', (m, n, k) => {
+  it.each(SHAPES)('Aᵀ·B, A packed from Aᵀ [k, m], m=%i n=%i k=%i', (m, n, k) => {
     const kern = simdKernels(heap.backend, build);
     const a = random(m * k, m + 6);
     const b = random(k * n, n + 7);
     const bp = packed(n, k);
     kern.pack_b(heapBuffer(b), n, k, n, bp);
     const c = heapBuffer(new Float32Array(m * n).fill(NaN));
-    kern.gemm(heapBuffer(transpose(a, m, k)), 1, m, bp, c, n, m, n, k, 0, 5);
+    kern.gemm(packA(build, heapBuffer(transpose(a, m, k)), 1, m, m, k), bp, c, n, m, n, k, 0, 5);
     expect(worst(read(c, m * n), reference(a, b, m, n, k), k)).toBeLessThan(1e-6);
   });
 });
