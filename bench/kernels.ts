@@ -12,6 +12,7 @@
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
  *   node --no-liftoff --import tsx bench/kernels.ts --winograd [--reps N]
  *   node --no-liftoff --import tsx bench/kernels.ts --gemm [--reps N]
+ *   node --no-liftoff --import tsx bench/kernels.ts --no-gemm-before [--reps N] [--models ...]
  *
  * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
@@ -21,6 +22,9 @@
  * models' shapes with the paths from before our GEMM (convGemm 'never'), with im2col + GEMM in
  * the relaxed build and in the SIMD128 build, and as the kernels choose ('auto'), calls
  * interleaved.
+ *
+ * --no-gemm-before skips the per-kernel table and makes the steps' "before" all of our kernels
+ * with AccelTuning.convGemm 'never' (the convolutions as they ran before our GEMM).
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -47,6 +51,8 @@ const BATCH = 128;
 const repsArg = process.argv.indexOf('--reps');
 const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 10;
 const WITH_CPU = process.argv.includes('--cpu');
+/** --no-gemm-before: "before" is today's kernels without the convolutions' GEMM. */
+const NO_GEMM_BEFORE = process.argv.includes('--no-gemm-before');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -393,7 +399,7 @@ async function main(): Promise<void> {
   const load = (): string => loadavg()[0]!.toFixed(2);
   console.log(`load average at start: ${load()}`);
 
-  await benchKernels();
+  if (!NO_GEMM_BEFORE) await benchKernels();
 
   // "Before" keeps the kernels that predate the BatchMatMul/Mean/Tile/Identity/Cast overrides
   // (the filter gradient must stay: upstream wasm has none, but it chooses its strategy and
@@ -406,7 +412,12 @@ async function main(): Promise<void> {
     filterStrategy: previousFilterRule,
     convolutionChunkLimit: Infinity,
   });
+  const NO_GEMM = accelTuning({ convGemm: 'never' });
   const before = (): void => {
+    if (NO_GEMM_BEFORE) {
+      registerAccelKernels(NO_GEMM);
+      return;
+    }
     registerAccelKernels(BEFORE);
     for (const [i, name] of NEW_KERNELS.entries()) {
       tf.unregisterKernel(name, 'wasm');
@@ -436,7 +447,11 @@ async function main(): Promise<void> {
     console.log(
       `\n${preset} b${batch}: full training step (forward + backward + Adam), median ms, variants interleaved:`,
     );
-    console.log(`  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`);
+    console.log(
+      NO_GEMM_BEFORE
+        ? `  before (all of ours, convGemm 'never'): ${fmt2(b.stepMs)} ms`
+        : `  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`,
+    );
     console.log(`  after (all of ours): ${fmt2(a.stepMs)} ms`);
     console.log('Per-kernel time inside one step (tf.profile, median of 5 steps), ms:');
     console.log('| kernel                 | calls | before | after |');

@@ -206,7 +206,25 @@ const MIN_OUTPUT_PIXELS = 16;
 
 /** Whether Winograd pays for this geometry (it applies: winogradGeometry gave it). */
 export function winogradPays(info: tf.backend_util.Conv2DInfo): boolean {
-  return info.inChannels >= MIN_CHANNELS && info.outHeight * info.outWidth >= MIN_OUTPUT_PIXELS;
+  return winogradPaysFor(info.inChannels, info.outHeight, info.outWidth);
+}
+
+/** winogradPays for a 3×3 stride-1 convolution of ci channels onto an oh×ow map. */
+export function winogradPaysFor(ci: number, oh: number, ow: number): boolean {
+  return ci >= MIN_CHANNELS && oh * ow >= MIN_OUTPUT_PIXELS;
+}
+
+/**
+ * The share of Winograd's 2×2 tile outputs that land on the map: 1 for even sizes, 0.84 for
+ * the cnn's 11×11. Below MIN_TILE_USE im2col + GEMM (9 multiply-adds per tap, no transforms)
+ * beats it; batch 128, GEMM against Winograd in three runs under load (bench --gemm):
+ * 11×11 32→64 (0.84) 1.02x, 1.29x, 1.28x; 10×10 32→64 (1.0) 0.80x, 0.80x, 0.79x; 8×8 64→64
+ * (1.0) 0.88x, 0.90x, 0.80x; 14×14 'same' 32→64 (1.0) 1.07x, 0.82x.
+ */
+const MIN_TILE_USE = 0.9;
+
+function tileUse(oh: number, ow: number): number {
+  return (oh * ow) / (4 * Math.ceil(oh / 2) * Math.ceil(ow / 2));
 }
 
 /** The registered Conv2D: Winograd where it applies and pays, the built-in elsewhere. */
@@ -258,7 +276,19 @@ export function gemmGeometry(
     return null;
   }
   if (tuning.convGemm === 'always') return convGeometry(info);
-  return null;
+  // A first layer: with k = kh·kw the GEMM's tiles do little work per load, and XNNPACK's
+  // direct convolution measured the same (batch 128, three runs: 0.74x, 1.17x, 1.06x).
+  if (info.inChannels < 2) return null;
+  const winograd = winogradGeometry(x, filter, attrs);
+  if (
+    winograd !== null &&
+    tuning.winograd &&
+    winogradPays(winograd) &&
+    tileUse(winograd.outHeight, winograd.outWidth) >= MIN_TILE_USE
+  ) {
+    return null;
+  }
+  return convGeometry(info);
 }
 
 /**

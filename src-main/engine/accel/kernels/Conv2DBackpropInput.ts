@@ -15,6 +15,7 @@ import {
   runWasmKernel,
   wasmKernelConfig,
 } from '../wasm-backend';
+import { winogradPaysFor } from './Conv2D';
 import { conv2DBackpropInputGemm, convGeometry } from './conv-gemm';
 
 const KERNEL = Conv2DBackpropInput;
@@ -174,11 +175,28 @@ function spreadDy(
   return out;
 }
 
+/**
+ * How many more pixels (dx's h·w against dy's oh·ow) the full correlation may compute before
+ * col2im + GEMM beats it when the correlation runs on Winograd. 'same' (1.0): the GEMM measured
+ * 0.68x and 0.91x; 26×26 from 24×24 (1.17): 1.16x, 1.05x, 1.12x.
+ */
+const FULL_MAP_EXCESS = 1.1;
+
 /** Whether col2im + GEMM beats the full correlation for this geometry (see the top). */
 export function useGemm(info: tf.backend_util.Conv2DInfo, tuning: AccelTuning): boolean {
   if (!tuning.simd || tuning.convGemm === 'never') return false;
   if (tuning.convGemm === 'always') return true;
-  return true;
+  // Strided: the full correlation runs on dy spread onto a zero grid, sh·sw times the work.
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return true;
+  // What the full correlation would run on: a stride-1 convolution of co channels onto h×w.
+  const winograd =
+    tuning.winograd &&
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    winogradPaysFor(info.outChannels, info.inHeight, info.inWidth);
+  return (
+    !winograd || info.inHeight * info.inWidth > FULL_MAP_EXCESS * info.outHeight * info.outWidth
+  );
 }
 
 export function conv2DBackpropInputConfig(tuning: AccelTuning): tf.KernelConfig {

@@ -187,15 +187,43 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     return { got: Array.from(got), expected: Array.from(expected) };
   }
 
-  it('leaves strided, 5×5 and few-channel convolutions to the built-in, bit for bit', () => {
+  it('leaves strided, 5×5 and few-channel convolutions to the built-in without the GEMM', () => {
+    const noGemm = accelTuning({ convGemm: 'never' });
     for (const [xs, fs, s] of [
       [[2, 9, 9, 4], [5, 5, 4, 3], 2],
       [[2, 9, 9, 32], [3, 3, 32, 8], 2],
       [[2, 12, 12, 1], [3, 3, 1, 32], 1],
     ] as const) {
-      const { got, expected } = registeredVsBuiltin([...xs], [...fs], s);
+      const { got, expected } = registeredVsBuiltin([...xs], [...fs], s, noGemm);
       expect(got).toEqual(expected);
     }
+  });
+
+  it('takes the GEMM for strided and 5×5 layers, the built-in for one input channel', () => {
+    for (const [xs, fs, s, builtin] of [
+      [[2, 9, 9, 4], [5, 5, 4, 3], 2, false],
+      [[2, 9, 9, 32], [3, 3, 32, 8], 2, false],
+      [[2, 12, 12, 1], [3, 3, 1, 32], 1, true],
+    ] as const) {
+      const { got, expected } = registeredVsBuiltin([...xs], [...fs], s);
+      if (builtin) expect(got).toEqual(expected);
+      else {
+        // Not bit-equal: XNNPACK sums in another order (a test that the GEMM ran at all).
+        expect(got).not.toEqual(expected);
+        for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 4);
+      }
+    }
+  });
+
+  it('takes Winograd where its tiles fit the map, the GEMM on an 11×11 map', () => {
+    const x = tf.zeros([2, 12, 12, 32]);
+    const x11 = tf.zeros([2, 13, 13, 32]);
+    const f = tf.zeros([3, 3, 32, 64]);
+    const attrs: ConvAttrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC' };
+    expect(gemmGeometry(x, f, attrs, DEFAULT_TUNING)).toBeNull();
+    expect(gemmGeometry(x11, f, attrs, DEFAULT_TUNING)).not.toBeNull();
+    expect(gemmGeometry(x, f, attrs, accelTuning({ winograd: false }))).not.toBeNull();
+    tf.dispose([x, x11, f]);
   });
 
   it('takes Winograd for a 3×3 stride-1 layer with many channels', () => {
@@ -206,7 +234,10 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
   });
 
   it('leaves every convolution to the built-in, bit for bit, when the tuning turns it off', () => {
-    for (const tuning of [accelTuning({ winograd: false }), accelTuning({ simd: false })]) {
+    for (const tuning of [
+      accelTuning({ winograd: false, convGemm: 'never' }),
+      accelTuning({ simd: false }),
+    ]) {
       const { got, expected } = registeredVsBuiltin([2, 9, 9, 32], [3, 3, 32, 8], 1, tuning);
       expect(got).toEqual(expected);
     }
@@ -222,7 +253,7 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     try {
       unregisterAccelKernels();
       const builtin = conv();
-      registerAccelKernels(accelTuning({ winograd: false }));
+      registerAccelKernels(accelTuning({ winograd: false, convGemm: 'never' }));
       expect(conv()).toEqual(builtin);
       registerAccelKernels();
       expect(conv()).not.toEqual(builtin);

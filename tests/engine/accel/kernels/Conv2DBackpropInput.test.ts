@@ -75,4 +75,25 @@ describe('Conv2DBackpropInput on wasm', () => {
     expect(useGemm(info, accelTuning({ convGemm: 'always', simd: false }))).toBe(false);
     expect(useGemm(info, accelTuning({ convGemm: 'always' }))).toBe(true);
   });
+
+  it('keeps the full correlation only where Winograd runs it on barely more pixels', () => {
+    const info = (x: number[], f: number[], s: number, pad: 'same' | 'valid') =>
+      tf.backend_util.computeConv2DInfo(
+        x as [number, number, number, number],
+        f as [number, number, number, number],
+        s,
+        1,
+        pad,
+      );
+    const auto = accelTuning();
+    expect(useGemm(info([2, 13, 13, 32], [3, 3, 32, 64], 1, 'valid'), auto)).toBe(true);
+    expect(useGemm(info([2, 5, 5, 64], [3, 3, 64, 128], 1, 'valid'), auto)).toBe(true);
+    expect(useGemm(info([2, 14, 14, 32], [3, 3, 32, 64], 1, 'same'), auto)).toBe(false);
+    expect(useGemm(info([2, 14, 14, 32], [3, 3, 32, 64], 2, 'same'), auto)).toBe(true);
+    // Few output channels: the full correlation would not take Winograd.
+    expect(useGemm(info([2, 14, 14, 32], [3, 3, 32, 8], 1, 'same'), auto)).toBe(true);
+    expect(
+      useGemm(info([2, 14, 14, 32], [3, 3, 32, 64], 1, 'same'), accelTuning({ winograd: false })),
+    ).toBe(true);
+  });
 });
