@@ -276,9 +276,6 @@ export function gemmGeometry(
     return null;
   }
   if (tuning.convGemm === 'always') return convGeometry(info);
-  // A first layer: with k = kh·kw the GEMM's tiles do little work per load, and XNNPACK's
-  // direct convolution measured the same (batch 128, three runs: 0.74x, 1.17x, 1.06x).
-  if (info.inChannels < 2) return null;
   const winograd = winogradGeometry(x, filter, attrs);
   if (
     winograd !== null &&
