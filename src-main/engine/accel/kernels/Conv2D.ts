@@ -33,7 +33,7 @@ import {
  *   cnn conv2 x[128,13,13,32] 3×3→64        16.0       10.5      1.52x
  *   cnn conv2 dx, dy[128,11,11,64]→32       22.6       14.1      1.60x   (full padding)
  *   cnn-strong x[128,26,26,32] 3×3→32       38.0       27.1      1.40x
- *   cnn conv1 x[128,28,28,1] 3×3→32          3.1        4.3      0.71x   (left to the built-in)
+ *   cnn conv1 x[128,28,28,1] 3×3→32          3.1        4.3      0.71x   (left to the GEMM)
  *
  * One run of four had Winograd at 0.8x on every case after its first, the built-in unchanged;
  * not reproduced in the runs since. The cnn's 11×11 output wastes 16 % of the tiles' outputs
@@ -184,7 +184,7 @@ export function conv2DWinograd(
 }
 
 const KERNEL = Conv2D;
-/** The backend's own (XNNPACK) Conv2D, for every call Winograd does not cover. */
+/** The backend's own (XNNPACK) Conv2D, for every call neither the GEMM nor Winograd takes. */
 const builtinConv2D = tf.getKernel(KERNEL, 'wasm');
 
 /**
@@ -216,10 +216,12 @@ export function winogradPaysFor(ci: number, oh: number, ow: number): boolean {
 
 /**
  * The share of Winograd's 2×2 tile outputs that land on the map: 1 for even sizes, 0.84 for
- * the cnn's 11×11. Below MIN_TILE_USE im2col + GEMM (9 multiply-adds per tap, no transforms)
- * beats it; batch 128, GEMM against Winograd in three runs under load (bench --gemm):
- * 11×11 32→64 (0.84) 1.02x, 1.29x, 1.28x; 10×10 32→64 (1.0) 0.80x, 0.80x, 0.79x; 8×8 64→64
- * (1.0) 0.88x, 0.90x, 0.80x; 14×14 'same' 32→64 (1.0) 1.07x, 0.82x.
+ * the cnn's 11×11. Below MIN_TILE_USE im2col + GEMM (9 multiply-adds an output per channel pair,
+ * no transforms; Winograd 4 plus its transforms) beats it. Batch 128, GEMM against Winograd, four
+ * runs under load (bench --gemm; the last with today's gemm.c): 11×11 32→64 (0.84) 1.02x,
+ * 1.29x, 1.28x, 1.18x; 10×10 32→64 (1.0) 0.80x, 0.80x, 0.79x, 0.82x; 8×8 64→64 (1.0) 0.88x,
+ * 0.90x, 0.80x, 0.81x; 24×24 32→32 (1.0) 1.61x, 1.07x, 0.91x, 0.88x; 14×14 'same' 32→64 (1.0)
+ * 1.07x, 0.82x, 0.81x.
  */
 const MIN_TILE_USE = 0.9;
 
@@ -227,7 +229,19 @@ function tileUse(oh: number, ow: number): number {
   return (oh * ow) / (4 * Math.ceil(oh / 2) * Math.ceil(ow / 2));
 }
 
-/** The registered Conv2D: Winograd where it applies and pays, the built-in elsewhere. */
+/**
+ * The registered Conv2D: im2col + our GEMM (kernels/conv-gemm.ts) where gemmGeometry takes it,
+ * Winograd where it applies and pays, the built-in (XNNPACK) elsewhere. With the GEMM on, the
+ * built-in runs only what the GEMM does not take (dilations, other layouts). Batch 128, one
+ * thread, median ms, one run interleaved (bench/kernels.ts --gemm, load ~8):
+ *
+ *                                   before               GEMM (relaxed / SIMD128)
+ *   cnn conv1  x[128,28,28,1] →32   10.5 (built-in)      5.85 / 7.62   1.80x
+ *   cnn conv2  x[128,13,13,32]→64   35.2 (Winograd)      29.9 / 35.5   1.18x   (11×11: GEMM)
+ *   fast conv3 x[128,5,5,64]  →128  11.8 (built-in)      6.27 / 7.38   1.88x
+ *   strong     x[128,26,26,32]→32   56.3 (Winograd)      64.0 / 72.5   0.88x   (Winograd kept)
+ *   strong     x[128,12,12,32]→64   14.5 (Winograd)      17.6 / 21.2   0.82x   (Winograd kept)
+ */
 export function conv2DWasm(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
   tuning: AccelTuning,

@@ -25,36 +25,32 @@ export type FilterGradAttrs = Conv2DBackpropFilterAttrs & { dilations?: number |
 
 /**
  * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, oh*s + kh - pad, ow*s + kw - pad, ci] * dy[n, oh, ow, co].
- * The wasm backend has no kernel for this at all (tfjs issue #8474). All
- * strategies below keep the arithmetic in XNNPACK; what differs is which
- * operand XNNPACK has to repack as "weights" on every call, and that packing,
- * not the multiply-adds, dominates when the contraction axis
- * (n * oh * ow) is long: the packed operand is streamed from memory once per
- * row tile of the product unless it fits in cache.
+ * The wasm backend has no kernel for this at all (tfjs issue #8474). pickStrategy chooses:
  *
- * Measured per call on fresh dy (batch 128, ms; forward conv of the same size in brackets;
- * "convolution" in batch chunks, see viaConvolution):
+ * - 'gemm' (kernels/conv-gemm.ts), every layer with more than one input channel: dW[R, co] =
+ *   colsᵀ·dy on our GEMM, R = kh·kw·ci, over L2-sized blocks of im2col rows, accumulated.
+ * - 'direct' (viaDirectSum), single-channel inputs (every model's first layer): the sum in our
+ *   SIMD kernel, pixel by pixel, dW in L1. The GEMM's k = 9 leaves its tiles little work per
+ *   load: GEMM against direct on x[128,28,28,1] 3x3→32 measured 0.93x, 0.90x, 1.16x, 0.97x,
+ *   0.85x, 1.17x in six runs under load.
  *
- *   x[128,28,28,1]  3x3→32   im2col 18   transposed-im2col 14   convolution 17   (8)
- *   x[128,13,13,32] 3x3→64   im2col 63   transposed-im2col 31   convolution 29   (18)
- *   x[128,26,26,32] 3x3→32   im2col 315  transposed-im2col 104  convolution 75   (41)
- *   x[128,12,12,32] 3x3→64   im2col 43   transposed-im2col 25   convolution 26   (14)
- *   x[128,10,10,64] 3x3→64   im2col 56   transposed-im2col 35   convolution 30   (18)
- *   x[128,28,28,2]  3x3→64   im2col 46   transposed-im2col 50
+ * Without the GEMM (AccelTuning.convGemm 'never') or our SIMD kernels, the XNNPACK routes below
+ * run. They differ in which operand XNNPACK repacks as "weights" on every call, and that
+ * packing, not the multiply-adds, dominates when the contraction axis (n * oh * ow) is long:
+ * the packed operand is streamed from memory once per row tile of the product unless it fits
+ * in cache. One channel → direct (or the transposed im2col without SIMD); stride 1 without
+ * padding → transposed im2col (its gather in our SIMD kernel); otherwise narrow inputs the plain
+ * im2col and the rest the convolution.
  *
- * With the gather in JavaScript (~2 ns per element) the transposed im2col lost to the
- * convolution on most layers. In our SIMD kernel (gather_cols_t: stride 1, no padding, i.e. every
- * 'valid' layer here) it wins on all of them; batch 64, the share of one of two threads, ms:
+ * Batch 128, one thread, median ms, one run interleaved (bench/kernels.ts --gemm, load ~8):
  *
- *   x[64,13,13,32] 3x3→64   convolution 15.2   transposed-im2col 12.1
- *   x[64,26,26,32] 3x3→32   convolution 40.6   transposed-im2col 35.0
- *   x[64,12,12,32] 3x3→64   convolution 13.3   transposed-im2col 10.2
- *   x[64,10,10,64] 3x3→64   convolution 15.4   transposed-im2col 12.5
- *
- * Single-channel inputs (every model's first layer) skip XNNPACK: a direct sum in our SIMD
- * kernel (viaDirectSum) takes 5.1 ms on x[128,28,28,1] 3x3→32 (64 images: 3.4) where the
- * transposed im2col takes 14.7 (8.3). So: one channel → direct; stride 1 without padding →
- * transposed im2col; otherwise narrow inputs the plain im2col and the rest the convolution.
+ *                              before (XNNPACK routes)       GEMM (relaxed / SIMD128)
+ *   x[128,13,13,32] 3x3→64     47.4 (transposed-im2col)      24.3 / 30.4   1.95x
+ *   x[128,5,5,64]   3x3→128    11.1 (transposed-im2col)      5.90 / 7.12   1.89x
+ *   x[128,26,26,32] 3x3→32     152  (transposed-im2col)      66.5 / 75.3   2.29x
+ *   x[128,12,12,32] 3x3→64     54.8 (transposed-im2col)      27.2 / 36.7   2.01x
+ *   x[128,10,10,64] 3x3→64     76.8 (transposed-im2col)      35.8 / 49.2   2.15x
+ *   x[128,14,14,32] 3x3→64     67.6 (convolution; 'same')    57.4 / 66.9   1.18x
  */
 export function conv2DBackpropFilterWasm(
   { inputs, backend, attrs }: WasmKernelArgs<FilterGradAttrs>,

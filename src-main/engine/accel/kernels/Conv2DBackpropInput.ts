@@ -24,11 +24,25 @@ const KERNEL = Conv2DBackpropInput;
 export type InputGradAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
 
 /**
- * dx is the "full" correlation of dy with the filter rotated by 180 degrees
- * and its in/out channels swapped, so we hand it to the backend's XNNPACK
- * Conv2D instead of the built-in scalar loop. Stride 1 lets XNNPACK do the
- * padding itself; other strides (or pads wider than the kernel) first spread
- * dy onto a zero grid so the same stride-1 convolution applies.
+ * Two ways to dx, chosen by useGemm:
+ *
+ * - col2im + GEMM (kernels/conv-gemm.ts): dcols[P, kh·kw·ci] = dy[P, co] · Wᵀ on our GEMM, then
+ *   each row of dcols added back onto the input pixels its window covers. Its multiply-adds are
+ *   the forward pass's: oh·ow·kh·kw·ci·co an image.
+ * - The "full" correlation: dy with the filter rotated by 180 degrees and its in/out channels
+ *   swapped, as a stride-1 Conv2D (ours: Winograd where that pays, else XNNPACK). Stride 1 lets
+ *   the convolution pad; other strides (or pads wider than the kernel) first spread dy onto a
+ *   zero grid. It computes all h·w outputs from a zero-padded dy: 3.1 M multiply-adds an image
+ *   for the cnn's conv2 (GEMM: 2.2 M), 1.84 M for cnn-fast's conv3 on 3×3 → 5×5 maps (0.66 M).
+ *
+ * Batch 128, one thread, median ms, one run interleaved (bench/kernels.ts --gemm, load ~8):
+ *
+ *                                 full correlation   col2im + GEMM (relaxed / SIMD128)
+ *   cnn conv2  dy[128,11,11,64]→32       41.2           23.3 / 28.7    1.77x
+ *   fast conv3 dy[128,3,3,128]→64        17.5           5.59 / 6.79    3.13x
+ *   strong     dy[128,24,24,32]→32       90.3           81.8 / 99.4    1.10x
+ *   strong     dy[128,8,8,64]→64         58.7           43.3 / 50.9    1.35x
+ *   'same'     dy[128,14,14,64]→32       39.7           44.3 / 60.2    0.90x   (kept)
  */
 export function conv2DBackpropInputWasm(
   { inputs, backend, attrs }: WasmKernelArgs<InputGradAttrs>,
