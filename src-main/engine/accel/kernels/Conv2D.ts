@@ -217,11 +217,8 @@ export function winogradPaysFor(ci: number, oh: number, ow: number): boolean {
 /**
  * The share of Winograd's 2×2 tile outputs that land on the map: 1 for even sizes, 0.84 for
  * the cnn's 11×11. Below MIN_TILE_USE im2col + GEMM (9 multiply-adds an output per channel pair,
- * no transforms; Winograd 4 plus its transforms) beats it. Batch 128, GEMM against Winograd, four
- * runs under load (bench --gemm; the last with today's gemm.c): 11×11 32→64 (0.84) 1.02x,
- * 1.29x, 1.28x, 1.18x; 10×10 32→64 (1.0) 0.80x, 0.80x, 0.79x, 0.82x; 8×8 64→64 (1.0) 0.88x,
- * 0.90x, 0.80x, 0.81x; 24×24 32→32 (1.0) 1.61x, 1.07x, 0.91x, 0.88x; 14×14 'same' 32→64 (1.0)
- * 1.07x, 0.82x, 0.81x.
+ * no transforms; Winograd 4 plus its transforms) beats it: see the table at conv2DWasm, where
+ * the 11×11 map (0.84) favours the GEMM and the full maps (1.0) Winograd.
  */
 const MIN_TILE_USE = 0.9;
 
@@ -232,15 +229,18 @@ function tileUse(oh: number, ow: number): number {
 /**
  * The registered Conv2D: im2col + our GEMM (kernels/conv-gemm.ts) where gemmGeometry takes it,
  * Winograd where it applies and pays, the built-in (XNNPACK) elsewhere. With the GEMM on, the
- * built-in runs only what the GEMM does not take (dilations, other layouts). Batch 128, one
- * thread, median ms, one run interleaved (bench/kernels.ts --gemm, load ~8):
+ * built-in runs only what the GEMM does not take (dilations, other layouts). GEMM (relaxed
+ * build) against the path it replaces or competes with, batch 128, one thread, three runs
+ * (bench/kernels.ts --gemm, load average 6–9, where even identical paths differ by up to 1.3x):
  *
- *                                   before               GEMM (relaxed / SIMD128)
- *   cnn conv1  x[128,28,28,1] →32   10.5 (built-in)      5.85 / 7.62   1.80x
- *   cnn conv2  x[128,13,13,32]→64   35.2 (Winograd)      29.9 / 35.5   1.18x   (11×11: GEMM)
- *   fast conv3 x[128,5,5,64]  →128  11.8 (built-in)      6.27 / 7.38   1.88x
- *   strong     x[128,26,26,32]→32   56.3 (Winograd)      64.0 / 72.5   0.88x   (Winograd kept)
- *   strong     x[128,12,12,32]→64   14.5 (Winograd)      17.6 / 21.2   0.82x   (Winograd kept)
+ *   cnn conv1  x[128,28,28,1] →32   built-in    1.80x, 1.21x, 0.84x   (GEMM)
+ *   cnn conv2  x[128,13,13,32]→64   Winograd    1.18x, 1.07x, 1.32x   (GEMM: 11×11 map)
+ *   fast conv3 x[128,5,5,64]  →128  built-in    1.88x, 2.12x, 2.19x   (GEMM)
+ *   strong     x[128,26,26,32]→32   Winograd    0.88x, 0.99x, 0.77x   (Winograd)
+ *   strong     x[128,12,12,32]→64   Winograd    0.82x, 0.92x, 0.74x   (Winograd)
+ *   'same'     x[128,14,14,32]→64   Winograd    0.81x, 0.65x, 0.88x   (Winograd)
+ *
+ * The SIMD128 build of the GEMM took 0.9–1.6x the relaxed build's time (mostly 1.2–1.4x).
  */
 export function conv2DWasm(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,

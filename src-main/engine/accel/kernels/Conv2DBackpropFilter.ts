@@ -30,9 +30,8 @@ export type FilterGradAttrs = Conv2DBackpropFilterAttrs & { dilations?: number |
  * - 'gemm' (kernels/conv-gemm.ts), every layer with more than one input channel: dW[R, co] =
  *   colsᵀ·dy on our GEMM, R = kh·kw·ci, over L2-sized blocks of im2col rows, accumulated.
  * - 'direct' (viaDirectSum), single-channel inputs (every model's first layer): the sum in our
- *   SIMD kernel, pixel by pixel, dW in L1. The GEMM's k = 9 leaves its tiles little work per
- *   load: GEMM against direct on x[128,28,28,1] 3x3→32 measured 0.93x, 0.90x, 1.16x, 0.97x,
- *   0.85x, 1.17x in six runs under load.
+ *   SIMD kernel, pixel by pixel, dW in L1, nothing copied. The GEMM (dW's 9 rows in tiles of
+ *   4, an im2col copy of every pixel) measured no faster (the table below).
  *
  * Without the GEMM (AccelTuning.convGemm 'never') or our SIMD kernels, the XNNPACK routes below
  * run. They differ in which operand XNNPACK repacks as "weights" on every call, and that
@@ -42,15 +41,16 @@ export type FilterGradAttrs = Conv2DBackpropFilterAttrs & { dilations?: number |
  * padding → transposed im2col (its gather in our SIMD kernel); otherwise narrow inputs the plain
  * im2col and the rest the convolution.
  *
- * Batch 128, one thread, median ms, one run interleaved (bench/kernels.ts --gemm, load ~8):
+ * GEMM (relaxed build) against the XNNPACK route pickStrategy took before, batch 128, one
+ * thread, three runs of bench/kernels.ts --gemm under load (average 6–9):
  *
- *                              before (XNNPACK routes)       GEMM (relaxed / SIMD128)
- *   x[128,13,13,32] 3x3→64     47.4 (transposed-im2col)      24.3 / 30.4   1.95x
- *   x[128,5,5,64]   3x3→128    11.1 (transposed-im2col)      5.90 / 7.12   1.89x
- *   x[128,26,26,32] 3x3→32     152  (transposed-im2col)      66.5 / 75.3   2.29x
- *   x[128,12,12,32] 3x3→64     54.8 (transposed-im2col)      27.2 / 36.7   2.01x
- *   x[128,10,10,64] 3x3→64     76.8 (transposed-im2col)      35.8 / 49.2   2.15x
- *   x[128,14,14,32] 3x3→64     67.6 (convolution; 'same')    57.4 / 66.9   1.18x
+ *   x[128,13,13,32] 3x3→64   transposed-im2col   1.95x, 2.13x, 2.14x
+ *   x[128,5,5,64]   3x3→128  transposed-im2col   1.89x, 1.96x, 2.25x
+ *   x[128,26,26,32] 3x3→32   transposed-im2col   2.29x, 2.04x, 1.96x
+ *   x[128,12,12,32] 3x3→64   transposed-im2col   2.01x, 2.24x, 2.02x
+ *   x[128,10,10,64] 3x3→64   transposed-im2col   2.15x, 1.88x, 2.10x
+ *   x[128,14,14,32] 3x3→64   convolution ('same') 2.48x
+ *   x[128,28,28,1]  3x3→32   direct              0.97x, 1.15x, 0.84x   (direct kept)
  */
 export function conv2DBackpropFilterWasm(
   { inputs, backend, attrs }: WasmKernelArgs<FilterGradAttrs>,

@@ -35,14 +35,15 @@ export type InputGradAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [
  *   zero grid. It computes all h·w outputs from a zero-padded dy: 3.1 M multiply-adds an image
  *   for the cnn's conv2 (GEMM: 2.2 M), 1.84 M for cnn-fast's conv3 on 3×3 → 5×5 maps (0.66 M).
  *
- * Batch 128, one thread, median ms, one run interleaved (bench/kernels.ts --gemm, load ~8):
+ * col2im + GEMM (relaxed build) against the full correlation, batch 128, one thread, runs of
+ * bench/kernels.ts --gemm under load (average 6–9; identical paths differ by up to 1.3x):
  *
- *                                 full correlation   col2im + GEMM (relaxed / SIMD128)
- *   cnn conv2  dy[128,11,11,64]→32       41.2           23.3 / 28.7    1.77x
- *   fast conv3 dy[128,3,3,128]→64        17.5           5.59 / 6.79    3.13x
- *   strong     dy[128,24,24,32]→32       90.3           81.8 / 99.4    1.10x
- *   strong     dy[128,8,8,64]→64         58.7           43.3 / 50.9    1.35x
- *   'same'     dy[128,14,14,64]→32       39.7           44.3 / 60.2    0.90x   (kept)
+ *   cnn conv2  dy[128,11,11,64]→32    1.59x, 1.31x
+ *   fast conv3 dy[128,3,3,128]→64     5.75x, 4.30x
+ *   strong     dy[128,24,24,32]→32    1.10x, 0.77x, 1.11x
+ *   strong     dy[128,10,10,64]→32    1.17x, 1.34x, 1.25x
+ *   strong     dy[128,8,8,64]→64      1.35x, 1.65x, 1.64x
+ *   'same'     dy[128,14,14,64]→32    0.90x, 0.65x, 0.67x   (full correlation kept)
  */
 export function conv2DBackpropInputWasm(
   { inputs, backend, attrs }: WasmKernelArgs<InputGradAttrs>,
@@ -191,8 +192,8 @@ function spreadDy(
 
 /**
  * How many more pixels (dx's h·w against dy's oh·ow) the full correlation may compute before
- * col2im + GEMM beats it when the correlation runs on Winograd. 'same' (1.0): the GEMM measured
- * 0.68x and 0.91x; 26×26 from 24×24 (1.17): 1.16x, 1.05x, 1.12x.
+ * col2im + GEMM beats it when the correlation runs on Winograd: 'same' (1.0) keeps it, 26×26
+ * from 24×24 (1.17) takes the GEMM (see the table at the top).
  */
 const FULL_MAP_EXCESS = 1.1;
 
