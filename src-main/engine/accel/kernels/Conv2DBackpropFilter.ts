@@ -507,7 +507,8 @@ function gatherColsT(
 
 export type { FilterStrategy };
 
-function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
+/** The strategy for this geometry: the tuning's if it forces one, else the rule at the top. */
+export function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
   const forced = tuning.filterStrategy;
   if (typeof forced === 'function') return forced(g);
   if (forced !== null) return forced;

@@ -10,6 +10,7 @@ import type { AccelTuning } from '../../../../src-main/engine/accel/tuning';
 import {
   type FilterStrategy,
   convChunk,
+  pickStrategy,
 } from '../../../../src-main/engine/accel/kernels/Conv2DBackpropFilter';
 import {
   type ConvCase,
@@ -170,6 +171,32 @@ describe('Conv2DBackpropFilter on wasm', () => {
     expect(convChunk(3, DEFAULT_TUNING.convolutionChunkLimit)).toBe(3);
     expect(convChunk(13, DEFAULT_TUNING.convolutionChunkLimit)).toBe(13);
     expect(convChunk(22, DEFAULT_TUNING.convolutionChunkLimit)).toBe(22);
+  });
+
+  it('takes the GEMM for more than one input channel, the direct sum for one', () => {
+    const g = (ci: number, pad: number) => ({
+      n: 128,
+      h: 13,
+      w: 13,
+      ci,
+      oh: 11,
+      ow: 11,
+      co: 64,
+      kh: 3,
+      kw: 3,
+      sh: 1,
+      sw: 1,
+      padTop: pad,
+      padLeft: pad,
+    });
+    expect(pickStrategy(g(32, 0), DEFAULT_TUNING)).toBe('gemm');
+    expect(pickStrategy(g(32, 1), DEFAULT_TUNING)).toBe('gemm');
+    expect(pickStrategy(g(1, 0), DEFAULT_TUNING)).toBe('direct');
+    expect(pickStrategy(g(1, 0), accelTuning({ convGemm: 'always' }))).toBe('gemm');
+    expect(pickStrategy(g(32, 0), accelTuning({ convGemm: 'never' }))).toBe('transposed-im2col');
+    expect(pickStrategy(g(32, 1), accelTuning({ convGemm: 'never' }))).toBe('convolution');
+    expect(pickStrategy(g(32, 0), accelTuning({ simd: false }))).not.toBe('gemm');
+    expect(pickStrategy(g(32, 0), accelTuning({ filterStrategy: 'im2col' }))).toBe('im2col');
   });
 
   it('is what tf.grad uses for a conv2d filter', async () => {
