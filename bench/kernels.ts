@@ -11,10 +11,20 @@
  *
  *   node --no-liftoff --import tsx bench/kernels.ts [--reps N] [--cpu] [--models mlp,cnn,cnn-strong]
  *   node --no-liftoff --import tsx bench/kernels.ts --winograd [--reps N]
+ *   node --no-liftoff --import tsx bench/kernels.ts --gemm [--reps N]
+ *   node --no-liftoff --import tsx bench/kernels.ts --no-gemm-before [--reps N] [--models ...]
  *
  * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
  * each.
+ *
+ * --gemm times each convolution pass (Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter) at the
+ * models' shapes with the paths from before our GEMM (convGemm 'never'), with im2col + GEMM in
+ * the relaxed build and in the SIMD128 build, and as the kernels choose ('auto'), calls
+ * interleaved.
+ *
+ * --no-gemm-before skips the per-kernel table and makes the steps' "before" all of our kernels
+ * with AccelTuning.convGemm 'never' (the convolutions as they ran before our GEMM).
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -33,12 +43,16 @@ import {
   unregisterAccelKernels,
 } from '../src-main/engine/accel/index';
 import { conv2DConfig } from '../src-main/engine/accel/kernels/Conv2D';
-import type { FilterGeometry, FilterStrategy } from '../src-main/engine/accel/tuning';
+import { conv2DBackpropFilterConfig } from '../src-main/engine/accel/kernels/Conv2DBackpropFilter';
+import { conv2DBackpropInputConfig } from '../src-main/engine/accel/kernels/Conv2DBackpropInput';
+import type { AccelTuning, FilterGeometry, FilterStrategy } from '../src-main/engine/accel/tuning';
 
 const BATCH = 128;
 const repsArg = process.argv.indexOf('--reps');
 const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 10;
 const WITH_CPU = process.argv.includes('--cpu');
+/** --no-gemm-before: "before" is today's kernels without the convolutions' GEMM. */
+const NO_GEMM_BEFORE = process.argv.includes('--no-gemm-before');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -385,7 +399,7 @@ async function main(): Promise<void> {
   const load = (): string => loadavg()[0]!.toFixed(2);
   console.log(`load average at start: ${load()}`);
 
-  await benchKernels();
+  if (!NO_GEMM_BEFORE) await benchKernels();
 
   // "Before" keeps the kernels that predate the BatchMatMul/Mean/Tile/Identity/Cast overrides
   // (the filter gradient must stay: upstream wasm has none, but it chooses its strategy and
@@ -398,7 +412,12 @@ async function main(): Promise<void> {
     filterStrategy: previousFilterRule,
     convolutionChunkLimit: Infinity,
   });
+  const NO_GEMM = accelTuning({ convGemm: 'never' });
   const before = (): void => {
+    if (NO_GEMM_BEFORE) {
+      registerAccelKernels(NO_GEMM);
+      return;
+    }
     registerAccelKernels(BEFORE);
     for (const [i, name] of NEW_KERNELS.entries()) {
       tf.unregisterKernel(name, 'wasm');
@@ -428,7 +447,11 @@ async function main(): Promise<void> {
     console.log(
       `\n${preset} b${batch}: full training step (forward + backward + Adam), median ms, variants interleaved:`,
     );
-    console.log(`  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`);
+    console.log(
+      NO_GEMM_BEFORE
+        ? `  before (all of ours, convGemm 'never'): ${fmt2(b.stepMs)} ms`
+        : `  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`,
+    );
     console.log(`  after (all of ours): ${fmt2(a.stepMs)} ms`);
     console.log('Per-kernel time inside one step (tf.profile, median of 5 steps), ms:');
     console.log('| kernel                 | calls | before | after |');
@@ -585,7 +608,108 @@ async function benchWinogradStep(): Promise<void> {
   }
 }
 
-if (process.argv.includes('--winograd')) {
+interface PassCase {
+  label: string;
+  x: number[];
+  filter: number[];
+  pad?: 'same' | 'valid';
+}
+
+/** Each convolution pass at the models' 3×3 'valid' layers, batch 128, per convGemm variant. */
+function benchGemm(): void {
+  const backend = tf.backend() as BackendWasm;
+  const layers: PassCase[] = [
+    { label: 'cnn conv1 28×28 1→32', x: [BATCH, 28, 28, 1], filter: [3, 3, 1, 32] },
+    { label: 'cnn conv2 13×13 32→64', x: [BATCH, 13, 13, 32], filter: [3, 3, 32, 64] },
+    { label: 'fast conv3 5×5 64→128', x: [BATCH, 5, 5, 64], filter: [3, 3, 64, 128] },
+    { label: 'strong conv2 26×26 32→32', x: [BATCH, 26, 26, 32], filter: [3, 3, 32, 32] },
+    { label: 'strong conv3 12×12 32→64', x: [BATCH, 12, 12, 32], filter: [3, 3, 32, 64] },
+    { label: 'strong conv4 10×10 64→64', x: [BATCH, 10, 10, 64], filter: [3, 3, 64, 64] },
+    // No model has a 'same' layer; its input gradient is the case the full correlation suits.
+    {
+      label: "'same' 14×14 32→64",
+      x: [BATCH, 14, 14, 32],
+      filter: [3, 3, 32, 64],
+      pad: 'same',
+    },
+  ];
+  const variants: Array<[string, Readonly<AccelTuning>]> = [
+    ['before', accelTuning({ convGemm: 'never' })],
+    ['gemm', accelTuning({ convGemm: 'always' })],
+    ['gemm128', accelTuning({ convGemm: 'always', relaxedSimd: false })],
+    ['auto', DEFAULT_TUNING],
+  ];
+  const passes = [
+    { name: 'Conv2D', config: conv2DConfig },
+    { name: 'Conv2DBackpropInput', config: conv2DBackpropInputConfig },
+    { name: 'Conv2DBackpropFilter', config: conv2DBackpropFilterConfig },
+  ];
+  console.log(
+    `\nConvolution passes, median ms of ${REPS}, variants interleaved call by call (gemm: relaxed build, gemm128: SIMD128 build):`,
+  );
+  console.log(
+    `| ${'layer'.padEnd(26)} | ${'pass'.padEnd(20)} | ${variants.map(([v]) => v.padStart(7)).join(' | ')} | gemm/before | auto/before |`,
+  );
+  console.log(
+    `|${'-'.repeat(28)}|${'-'.repeat(22)}|${variants.map(() => '-'.repeat(9)).join('|')}|-------------|-------------|`,
+  );
+  for (const l of layers) {
+    const info = tf.backend_util.computeConv2DInfo(
+      l.x as [number, number, number, number],
+      l.filter as [number, number, number, number],
+      1,
+      1,
+      l.pad ?? 'valid',
+    );
+    const pad = l.pad ?? 'valid';
+    for (const pass of passes) {
+      // The first layer's input gradient is never asked for (the model's input has none).
+      if (pass.name === 'Conv2DBackpropInput' && l.x[3] === 1) continue;
+      const inputs = tf.tidy((): Record<string, tf.Tensor> => {
+        const x = tf.randomNormal(l.x);
+        const filter = tf.randomNormal(l.filter);
+        const dy = tf.randomNormal(info.outShape);
+        return pass.name === 'Conv2D'
+          ? { x, filter }
+          : pass.name === 'Conv2DBackpropInput'
+            ? { dy, filter }
+            : { x, dy };
+      });
+      const attrs: tf.NamedAttrMap =
+        pass.name === 'Conv2D'
+          ? { strides: 1, pad, dataFormat: 'NHWC', dilations: 1 }
+          : pass.name === 'Conv2DBackpropInput'
+            ? { strides: 1, pad, dataFormat: 'NHWC', inputShape: l.x }
+            : { strides: 1, pad, dataFormat: 'NHWC', filterShape: l.filter };
+      const configs = variants.map(([, t]) => pass.config(t));
+      const times = variants.map((): number[] => []);
+      for (let i = 0; i < REPS; i++) {
+        configs.forEach((c, v) => {
+          // The registry too: the full correlation (dx) and the convolution strategy (dW) run
+          // the registered Conv2D, which must follow the same tuning.
+          registerAccelKernels(variants[v]![1]);
+          times[v]!.push(timeKernel(c, backend, inputs, attrs, 1));
+        });
+      }
+      const ms = times.map(median);
+      console.log(
+        `| ${l.label.padEnd(26)} | ${pass.name.padEnd(20)} | ${ms.map((t) => fmt2(t).padStart(7)).join(' | ')} | ${`${(ms[0]! / ms[1]!).toFixed(2)}x`.padStart(11)} | ${`${(ms[0]! / ms[3]!).toFixed(2)}x`.padStart(11)} |`,
+      );
+      tf.dispose(Object.values(inputs));
+    }
+  }
+}
+
+if (process.argv.includes('--gemm')) {
+  await tf.setBackend('wasm');
+  registerAccelKernels();
+  console.log(
+    `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}, one thread, load ${loadavg()[0]!.toFixed(2)}`,
+  );
+  benchGemm();
+  registerAccelKernels();
+  console.log(`load average now ${loadavg()[0]!.toFixed(2)}`);
+} else if (process.argv.includes('--winograd')) {
   await tf.setBackend('wasm');
   console.log(
     `tfjs ${tf.version.tfjs}, backend ${tf.getBackend()}, one thread, load ${loadavg()[0]!.toFixed(2)}`,

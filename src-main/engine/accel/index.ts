@@ -3,6 +3,7 @@
  *
  *   kernels/<TfjsKernelName>.ts  one kernel each, named and typed as tfjs-core names them
  *   layers/<TfjsLayerName>.ts    a layer's training path where tfjs spreads it over many ops
+ *   kernels/conv-gemm.ts         the three convolution passes on im2col/col2im + our GEMM
  *   native/simd/                 SIMD kernels in C (wasm_simd128.h), built by build.ts into
  *                                wasm.ts; winograd.c is written by generate-winograd.ts
  *   native/xnnpack/              XNNPACK's matrix product, reached through the backend
@@ -45,7 +46,7 @@ export function accelKernels(tuning: AccelTuning = DEFAULT_TUNING): tf.KernelCon
     castConfig,
     identityConfig,
     conv2DBackpropFilterConfig(tuning),
-    conv2DBackpropInputConfig,
+    conv2DBackpropInputConfig(tuning),
     conv2DConfig(tuning),
     maxPoolGradConfig(tuning),
     meanConfig,
@@ -60,9 +61,9 @@ const displaced = new Map<string, tf.KernelConfig>();
 
 /**
  * Installs the training kernels for the 'wasm' backend: Conv2DBackpropFilter
- * (missing upstream, tfjs #8474) plus faster Conv2D (Winograd for 3×3 stride-1 layers with 16+
- * input channels, which Conv2DBackpropInput's stride-1 convolution also takes), Conv2DBackpropInput,
- * MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
+ * (missing upstream, tfjs #8474) plus faster Conv2D and Conv2DBackpropInput (im2col/col2im with
+ * our GEMM, kernels/conv-gemm.ts, and Winograd for 3×3 stride-1 layers whose 2×2 tiles fit the
+ * map), MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
  * statistics), Tile (BatchNorm's gradient), BatchMatMul/_FusedMatMul with
  * transpose flags (Dense gradients), and Identity/Cast that share their input's
  * buffer instead of copying it (tensors saved for the backward pass); and BatchNormalization's

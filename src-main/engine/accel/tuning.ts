@@ -8,7 +8,7 @@
  */
 
 /** How Conv2DBackpropFilter computes dW (kernels/Conv2DBackpropFilter.ts describes each). */
-export type FilterStrategy = 'im2col' | 'convolution' | 'transposed-im2col' | 'direct';
+export type FilterStrategy = 'im2col' | 'convolution' | 'transposed-im2col' | 'direct' | 'gemm';
 
 /** The geometry Conv2DBackpropFilter picks its strategy from. */
 export interface FilterGeometry {
@@ -26,6 +26,13 @@ export interface FilterGeometry {
   padTop: number;
   padLeft: number;
 }
+
+/**
+ * Where the convolutions run on im2col + our GEMM (kernels/conv-gemm.ts): 'auto' where each
+ * kernel's rule says it is faster, 'always' wherever the SIMD kernels run (tests; benches),
+ * 'never' on the paths from before it.
+ */
+export type ConvGemmMode = 'auto' | 'always' | 'never';
 
 /** Which way round BatchMatMul computes op(A)·op(B) (kernels/BatchMatMul.ts). */
 export type MatMulOrientation = 'direct' | 'swapped';
@@ -66,6 +73,14 @@ export interface AccelTuning {
    * dy[128,24,24,32] took 104 ms in one piece, 76 ms in chunks of 8.
    */
   convolutionChunkLimit: number;
+  /** im2col + GEMM for the convolutions (needs `simd`); see ConvGemmMode. */
+  convGemm: ConvGemmMode;
+  /**
+   * Bytes of the im2col (or col2im) matrix per GEMM block, written and read back while in L2.
+   * cnn conv2 at batch 128, two sweeps: 128 kB to 1 MB alike on all three passes; the filter
+   * gradient 1.15–1.45x slower at 2 and 4 MB.
+   */
+  convGemmBlockBytes: number;
   /** Conv2DBackpropFilter's strategy, or a rule of the geometry; null: the kernel's own rule. */
   filterStrategy: FilterStrategy | ((g: FilterGeometry) => FilterStrategy) | null;
   /** BatchMatMul's orientation; null: the kernel's cost model. */
@@ -80,6 +95,8 @@ export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   winograd: true,
   winogradPassBytes: 1 << 20,
   convolutionChunkLimit: 8,
+  convGemm: 'auto',
+  convGemmBlockBytes: 1 << 20,
   filterStrategy: null,
   matMulOrientation: null,
 });

@@ -5,6 +5,7 @@ import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
 import { XnnMatMul } from '../native/xnnpack/mat-mul';
 import type { AccelTuning } from '../tuning';
+import { type ConvGeometry, conv2DGemm, convGeometry } from './conv-gemm';
 import {
   type BackendWasm,
   type Shape4D,
@@ -32,7 +33,7 @@ import {
  *   cnn conv2 x[128,13,13,32] 3×3→64        16.0       10.5      1.52x
  *   cnn conv2 dx, dy[128,11,11,64]→32       22.6       14.1      1.60x   (full padding)
  *   cnn-strong x[128,26,26,32] 3×3→32       38.0       27.1      1.40x
- *   cnn conv1 x[128,28,28,1] 3×3→32          3.1        4.3      0.71x   (left to the built-in)
+ *   cnn conv1 x[128,28,28,1] 3×3→32          3.1        4.3      0.71x   (left to the GEMM)
  *
  * One run of four had Winograd at 0.8x on every case after its first, the built-in unchanged;
  * not reproduced in the runs since. The cnn's 11×11 output wastes 16 % of the tiles' outputs
@@ -183,7 +184,7 @@ export function conv2DWinograd(
 }
 
 const KERNEL = Conv2D;
-/** The backend's own (XNNPACK) Conv2D, for every call Winograd does not cover. */
+/** The backend's own (XNNPACK) Conv2D, for every call neither the GEMM nor Winograd takes. */
 const builtinConv2D = tf.getKernel(KERNEL, 'wasm');
 
 /**
@@ -205,14 +206,48 @@ const MIN_OUTPUT_PIXELS = 16;
 
 /** Whether Winograd pays for this geometry (it applies: winogradGeometry gave it). */
 export function winogradPays(info: tf.backend_util.Conv2DInfo): boolean {
-  return info.inChannels >= MIN_CHANNELS && info.outHeight * info.outWidth >= MIN_OUTPUT_PIXELS;
+  return winogradPaysFor(info.inChannels, info.outHeight, info.outWidth);
 }
 
-/** The registered Conv2D: Winograd where it applies and pays, the built-in elsewhere. */
+/** winogradPays for a 3×3 stride-1 convolution of ci channels onto an oh×ow map. */
+export function winogradPaysFor(ci: number, oh: number, ow: number): boolean {
+  return ci >= MIN_CHANNELS && oh * ow >= MIN_OUTPUT_PIXELS;
+}
+
+/**
+ * The share of Winograd's 2×2 tile outputs that land on the map: 1 for even sizes, 0.84 for
+ * the cnn's 11×11. Below MIN_TILE_USE im2col + GEMM (9 multiply-adds an output per channel pair,
+ * no transforms; Winograd 4 plus its transforms) beats it: see the table at conv2DWasm, where
+ * the 11×11 map (0.84) favours the GEMM and the full maps (1.0) Winograd.
+ */
+const MIN_TILE_USE = 0.9;
+
+function tileUse(oh: number, ow: number): number {
+  return (oh * ow) / (4 * Math.ceil(oh / 2) * Math.ceil(ow / 2));
+}
+
+/**
+ * The registered Conv2D: im2col + our GEMM (kernels/conv-gemm.ts) where gemmGeometry takes it,
+ * Winograd where it applies and pays, the built-in (XNNPACK) elsewhere. With the GEMM on, the
+ * built-in runs only what the GEMM does not take (dilations, other layouts). GEMM (relaxed
+ * build) against the path it replaces or competes with, batch 128, one thread, three runs
+ * (bench/kernels.ts --gemm, load average 6–9, where even identical paths differ by up to 1.3x):
+ *
+ *   cnn conv1  x[128,28,28,1] →32   built-in    1.80x, 1.21x, 0.84x   (GEMM)
+ *   cnn conv2  x[128,13,13,32]→64   Winograd    1.18x, 1.07x, 1.32x   (GEMM: 11×11 map)
+ *   fast conv3 x[128,5,5,64]  →128  built-in    1.88x, 2.12x, 2.19x   (GEMM)
+ *   strong     x[128,26,26,32]→32   Winograd    0.88x, 0.99x, 0.77x   (Winograd)
+ *   strong     x[128,12,12,32]→64   Winograd    0.82x, 0.92x, 0.74x   (Winograd)
+ *   'same'     x[128,14,14,32]→64   Winograd    0.81x, 0.65x, 0.88x   (Winograd)
+ *
+ * The SIMD128 build of the GEMM took 0.9–1.6x the relaxed build's time (mostly 1.2–1.4x).
+ */
 export function conv2DWasm(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
   tuning: AccelTuning,
 ): tf.TensorInfo {
+  const gemm = gemmGeometry(inputs.x, inputs.filter, attrs, tuning);
+  if (gemm !== null) return conv2DGemm(backend, inputs.x!, inputs.filter!, gemm, tuning);
   const info = winogradGeometry(inputs.x, inputs.filter, attrs);
   if (info !== null && winogradPays(info) && winogradAvailable(backend, tuning)) {
     return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
@@ -225,6 +260,46 @@ export function conv2DWasm(
     backend,
     attrs: attrs as unknown as tf.NamedAttrMap,
   }) as tf.TensorInfo;
+}
+
+/** The geometry when im2col + GEMM should run this call (tuning and rule), else null. */
+export function gemmGeometry(
+  x: tf.TensorInfo | undefined,
+  filter: tf.TensorInfo | undefined,
+  attrs: ConvAttrs,
+  tuning: AccelTuning,
+): ConvGeometry | null {
+  if (!tuning.simd || tuning.convGemm === 'never') return null;
+  if (x === undefined || filter === undefined) return null;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  if (x.shape.length !== 4 || filter.shape.length !== 4) return null;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return null;
+  const d = attrs.dilations ?? 1;
+  if (!(typeof d === 'number' ? d === 1 : d.every((v) => v === 1))) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4D,
+    filter.shape as Shape4D,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  if (info.batchSize * info.inChannels * info.outChannels * info.outHeight * info.outWidth === 0) {
+    return null;
+  }
+  if (tuning.convGemm === 'always') return convGeometry(info);
+  const winograd = winogradGeometry(x, filter, attrs);
+  if (
+    winograd !== null &&
+    tuning.winograd &&
+    winogradPays(winograd) &&
+    tileUse(winograd.outHeight, winograd.outWidth) >= MIN_TILE_USE
+  ) {
+    return null;
+  }
+  return convGeometry(info);
 }
 
 /**

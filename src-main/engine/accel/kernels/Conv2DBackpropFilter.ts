@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
+import { conv2DBackpropFilterGemm } from './conv-gemm';
 import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
 import {
   type BackendWasm,
@@ -24,36 +25,32 @@ export type FilterGradAttrs = Conv2DBackpropFilterAttrs & { dilations?: number |
 
 /**
  * dW[kh, kw, ci, co] = sum over (n, oh, ow) of x[n, oh*s + kh - pad, ow*s + kw - pad, ci] * dy[n, oh, ow, co].
- * The wasm backend has no kernel for this at all (tfjs issue #8474). All
- * strategies below keep the arithmetic in XNNPACK; what differs is which
- * operand XNNPACK has to repack as "weights" on every call, and that packing,
- * not the multiply-adds, dominates when the contraction axis
- * (n * oh * ow) is long: the packed operand is streamed from memory once per
- * row tile of the product unless it fits in cache.
+ * The wasm backend has no kernel for this at all (tfjs issue #8474). pickStrategy chooses:
  *
- * Measured per call on fresh dy (batch 128, ms; forward conv of the same size in brackets;
- * "convolution" in batch chunks, see viaConvolution):
+ * - 'gemm' (kernels/conv-gemm.ts), every layer with more than one input channel: dW[R, co] =
+ *   colsᵀ·dy on our GEMM, R = kh·kw·ci, over L2-sized blocks of im2col rows, accumulated.
+ * - 'direct' (viaDirectSum), single-channel inputs (every model's first layer): the sum in our
+ *   SIMD kernel, pixel by pixel, dW in L1, nothing copied. The GEMM (dW's 9 rows in tiles of
+ *   4, an im2col copy of every pixel) measured no faster (the table below).
  *
- *   x[128,28,28,1]  3x3→32   im2col 18   transposed-im2col 14   convolution 17   (8)
- *   x[128,13,13,32] 3x3→64   im2col 63   transposed-im2col 31   convolution 29   (18)
- *   x[128,26,26,32] 3x3→32   im2col 315  transposed-im2col 104  convolution 75   (41)
- *   x[128,12,12,32] 3x3→64   im2col 43   transposed-im2col 25   convolution 26   (14)
- *   x[128,10,10,64] 3x3→64   im2col 56   transposed-im2col 35   convolution 30   (18)
- *   x[128,28,28,2]  3x3→64   im2col 46   transposed-im2col 50
+ * Without the GEMM (AccelTuning.convGemm 'never') or our SIMD kernels, the XNNPACK routes below
+ * run. They differ in which operand XNNPACK repacks as "weights" on every call, and that
+ * packing, not the multiply-adds, dominates when the contraction axis (n * oh * ow) is long:
+ * the packed operand is streamed from memory once per row tile of the product unless it fits
+ * in cache. One channel → direct (or the transposed im2col without SIMD); stride 1 without
+ * padding → transposed im2col (its gather in our SIMD kernel); otherwise narrow inputs the plain
+ * im2col and the rest the convolution.
  *
- * With the gather in JavaScript (~2 ns per element) the transposed im2col lost to the
- * convolution on most layers. In our SIMD kernel (gather_cols_t: stride 1, no padding, i.e. every
- * 'valid' layer here) it wins on all of them; batch 64, the share of one of two threads, ms:
+ * GEMM (relaxed build) against the XNNPACK route pickStrategy took before, batch 128, one
+ * thread, three runs of bench/kernels.ts --gemm under load (average 6–9):
  *
- *   x[64,13,13,32] 3x3→64   convolution 15.2   transposed-im2col 12.1
- *   x[64,26,26,32] 3x3→32   convolution 40.6   transposed-im2col 35.0
- *   x[64,12,12,32] 3x3→64   convolution 13.3   transposed-im2col 10.2
- *   x[64,10,10,64] 3x3→64   convolution 15.4   transposed-im2col 12.5
- *
- * Single-channel inputs (every model's first layer) skip XNNPACK: a direct sum in our SIMD
- * kernel (viaDirectSum) takes 5.1 ms on x[128,28,28,1] 3x3→32 (64 images: 3.4) where the
- * transposed im2col takes 14.7 (8.3). So: one channel → direct; stride 1 without padding →
- * transposed im2col; otherwise narrow inputs the plain im2col and the rest the convolution.
+ *   x[128,13,13,32] 3x3→64   transposed-im2col   1.95x, 2.13x, 2.14x
+ *   x[128,5,5,64]   3x3→128  transposed-im2col   1.89x, 1.96x, 2.25x
+ *   x[128,26,26,32] 3x3→32   transposed-im2col   2.29x, 2.04x, 1.96x
+ *   x[128,12,12,32] 3x3→64   transposed-im2col   2.01x, 2.24x, 2.02x
+ *   x[128,10,10,64] 3x3→64   transposed-im2col   2.15x, 1.88x, 2.10x
+ *   x[128,14,14,32] 3x3→64   convolution ('same') 2.48x
+ *   x[128,28,28,1]  3x3→32   direct              0.97x, 1.15x, 0.84x   (direct kept)
  */
 export function conv2DBackpropFilterWasm(
   { inputs, backend, attrs }: WasmKernelArgs<FilterGradAttrs>,
@@ -101,7 +98,9 @@ export function conv2DBackpropFilterWasm(
         ? viaConvolution(backend, x, dy, geometry, tuning.convolutionChunkLimit)
         : strategy === 'direct'
           ? viaDirectSum(backend, x, dy, geometry)
-          : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
+          : strategy === 'gemm'
+            ? conv2DBackpropFilterGemm(backend, x, dy, geometry, tuning)
+            : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
   return checkShape(backend, dw, filterShape, KERNEL);
 }
 
@@ -508,11 +507,15 @@ function gatherColsT(
 
 export type { FilterStrategy };
 
-function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
+/** The strategy for this geometry: the tuning's if it forces one, else the rule at the top. */
+export function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
   const forced = tuning.filterStrategy;
   if (typeof forced === 'function') return forced(g);
   if (forced !== null) return forced;
+  const gemm = tuning.simd ? tuning.convGemm : 'never';
+  if (gemm === 'always') return 'gemm';
   if (g.ci === 1) return tuning.simd ? 'direct' : 'transposed-im2col';
+  if (gemm === 'auto') return 'gemm';
   if (tuning.simd && plainGather(g)) return 'transposed-im2col';
   return g.kh * g.kw * g.ci <= g.co ? 'im2col' : 'convolution';
 }

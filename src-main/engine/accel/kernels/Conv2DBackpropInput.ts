@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2D, Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
+import type { AccelTuning } from '../tuning';
 import {
   type BackendWasm,
   type Shape4D,
@@ -14,6 +15,8 @@ import {
   runWasmKernel,
   wasmKernelConfig,
 } from '../wasm-backend';
+import { winogradPaysFor } from './Conv2D';
+import { conv2DBackpropInputGemm, convGeometry } from './conv-gemm';
 
 const KERNEL = Conv2DBackpropInput;
 
@@ -21,17 +24,31 @@ const KERNEL = Conv2DBackpropInput;
 export type InputGradAttrs = Conv2DBackpropInputAttrs & { dilations?: number | [number, number] };
 
 /**
- * dx is the "full" correlation of dy with the filter rotated by 180 degrees
- * and its in/out channels swapped, so we hand it to the backend's XNNPACK
- * Conv2D instead of the built-in scalar loop. Stride 1 lets XNNPACK do the
- * padding itself; other strides (or pads wider than the kernel) first spread
- * dy onto a zero grid so the same stride-1 convolution applies.
+ * Two ways to dx, chosen by useGemm:
+ *
+ * - col2im + GEMM (kernels/conv-gemm.ts): dcols[P, kh·kw·ci] = dy[P, co] · Wᵀ on our GEMM, then
+ *   each row of dcols added back onto the input pixels its window covers. Its multiply-adds are
+ *   the forward pass's: oh·ow·kh·kw·ci·co an image.
+ * - The "full" correlation: dy with the filter rotated by 180 degrees and its in/out channels
+ *   swapped, as a stride-1 Conv2D (ours: Winograd where that pays, else XNNPACK). Stride 1 lets
+ *   the convolution pad; other strides (or pads wider than the kernel) first spread dy onto a
+ *   zero grid. It computes all h·w outputs from a zero-padded dy: 3.1 M multiply-adds an image
+ *   for the cnn's conv2 (GEMM: 2.2 M), 1.84 M for cnn-fast's conv3 on 3×3 → 5×5 maps (0.66 M).
+ *
+ * col2im + GEMM (relaxed build) against the full correlation, batch 128, one thread, runs of
+ * bench/kernels.ts --gemm under load (average 6–9; identical paths differ by up to 1.3x):
+ *
+ *   cnn conv2  dy[128,11,11,64]→32    1.59x, 1.31x
+ *   fast conv3 dy[128,3,3,128]→64     5.75x, 4.30x
+ *   strong     dy[128,24,24,32]→32    1.10x, 0.77x, 1.11x
+ *   strong     dy[128,10,10,64]→32    1.17x, 1.34x, 1.25x
+ *   strong     dy[128,8,8,64]→64      1.35x, 1.65x, 1.64x
+ *   'same'     dy[128,14,14,64]→32    0.90x, 0.65x, 0.67x   (full correlation kept)
  */
-export function conv2DBackpropInputWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<InputGradAttrs>): tf.TensorInfo {
+export function conv2DBackpropInputWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<InputGradAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
   const dy = requireInput(inputs, 'dy', KERNEL);
   const filter = requireInput(inputs, 'filter', KERNEL);
   assertNHWC(attrs.dataFormat, KERNEL);
@@ -60,6 +77,10 @@ export function conv2DBackpropInputWasm({
     const out = makeF32(backend, info.inShape);
     heapF32(backend, out).fill(0);
     return out;
+  }
+
+  if (useGemm(info, tuning)) {
+    return conv2DBackpropInputGemm(backend, dy, filter, convGeometry(info), tuning);
   }
 
   const padTop = kh - 1 - info.padInfo.top;
@@ -169,4 +190,30 @@ function spreadDy(
   return out;
 }
 
-export const conv2DBackpropInputConfig = wasmKernelConfig(KERNEL, conv2DBackpropInputWasm);
+/**
+ * How many more pixels (dx's h·w against dy's oh·ow) the full correlation may compute before
+ * col2im + GEMM beats it when the correlation runs on Winograd: 'same' (1.0) keeps it, 26×26
+ * from 24×24 (1.17) takes the GEMM (see the table at the top).
+ */
+const FULL_MAP_EXCESS = 1.1;
+
+/** Whether col2im + GEMM beats the full correlation for this geometry (see the top). */
+export function useGemm(info: tf.backend_util.Conv2DInfo, tuning: AccelTuning): boolean {
+  if (!tuning.simd || tuning.convGemm === 'never') return false;
+  if (tuning.convGemm === 'always') return true;
+  // Strided: the full correlation runs on dy spread onto a zero grid, sh·sw times the work.
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return true;
+  // What the full correlation would run on: a stride-1 convolution of co channels onto h×w.
+  const winograd =
+    tuning.winograd &&
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    winogradPaysFor(info.outChannels, info.inHeight, info.inWidth);
+  return (
+    !winograd || info.inHeight * info.inWidth > FULL_MAP_EXCESS * info.outHeight * info.outWidth
+  );
+}
+
+export function conv2DBackpropInputConfig(tuning: AccelTuning): tf.KernelConfig {
+  return wasmKernelConfig<InputGradAttrs>(KERNEL, (args) => conv2DBackpropInputWasm(args, tuning));
+}

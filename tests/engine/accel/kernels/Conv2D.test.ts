@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../../src-main/engine/random';
 import {
   type ConvAttrs,
   conv2DWasm,
   conv2DWinograd,
+  gemmGeometry,
   winogradGeometry,
   winogradPays,
 } from '../../../../src-main/engine/accel/kernels/Conv2D';
@@ -16,6 +17,9 @@ import {
   registerAccelKernels,
   unregisterAccelKernels,
 } from '../../../../src-main/engine/accel/index';
+import type { AccelTuning } from '../../../../src-main/engine/accel/tuning';
+import { SMALL_GEMM_BLOCK, conv, convCases, gemmCases, sweepCases } from './conv-cases';
+import { buffers, expectClose, expectNonTrivial, onBackend, randomHost } from '../harness';
 
 /**
  * Tolerance. Winograd adds and subtracts transformed values whose magnitudes exceed the
@@ -183,15 +187,40 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     return { got: Array.from(got), expected: Array.from(expected) };
   }
 
-  it('leaves strided, 5×5 and few-channel convolutions to the built-in, bit for bit', () => {
+  it('leaves strided, 5×5 and few-channel convolutions to the built-in without the GEMM', () => {
+    const noGemm = accelTuning({ convGemm: 'never' });
+    for (const [xs, fs, s] of [
+      [[2, 9, 9, 4], [5, 5, 4, 3], 2],
+      [[2, 9, 9, 32], [3, 3, 32, 8], 2],
+      [[2, 12, 12, 1], [3, 3, 1, 32], 1],
+    ] as const) {
+      const { got, expected } = registeredVsBuiltin([...xs], [...fs], s, noGemm);
+      expect(got).toEqual(expected);
+    }
+  });
+
+  it('takes the GEMM for strided, 5×5 and one-channel layers', () => {
     for (const [xs, fs, s] of [
       [[2, 9, 9, 4], [5, 5, 4, 3], 2],
       [[2, 9, 9, 32], [3, 3, 32, 8], 2],
       [[2, 12, 12, 1], [3, 3, 1, 32], 1],
     ] as const) {
       const { got, expected } = registeredVsBuiltin([...xs], [...fs], s);
-      expect(got).toEqual(expected);
+      // Not bit-equal: XNNPACK sums in another order (so the GEMM ran at all).
+      expect(got).not.toEqual(expected);
+      for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(expected[i]!, 4);
     }
+  });
+
+  it('takes Winograd where its tiles fit the map, the GEMM on an 11×11 map', () => {
+    const x = tf.zeros([2, 12, 12, 32]);
+    const x11 = tf.zeros([2, 13, 13, 32]);
+    const f = tf.zeros([3, 3, 32, 64]);
+    const attrs: ConvAttrs = { strides: 1, pad: 'valid', dataFormat: 'NHWC' };
+    expect(gemmGeometry(x, f, attrs, DEFAULT_TUNING)).toBeNull();
+    expect(gemmGeometry(x11, f, attrs, DEFAULT_TUNING)).not.toBeNull();
+    expect(gemmGeometry(x, f, attrs, accelTuning({ winograd: false }))).not.toBeNull();
+    tf.dispose([x, x11, f]);
   });
 
   it('takes Winograd for a 3×3 stride-1 layer with many channels', () => {
@@ -202,7 +231,10 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
   });
 
   it('leaves every convolution to the built-in, bit for bit, when the tuning turns it off', () => {
-    for (const tuning of [accelTuning({ winograd: false }), accelTuning({ simd: false })]) {
+    for (const tuning of [
+      accelTuning({ winograd: false, convGemm: 'never' }),
+      accelTuning({ simd: false }),
+    ]) {
       const { got, expected } = registeredVsBuiltin([2, 9, 9, 32], [3, 3, 32, 8], 1, tuning);
       expect(got).toEqual(expected);
     }
@@ -218,7 +250,7 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     try {
       unregisterAccelKernels();
       const builtin = conv();
-      registerAccelKernels(accelTuning({ winograd: false }));
+      registerAccelKernels(accelTuning({ winograd: false, convGemm: 'never' }));
       expect(conv()).toEqual(builtin);
       registerAccelKernels();
       expect(conv()).not.toEqual(builtin);
@@ -277,5 +309,45 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
         unregisterAccelKernels();
       }
     }
+  });
+});
+
+describe('Conv2D by im2col + GEMM', () => {
+  const tunings: Array<[string, Readonly<AccelTuning>]> = [
+    ['relaxed', accelTuning({ convGemm: 'always' })],
+    ['baseline', accelTuning({ convGemm: 'always', relaxedSimd: false })],
+    ['small blocks', accelTuning({ convGemm: 'always', convGemmBlockBytes: SMALL_GEMM_BLOCK })],
+    [
+      'baseline, small blocks',
+      accelTuning({ convGemm: 'always', relaxedSimd: false, convGemmBlockBytes: SMALL_GEMM_BLOCK }),
+    ],
+  ];
+  afterAll(() => registerAccelKernels());
+  describe.each(tunings)('%s', (_, tuning) => {
+    it.each([...convCases, ...sweepCases, ...gemmCases])('matches cpu: $name', async (c) => {
+      const x = randomHost(c.x, 21);
+      const f = randomHost(c.filter, 22);
+      const fn = (xt: tf.Tensor | undefined, ft: tf.Tensor | undefined) => conv(xt!, ft!, c);
+      const [cpu] = await onBackend('cpu', [x, f], fn);
+      registerAccelKernels(tuning);
+      const before = buffers();
+      const [wasm] = await onBackend('wasm', [x, f], fn);
+      expect(buffers()).toBe(before);
+      expectNonTrivial(cpu!);
+      expectClose(cpu!, wasm!);
+    });
+  });
+
+  it('is taken only where the tuning lets it', () => {
+    const x = tf.zeros([2, 9, 9, 4]);
+    const f = tf.zeros([3, 3, 4, 8]);
+    const attrs: ConvAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+    expect(gemmGeometry(x, f, attrs, accelTuning({ convGemm: 'always' }))).not.toBeNull();
+    expect(gemmGeometry(x, f, attrs, accelTuning({ convGemm: 'never' }))).toBeNull();
+    expect(gemmGeometry(x, f, attrs, accelTuning({ convGemm: 'always', simd: false }))).toBeNull();
+    expect(
+      gemmGeometry(x, f, { ...attrs, dilations: 2 }, accelTuning({ convGemm: 'always' })),
+    ).toBeNull();
+    tf.dispose([x, f]);
   });
 });

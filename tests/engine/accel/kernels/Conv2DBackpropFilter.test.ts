@@ -6,11 +6,21 @@ import {
   DEFAULT_TUNING,
   registerAccelKernels,
 } from '../../../../src-main/engine/accel/index';
+import type { AccelTuning } from '../../../../src-main/engine/accel/tuning';
 import {
   type FilterStrategy,
   convChunk,
+  pickStrategy,
 } from '../../../../src-main/engine/accel/kernels/Conv2DBackpropFilter';
-import { type ConvCase, conv, convCases, outShapeOf, sweepCases } from './conv-cases';
+import {
+  type ConvCase,
+  SMALL_GEMM_BLOCK,
+  conv,
+  convCases,
+  gemmCases,
+  outShapeOf,
+  sweepCases,
+} from './conv-cases';
 import {
   expectClose,
   expectNonTrivial,
@@ -24,7 +34,7 @@ import {
 useAccelKernels();
 
 describe('Conv2DBackpropFilter on wasm', () => {
-  it.each([...convCases, ...sweepCases])('matches cpu: $name', async (c) => {
+  it.each([...convCases, ...sweepCases, ...gemmCases])('matches cpu: $name', async (c) => {
     const x = randomHost(c.x, 1);
     const dy = randomHost(outShapeOf(c), 2);
     const { cpu, wasm } = await onBoth([x, dy], (xt, dyt) =>
@@ -45,7 +55,13 @@ describe('Conv2DBackpropFilter on wasm', () => {
 
   // Each strategy on every geometry, whichever the heuristic would pick; the last case is
   // large enough for the transposed im2col to split the batch (4 + 2 images).
-  const strategies: FilterStrategy[] = ['im2col', 'transposed-im2col', 'convolution', 'direct'];
+  const strategies: FilterStrategy[] = [
+    'im2col',
+    'transposed-im2col',
+    'convolution',
+    'direct',
+    'gemm',
+  ];
   const chunked: ConvCase = {
     name: 'batch split, 1 channel',
     x: [6, 30, 30, 1],
@@ -61,9 +77,29 @@ describe('Conv2DBackpropFilter on wasm', () => {
     strides: 1,
     pad: 'valid',
   };
-  describe.each(strategies)('forced strategy %s', (strategy) => {
+  // The GEMM in both builds, and in blocks that end inside images.
+  const variants: Array<[string, Readonly<AccelTuning>]> = [
+    ...strategies.map((s): [string, Readonly<AccelTuning>] => [
+      s,
+      accelTuning({ filterStrategy: s }),
+    ]),
+    ['gemm, baseline', accelTuning({ filterStrategy: 'gemm', relaxedSimd: false })],
+    [
+      'gemm, small blocks',
+      accelTuning({ filterStrategy: 'gemm', convGemmBlockBytes: SMALL_GEMM_BLOCK }),
+    ],
+    [
+      'gemm, baseline, small blocks',
+      accelTuning({
+        filterStrategy: 'gemm',
+        relaxedSimd: false,
+        convGemmBlockBytes: SMALL_GEMM_BLOCK,
+      }),
+    ],
+  ];
+  describe.each(variants)('forced strategy %s', (_, tuning) => {
     afterEach(() => registerAccelKernels());
-    it.each([...convCases, ...sweepCases, chunked, chunkedValid])(
+    it.each([...convCases, ...sweepCases, ...gemmCases, chunked, chunkedValid])(
       'matches cpu: $name',
       async (c) => {
         const x = randomHost(c.x, 1);
@@ -75,7 +111,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
             { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
           );
         const [cpu] = await onBackend('cpu', [x, dy], fn);
-        registerAccelKernels(accelTuning({ filterStrategy: strategy }));
+        registerAccelKernels(tuning);
         const backend = tf.backend() as tf.KernelBackend & { numDataIds(): number };
         const buffers = backend.numDataIds();
         const [wasm] = await onBackend('wasm', [x, dy], fn);
@@ -135,6 +171,32 @@ describe('Conv2DBackpropFilter on wasm', () => {
     expect(convChunk(3, DEFAULT_TUNING.convolutionChunkLimit)).toBe(3);
     expect(convChunk(13, DEFAULT_TUNING.convolutionChunkLimit)).toBe(13);
     expect(convChunk(22, DEFAULT_TUNING.convolutionChunkLimit)).toBe(22);
+  });
+
+  it('takes the GEMM for more than one input channel, the direct sum for one', () => {
+    const g = (ci: number, pad: number) => ({
+      n: 128,
+      h: 13,
+      w: 13,
+      ci,
+      oh: 11,
+      ow: 11,
+      co: 64,
+      kh: 3,
+      kw: 3,
+      sh: 1,
+      sw: 1,
+      padTop: pad,
+      padLeft: pad,
+    });
+    expect(pickStrategy(g(32, 0), DEFAULT_TUNING)).toBe('gemm');
+    expect(pickStrategy(g(32, 1), DEFAULT_TUNING)).toBe('gemm');
+    expect(pickStrategy(g(1, 0), DEFAULT_TUNING)).toBe('direct');
+    expect(pickStrategy(g(1, 0), accelTuning({ convGemm: 'always' }))).toBe('gemm');
+    expect(pickStrategy(g(32, 0), accelTuning({ convGemm: 'never' }))).toBe('transposed-im2col');
+    expect(pickStrategy(g(32, 1), accelTuning({ convGemm: 'never' }))).toBe('convolution');
+    expect(pickStrategy(g(32, 0), accelTuning({ simd: false }))).not.toBe('gemm');
+    expect(pickStrategy(g(32, 0), accelTuning({ filterStrategy: 'im2col' }))).toBe('im2col');
   });
 
   it('is what tf.grad uses for a conv2d filter', async () => {

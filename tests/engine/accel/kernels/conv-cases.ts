@@ -153,3 +153,51 @@ export function outShapeOf(c: ConvCase): number[] {
     c.pad,
   ).outShape;
 }
+
+/**
+ * Geometries for the im2col + GEMM paths beyond the small cases: more than one 4×8 tile of each
+ * product, sizes that are not multiples of it, 1, 3 and 5 channels, batch 1, stride 2 and 'same'.
+ */
+export const gemmCases: ConvCase[] = [
+  {
+    name: 'gemm: batch 1, 3->13 ch, same',
+    x: [1, 9, 7, 3],
+    filter: [3, 3, 3, 13],
+    strides: 1,
+    pad: 'same',
+  },
+  {
+    name: 'gemm: 5->9 ch, stride 2, same',
+    x: [2, 11, 10, 5],
+    filter: [3, 3, 5, 9],
+    strides: 2,
+    pad: 'same',
+  },
+  {
+    name: 'gemm: 1->17 ch, valid',
+    x: [3, 10, 9, 1],
+    filter: [3, 3, 1, 17],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'gemm: 12->20 ch, 5×5 map, valid',
+    x: [3, 5, 5, 12],
+    filter: [3, 3, 12, 20],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'gemm: 5->3 ch, 2x4 kernel, strides [2,1]',
+    x: [2, 9, 8, 5],
+    filter: [2, 4, 5, 3],
+    strides: [2, 1],
+    pad: 'same',
+  },
+];
+
+/**
+ * Bytes per GEMM block (AccelTuning.convGemmBlockBytes) small enough to split these cases into
+ * many blocks whose boundaries fall inside images, the last one short.
+ */
+export const SMALL_GEMM_BLOCK = 4 * 3 * 3 * 5 * 7;

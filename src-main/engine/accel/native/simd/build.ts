@@ -27,6 +27,7 @@ export const SOURCES = [
   'winograd.c',
   'batch-norm.c',
   'bias-relu.c',
+  'gemm.c',
 ];
 /** Everything the module is built from, hashed into wasm.ts. */
 const INPUTS = ['simd.h', ...SOURCES];

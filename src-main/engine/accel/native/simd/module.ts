@@ -7,7 +7,9 @@ import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
  * wasm backend's own linear memory so they read and write the same buffers XNNPACK does: the
  * fused Dense step's elementwise work (dense.c), and the parts of Conv2DBackpropFilter
  * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd Conv2D (winograd.c) that
- * XNNPACK does not cover well, BatchNormalization in training (batch-norm.c) and a convolution's bias and ReLU (bias-relu.c). All pointers and offsets are in bytes.
+ * XNNPACK does not cover well, BatchNormalization in training (batch-norm.c), a convolution's
+ * bias and ReLU (bias-relu.c), and the matrix product with im2col/col2im the convolutions run on
+ * (gemm.c). All pointers and offsets are in bytes.
  */
 
 export interface SimdKernels {
@@ -161,6 +163,63 @@ export interface SimdKernels {
     part: number,
     m: number,
     c: number,
+  ): void;
+  /**
+   * C[m, n] = A·B (acc 0) or C += A·B (acc 1), A packed by pack_a, B by pack_b/pack_bt, k in
+   * blocks of kc; see gemm.c.
+   */
+  gemm(
+    ap: number,
+    bp: number,
+    c: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+    acc: number,
+    kc: number,
+  ): void;
+  /** Packs A[m, k] (element (i, kk) at a[i·rs + kk·ks]) for gemm (⌈m/4⌉·k·4 floats). */
+  pack_a(a: number, rs: number, ks: number, m: number, k: number, dst: number): void;
+  /** Packs a row-major B[k, n] for gemm (⌈n/8⌉·k·8 floats). */
+  pack_b(b: number, ldb: number, k: number, n: number, dst: number): void;
+  /** Packs B = Tᵀ for a row-major T[n, k] for gemm (⌈n/8⌉·k·8 floats). */
+  pack_bt(t: number, ldt: number, k: number, n: number, dst: number): void;
+  /** im2col rows m0 ≤ m < m1 of an NHWC input; see gemm.c. */
+  im2col(
+    x: number,
+    cols: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    m0: number,
+    m1: number,
+  ): void;
+  /** Adds rows m0 ≤ m < m1 of an im2col matrix back into dx (col2im); see gemm.c. */
+  col2im(
+    cols: number,
+    dx: number,
+    h: number,
+    w: number,
+    ci: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    pt: number,
+    pl: number,
+    m0: number,
+    m1: number,
   ): void;
   /** Returns the generator state after n draws. */
   dropout_mask(mask: number, n: number, state: number, keep: number, scale: number): number;

@@ -1,0 +1,236 @@
+import type * as tf from '@tensorflow/tfjs';
+import { simdKernels, type SimdKernels } from '../native/simd/module';
+import type { AccelTuning } from '../tuning';
+import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
+
+/**
+ * The three convolution passes as im2col + our GEMM (native/simd/gemm.c), any kernel size,
+ * stride and padding, NHWC float32. With R = kh·kw·ci and P = n·oh·ow output pixels, cols[P, R]
+ * is the im2col matrix of x and W is the filter viewed as [R, co]:
+ *
+ *   Conv2D                y[P, co]  = cols · W
+ *   Conv2DBackpropInput   dcols[P, R] = dy[P, co] · Wᵀ, then col2im adds dcols into dx
+ *   Conv2DBackpropFilter  dW[R, co] = colsᵀ · dy
+ *
+ * Each runs over blocks of cols' rows (AccelTuning.convGemmBlockBytes of cols per block), so a
+ * block is written and read back while it is still in L2; dW accumulates over the blocks. The
+ * blocks need not be whole images: im2col and col2im work row by row.
+ */
+
+/** One convolution's geometry, as the three kernels get it from computeConv2DInfo. */
+export interface ConvGeometry {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  oh: number;
+  ow: number;
+  co: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  padTop: number;
+  padLeft: number;
+}
+
+export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    ci: info.inChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    co: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
+/**
+ * k per block of gemm: A's panel (kc·16 bytes) and B's (kc·32) stay in L1 (48 kB here). Every
+ * block after the first adds into C again, so the cnn conv2 forward pass (k = 288) runs in one.
+ */
+const KC = 512;
+
+/** The build the tuning asks for (the relaxed one falls back to SIMD128 where it is missing). */
+function kernelsFor(backend: BackendWasm, tuning: AccelTuning): SimdKernels {
+  return simdKernels(backend, tuning.relaxedSimd ? 'relaxed' : 'baseline');
+}
+
+/** Rows of cols per block: the tuning's bytes, at least one tile of 4 rows, at most all. */
+function blockRows(g: ConvGeometry, tuning: AccelTuning): number {
+  const p = g.n * g.oh * g.ow;
+  const r = g.kh * g.kw * g.ci;
+  return Math.max(1, Math.min(p, Math.max(4, Math.floor(tuning.convGemmBlockBytes / (4 * r)))));
+}
+
+/** Floats of a B operand packed for gemm: ⌈n/8⌉ panels of k·8. */
+const packedSize = (k: number, n: number): number => Math.ceil(n / 8) * 8 * Math.max(1, k);
+/** Floats of an A operand packed for gemm: ⌈m/4⌉ panels of k·4. */
+const packedRows = (m: number, k: number): number => Math.ceil(m / 4) * 4 * Math.max(1, k);
+
+function im2col(
+  k: SimdKernels,
+  x: number,
+  cols: number,
+  g: ConvGeometry,
+  m0: number,
+  m1: number,
+): void {
+  k.im2col(
+    x,
+    cols,
+    g.h,
+    g.w,
+    g.ci,
+    g.oh,
+    g.ow,
+    g.kh,
+    g.kw,
+    g.sh,
+    g.sw,
+    g.padTop,
+    g.padLeft,
+    m0,
+    m1,
+  );
+}
+
+/** y = conv2d(x, filter) as im2col blocks times the packed filter. */
+export function conv2DGemm(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const k = kernelsFor(backend, tuning);
+  const r = g.kh * g.kw * g.ci;
+  const p = g.n * g.oh * g.ow;
+  const rows = blockRows(g, tuning);
+  const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const cols = makeF32(backend, [rows * r]);
+    temps.push(cols);
+    const ap = makeF32(backend, [packedRows(rows, r)]);
+    temps.push(ap);
+    const wp = makeF32(backend, [packedSize(r, g.co)]);
+    temps.push(wp);
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    k.pack_b(at(filter), g.co, r, g.co, at(wp));
+    for (let m0 = 0; m0 < p; m0 += rows) {
+      const m1 = Math.min(p, m0 + rows);
+      im2col(k, at(x), at(cols), g, m0, m1);
+      k.pack_a(at(cols), r, 1, m1 - m0, r, at(ap));
+      k.gemm(at(ap), at(wp), at(out) + m0 * g.co * 4, g.co, m1 - m0, g.co, r, 0, KC);
+    }
+    return out;
+  } catch (error) {
+    release(backend, out);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
+/** dx of conv2d(x, filter) from dy: dcols = dy·Wᵀ block by block, each added into dx (col2im). */
+export function conv2DBackpropInputGemm(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const k = kernelsFor(backend, tuning);
+  const r = g.kh * g.kw * g.ci;
+  const p = g.n * g.oh * g.ow;
+  const rows = blockRows(g, tuning);
+  const dx = makeF32(backend, [g.n, g.h, g.w, g.ci]);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const dcols = makeF32(backend, [rows * r]);
+    temps.push(dcols);
+    const ap = makeF32(backend, [packedRows(rows, g.co)]);
+    temps.push(ap);
+    const wp = makeF32(backend, [packedSize(g.co, r)]);
+    temps.push(wp);
+    heapF32(backend, dx).fill(0);
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    // B = Wᵀ [co, R], packed from W [R, co].
+    k.pack_bt(at(filter), g.co, g.co, r, at(wp));
+    for (let m0 = 0; m0 < p; m0 += rows) {
+      const m1 = Math.min(p, m0 + rows);
+      k.pack_a(at(dy) + m0 * g.co * 4, g.co, 1, m1 - m0, g.co, at(ap));
+      k.gemm(at(ap), at(wp), at(dcols), r, m1 - m0, r, g.co, 0, KC);
+      k.col2im(
+        at(dcols),
+        at(dx),
+        g.h,
+        g.w,
+        g.ci,
+        g.oh,
+        g.ow,
+        g.kh,
+        g.kw,
+        g.sh,
+        g.sw,
+        g.padTop,
+        g.padLeft,
+        m0,
+        m1,
+      );
+    }
+    return dx;
+  } catch (error) {
+    release(backend, dx);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
+/** dW of conv2d(x, filter) from dy: colsᵀ·dy summed over blocks of cols' rows. */
+export function conv2DBackpropFilterGemm(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: ConvGeometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const k = kernelsFor(backend, tuning);
+  const r = g.kh * g.kw * g.ci;
+  const p = g.n * g.oh * g.ow;
+  const rows = blockRows(g, tuning);
+  const dw = makeF32(backend, [g.kh, g.kw, g.ci, g.co]);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    const cols = makeF32(backend, [rows * r]);
+    temps.push(cols);
+    const ap = makeF32(backend, [packedRows(r, rows)]);
+    temps.push(ap);
+    const dyp = makeF32(backend, [packedSize(rows, g.co)]);
+    temps.push(dyp);
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    for (let m0 = 0; m0 < p; m0 += rows) {
+      const m1 = Math.min(p, m0 + rows);
+      im2col(k, at(x), at(cols), g, m0, m1);
+      k.pack_b(at(dy) + m0 * g.co * 4, g.co, m1 - m0, g.co, at(dyp));
+      // A = colsᵀ: its element (row of dW, pixel) is at cols[pixel, row].
+      k.pack_a(at(cols), 1, r, r, m1 - m0, at(ap));
+      k.gemm(at(ap), at(dyp), at(dw), g.co, r, g.co, m1 - m0, m0 > 0 ? 1 : 0, KC);
+    }
+    return dw;
+  } catch (error) {
+    release(backend, dw);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
