@@ -126,19 +126,15 @@ function trainingCall(layer: Conv2DLayer, x: tf.Tensor, k: SimdKernels): tf.Tens
           const { dz, dbias } = reluBiasGrad(k, dy, sy);
           const attrs = { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
           const dx = inputGradient
-            ? (tf
-                .engine()
-                .runKernel('Conv2DBackpropInput', { dy: dz, filter: skernel }, {
-                  ...attrs,
-                  inputShape: sx.shape,
-                } as unknown as tf.NamedAttrMap) as tf.Tensor)
+            ? (tf.engine().runKernel('Conv2DBackpropInput', { dy: dz, filter: skernel }, {
+                ...attrs,
+                inputShape: sx.shape,
+              } as unknown as tf.NamedAttrMap) as tf.Tensor)
             : tf.zerosLike(sx);
-          const dw = tf
-            .engine()
-            .runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, {
-              ...attrs,
-              filterShape: skernel.shape,
-            } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: sx, dy: dz }, {
+            ...attrs,
+            filterShape: skernel.shape,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor;
           dz.dispose();
           return [dx, dw, dbias];
         },

@@ -60,7 +60,9 @@ function run(c: Case) {
       () => tf.sum(model.apply(x!, { training: true }) as tf.Tensor),
       model.trainableWeights.map((v) => v.read() as tf.Variable),
     );
-    const modelGrads = model.trainableWeights.map((v) => inModel.grads[v.read().name]!);
+    const modelGrads = model.trainableWeights.map(
+      (v) => inModel.grads[(v.read() as tf.Variable).name]!,
+    );
     inModel.value.dispose();
     model.dispose();
     return [...standalone, ...modelGrads];
