@@ -297,8 +297,15 @@ export const EventSchema = z.discriminatedUnion('type', [
     epoch: z.number().int(),
     batch: z.number().int(),
     batches: z.number().int(),
+    /** Running means over the epoch so far: what the status numbers show. */
     loss: z.number(),
     accuracy: z.number(),
+    /**
+     * Means over the images since the previous batch event of this epoch (the whole epoch so
+     * far for its first): the raw per-batch curve, which the running means would flatten.
+     */
+    recentLoss: z.number(),
+    recentAccuracy: z.number().min(0).max(1),
   }),
   z.object({ type: z.literal('epoch'), ...runEvent, ...EpochMetricsSchema.shape }),
   z.object({

@@ -147,6 +147,8 @@ describe('TrainPanel', () => {
       batches: 10,
       loss: 0.5,
       accuracy: 0.8,
+      recentLoss: 0.42,
+      recentAccuracy: 0.86,
     });
     flushSync();
     expect(screen.getByTestId('epoch-progress').getAttribute('value')).toBe('0.5');
@@ -154,6 +156,10 @@ describe('TrainPanel', () => {
     expect((screen.getByTestId('stop-button') as HTMLButtonElement).disabled).toBe(false);
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
 
+    // The status numbers are the epoch's running means; the charts plot the batches since the
+    // last event, which the running mean would flatten.
+    expect(screen.getByText('0.5000')).toBeTruthy();
+    expect(screen.getByText('80.00 %')).toBeTruthy();
     // Points are appended to both charts as events arrive: the batch at x = 0.5 epochs, then the epoch.
     emit({
       type: 'epoch',
@@ -167,15 +173,25 @@ describe('TrainPanel', () => {
       backend: 'wasm',
     });
     const [loss, accuracy] = charts;
-    expect(loss).toMatchObject({ label: 'Loss', batches: [[0.5, 0.5]], epochs: [[1, 0.4, 0.3]] });
+    expect(loss).toMatchObject({ label: 'Loss', batches: [[0.5, 0.42]], epochs: [[1, 0.4, 0.3]] });
     expect(accuracy).toMatchObject({
       label: 'Accuracy',
-      batches: [[0.5, 0.8]],
+      batches: [[0.5, 0.86]],
       epochs: [[1, 0.85, 0.9]],
     });
     expect(screen.getByTestId('loss-chart').dataset.epochPoints).toBe('1');
     // Events of another run (e.g. a second window's) are not drawn.
-    emit({ type: 'batch', runId: 'other', epoch: 1, batch: 9, batches: 10, loss: 9, accuracy: 0 });
+    emit({
+      type: 'batch',
+      runId: 'other',
+      epoch: 1,
+      batch: 9,
+      batches: 10,
+      loss: 9,
+      accuracy: 0,
+      recentLoss: 9,
+      recentAccuracy: 0,
+    });
     expect(loss!.batches).toHaveLength(1);
 
     await fireEvent.click(screen.getByTestId('stop-button'));
