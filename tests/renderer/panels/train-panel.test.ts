@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvent, ClientRequest, StudioApi } from '../../../src-main/contract/api';
 import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
+import { metrics } from '../fixtures';
 import TrainPanel from '../../../src-renderer/src/panels/TrainPanel.svelte';
 
 /** A fake transport: records requests, lets the test push events. */
@@ -201,6 +202,44 @@ describe('TrainPanel', () => {
     flushSync();
     expect(screen.getByTestId('status').getAttribute('data-phase')).toBe('stopped');
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('says the engine is starting until its backend is known', () => {
+    const { emit } = setup();
+    expect(screen.getByTestId('status').textContent?.trim()).toBe('Starting the engine…');
+    emit({ type: 'ready', backend: { name: 'wasm', reason: 'x', unavailable: [] }, pid: 1 });
+    flushSync();
+    expect(screen.getByTestId('status').textContent?.trim()).toBe('Ready.');
+  });
+
+  it('clears the previous run at Start, and says "1 epoch"', async () => {
+    const { emit } = setup();
+    emit(startedEvent(1));
+    emit({
+      type: 'batch',
+      runId: 'run-1',
+      epoch: 1,
+      batch: 10,
+      batches: 10,
+      loss: 0.25,
+      accuracy: 0.93,
+      recentLoss: 0.2,
+      recentAccuracy: 0.95,
+    });
+    emit({ type: 'epoch', runId: 'run-1', ...metrics(1) });
+    emit({ type: 'finished', runId: 'run-1', epochs: 1 });
+    flushSync();
+    expect(screen.getByTestId('status').textContent?.trim()).toBe(
+      'Finished 1 epoch. Checkpoints saved in run run-1.',
+    );
+    const numbers = () => [...document.querySelectorAll('.numbers dd')].map((d) => d.textContent);
+    expect(numbers()).toEqual(['0.2500', '93.00 %', '91.00 %']);
+
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(numbers()).toEqual(['–', '–', '–']);
+    expect(screen.getByTestId('epoch-progress').getAttribute('value')).toBe('0');
+    expect(screen.getByTestId('run-progress').getAttribute('value')).toBe('0');
+    expect(screen.getByText(/Epoch – of 10 · batch 0\/–/)).toBeTruthy();
   });
 
   it('says why a run failed and which checkpoint it kept', () => {
