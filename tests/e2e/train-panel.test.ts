@@ -44,8 +44,12 @@ describe('Train panel', () => {
   });
 
   it('rejects a bad hyper-parameter in the form, naming the field and its range', async () => {
+    const form = page.getByTestId('train-form');
+    const before = await form.boundingBox();
     await page.getByTestId('epochs-input').fill('0');
-    await expect.poll(() => page.getByText('epochs must be between 1 and 500').count()).toBe(1);
+    await expect.poll(() => page.getByText('Epochs must be between 1 and 500').count()).toBe(1);
+    // The error takes the hint's reserved lines: nothing below it moves.
+    expect(await form.boundingBox()).toEqual(before);
     expect(await page.getByTestId('start-button').isDisabled()).toBe(true);
     await page.getByTestId('epochs-input').fill('2');
     expect(await page.getByTestId('start-button').isDisabled()).toBe(false);

@@ -115,16 +115,84 @@ describe('TrainPanel', () => {
   it('rejects label smoothing above 0.5 next to the field', async () => {
     setup();
     await fireEvent.input(screen.getByLabelText(/^Label smoothing/), { target: { value: '0.7' } });
-    expect(screen.getByText('labelSmoothing must be at least 0 and at most 0.5')).toBeTruthy();
+    expect(screen.getByText('Label smoothing must be at least 0 and at most 0.5')).toBeTruthy();
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('shows a bad value next to its field and disables Start', async () => {
     setup();
     await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '0' } });
-    expect(screen.getByText('limit must be between 1 and 60000')).toBeTruthy();
+    expect(screen.getByText('Training images must be between 1 and 60000')).toBeTruthy();
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId('limit-input').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('names a bad field by its label, in place of its hint', async () => {
+    setup();
+    const batch = screen.getByLabelText(/^Batch size/);
+    const help = document.getElementById(batch.getAttribute('aria-describedby')!)!;
+    expect(help.textContent).toBe('1–4096');
+    await fireEvent.input(batch, { target: { value: '5000' } });
+    expect(help.textContent).toBe('Batch size must be between 1 and 4096');
+  });
+
+  it('keeps typed values across presets and hides what a preset ignores', async () => {
+    const { requests } = setup();
+    await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '2000' } });
+    await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '2' } });
+    expect(screen.getByLabelText(/^Hidden units/)).toBeTruthy();
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn' } });
+    expect((screen.getByTestId('limit-input') as HTMLInputElement).value).toBe('2000');
+    expect((screen.getByTestId('epochs-input') as HTMLInputElement).value).toBe('2');
+    expect((screen.getByLabelText(/^Batch size/) as HTMLInputElement).value).toBe('128');
+    expect(screen.queryByLabelText(/^Hidden units/)).toBeNull();
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn-fast' } });
+    const decay = screen.getByLabelText(/^LR decay/) as HTMLInputElement;
+    expect(decay.disabled).toBe(true);
+    expect(document.getElementById(decay.getAttribute('aria-describedby')!)!.textContent).toMatch(
+      /only with the “Decay per epoch” schedule/,
+    );
+    await fireEvent.change(screen.getByTestId('schedule-select'), { target: { value: 'decay' } });
+    expect((screen.getByLabelText(/^LR decay/) as HTMLInputElement).disabled).toBe(false);
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(requests).toEqual([
+      {
+        type: 'train',
+        config: { ...PRESET_DEFAULTS['cnn-fast'], schedule: 'decay', epochs: 2, limit: 2000 },
+      },
+    ]);
+  });
+
+  it('starts on Ctrl+Enter, never on a plain Enter in a field', async () => {
+    const { requests } = setup();
+    const epochs = screen.getByTestId('epochs-input');
+    await fireEvent.keyDown(epochs, { key: 'Enter' });
+    await fireEvent.submit(screen.getByTestId('train-form'));
+    expect(requests).toEqual([]);
+    const start = screen.getByTestId('start-button');
+    expect(start.getAttribute('aria-keyshortcuts')).toBe('Control+Enter');
+    expect(document.getElementById(start.getAttribute('aria-describedby')!)!.textContent).toMatch(
+      /Ctrl\+Enter/,
+    );
+    epochs.focus();
+    await fireEvent.keyDown(epochs, { key: 'Enter', ctrlKey: true });
+    expect(requests).toEqual([{ type: 'train', config: PRESET_DEFAULTS.mlp }]);
+    // The field is disabled under the focus: it moves to Stop, which acts next.
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('stop-button')));
+  });
+
+  it('moves focus to Stop after Start and back to Start after Stop', async () => {
+    const { emit } = setup();
+    const start = screen.getByTestId('start-button');
+    const stop = screen.getByTestId('stop-button');
+    start.focus();
+    await fireEvent.click(start);
+    await vi.waitFor(() => expect(document.activeElement).toBe(stop));
+    emit(startedEvent(2));
+    await fireEvent.click(stop);
+    emit({ type: 'stopped', runId: 'run-1', epoch: 0, batch: 3 });
+    flushSync();
+    await vi.waitFor(() => expect(document.activeElement).toBe(start));
   });
 
   it('follows events: progress, status, Stop enabled while training', async () => {
