@@ -310,6 +310,26 @@ describe('TrainPanel', () => {
     expect(screen.getByText(/Epoch – of 10 · batch 0\/–/)).toBeTruthy();
   });
 
+  it('estimates the run before Start, then at the run’s own pace', async () => {
+    const { emit } = setup();
+    const estimate = () => screen.getByTestId('estimate').textContent?.trim();
+    // The backend is not known yet on auto: no figure rather than a wrong one.
+    expect(estimate()).toBe('');
+    emit({ type: 'ready', backend: { name: 'wasm', reason: 'x', unavailable: [] }, pid: 1 });
+    flushSync();
+    // The mlp's fused step: 1.95 s per 54,000 images, plus validation.
+    expect(estimate()).toBe('≈ 2 s per epoch, ≈ 20 s for 10 epochs');
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn-strong' } });
+    await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '1' } });
+    expect(estimate()).toMatch(/^≈ \d+ min per epoch, ≈ \d+ min for 1 epoch$/);
+
+    await fireEvent.click(screen.getByTestId('start-button'));
+    emit(startedEvent(3));
+    emit({ type: 'epoch', runId: 'run-1', ...metrics(1), seconds: 31 });
+    flushSync();
+    expect(estimate()).toMatch(/^≈ 30 s per epoch at this run's pace/);
+  });
+
   it('says why a run failed and which checkpoint it kept', () => {
     const { emit, training } = setup();
     emit(startedEvent(4));
