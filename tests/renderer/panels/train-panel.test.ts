@@ -8,7 +8,7 @@ import { metrics } from '../fixtures';
 import TrainPanel from '../../../src-renderer/src/panels/TrainPanel.svelte';
 
 /** A fake transport: records requests, lets the test push events. */
-function fakeApi() {
+function fakeApi(activeRun: ClientEvent | null = null) {
   const listeners = new Set<(e: ClientEvent) => void>();
   const requests: ClientRequest[] = [];
   const api: StudioApi = {
@@ -16,6 +16,7 @@ function fakeApi() {
       requests.push(request);
       if (request.type === 'train') return { runId: 'run-1' };
       if (request.type === 'stop') return { stopping: true };
+      if (request.type === 'status') return { backend: null, activeRun };
       return {};
     }) as StudioApi['request'],
     onEvent: (l) => {
@@ -77,9 +78,9 @@ vi.mock('../../../src-renderer/src/lib/charts', () => ({
 
 afterEach(cleanup);
 
-function setup() {
+function setup(activeRun: ClientEvent | null = null) {
   charts.length = 0;
-  const fake = fakeApi();
+  const fake = fakeApi(activeRun);
   const training = new TrainingState(fake.api);
   fake.api.onEvent((e) => training.handle(e));
   render(TrainPanel, { api: fake.api, training });
@@ -328,6 +329,22 @@ describe('TrainPanel', () => {
     emit({ type: 'epoch', runId: 'run-1', ...metrics(1), seconds: 31 });
     flushSync();
     expect(estimate()).toMatch(/^≈ 30 s per epoch at this run's pace/);
+  });
+
+  it('shows a run already training (after a reload) with its settings, read-only', async () => {
+    const running = startedEvent(3);
+    if (running.type !== 'started') throw new Error('not a started event');
+    running.config = { ...running.config, model: 'cnn-strong', limit: 2000, hiddenUnits: 64 };
+    const { training } = setup(running);
+    await training.sync();
+    flushSync();
+    const epochs = screen.getByTestId('epochs-input') as HTMLInputElement;
+    expect(epochs.value).toBe('3');
+    expect(epochs.disabled).toBe(true);
+    expect((screen.getByTestId('limit-input') as HTMLInputElement).value).toBe('2000');
+    expect((screen.getByLabelText(/^Hidden units/) as HTMLInputElement).value).toBe('64');
+    expect((screen.getByTestId('model-select') as HTMLSelectElement).value).toBe('cnn-strong');
+    expect((screen.getByTestId('model-select') as HTMLSelectElement).disabled).toBe(true);
   });
 
   it('says why a run failed and which checkpoint it kept', () => {
