@@ -134,6 +134,8 @@ export function chartConfig(
           labels: {
             boxWidth: 12,
             color: '#c9d1d9',
+            // In the datasets' order, not the drawing order that puts the raw line underneath.
+            sort: (a, b) => a.datasetIndex! - b.datasetIndex!,
             // A chart that only compares runs has no live points: keep their entries out.
             filter: (item, data) => (data.datasets[item.datasetIndex!]?.data.length ?? 0) > 0,
           },

@@ -95,7 +95,8 @@ export function secondsPerEpoch(
 /** "40 s", "2 min", "1 h 20 min": a rough figure, rounded as roughly as it is known. */
 export function roughDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
-  if (seconds < 10) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 0.5) return 'under 1 s';
+  if (seconds < 10) return `${Math.round(seconds)} s`;
   if (seconds < 90) return `${Math.round(seconds / 5) * 5} s`;
   const minutes = Math.round(seconds / 60);
   if (minutes < 90) return `${minutes} min`;
@@ -105,7 +106,11 @@ export function roughDuration(seconds: number): string {
 
 const epochsWord = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
 
+/** "≈ 40 s", or "under 1 s", which needs no "≈". */
+export const approximately = (seconds: number): string =>
+  seconds < 0.5 ? roughDuration(seconds) : `≈ ${roughDuration(seconds)}`;
+
 /** "≈ 40 s per epoch, ≈ 2 min for 3 epochs". */
 export function describeEstimate(perEpoch: number, epochs: number): string {
-  return `≈ ${roughDuration(perEpoch)} per epoch, ≈ ${roughDuration(perEpoch * epochs)} for ${epochsWord(epochs)}`;
+  return `${approximately(perEpoch)} per epoch, ${approximately(perEpoch * epochs)} for ${epochsWord(epochs)}`;
 }

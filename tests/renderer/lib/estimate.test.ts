@@ -38,6 +38,7 @@ describe('time estimates before Start', () => {
   });
 
   it('read as rough figures', () => {
+    expect(roughDuration(0.18)).toBe('under 1 s');
     expect(roughDuration(2.2)).toBe('2 s');
     expect(roughDuration(41)).toBe('40 s');
     expect(roughDuration(125)).toBe('2 min');
@@ -45,5 +46,6 @@ describe('time estimates before Start', () => {
     expect(roughDuration(120 * 60)).toBe('2 h');
     expect(describeEstimate(41, 3)).toBe('≈ 40 s per epoch, ≈ 2 min for 3 epochs');
     expect(describeEstimate(41, 1)).toBe('≈ 40 s per epoch, ≈ 40 s for 1 epoch');
+    expect(describeEstimate(0.18, 3)).toBe('under 1 s per epoch, ≈ 1 s for 3 epochs');
   });
 });
