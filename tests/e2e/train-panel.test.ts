@@ -89,7 +89,8 @@ describe('Train panel', () => {
     await configure({ epochs: '20', limit: '20000' });
     await page.getByTestId('start-button').click();
     // Start is disabled under the focus: it moves to Stop rather than dropping to <body>.
-    const focused = () => page.evaluate(() => document.activeElement?.getAttribute('data-testid'));
+    const focused = () =>
+      page.evaluate<string | null>('document.activeElement?.getAttribute("data-testid") ?? null');
     await expect.poll(focused).toBe('stop-button');
     await expect.poll(() => points('loss-chart', 'batch'), { timeout: 30_000 }).toBeGreaterThan(2);
     const pressed = Date.now();
