@@ -290,6 +290,11 @@ export const EventSchema = z.discriminatedUnion('type', [
     threads: z.number().int(),
     /** Things the user should know about the start, e.g. a stale lock taken over. */
     notices: z.array(z.string()).default([]),
+    /**
+     * When training started (ms since 1970, this machine's clock): a page opened mid-run counts
+     * the elapsed time from here, not from its own opening.
+     */
+    at: z.number().optional(),
   }),
   z.object({
     type: z.literal('batch'),

@@ -178,6 +178,7 @@ async function trainUnderLock(
       batchesPerEpoch,
       threads: step.threads,
       notices: lock.takeover ? [lock.takeover] : [],
+      at: Date.now(),
     });
 
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {

@@ -62,6 +62,7 @@ describe('runTraining', () => {
 
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('started');
+    expect(events[0]).toMatchObject({ at: expect.closeTo(Date.now(), -5) });
     expect(types.at(-1)).toBe('finished');
     const epochs = events.filter((e) => e.type === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);

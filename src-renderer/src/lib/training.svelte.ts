@@ -63,7 +63,7 @@ export class TrainingState {
         this.batch = 0;
         this.batches = event.batchesPerEpoch;
         this.epochs = [];
-        this.startedAt = Date.now();
+        this.startedAt = event.at ?? Date.now();
         this.message = [
           `Training ${event.config.model} on ${event.trainSize.toLocaleString()} images (${event.validationSize.toLocaleString()} for validation).`,
           ...(event.notices ?? []).map((notice) => `${capitalise(notice)}.`),

@@ -335,6 +335,7 @@ describe('TrainPanel', () => {
     const running = startedEvent(3);
     if (running.type !== 'started') throw new Error('not a started event');
     running.config = { ...running.config, model: 'cnn-strong', limit: 2000, hiddenUnits: 64 };
+    running.at = Date.now() - 65_000;
     const { training } = setup(running);
     await training.sync();
     flushSync();
@@ -345,6 +346,8 @@ describe('TrainPanel', () => {
     expect((screen.getByLabelText(/^Hidden units/) as HTMLInputElement).value).toBe('64');
     expect((screen.getByTestId('model-select') as HTMLSelectElement).value).toBe('cnn-strong');
     expect((screen.getByTestId('model-select') as HTMLSelectElement).disabled).toBe(true);
+    // Elapsed counts from the run's start, not from this page's.
+    expect(screen.getByText(/elapsed 1 min 0[5-7] s/)).toBeTruthy();
   });
 
   it('says why a run failed and which checkpoint it kept', () => {
