@@ -323,6 +323,11 @@ export const EventSchema = z.discriminatedUnion('type', [
     threads: z.number().int(),
     /** Things the user should know about the start, e.g. a stale lock taken over. */
     notices: z.array(z.string()).default([]),
+    /**
+     * When training started (ms since 1970, this machine's clock): a page opened mid-run counts
+     * the elapsed time from here, not from its own opening.
+     */
+    at: z.number().optional(),
   }),
   z.object({
     type: z.literal('batch'),
@@ -330,8 +335,15 @@ export const EventSchema = z.discriminatedUnion('type', [
     epoch: z.number().int(),
     batch: z.number().int(),
     batches: z.number().int(),
+    /** Running means over the epoch so far: what the status numbers show. */
     loss: z.number(),
     accuracy: z.number(),
+    /**
+     * Means over the images since the previous batch event of this epoch (the whole epoch so
+     * far for its first): the raw per-batch curve, which the running means would flatten.
+     */
+    recentLoss: z.number(),
+    recentAccuracy: z.number().min(0).max(1),
   }),
   z.object({ type: z.literal('epoch'), ...runEvent, ...EpochMetricsSchema.shape }),
   z.object({

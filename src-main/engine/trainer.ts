@@ -178,6 +178,7 @@ async function trainUnderLock(
       batchesPerEpoch,
       threads: step.threads,
       notices: lock.takeover ? [lock.takeover] : [],
+      at: Date.now(),
     });
 
     for (let epoch = startEpoch; epoch <= config.epochs; epoch++) {
@@ -255,6 +256,28 @@ async function trainUnderLock(
   };
 }
 
+interface WindowSums {
+  seen: number;
+  lossSum: number;
+  correct: number;
+}
+
+/**
+ * Mean loss and accuracy over the images between two readings of an epoch's running sums.
+ * Sums kept in float32 on the backend can lose a little to the subtraction: the means are
+ * clamped to where they can be.
+ */
+export function windowMeans(
+  before: WindowSums,
+  after: WindowSums,
+): { loss: number; accuracy: number } {
+  const n = after.seen - before.seen;
+  if (n <= 0) return { loss: after.lossSum / after.seen, accuracy: after.correct / after.seen };
+  const loss = Math.max(0, (after.lossSum - before.lossSum) / n);
+  const accuracy = Math.min(1, Math.max(0, (after.correct - before.correct) / n));
+  return { loss, accuracy };
+}
+
 function removeIfEmpty(dir: string): void {
   try {
     rmdirSync(dir);
@@ -292,8 +315,10 @@ async function trainEpoch(
   step.begin((config.seed * 1009 + epoch) ^ 0x5bd1e995);
 
   // The step keeps the running sums (on the backend where it can); they are read only when a
-  // batch event is due.
+  // batch event is due. The sums at the previous event turn them into the mean over the images
+  // since then, which moves with the model, where the running mean flattens every epoch.
   let seen = 0;
+  let reported: WindowSums = { seen: 0, lossSum: 0, correct: 0 };
   let lastEvent = performance.now();
   const readSums = async (): Promise<[number, number]> => {
     const { lossSum, correct } = await step.totals();
@@ -329,10 +354,24 @@ async function trainEpoch(
       const now = performance.now();
       if (now - lastEvent >= interval || b === batches - 1) {
         lastEvent = now;
-        const [loss, accuracy] = await readSums();
+        const totals = { seen, ...(await step.totals()) };
+        const loss = totals.lossSum / seen;
+        const accuracy = totals.correct / seen;
         // Fail fast: every later batch would only spread the NaN through the weights.
         if (!Number.isFinite(loss)) throw divergedError(epoch, loss);
-        emit({ type: 'batch', runId, epoch, batch: b + 1, batches, loss, accuracy });
+        const recent = windowMeans(reported, totals);
+        reported = totals;
+        emit({
+          type: 'batch',
+          runId,
+          epoch,
+          batch: b + 1,
+          batches,
+          loss,
+          accuracy,
+          recentLoss: recent.loss,
+          recentAccuracy: recent.accuracy,
+        });
       }
       // One macrotask turn per batch: this is where a stop request gets through.
       await new Promise((resolve) => setImmediate(resolve));

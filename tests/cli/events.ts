@@ -28,6 +28,8 @@ export const batch = (batchNumber: number, epoch = 1): EventOfType<'batch'> => (
   batches: 94,
   loss: 0.51234,
   accuracy: 0.84375,
+  recentLoss: 0.48,
+  recentAccuracy: 0.85,
 });
 
 export const epoch = (n: number): EventOfType<'epoch'> => ({

@@ -41,11 +41,20 @@ describe('Train panel', () => {
     await expect
       .poll(() => page.getByTestId('backend-badge').textContent(), { timeout: 20_000 })
       .toBe('WASM — chosen by you');
+    await expect.poll(() => page.getByTestId('status').textContent()).toMatch(/^\s*Ready\.\s*$/);
+    // The seed mlp on all 54,000 images: a couple of seconds an epoch at the measured rate.
+    expect(await page.getByTestId('estimate').textContent()).toMatch(
+      /^≈ \d+ s per epoch, ≈ \d+ s for 10 epochs$/,
+    );
   });
 
   it('rejects a bad hyper-parameter in the form, naming the field and its range', async () => {
+    const form = page.getByTestId('train-form');
+    const before = await form.boundingBox();
     await page.getByTestId('epochs-input').fill('0');
-    await expect.poll(() => page.getByText('epochs must be between 1 and 500').count()).toBe(1);
+    await expect.poll(() => page.getByText('Epochs must be between 1 and 500').count()).toBe(1);
+    // The error takes the hint's reserved lines: nothing below it moves.
+    expect(await form.boundingBox()).toEqual(before);
     expect(await page.getByTestId('start-button').isDisabled()).toBe(true);
     await page.getByTestId('epochs-input').fill('2');
     expect(await page.getByTestId('start-button').isDisabled()).toBe(false);
@@ -79,6 +88,10 @@ describe('Train panel', () => {
   it('stops a run within one batch when Stop is pressed', async () => {
     await configure({ epochs: '20', limit: '20000' });
     await page.getByTestId('start-button').click();
+    // Start is disabled under the focus: it moves to Stop rather than dropping to <body>.
+    const focused = () =>
+      page.evaluate<string | null>('document.activeElement?.getAttribute("data-testid") ?? null');
+    await expect.poll(focused).toBe('stop-button');
     await expect.poll(() => points('loss-chart', 'batch'), { timeout: 30_000 }).toBeGreaterThan(2);
     const pressed = Date.now();
     await page.getByTestId('stop-button').click();
@@ -91,6 +104,7 @@ describe('Train panel', () => {
       'Stopped during the first epoch, before any checkpoint was written.',
     );
     expect(await page.getByTestId('start-button').isDisabled()).toBe(false);
+    await expect.poll(focused).toBe('start-button');
   });
 
   it('reports a killed worker and recovers on the next run', async () => {

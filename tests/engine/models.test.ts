@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PRESET_DEFAULTS } from '../../src-main/contract/config';
+import { MODEL_PRESETS, PRESET_DEFAULTS } from '../../src-main/contract/config';
 import { buildModel } from '../../src-main/engine/models';
+import { fieldApplies, presetForm } from '../../src-renderer/src/lib/form';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -82,5 +83,30 @@ describe('model presets', () => {
     };
     expect(weights(7)).toEqual(weights(7));
     expect(weights(7)).not.toEqual(weights(8));
+  });
+
+  it('read hidden units and dropout exactly where the Train form shows them', () => {
+    const layers = (spec: typeof PRESET_DEFAULTS.mlp) => {
+      const model = buildModel(spec);
+      // Layer names count up with every model built: left out.
+      const shape = JSON.stringify(
+        model.layers.map((l) => [l.getClassName(), l.getConfig()]),
+        (key, value: unknown) => (key === 'name' ? undefined : value),
+      );
+      model.dispose();
+      return shape;
+    };
+    for (const preset of MODEL_PRESETS) {
+      const base = PRESET_DEFAULTS[preset];
+      const form = presetForm(preset, 'auto');
+      const readsHidden =
+        layers({ ...base, hiddenUnits: 7 }) !== layers({ ...base, hiddenUnits: 9 });
+      const readsDropout = layers({ ...base, dropout: 0.1 }) !== layers({ ...base, dropout: 0.3 });
+      expect({ preset, readsHidden, readsDropout }).toEqual({
+        preset,
+        readsHidden: fieldApplies(form, 'hiddenUnits'),
+        readsDropout: fieldApplies(form, 'dropout'),
+      });
+    }
   });
 });

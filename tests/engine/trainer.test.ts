@@ -11,7 +11,7 @@ import { evaluateSet } from '../../src-main/engine/evaluate';
 import { FusedDenseStep } from '../../src-main/engine/fused/dense-step';
 import { newRunId, readMetricsLog, readRun } from '../../src-main/engine/runs';
 import { readEventFile } from '../../src-main/engine/tensorboard';
-import { runTraining } from '../../src-main/engine/trainer';
+import { runTraining, windowMeans } from '../../src-main/engine/trainer';
 import { startTraining, type TrainingStart } from '../fixtures/training';
 import { tempDir } from '../helpers';
 
@@ -31,6 +31,30 @@ function train(
   return { ...startTraining({ root, dataset, config, backend, ...opts }), config };
 }
 
+describe('windowMeans', () => {
+  it('is the mean over the images between two readings of the running sums', () => {
+    const before = { seen: 64, lossSum: 64 * 0.9, correct: 40 };
+    const after = { seen: 96, lossSum: 64 * 0.9 + 32 * 0.3, correct: 40 + 30 };
+    const { loss, accuracy } = windowMeans(before, after);
+    expect(loss).toBeCloseTo(0.3, 12);
+    expect(accuracy).toBeCloseTo(30 / 32, 12);
+  });
+
+  it('clamps what float32 sums lose to the subtraction, and covers a first reading', () => {
+    const w = windowMeans(
+      { seen: 10, lossSum: 5, correct: 10 },
+      { seen: 11, lossSum: 4.99, correct: 11.01 },
+    );
+    expect(w).toEqual({ loss: 0, accuracy: 1 });
+    expect(
+      windowMeans({ seen: 0, lossSum: 0, correct: 0 }, { seen: 4, lossSum: 2, correct: 3 }),
+    ).toEqual({
+      loss: 0.5,
+      accuracy: 0.75,
+    });
+  });
+});
+
 describe('runTraining', () => {
   it('trains the seed MLP on a subset to a sane accuracy, with a checkpoint, metrics and TensorBoard per epoch', async () => {
     const { done, events, runId } = train({ model: 'mlp', epochs: 2, limit: 4000 });
@@ -38,6 +62,7 @@ describe('runTraining', () => {
 
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('started');
+    expect(events[0]).toMatchObject({ at: expect.closeTo(Date.now(), -5) });
     expect(types.at(-1)).toBe('finished');
     const epochs = events.filter((e) => e.type === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2]);
@@ -48,6 +73,24 @@ describe('runTraining', () => {
     const batches = events.filter((e) => e.type === 'batch');
     expect(batches.length).toBeGreaterThan(1);
     expect(batches.at(-1)).toMatchObject({ epoch: 2, batch: 125, batches: 125 });
+    // Each event's recent means cover the batches since the one before (4,000 images = 125 full
+    // batches): weighted by those batches they add up to the epoch's running mean, and they differ
+    // from it, which is the point of sending them.
+    for (const epoch of [1, 2]) {
+      const ofEpoch = batches.filter((e) => e.epoch === epoch);
+      let previous = 0;
+      let lossSum = 0;
+      let correctSum = 0;
+      for (const e of ofEpoch) {
+        lossSum += e.recentLoss * (e.batch - previous);
+        correctSum += e.recentAccuracy * (e.batch - previous);
+        previous = e.batch;
+      }
+      const last = ofEpoch.at(-1)!;
+      expect(lossSum / last.batch).toBeCloseTo(last.loss, 4);
+      expect(correctSum / last.batch).toBeCloseTo(last.accuracy, 4);
+      if (ofEpoch.length > 1) expect(last.recentLoss).not.toBeCloseTo(last.loss, 6);
+    }
 
     const dir = path.join(root, runId);
     expect(

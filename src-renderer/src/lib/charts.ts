@@ -6,6 +6,7 @@ import {
   LineElement,
   PointElement,
   Tooltip,
+  type ChartConfiguration,
   type ChartDataset,
 } from 'chart.js';
 import { EmaSmoother } from './smoothing';
@@ -14,7 +15,7 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, T
 
 /**
  * A live metric chart: per-epoch training and validation points, plus the per-batch training
- * curve (raw, faint, and smoothed like TensorBoard). Points are appended and drawn without
+ * curve (raw, and smoothed like TensorBoard). Points are appended and drawn without
  * animation; history is never rebuilt except when the user changes the smoothing.
  */
 
@@ -39,44 +40,62 @@ export interface MetricChart {
   destroy(): void;
 }
 
-const COLORS = { train: '#4f8cff', validation: '#ff8a3d', raw: 'rgba(79, 140, 255, 0.22)' };
+/**
+ * The raw per-batch line is the truth the smoothed one summarises: visible, but thinner and
+ * lighter, and drawn under it (Chart.js draws higher `order` first).
+ */
+export const COLORS = {
+  train: '#4f8cff',
+  validation: '#ff8a3d',
+  raw: 'rgba(79, 140, 255, 0.45)',
+};
 const LIVE_DATASETS = 4;
 
-export function createMetricChart(
-  canvas: HTMLCanvasElement,
-  options: { label: string; percent?: boolean; smoothing: number },
-): MetricChart {
-  const raw: Point[] = [];
-  const smoothed: Point[] = [];
-  const epochTrain: Point[] = [];
-  const epochVal: Point[] = [];
-  let weight = options.smoothing;
-  let ema = new EmaSmoother(weight);
+/** "epoch 1.26": where a point falls in the run, as the x axis counts it. */
+export const epochTitle = (x: number): string => `epoch ${Number.isInteger(x) ? x : x.toFixed(2)}`;
 
-  const line = (label: string, data: Point[], extra: Partial<ChartDataset<'line', Point[]>>) =>
-    ({
-      label,
-      data,
-      parsing: false,
-      borderWidth: 2,
-      pointRadius: 0,
-      tension: 0,
-      ...extra,
-    }) as ChartDataset<'line', Point[]>;
+/**
+ * A fraction's axis never leaves 0–100 %, whatever Chart.js pads around the data (a run whose
+ * accuracy is flat at 0 was drawn from −100 % to 100 %); inside that it still zooms to the data.
+ */
+export function clampFractionLimits(scale: { min: number; max: number }): void {
+  scale.min = Math.min(1, Math.max(0, scale.min));
+  scale.max = Math.max(scale.min, Math.min(1, scale.max));
+}
 
-  const chart = new Chart(canvas, {
+const line = (label: string, data: Point[], extra: Partial<ChartDataset<'line', Point[]>>) =>
+  ({
+    label,
+    data,
+    parsing: false,
+    borderWidth: 2,
+    pointRadius: 0,
+    tension: 0,
+    ...extra,
+  }) as ChartDataset<'line', Point[]>;
+
+/** The chart's datasets and options, apart from Chart.js so they can be checked without a canvas. */
+export function chartConfig(
+  options: { label: string; percent?: boolean },
+  series: { raw: Point[]; smoothed: Point[]; epochTrain: Point[]; epochVal: Point[] },
+): ChartConfiguration<'line', Point[]> {
+  return {
     type: 'line',
     data: {
       datasets: [
-        line('train (per batch)', raw, { borderColor: COLORS.raw, borderWidth: 1 }),
-        line('train (smoothed)', smoothed, { borderColor: COLORS.train }),
-        line('train (epoch)', epochTrain, {
+        line('train (per batch)', series.raw, {
+          borderColor: COLORS.raw,
+          borderWidth: 1,
+          order: 1,
+        }),
+        line('train (smoothed)', series.smoothed, { borderColor: COLORS.train }),
+        line('train (epoch)', series.epochTrain, {
           borderColor: COLORS.train,
           pointRadius: 4,
           showLine: false,
           pointBackgroundColor: COLORS.train,
         }),
-        line('validation (epoch)', epochVal, {
+        line('validation (epoch)', series.epochVal, {
           borderColor: COLORS.validation,
           pointRadius: 4,
           pointBackgroundColor: COLORS.validation,
@@ -100,7 +119,10 @@ export function createMetricChart(
           type: 'linear',
           title: { display: true, text: options.label },
           ...(options.percent
-            ? { ticks: { callback: (v) => `${(Number(v) * 100).toFixed(1)} %` } }
+            ? {
+                ticks: { callback: (v) => `${(Number(v) * 100).toFixed(1)} %` },
+                afterDataLimits: clampFractionLimits,
+              }
             : { min: 0 }),
         },
       },
@@ -110,19 +132,35 @@ export function createMetricChart(
           labels: {
             boxWidth: 12,
             color: '#c9d1d9',
+            // In the datasets' order, not the drawing order that puts the raw line underneath.
+            sort: (a, b) => a.datasetIndex! - b.datasetIndex!,
             // A chart that only compares runs has no live points: keep their entries out.
             filter: (item, data) => (data.datasets[item.datasetIndex!]?.data.length ?? 0) > 0,
           },
         },
         tooltip: {
           callbacks: {
+            title: (items) => (items[0] ? epochTitle(items[0].parsed.x!) : ''),
             label: (item) =>
               `${item.dataset.label}: ${options.percent ? `${(item.parsed.y! * 100).toFixed(2)} %` : item.parsed.y!.toFixed(4)}`,
           },
         },
       },
     },
-  });
+  };
+}
+
+export function createMetricChart(
+  canvas: HTMLCanvasElement,
+  options: { label: string; percent?: boolean; smoothing: number },
+): MetricChart {
+  const raw: Point[] = [];
+  const smoothed: Point[] = [];
+  const epochTrain: Point[] = [];
+  const epochVal: Point[] = [];
+  let weight = options.smoothing;
+  let ema = new EmaSmoother(weight);
+  const chart = new Chart(canvas, chartConfig(options, { raw, smoothed, epochTrain, epochVal }));
 
   const draw = () => chart.update('none');
   return {

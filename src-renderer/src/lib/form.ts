@@ -25,6 +25,21 @@ export type NumericField =
   | 'seed'
   | 'threads';
 
+/** The labels on screen: error messages name fields by these, never by the config's keys. */
+export const FIELD_LABELS: Record<NumericField, string> = {
+  epochs: 'Epochs',
+  batchSize: 'Batch size',
+  learningRate: 'Learning rate',
+  learningRateDecay: 'LR decay / epoch',
+  labelSmoothing: 'Label smoothing',
+  hiddenUnits: 'Hidden units',
+  dropout: 'Dropout',
+  validationSize: 'Validation images',
+  limit: 'Training images',
+  seed: 'Seed',
+  threads: 'Threads',
+};
+
 /** Inputs hold text; Svelte's bind:value on a number input hands back a number, or null when empty. */
 export type FieldValue = string | number | null;
 
@@ -61,6 +76,65 @@ export const presetForm = (model: ModelPreset, backend: TrainConfig['backend']):
   backend,
 });
 
+/**
+ * Whether a field changes anything for the form's model and schedule. Only the mlp's dense
+ * layer and cnn-strong's head read hiddenUnits (src-main/engine/models.ts); every preset reads
+ * dropout. The decay only applies to the `decay` schedule (engine/schedule.ts).
+ */
+export function fieldApplies(form: FormValues, field: NumericField): boolean {
+  if (field === 'hiddenUnits') return form.model === 'mlp' || form.model === 'cnn-strong';
+  if (field === 'learningRateDecay') return form.schedule !== 'one-cycle';
+  return true;
+}
+
+type PresetField = NumericField | 'schedule' | 'augment';
+const PRESET_FIELDS: PresetField[] = [
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'learningRateDecay',
+  'schedule',
+  'labelSmoothing',
+  'hiddenUnits',
+  'dropout',
+  'validationSize',
+  'limit',
+  'seed',
+  'threads',
+  'augment',
+];
+
+/** Same value as the form shows it: "2000", 2000 and "2e3" are one number; blank is blank. */
+function sameValue(a: FieldValue | boolean | string, b: FieldValue | boolean | string): boolean {
+  if (typeof a === 'boolean' || typeof b === 'boolean') return a === b;
+  if (isBlank(a) || isBlank(b)) return isBlank(a) && isBlank(b);
+  const [x, y] = [toNumber(a), toNumber(b)];
+  return Number.isNaN(x) || Number.isNaN(y) ? String(a).trim() === String(b).trim() : x === y;
+}
+
+/**
+ * The form after choosing another preset: what the user typed (a value that differs from the
+ * old preset's default) stays, since every field means the same for every preset; the rest
+ * takes the new preset's defaults.
+ */
+export function switchPreset(form: FormValues, model: ModelPreset): FormValues {
+  const before = presetForm(form.model, form.backend);
+  const next = presetForm(model, form.backend);
+  for (const key of PRESET_FIELDS) {
+    if (!sameValue(form[key], before[key])) (next as Record<PresetField, unknown>)[key] = form[key];
+  }
+  return next;
+}
+
+/** The form as it will train: a field the model ignores holds its preset's default. */
+export function effectiveForm(form: FormValues): FormValues {
+  const defaults = presetForm(form.model, form.backend);
+  const effective = { ...form };
+  for (const key of Object.keys(FIELD_LABELS) as NumericField[])
+    if (!fieldApplies(form, key)) effective[key] = defaults[key];
+  return effective;
+}
+
 const isBlank = (v: FieldValue): boolean =>
   v === null || (typeof v === 'string' && v.trim() === '');
 const toNumber = (v: FieldValue): number =>
@@ -94,12 +168,18 @@ export function validateForm(form: FormValues): {
   config: TrainConfig | null;
   errors: FieldErrors;
 } {
-  const parsed = TrainConfigSchema.safeParse(configFromForm(form));
+  const parsed = TrainConfigSchema.safeParse(configFromForm(effectiveForm(form)));
   if (parsed.success) return { config: parsed.data, errors: {} };
   const errors: FieldErrors = {};
   for (const issue of (parsed.error as z.ZodError).issues) {
     const field = issue.path[0] as keyof FormValues | undefined;
-    if (field && !errors[field]) errors[field] = issue.message;
+    if (field && !errors[field]) errors[field] = labelled(field, issue.message);
   }
   return { config: null, errors };
+}
+
+/** "batchSize must be …" (the schema, which the CLI also prints) as "Batch size must be …". */
+function labelled(field: keyof FormValues, message: string): string {
+  const label = FIELD_LABELS[field as NumericField];
+  return label && message.startsWith(field) ? label + message.slice(field.length) : message;
 }

@@ -13,7 +13,8 @@ export type Phase =
 
 export class TrainingState {
   phase = $state<Phase>('idle');
-  message = $state('Ready.');
+  // Until the worker reports its backend nothing can start: the badge says so too.
+  message = $state('Starting the engine…');
   backend = $state<BackendInfo | null>(null);
   runId = $state<string | null>(null);
   config = $state<TrainConfig | null>(null);
@@ -50,6 +51,7 @@ export class TrainingState {
     switch (event.type) {
       case 'ready':
         this.backend = event.backend;
+        this.engineReady();
         break;
       case 'started':
         this.phase = 'training';
@@ -61,7 +63,7 @@ export class TrainingState {
         this.batch = 0;
         this.batches = event.batchesPerEpoch;
         this.epochs = [];
-        this.startedAt = Date.now();
+        this.startedAt = event.at ?? Date.now();
         this.message = [
           `Training ${event.config.model} on ${event.trainSize.toLocaleString()} images (${event.validationSize.toLocaleString()} for validation).`,
           ...(event.notices ?? []).map((notice) => `${capitalise(notice)}.`),
@@ -86,7 +88,7 @@ export class TrainingState {
         this.phase = 'finished';
         this.batch = this.batches;
         this.epoch = event.epochs;
-        this.message = `Finished ${event.epochs} epochs. Checkpoints saved in run ${event.runId}.`;
+        this.message = `Finished ${count(event.epochs, 'epoch')}. Checkpoints saved in run ${event.runId}.`;
         break;
       case 'stopped':
         if (event.runId !== this.runId) break;
@@ -117,9 +119,25 @@ export class TrainingState {
     return `Training failed: ${reason}. ${kept}`;
   }
 
+  /** The engine answered: say so, unless a run's own message is showing. */
+  private engineReady(): void {
+    if (this.phase === 'idle') this.message = 'Ready.';
+  }
+
   async start(config: TrainConfig): Promise<void> {
     this.phase = 'starting';
     this.message = 'Starting…';
+    // The previous run's numbers would read as this run's until its first batch.
+    this.runId = null;
+    this.config = config;
+    this.startEpoch = 1;
+    this.epoch = 0;
+    this.batch = 0;
+    this.batches = 0;
+    this.epochs = [];
+    this.lastLoss = null;
+    this.lastAccuracy = null;
+    this.startedAt = null;
     try {
       const { runId } = await this.api.request({ type: 'train', config });
       this.runId = runId;
@@ -146,7 +164,10 @@ export class TrainingState {
   async sync(): Promise<void> {
     try {
       const status = await this.api.request({ type: 'status' });
-      if (status.backend) this.backend = status.backend;
+      if (status.backend) {
+        this.backend = status.backend;
+        this.engineReady();
+      }
       if (status.activeRun) this.handle(status.activeRun);
       else if (this.active) {
         // Its end came while this page was disconnected (a restarted server stops its worker).
@@ -161,3 +182,6 @@ export class TrainingState {
 }
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** "1 epoch", "3 epochs". */
+export const count = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;

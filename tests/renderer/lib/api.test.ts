@@ -17,6 +17,8 @@ describe('events arriving in the renderer', () => {
       batches: 10,
       loss: 0.3,
       accuracy: 0.9,
+      recentLoss: 0.25,
+      recentAccuracy: 0.95,
     };
     expect(validEvent(event)).toEqual(event);
   });

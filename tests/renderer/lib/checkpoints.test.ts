@@ -104,7 +104,17 @@ describe('CheckpointsState: listing', () => {
     const before = requests.filter((r) => r.type === 'listRuns').length;
     emit({ type: 'epoch', runId: 'a', ...run('a').history[0]! });
     emit({ type: 'checkpoint', runId: 'a', epoch: 1, path: '/x' });
-    emit({ type: 'batch', runId: 'a', epoch: 1, batch: 1, batches: 9, loss: 1, accuracy: 0 });
+    emit({
+      type: 'batch',
+      runId: 'a',
+      epoch: 1,
+      batch: 1,
+      batches: 9,
+      loss: 1,
+      accuracy: 0,
+      recentLoss: 1,
+      recentAccuracy: 0,
+    });
     emit({ type: 'finished', runId: 'a', epochs: 1 });
     await new Promise((r) => setTimeout(r, 40));
     expect(requests.filter((r) => r.type === 'listRuns').length).toBe(before + 1);

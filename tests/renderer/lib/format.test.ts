@@ -95,7 +95,7 @@ describe('the Train form', () => {
     expect(configFromForm({ ...presetForm('mlp', 'auto'), limit: 2000 }).limit).toBe(2000);
   });
 
-  it('names each bad field with its range', () => {
+  it('names each bad field by its label on screen, with its range', () => {
     const { config, errors } = validateForm({
       ...presetForm('mlp', 'auto'),
       epochs: '0',
@@ -104,9 +104,9 @@ describe('the Train form', () => {
     });
     expect(config).toBeNull();
     expect(errors).toEqual({
-      epochs: 'epochs must be between 1 and 500',
-      learningRate: 'learningRate must be a number',
-      dropout: 'dropout must be at least 0 and at most 0.95',
+      epochs: 'Epochs must be between 1 and 500',
+      learningRate: 'Learning rate must be a number',
+      dropout: 'Dropout must be at least 0 and at most 0.95',
     });
   });
 });

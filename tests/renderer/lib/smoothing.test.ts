@@ -10,6 +10,10 @@ describe('TensorBoard-style smoothing', () => {
     for (const v of smooth([2, 2, 2, 2], 0.9)) expect(v).toBeCloseTo(2, 12);
   });
 
+  it('starts at the first raw value, however heavy the smoothing', () => {
+    expect(smooth([0.7, 0.1], 0.99)[0]).toBeCloseTo(0.7, 12);
+  });
+
   it('matches TensorBoard on a known series', () => {
     // TensorBoard: last = last * w + (1 - w) * v; smoothed = last / (1 - w^n)
     const w = 0.6;

@@ -311,7 +311,7 @@ describe('Checkpoints panel', () => {
 
   it('updates live when a run writes a checkpoint', async () => {
     const { emit, setRuns } = await setup([run('live', { status: 'running', epochs: 1 })]);
-    expect(text(rows()[0]!)).toMatch(/running.* 1 \/ 1 epochs/);
+    expect(text(rows()[0]!)).toMatch(/running.* 1 \/ 1 epoch · /);
     setRuns([run('live', { status: 'finished', epochs: 2 })]);
     emit({ type: 'checkpoint', runId: 'live', epoch: 2, path: '/x' });
     await new Promise((r) => setTimeout(r, 20));

@@ -4,10 +4,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvent, ClientRequest, StudioApi } from '../../../src-main/contract/api';
 import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
+import { metrics } from '../fixtures';
 import TrainPanel from '../../../src-renderer/src/panels/TrainPanel.svelte';
 
 /** A fake transport: records requests, lets the test push events. */
-function fakeApi() {
+function fakeApi(activeRun: ClientEvent | null = null) {
   const listeners = new Set<(e: ClientEvent) => void>();
   const requests: ClientRequest[] = [];
   const api: StudioApi = {
@@ -15,6 +16,7 @@ function fakeApi() {
       requests.push(request);
       if (request.type === 'train') return { runId: 'run-1' };
       if (request.type === 'stop') return { stopping: true };
+      if (request.type === 'status') return { backend: null, activeRun };
       return {};
     }) as StudioApi['request'],
     onEvent: (l) => {
@@ -76,9 +78,9 @@ vi.mock('../../../src-renderer/src/lib/charts', () => ({
 
 afterEach(cleanup);
 
-function setup() {
+function setup(activeRun: ClientEvent | null = null) {
   charts.length = 0;
-  const fake = fakeApi();
+  const fake = fakeApi(activeRun);
   const training = new TrainingState(fake.api);
   fake.api.onEvent((e) => training.handle(e));
   render(TrainPanel, { api: fake.api, training });
@@ -114,16 +116,84 @@ describe('TrainPanel', () => {
   it('rejects label smoothing above 0.5 next to the field', async () => {
     setup();
     await fireEvent.input(screen.getByLabelText(/^Label smoothing/), { target: { value: '0.7' } });
-    expect(screen.getByText('labelSmoothing must be at least 0 and at most 0.5')).toBeTruthy();
+    expect(screen.getByText('Label smoothing must be at least 0 and at most 0.5')).toBeTruthy();
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('shows a bad value next to its field and disables Start', async () => {
     setup();
     await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '0' } });
-    expect(screen.getByText('limit must be between 1 and 60000')).toBeTruthy();
+    expect(screen.getByText('Training images must be between 1 and 60000')).toBeTruthy();
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
     expect(screen.getByTestId('limit-input').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('names a bad field by its label, in place of its hint', async () => {
+    setup();
+    const batch = screen.getByLabelText(/^Batch size/);
+    const help = document.getElementById(batch.getAttribute('aria-describedby')!)!;
+    expect(help.textContent).toBe('1–4096');
+    await fireEvent.input(batch, { target: { value: '5000' } });
+    expect(help.textContent).toBe('Batch size must be between 1 and 4096');
+  });
+
+  it('keeps typed values across presets and hides what a preset ignores', async () => {
+    const { requests } = setup();
+    await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '2000' } });
+    await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '2' } });
+    expect(screen.getByLabelText(/^Hidden units/)).toBeTruthy();
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn' } });
+    expect((screen.getByTestId('limit-input') as HTMLInputElement).value).toBe('2000');
+    expect((screen.getByTestId('epochs-input') as HTMLInputElement).value).toBe('2');
+    expect((screen.getByLabelText(/^Batch size/) as HTMLInputElement).value).toBe('128');
+    expect(screen.queryByLabelText(/^Hidden units/)).toBeNull();
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn-fast' } });
+    const decay = screen.getByLabelText(/^LR decay/) as HTMLInputElement;
+    expect(decay.disabled).toBe(true);
+    expect(document.getElementById(decay.getAttribute('aria-describedby')!)!.textContent).toMatch(
+      /only with the “Decay per epoch” schedule/,
+    );
+    await fireEvent.change(screen.getByTestId('schedule-select'), { target: { value: 'decay' } });
+    expect((screen.getByLabelText(/^LR decay/) as HTMLInputElement).disabled).toBe(false);
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(requests).toEqual([
+      {
+        type: 'train',
+        config: { ...PRESET_DEFAULTS['cnn-fast'], schedule: 'decay', epochs: 2, limit: 2000 },
+      },
+    ]);
+  });
+
+  it('starts on Ctrl+Enter, never on a plain Enter in a field', async () => {
+    const { requests } = setup();
+    const epochs = screen.getByTestId('epochs-input');
+    await fireEvent.keyDown(epochs, { key: 'Enter' });
+    await fireEvent.submit(screen.getByTestId('train-form'));
+    expect(requests).toEqual([]);
+    const start = screen.getByTestId('start-button');
+    expect(start.getAttribute('aria-keyshortcuts')).toBe('Control+Enter');
+    expect(document.getElementById(start.getAttribute('aria-describedby')!)!.textContent).toMatch(
+      /Ctrl\+Enter/,
+    );
+    epochs.focus();
+    await fireEvent.keyDown(epochs, { key: 'Enter', ctrlKey: true });
+    expect(requests).toEqual([{ type: 'train', config: PRESET_DEFAULTS.mlp }]);
+    // The field is disabled under the focus: it moves to Stop, which acts next.
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('stop-button')));
+  });
+
+  it('moves focus to Stop after Start and back to Start after Stop', async () => {
+    const { emit } = setup();
+    const start = screen.getByTestId('start-button');
+    const stop = screen.getByTestId('stop-button');
+    start.focus();
+    await fireEvent.click(start);
+    await vi.waitFor(() => expect(document.activeElement).toBe(stop));
+    emit(startedEvent(2));
+    await fireEvent.click(stop);
+    emit({ type: 'stopped', runId: 'run-1', epoch: 0, batch: 3 });
+    flushSync();
+    await vi.waitFor(() => expect(document.activeElement).toBe(start));
   });
 
   it('follows events: progress, status, Stop enabled while training', async () => {
@@ -147,6 +217,8 @@ describe('TrainPanel', () => {
       batches: 10,
       loss: 0.5,
       accuracy: 0.8,
+      recentLoss: 0.42,
+      recentAccuracy: 0.86,
     });
     flushSync();
     expect(screen.getByTestId('epoch-progress').getAttribute('value')).toBe('0.5');
@@ -154,6 +226,10 @@ describe('TrainPanel', () => {
     expect((screen.getByTestId('stop-button') as HTMLButtonElement).disabled).toBe(false);
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(true);
 
+    // The status numbers are the epoch's running means; the charts plot the batches since the
+    // last event, which the running mean would flatten.
+    expect(screen.getByText('0.5000')).toBeTruthy();
+    expect(screen.getByText('80.00 %')).toBeTruthy();
     // Points are appended to both charts as events arrive: the batch at x = 0.5 epochs, then the epoch.
     emit({
       type: 'epoch',
@@ -167,15 +243,25 @@ describe('TrainPanel', () => {
       backend: 'wasm',
     });
     const [loss, accuracy] = charts;
-    expect(loss).toMatchObject({ label: 'Loss', batches: [[0.5, 0.5]], epochs: [[1, 0.4, 0.3]] });
+    expect(loss).toMatchObject({ label: 'Loss', batches: [[0.5, 0.42]], epochs: [[1, 0.4, 0.3]] });
     expect(accuracy).toMatchObject({
       label: 'Accuracy',
-      batches: [[0.5, 0.8]],
+      batches: [[0.5, 0.86]],
       epochs: [[1, 0.85, 0.9]],
     });
     expect(screen.getByTestId('loss-chart').dataset.epochPoints).toBe('1');
     // Events of another run (e.g. a second window's) are not drawn.
-    emit({ type: 'batch', runId: 'other', epoch: 1, batch: 9, batches: 10, loss: 9, accuracy: 0 });
+    emit({
+      type: 'batch',
+      runId: 'other',
+      epoch: 1,
+      batch: 9,
+      batches: 10,
+      loss: 9,
+      accuracy: 0,
+      recentLoss: 9,
+      recentAccuracy: 0,
+    });
     expect(loss!.batches).toHaveLength(1);
 
     await fireEvent.click(screen.getByTestId('stop-button'));
@@ -185,6 +271,83 @@ describe('TrainPanel', () => {
     flushSync();
     expect(screen.getByTestId('status').getAttribute('data-phase')).toBe('stopped');
     expect((screen.getByTestId('start-button') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('says the engine is starting until its backend is known', () => {
+    const { emit } = setup();
+    expect(screen.getByTestId('status').textContent?.trim()).toBe('Starting the engine…');
+    emit({ type: 'ready', backend: { name: 'wasm', reason: 'x', unavailable: [] }, pid: 1 });
+    flushSync();
+    expect(screen.getByTestId('status').textContent?.trim()).toBe('Ready.');
+  });
+
+  it('clears the previous run at Start, and says "1 epoch"', async () => {
+    const { emit } = setup();
+    emit(startedEvent(1));
+    emit({
+      type: 'batch',
+      runId: 'run-1',
+      epoch: 1,
+      batch: 10,
+      batches: 10,
+      loss: 0.25,
+      accuracy: 0.93,
+      recentLoss: 0.2,
+      recentAccuracy: 0.95,
+    });
+    emit({ type: 'epoch', runId: 'run-1', ...metrics(1) });
+    emit({ type: 'finished', runId: 'run-1', epochs: 1 });
+    flushSync();
+    expect(screen.getByTestId('status').textContent?.trim()).toBe(
+      'Finished 1 epoch. Checkpoints saved in run run-1.',
+    );
+    const numbers = () => [...document.querySelectorAll('.numbers dd')].map((d) => d.textContent);
+    expect(numbers()).toEqual(['0.2500', '93.00 %', '91.00 %']);
+
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(numbers()).toEqual(['–', '–', '–']);
+    expect(screen.getByTestId('epoch-progress').getAttribute('value')).toBe('0');
+    expect(screen.getByTestId('run-progress').getAttribute('value')).toBe('0');
+    expect(screen.getByText(/Epoch – of 10 · batch 0\/–/)).toBeTruthy();
+  });
+
+  it('estimates the run before Start, then at the run’s own pace', async () => {
+    const { emit } = setup();
+    const estimate = () => screen.getByTestId('estimate').textContent?.trim();
+    // The backend is not known yet on auto: no figure rather than a wrong one.
+    expect(estimate()).toBe('');
+    emit({ type: 'ready', backend: { name: 'wasm', reason: 'x', unavailable: [] }, pid: 1 });
+    flushSync();
+    // The mlp's fused step: 1.95 s per 54,000 images, plus validation.
+    expect(estimate()).toBe('≈ 2 s per epoch, ≈ 20 s for 10 epochs');
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn-strong' } });
+    await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '1' } });
+    expect(estimate()).toMatch(/^≈ \d+ min per epoch, ≈ \d+ min for 1 epoch$/);
+
+    await fireEvent.click(screen.getByTestId('start-button'));
+    emit(startedEvent(3));
+    emit({ type: 'epoch', runId: 'run-1', ...metrics(1), seconds: 31 });
+    flushSync();
+    expect(estimate()).toMatch(/^≈ 30 s per epoch at this run's pace/);
+  });
+
+  it('shows a run already training (after a reload) with its settings, read-only', async () => {
+    const running = startedEvent(3);
+    if (running.type !== 'started') throw new Error('not a started event');
+    running.config = { ...running.config, model: 'cnn-strong', limit: 2000, hiddenUnits: 64 };
+    running.at = Date.now() - 65_000;
+    const { training } = setup(running);
+    await training.sync();
+    flushSync();
+    const epochs = screen.getByTestId('epochs-input') as HTMLInputElement;
+    expect(epochs.value).toBe('3');
+    expect(epochs.disabled).toBe(true);
+    expect((screen.getByTestId('limit-input') as HTMLInputElement).value).toBe('2000');
+    expect((screen.getByLabelText(/^Hidden units/) as HTMLInputElement).value).toBe('64');
+    expect((screen.getByTestId('model-select') as HTMLSelectElement).value).toBe('cnn-strong');
+    expect((screen.getByTestId('model-select') as HTMLSelectElement).disabled).toBe(true);
+    // Elapsed counts from the run's start, not from this page's.
+    expect(screen.getByText(/elapsed 1 min 0[5-7] s/)).toBeTruthy();
   });
 
   it('says why a run failed and which checkpoint it kept', () => {

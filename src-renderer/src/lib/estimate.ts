@@ -1,0 +1,116 @@
+import {
+  MAX_TRAIN_IMAGES,
+  type BackendName,
+  type ModelPreset,
+  type TrainConfig,
+} from '../../../src-main/contract/config';
+
+/**
+ * How long a run will take before it starts, from measured training rates; the running run's
+ * own pace replaces them once it has one.
+ */
+
+/** Milliseconds of training per image on one thread and on two, at the preset's default batch. */
+interface Rate {
+  oneThread: number;
+  twoThreads: number;
+}
+
+/**
+ * Measured on this project's 2-core machine (its speed varies by ±20 % from one minute to the
+ * next, so these are approximate by nature):
+ *   wasm mlp         fused step, one thread: 1.95 s per 54,000-image epoch (README, Benchmark,
+ *                    speed table). Threads asked for explicitly train with tfjs ops instead:
+ *                    4.7 → 4.8 ms a step at batch 32 (engine/steps/choose.ts).
+ *   wasm cnn         41.5 s per 54,000 images on two threads (Benchmark); 134–146 ms a step
+ *                    at batch 128 on one (Benchmark, "Where the time goes").
+ *   wasm cnn-fast    76.4 s per 54,000 images on two threads (Benchmark); ~250 ms of kernels
+ *                    a step at batch 128 on one (Benchmark, tf.profile).
+ *   wasm cnn-strong  122–129 s an epoch on two threads (Benchmark, accuracy table); one thread
+ *                    from choose.ts's 1002 → 548 ms (1.83x) two-thread speed-up.
+ *   cpu  mlp, cnn    choose.ts at batch 32: 47 → 43 ms and 10,230 → 5,460 ms a step.
+ * Native TensorFlow and WebGPU have no measurement here (README, Backends): no estimate.
+ */
+const MS_PER_IMAGE: Partial<Record<BackendName, Partial<Record<ModelPreset, Rate>>>> = {
+  wasm: {
+    mlp: { oneThread: 1950 / 54_000, twoThreads: 4.8 / 32 },
+    cnn: { oneThread: 140 / 128, twoThreads: 41_500 / 54_000 },
+    'cnn-fast': { oneThread: 250 / 128, twoThreads: 76_400 / 54_000 },
+    'cnn-strong': { oneThread: (125_500 / 54_000) * 1.83, twoThreads: 125_500 / 54_000 },
+  },
+  cpu: {
+    mlp: { oneThread: 47 / 32, twoThreads: 43 / 32 },
+    cnn: { oneThread: 10_230 / 32, twoThreads: 5_460 / 32 },
+  },
+};
+
+/** Validation is a forward pass only: about a third of a training step's work per image. */
+const VALIDATION_SHARE = 1 / 3;
+
+/**
+ * Threads a run will train on, as engine/steps/choose.ts decides: one per core while each gets
+ * 8 images of the batch (16 for the cpu's mlp), and the fused wasm mlp step on one when on auto.
+ */
+export function expectedThreads(
+  config: Pick<TrainConfig, 'model' | 'batchSize' | 'threads'>,
+  backend: BackendName,
+  cores: number,
+): number {
+  if (backend !== 'wasm' && backend !== 'cpu') return 1;
+  if (config.threads !== null && config.threads !== undefined) return config.threads;
+  if (config.model === 'mlp' && backend === 'wasm') return 1;
+  const share = config.model === 'mlp' ? 16 : 8;
+  return Math.max(1, Math.min(cores, Math.floor(config.batchSize / share)));
+}
+
+/**
+ * Milliseconds per image on `threads` threads. Beyond the two measured, the two-thread speed-up
+ * is read as Amdahl's law (the part that did not speed up stays serial), which is optimistic
+ * when cores share a memory bus and pessimistic when the serial part also splits.
+ */
+function msPerImage(rate: Rate, threads: number, fusedMlp: boolean): number {
+  if (fusedMlp || threads <= 1) return rate.oneThread;
+  if (threads === 2) return rate.twoThreads;
+  const speedup = rate.oneThread / rate.twoThreads;
+  const parallel = Math.min(1, Math.max(0, 2 * (1 - 1 / speedup)));
+  return rate.oneThread * (1 - parallel + parallel / threads);
+}
+
+/** Seconds per epoch for a config on a backend, or null where nothing was measured. */
+export function secondsPerEpoch(
+  config: Pick<TrainConfig, 'model' | 'batchSize' | 'threads' | 'limit' | 'validationSize'>,
+  backend: BackendName,
+  cores: number,
+): number | null {
+  const rate = MS_PER_IMAGE[backend]?.[config.model];
+  if (!rate) return null;
+  const threads = expectedThreads(config, backend, cores);
+  const auto = config.threads === null || config.threads === undefined;
+  const ms = msPerImage(rate, threads, backend === 'wasm' && config.model === 'mlp' && auto);
+  const left = MAX_TRAIN_IMAGES - config.validationSize;
+  const train = config.limit === null ? left : Math.min(config.limit, left);
+  return ((train + config.validationSize * VALIDATION_SHARE) * ms) / 1000;
+}
+
+/** "40 s", "2 min", "1 h 20 min": a rough figure, rounded as roughly as it is known. */
+export function roughDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 0.5) return 'under 1 s';
+  if (seconds < 10) return `${Math.round(seconds)} s`;
+  if (seconds < 90) return `${Math.round(seconds / 5) * 5} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  const tens = Math.round(minutes / 10) * 10;
+  return `${Math.floor(tens / 60)} h${tens % 60 ? ` ${tens % 60} min` : ''}`;
+}
+
+const epochsWord = (n: number) => `${n} epoch${n === 1 ? '' : 's'}`;
+
+/** "≈ 40 s", or "under 1 s", which needs no "≈". */
+export const approximately = (seconds: number): string =>
+  seconds < 0.5 ? roughDuration(seconds) : `≈ ${roughDuration(seconds)}`;
+
+/** "≈ 40 s per epoch, ≈ 2 min for 3 epochs". */
+export function describeEstimate(perEpoch: number, epochs: number): string {
+  return `${approximately(perEpoch)} per epoch, ${approximately(perEpoch * epochs)} for ${epochsWord(epochs)}`;
+}

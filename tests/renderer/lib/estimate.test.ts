@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import {
+  describeEstimate,
+  expectedThreads,
+  roughDuration,
+  secondsPerEpoch,
+} from '../../../src-renderer/src/lib/estimate';
+
+describe('time estimates before Start', () => {
+  it('use the benchmark rates: the cnn on two WASM threads ≈ 41.5 s per 54,000 images', () => {
+    const cnn = PRESET_DEFAULTS.cnn;
+    // 54,000 training images plus 6,000 validated at a third of the cost.
+    expect(secondsPerEpoch(cnn, 'wasm', 2)).toBeCloseTo(41.5 * (56_000 / 54_000), 1);
+    // One thread is slower, and a quick run on 2,000 images is quicker.
+    expect(secondsPerEpoch(cnn, 'wasm', 1)!).toBeGreaterThan(secondsPerEpoch(cnn, 'wasm', 2)!);
+    expect(secondsPerEpoch({ ...cnn, limit: 2000 }, 'wasm', 2)).toBeCloseTo(
+      (0.7685 * (2000 + 2000)) / 1000,
+      1,
+    );
+    // More cores than measured: faster, but not beyond what the parallel part allows.
+    const eight = secondsPerEpoch(cnn, 'wasm', 8)!;
+    expect(eight).toBeLessThan(secondsPerEpoch(cnn, 'wasm', 2)!);
+    expect(eight).toBeGreaterThan(secondsPerEpoch(cnn, 'wasm', 1)! / 8);
+  });
+
+  it('follow how the engine picks threads', () => {
+    expect(expectedThreads(PRESET_DEFAULTS.mlp, 'wasm', 8)).toBe(1); // the fused step
+    expect(expectedThreads(PRESET_DEFAULTS.cnn, 'wasm', 8)).toBe(8);
+    expect(expectedThreads({ ...PRESET_DEFAULTS.cnn, batchSize: 16 }, 'wasm', 8)).toBe(2);
+    expect(expectedThreads({ ...PRESET_DEFAULTS.cnn, threads: 3 }, 'wasm', 8)).toBe(3);
+    expect(expectedThreads(PRESET_DEFAULTS.cnn, 'tensorflow', 8)).toBe(1);
+  });
+
+  it('are not made up where nothing was measured', () => {
+    expect(secondsPerEpoch(PRESET_DEFAULTS.cnn, 'webgpu', 2)).toBeNull();
+    expect(secondsPerEpoch(PRESET_DEFAULTS['cnn-strong'], 'cpu', 2)).toBeNull();
+  });
+
+  it('read as rough figures', () => {
+    expect(roughDuration(0.18)).toBe('under 1 s');
+    expect(roughDuration(2.2)).toBe('2 s');
+    expect(roughDuration(41)).toBe('40 s');
+    expect(roughDuration(125)).toBe('2 min');
+    expect(roughDuration(100 * 60)).toBe('1 h 40 min');
+    expect(roughDuration(120 * 60)).toBe('2 h');
+    expect(describeEstimate(41, 3)).toBe('≈ 40 s per epoch, ≈ 2 min for 3 epochs');
+    expect(describeEstimate(41, 1)).toBe('≈ 40 s per epoch, ≈ 40 s for 1 epoch');
+    expect(describeEstimate(0.18, 3)).toBe('under 1 s per epoch, ≈ 1 s for 3 epochs');
+  });
+});
