@@ -102,12 +102,12 @@ describe('Draw panel', () => {
     await page.close();
   });
 
-  it('predicts live from the latest finished run while a digit is drawn', async () => {
+  it('predicts live from the best finished checkpoint while a digit is drawn', async () => {
     const runId = await training;
     page = await openPage(browser, serve.url, problems);
     await expect
       .poll(() => page.getByTestId('draw-model').textContent(), { timeout: 30_000 })
-      .toContain(`Latest finished run ${runId}, epoch 2`);
+      .toMatch(new RegExp(`Best finished checkpoint \\(nothing restored\\): run ${runId} epoch \\d`));
     // The engine answers at once; the window takes over when its copy of the model is loaded.
     await expect
       .poll(() => page.getByTestId('draw-model').getAttribute('data-predictor'), {
