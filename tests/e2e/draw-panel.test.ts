@@ -107,7 +107,9 @@ describe('Draw panel', () => {
     page = await openPage(browser, serve.url, problems);
     await expect
       .poll(() => page.getByTestId('draw-model').textContent(), { timeout: 30_000 })
-      .toMatch(new RegExp(`Best finished checkpoint \\(nothing restored\\): run ${runId} epoch \\d`));
+      .toMatch(
+        new RegExp(`Best finished checkpoint \\(nothing restored\\): run ${runId} epoch \\d`),
+      );
     // The engine answers at once; the window takes over when its copy of the model is loaded.
     await expect
       .poll(() => page.getByTestId('draw-model').getAttribute('data-predictor'), {
