@@ -56,11 +56,9 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
       // 28→26→13→11→5→3, 3·3·128 = 1152 features, ~3.1 M multiply-adds an image (the cnn's
       // 2.4 M plus a cheap third layer on 5×5 maps). BatchNorm after the pooling, not before the
       // ReLU, normalises a quarter of the values for the same effect on the next layer: on WASM
-      // BatchNorm's forward and backward are a dozen full-size elementwise ops, so this order
-      // keeps them off the 26×26 maps; ReLU activations also keep tfjs from running the fused
-      // convolution, whose gradient computes the first layer's unneeded input gradient. With
-      // one-cycle at 10x the cnn's rate it reaches ~99.5 % test accuracy in three epochs (README,
-      // Benchmark: time to accuracy).
+      // BatchNorm's passes (accel/layers/BatchNormalization.ts) each cover a whole activation, so
+      // this order keeps them off the 26×26 maps. With one-cycle at 10x the cnn's rate it reaches
+      // ~99.45 % test accuracy in three epochs (docs/benchmark.md, Time to accuracy).
       const conv = (filters: number, first = false) =>
         model.add(
           tf.layers.conv2d({

@@ -122,7 +122,7 @@ const reason = (error: unknown) => (error instanceof Error ? error.message : Str
  * a thread (at 16 a thread, b32, it lost), the CNNs 16 → 8 (smaller batches were not measured),
  * cpu mlp 32 → 16, cpu CNNs 8 (their steps are 300x the wasm CNN's: any share pays). A thread's
  * overhead is per step, not per image, so a share that paid on 2 cores pays on more: at batch
- * 128 the cnn gets 8 threads on 8 cores, 16 on 16. Only 2 cores were measured (README,
+ * 128 the cnn gets 8 threads on 8 cores, 16 on 16. Only 2 cores were measured (docs/benchmark.md,
  * "Threads and cores" models the rest). The wasm mlp rows were measured with tfjs ops; a Dense
  * stack on wasm now trains with the fused step (fused/dense-step.ts, ~0.7 ms a step at batch
  * 32), which the trainer runs on one thread when threads are auto.

@@ -19,23 +19,24 @@ interface Rate {
 /**
  * Measured on this project's 2-core machine (its speed varies by ±20 % from one minute to the
  * next, so these are approximate by nature):
- *   wasm mlp         fused step, one thread: 1.95 s per 54,000-image epoch (README, Benchmark,
+ *   wasm mlp         fused step, one thread: 2.32 s per 54,000-image epoch (docs/benchmark.md,
  *                    speed table). Threads asked for explicitly train with tfjs ops instead:
  *                    4.7 → 4.8 ms a step at batch 32 (engine/steps/choose.ts).
- *   wasm cnn         41.5 s per 54,000 images on two threads (Benchmark); 134–146 ms a step
- *                    at batch 128 on one (Benchmark, "Where the time goes").
- *   wasm cnn-fast    76.4 s per 54,000 images on two threads (Benchmark); ~250 ms of kernels
- *                    a step at batch 128 on one (Benchmark, tf.profile).
- *   wasm cnn-strong  122–129 s an epoch on two threads (Benchmark, accuracy table); one thread
- *                    from choose.ts's 1002 → 548 ms (1.83x) two-thread speed-up.
+ *   wasm cnn         37.9 s per 54,000 images on two threads (speed table); 141 ms a step at
+ *                    batch 128 on one (docs/benchmark.md, the cnn's tf.profile).
+ *   wasm cnn-fast    32.6 s per 54,000 images on two threads (speed table); 185–216 ms a step
+ *                    at batch 128 on one (tf.profile, the same day).
+ *   wasm cnn-strong  122–129 s an epoch on two threads (accuracy table, before the GEMM and the
+ *                    BatchNorm kernels: an overestimate now); one thread from choose.ts's
+ *                    1002 → 548 ms (1.83x) two-thread speed-up.
  *   cpu  mlp, cnn    choose.ts at batch 32: 47 → 43 ms and 10,230 → 5,460 ms a step.
- * Native TensorFlow and WebGPU have no measurement here (README, Backends): no estimate.
+ * Native TensorFlow and WebGPU have no measurement here (docs/engine.md): no estimate.
  */
 const MS_PER_IMAGE: Partial<Record<BackendName, Partial<Record<ModelPreset, Rate>>>> = {
   wasm: {
-    mlp: { oneThread: 1950 / 54_000, twoThreads: 4.8 / 32 },
-    cnn: { oneThread: 140 / 128, twoThreads: 41_500 / 54_000 },
-    'cnn-fast': { oneThread: 250 / 128, twoThreads: 76_400 / 54_000 },
+    mlp: { oneThread: 2320 / 54_000, twoThreads: 4.8 / 32 },
+    cnn: { oneThread: 141 / 128, twoThreads: 37_900 / 54_000 },
+    'cnn-fast': { oneThread: 200 / 128, twoThreads: 32_600 / 54_000 },
     'cnn-strong': { oneThread: (125_500 / 54_000) * 1.83, twoThreads: 125_500 / 54_000 },
   },
   cpu: {

@@ -319,7 +319,7 @@ describe('TrainPanel', () => {
     emit({ type: 'ready', backend: { name: 'wasm', reason: 'x', unavailable: [] }, pid: 1 });
     flushSync();
     // The mlp's fused step: 1.95 s per 54,000 images, plus validation.
-    expect(estimate()).toBe('≈ 2 s per epoch, ≈ 20 s for 10 epochs');
+    expect(estimate()).toBe('≈ 2 s per epoch, ≈ 25 s for 10 epochs');
     await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn-strong' } });
     await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '1' } });
     expect(estimate()).toMatch(/^≈ \d+ min per epoch, ≈ \d+ min for 1 epoch$/);
