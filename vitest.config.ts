@@ -39,6 +39,7 @@ export default defineConfig({
           name: 'renderer',
           include: ['tests/renderer/**/*.test.ts'],
           environment: 'jsdom',
+          setupFiles: ['tests/renderer/setup.ts'],
         },
       },
     ],

@@ -30,6 +30,18 @@ const CHANGES_LISTING = new Set<ClientEvent['type']>([
   'error',
 ]);
 
+const COMPARED_KEY = 'mnist-studio.compared';
+
+/** The runs ticked for comparison before the page was reloaded; anything unreadable is none. */
+function loadCompared(): string[] {
+  try {
+    const parsed: unknown = JSON.parse(globalThis.localStorage?.getItem(COMPARED_KEY) ?? '[]');
+    return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 const okCheckpoints = (run: RunInfo): CheckpointInfo[] =>
   run.checkpoints.filter((c) => c.status === 'ok');
 
@@ -80,7 +92,7 @@ export class CheckpointsState {
   error = $state<string | null>(null);
   restored = $state<Restored | null>(null);
   /** Run ids whose curves are overlaid for comparison. */
-  compared = $state<string[]>([]);
+  compared = $state<string[]>(loadCompared());
   private refreshing: Promise<void> | null = null;
   private again = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -153,7 +165,7 @@ export class CheckpointsState {
           const { runs } = await this.api.request({ type: 'listRuns' });
           this.runs = runs;
           this.loaded = true;
-          this.compared = this.compared.filter((id) => runs.some((r) => r.runId === id));
+          this.setCompared(this.compared.filter((id) => runs.some((r) => r.runId === id)));
         } catch (error) {
           this.error = `Could not list checkpoints: ${(error as Error).message}`;
         }
@@ -199,9 +211,21 @@ export class CheckpointsState {
   }
 
   toggleCompared(runId: string): void {
-    this.compared = this.compared.includes(runId)
-      ? this.compared.filter((id) => id !== runId)
-      : [...this.compared, runId];
+    this.setCompared(
+      this.compared.includes(runId)
+        ? this.compared.filter((id) => id !== runId)
+        : [...this.compared, runId],
+    );
+  }
+
+  /** The ticks outlive a reload of the page (this window's storage; nothing leaves it). */
+  private setCompared(ids: string[]): void {
+    this.compared = ids;
+    try {
+      globalThis.localStorage?.setItem(COMPARED_KEY, JSON.stringify(ids));
+    } catch {
+      // Storage full or disabled: the ticks last as long as the page.
+    }
   }
 
   private async act(action: () => Promise<void>): Promise<boolean> {

@@ -144,4 +144,19 @@ describe('CheckpointsState: listing', () => {
     await state.refresh();
     expect(state.compared).toEqual(['b']);
   });
+
+  it('keeps the ticks over a reload of the page, dropping runs that are gone', async () => {
+    const first = setup([run('a'), run('b'), run('c')]);
+    await first.state.sync();
+    first.state.toggleCompared('a');
+    first.state.toggleCompared('c');
+    // A reloaded page: a new state over the same window storage; run c was deleted meanwhile.
+    const reloaded = setup([run('a'), run('b')]);
+    expect(reloaded.state.compared).toEqual(['a', 'c']);
+    await reloaded.state.sync();
+    expect(reloaded.state.compared).toEqual(['a']);
+    // Whatever else is in that storage entry reads as no ticks.
+    localStorage.setItem('mnist-studio.compared', '{"not": "a list"');
+    expect(setup([run('a')]).state.compared).toEqual([]);
+  });
 });
