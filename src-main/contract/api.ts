@@ -29,6 +29,11 @@ export const StatusSchema = z.object({
   backend: BackendInfoSchema.nullable(),
   /** The run being trained right now, as announced by its `started` event. */
   activeRun: z.custom<Extract<WorkerEvent, { type: 'started' }>>().nullable(),
+  /**
+   * That run's batch events so far (the most recent ACTIVE_RUN_BATCHES), so a page reloaded
+   * mid-run draws its per-batch curves again; empty when nothing trains.
+   */
+  activeRunBatches: z.array(z.custom<Extract<WorkerEvent, { type: 'batch' }>>()),
   /** The checkpoint restored for drawing and evaluation; null: the latest finished one. */
   restored: RestoredSchema.nullable(),
   mode: z.enum(['electron', 'serve']),

@@ -26,6 +26,7 @@ export async function handleClientRequest(
     return {
       backend: host.backend,
       activeRun: host.training,
+      activeRunBatches: host.trainingBatches,
       restored: host.restored,
       ...context,
     };

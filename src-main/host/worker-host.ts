@@ -53,6 +53,9 @@ export class HostCommandError extends Error {
   override name = 'HostCommandError';
 }
 
+/** Batch events kept for a page that reloads mid-run (a 15-epoch cnn sends ~1,500). */
+export const ACTIVE_RUN_BATCHES = 5000;
+
 /** How `shutdown` left: no run to stop, the run stopped (or ended) in time, or it was killed. */
 export type ShutdownOutcome = 'idle' | 'stopped' | 'killed';
 
@@ -62,6 +65,8 @@ export class WorkerHost {
   private readonly pending = new Map<number, Pending>();
   /** The run being trained, to name it (and mark it on disk) if the worker dies. */
   private activeRun: EventOfType<'started'> | null = null;
+  /** The active run's batch events, oldest dropped past ACTIVE_RUN_BATCHES. */
+  private activeBatches: EventOfType<'batch'>[] = [];
   private backendInfo: BackendInfo | null = null;
   private restoredCheckpoint: ResultOf<'restore'> | null = null;
   private disposed = false;
@@ -97,6 +102,10 @@ export class WorkerHost {
 
   get training(): EventOfType<'started'> | null {
     return this.activeRun;
+  }
+
+  get trainingBatches(): EventOfType<'batch'>[] {
+    return this.activeRun ? [...this.activeBatches] : [];
   }
 
   /** The checkpoint last restored, kept here so a reloaded page still draws with it. */
@@ -261,7 +270,14 @@ export class WorkerHost {
     if (event.type === 'ready') this.backendInfo = event.backend;
     if (event.type === 'started') {
       this.activeRun = event;
+      this.activeBatches = [];
       this.backendInfo = event.backend;
+    }
+    if (event.type === 'batch' && event.runId === this.activeRun?.runId) {
+      this.activeBatches.push(event);
+      // A long run's history stays bounded: the older half goes, the recent curve stays.
+      if (this.activeBatches.length > ACTIVE_RUN_BATCHES)
+        this.activeBatches = this.activeBatches.slice(ACTIVE_RUN_BATCHES / 2);
     }
     const endsRun =
       event.type === 'finished' ||

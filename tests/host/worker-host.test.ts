@@ -57,9 +57,15 @@ describe('WorkerHost with a real forked worker', () => {
       config: { ...trainConfig, limit: 30_000, batchSize: 16 },
     });
     await secondEpochBatch;
+    // What a page reloaded now catches up with: the run and every batch event it sent so far.
+    expect(host.training?.runId).toBe(runId);
+    const streamed = events.filter((e) => e.type === 'batch' && e.runId === runId);
+    expect(host.trainingBatches.length).toBeGreaterThanOrEqual(streamed.length);
+    expect(host.trainingBatches.slice(0, streamed.length)).toEqual(streamed);
     const stopped = next('stopped');
     await expect(host.request({ type: 'stop' })).resolves.toEqual({ stopping: true });
     expect(await stopped).toMatchObject({ runId, epoch: 1 });
+    expect(host.trainingBatches).toEqual([]);
     expect(
       events.filter((e) => e.type === 'epoch').map((e) => e.type === 'epoch' && e.epoch),
     ).toEqual([1]);

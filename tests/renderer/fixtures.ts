@@ -79,5 +79,12 @@ export function run(
 
 /** The host's answer to `status` in a serve-mode page with no worker started yet. */
 export function status(restored: Status['restored'] = null): Status {
-  return { backend: null, activeRun: null, restored, mode: 'serve', checkpointsDir: '/x' };
+  return {
+    backend: null,
+    activeRun: null,
+    activeRunBatches: [],
+    restored,
+    mode: 'serve',
+    checkpointsDir: '/x',
+  };
 }

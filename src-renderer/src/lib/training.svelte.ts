@@ -27,6 +27,8 @@ export class TrainingState {
   lastAccuracy = $state<number | null>(null);
   startedAt = $state<number | null>(null);
   now = $state(Date.now());
+  /** A run's batch events from before this page opened (sync), for the charts to draw once. */
+  batchHistory = $state.raw<Extract<ClientEvent, { type: 'batch' }>[]>([]);
 
   constructor(private readonly api: StudioApi) {}
 
@@ -168,8 +170,14 @@ export class TrainingState {
         this.backend = status.backend;
         this.engineReady();
       }
-      if (status.activeRun) this.handle(status.activeRun);
-      else if (this.active) {
+      if (status.activeRun) {
+        this.handle(status.activeRun);
+        this.batchHistory = status.activeRunBatches.filter(
+          (b) => b.runId === status.activeRun?.runId,
+        );
+        const last = this.batchHistory.at(-1);
+        if (last) this.handle(last);
+      } else if (this.active) {
         // Its end came while this page was disconnected (a restarted server stops its worker).
         this.phase = 'stopped';
         this.message =

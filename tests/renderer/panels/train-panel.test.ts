@@ -8,7 +8,7 @@ import { metrics } from '../fixtures';
 import TrainPanel from '../../../src-renderer/src/panels/TrainPanel.svelte';
 
 /** A fake transport: records requests, lets the test push events. */
-function fakeApi(activeRun: ClientEvent | null = null) {
+function fakeApi(activeRun: ClientEvent | null = null, activeRunBatches: ClientEvent[] = []) {
   const listeners = new Set<(e: ClientEvent) => void>();
   const requests: ClientRequest[] = [];
   const api: StudioApi = {
@@ -16,7 +16,7 @@ function fakeApi(activeRun: ClientEvent | null = null) {
       requests.push(request);
       if (request.type === 'train') return { runId: 'run-1' };
       if (request.type === 'stop') return { stopping: true };
-      if (request.type === 'status') return { backend: null, activeRun };
+      if (request.type === 'status') return { backend: null, activeRun, activeRunBatches };
       return {};
     }) as StudioApi['request'],
     onEvent: (l) => {
@@ -78,9 +78,9 @@ vi.mock('../../../src-renderer/src/lib/charts', () => ({
 
 afterEach(cleanup);
 
-function setup(activeRun: ClientEvent | null = null) {
+function setup(activeRun: ClientEvent | null = null, activeRunBatches: ClientEvent[] = []) {
   charts.length = 0;
-  const fake = fakeApi(activeRun);
+  const fake = fakeApi(activeRun, activeRunBatches);
   const training = new TrainingState(fake.api);
   fake.api.onEvent((e) => training.handle(e));
   render(TrainPanel, { api: fake.api, training });
@@ -348,6 +348,34 @@ describe('TrainPanel', () => {
     expect((screen.getByTestId('model-select') as HTMLSelectElement).disabled).toBe(true);
     // Elapsed counts from the run's start, not from this page's.
     expect(screen.getByText(/elapsed 1 min 0[5-7] s/)).toBeTruthy();
+  });
+
+  it('draws the per-batch curves a reloaded page missed, then goes on live', async () => {
+    const batch = (n: number, runId = 'run-1'): ClientEvent => ({
+      type: 'batch',
+      runId,
+      epoch: 1,
+      batch: n,
+      batches: 10,
+      loss: 1 / n,
+      accuracy: n / 10,
+      recentLoss: 1 / n,
+      recentAccuracy: n / 10,
+    });
+    const { training, emit } = setup(startedEvent(3), [batch(2), batch(4), batch(6, 'other')]);
+    await training.sync();
+    flushSync();
+    const loss = charts.find((c) => c.label === 'Loss')!;
+    expect(loss.batches).toEqual([
+      [0.2, 0.5],
+      [0.4, 0.25],
+    ]);
+    // The status shows where the run is, from the last batch it had.
+    expect(screen.getByText(/batch\s*4\/10/)).toBeTruthy();
+    emit(batch(5));
+    flushSync();
+    expect(loss.batches.at(-1)).toEqual([0.5, 0.2]);
+    expect(loss.batches).toHaveLength(3);
   });
 
   it('says why a run failed and which checkpoint it kept', () => {
