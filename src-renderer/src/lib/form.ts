@@ -183,3 +183,31 @@ function labelled(field: keyof FormValues, message: string): string {
   const label = FIELD_LABELS[field as NumericField];
   return label && message.startsWith(field) ? label + message.slice(field.length) : message;
 }
+
+/** Fewer training images than this make a run's numbers mostly noise (a quick run uses 2,000). */
+export const FEW_TRAINING_IMAGES = 500;
+/** Fewer validation images than this give a validation accuracy in steps of over 1 %. */
+export const FEW_VALIDATION_IMAGES = 100;
+
+/**
+ * What is wrong with a run's data size, in words, or null. The schema allows 1 training image and
+ * no validation set (they are valid settings, and tests use them); a user gets told instead.
+ */
+export function smallDataWarning(
+  config: Pick<TrainConfig, 'limit' | 'validationSize'>,
+): string | null {
+  const problems: string[] = [];
+  if (config.limit !== null && config.limit < FEW_TRAINING_IMAGES)
+    problems.push(
+      `${config.limit.toLocaleString('en-US')} training image${config.limit === 1 ? '' : 's'} will teach the model little (a quick run uses 2,000)`,
+    );
+  if (config.validationSize === 0)
+    problems.push('no validation images: no validation accuracy, and no best checkpoint to pick');
+  else if (config.validationSize < FEW_VALIDATION_IMAGES)
+    problems.push(
+      `${config.validationSize} validation image${config.validationSize === 1 ? '' : 's'} make validation accuracy jump in steps of ${(100 / config.validationSize).toFixed(0)} %`,
+    );
+  if (problems.length === 0) return null;
+  const text = problems.join('; ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+}

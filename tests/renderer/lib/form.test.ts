@@ -3,6 +3,7 @@ import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
 import {
   fieldApplies,
   presetForm,
+  smallDataWarning,
   switchPreset,
   validateForm,
 } from '../../../src-renderer/src/lib/form';
@@ -55,5 +56,19 @@ describe('fields a preset ignores', () => {
     expect(validateForm({ ...form, model: 'mlp' }).errors).toEqual({
       hiddenUnits: 'Hidden units must be between 1 and 4096',
     });
+  });
+});
+
+describe('smallDataWarning', () => {
+  it('says when the data is too small to mean anything, and nothing otherwise', () => {
+    expect(smallDataWarning({ limit: null, validationSize: 6000 })).toBeNull();
+    expect(smallDataWarning({ limit: 2000, validationSize: 1000 })).toBeNull();
+    expect(smallDataWarning({ limit: 5, validationSize: 0 })).toBe(
+      '5 training images will teach the model little (a quick run uses 2,000); no validation images: no validation accuracy, and no best checkpoint to pick.',
+    );
+    expect(smallDataWarning({ limit: 1, validationSize: 6000 })).toMatch(/^1 training image will/);
+    expect(smallDataWarning({ limit: null, validationSize: 20 })).toBe(
+      '20 validation images make validation accuracy jump in steps of 5 %.',
+    );
   });
 });

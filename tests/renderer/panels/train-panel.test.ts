@@ -350,6 +350,21 @@ describe('TrainPanel', () => {
     expect(screen.getByText(/elapsed 1 min 0[5-7] s/)).toBeTruthy();
   });
 
+  it('warns before Start when the data is too small to mean anything, without blocking it', async () => {
+    const { requests } = setup();
+    expect(screen.queryByTestId('data-warning')).toBeNull();
+    await fireEvent.input(screen.getByTestId('limit-input'), { target: { value: '5' } });
+    await fireEvent.input(screen.getByLabelText(/^Validation images/), { target: { value: '0' } });
+    expect(screen.getByTestId('data-warning').textContent).toMatch(
+      /^5 training images will teach the model little.*no validation images/,
+    );
+    await fireEvent.click(screen.getByTestId('start-button'));
+    expect(requests.at(-1)).toMatchObject({
+      type: 'train',
+      config: { limit: 5, validationSize: 0 },
+    });
+  });
+
   it('draws the per-batch curves a reloaded page missed, then goes on live', async () => {
     const batch = (n: number, runId = 'run-1'): ClientEvent => ({
       type: 'batch',
