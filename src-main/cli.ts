@@ -34,6 +34,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   predict  --run ID [--epoch N] --image FILE   (PNG or PGM, any size)
   list
   delete   --run ID [--epoch N]
+  rename   --run ID --name TEXT             (an empty TEXT clears the name)
 common:    [--checkpoints DIR] [--data DIR] [--backend NAME] [--json]
 output:    readable lines and progress in a terminal; JSON lines, one object with a "type" per
            line, when stdout is not a terminal or with --json.
@@ -66,6 +67,7 @@ const OPTIONS = {
   run: { type: 'string' },
   epoch: { type: 'string' },
   image: { type: 'string' },
+  name: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -140,6 +142,7 @@ const COMMAND_OPTIONS = {
   predict: ['run', 'epoch', 'image'],
   list: [],
   delete: ['run', 'epoch'],
+  rename: ['run', 'name'],
 } as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
 type CommandName = keyof typeof COMMAND_OPTIONS;
 
@@ -193,6 +196,7 @@ const OPTION_OF_FIELD: Record<string, string> = {
   epoch: '--epoch',
   epochs: '--epochs',
   pixels: '--image',
+  name: '--name',
 };
 
 /**
@@ -224,6 +228,9 @@ function commandFromArgs(command: CommandName, values: Values, pixels: Float32Ar
         return { type: 'listRuns' };
       case 'delete':
         return { type: 'deleteRun', runId: requireRun(values), epoch: epochArg(values, 'epoch') };
+      case 'rename':
+        if (values.name === undefined) throw new UsageError('rename needs --name TEXT');
+        return { type: 'renameRun', runId: requireRun(values), name: values.name };
     }
   })();
   const schema = RequestSchemas.find((s) => s.shape.type.value === input.type)!;
@@ -350,6 +357,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'deleteRun': {
         const result = await host.request(request);
         output.deleted(result);
+        return 0;
+      }
+      case 'renameRun': {
+        const result = await host.request(request);
+        output.renamed(result);
         return 0;
       }
     }

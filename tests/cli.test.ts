@@ -64,6 +64,17 @@ describe('CLI', () => {
     ]);
   });
 
+  it('rename names a run, list shows it, an empty name clears it', () => {
+    const named = cli('rename', '--run', runId, '--name', 'first mlp');
+    expect(named.code).toBe(0);
+    expect(named.lines).toEqual([{ type: 'renamed', runId, name: 'first mlp' }]);
+    const listed = cli('list').lines.find((l) => l.type === 'run' && l.runId === runId);
+    expect(listed).toMatchObject({ name: 'first mlp' });
+    expect(cli('rename', '--run', runId, '--name', '').lines).toEqual([
+      { type: 'renamed', runId, name: null },
+    ]);
+  });
+
   it('eval reports accuracy, loss, per-class accuracy and the confusion matrix on the 10,000 test images', () => {
     const { code, lines } = cli('eval', '--run', runId);
     expect(code).toBe(0);
@@ -208,6 +219,8 @@ describe('CLI usage errors exit 2 before a worker starts, naming the option', ()
     [['eval', '--run', 'r', '--epoch', '100001'], '--epoch: '],
     // Options a command does not read were ignored silently.
     [['list', '--run', 'r'], 'list does not take --run'],
+    [['rename', '--run', 'r'], 'rename needs --name TEXT'],
+    [['rename', '--run', 'r', '--name', 'x'.repeat(81)], '--name: a run name is at most 80'],
     [['train', '--run', 'r'], 'train does not take --run'],
     [['resume', '--run', 'r', '--batch-size', '8'], 'resume does not take --batch-size'],
     [['eval', '--run', 'r', '--image', 'x.png'], 'eval does not take --image'],

@@ -79,5 +79,9 @@ export class JsonOutput implements CliOutput {
     this.print({ type: 'deleted', ...result });
   }
 
+  renamed(result: ResultOf<'renameRun'>): void {
+    this.print({ type: 'renamed', ...result });
+  }
+
   close(): void {}
 }

@@ -15,6 +15,7 @@ export interface CliOutput {
   prediction(result: ResultOf<'predict'>): void;
   runs(runs: readonly RunInfo[]): void;
   deleted(result: ResultOf<'deleteRun'>): void;
+  renamed(result: ResultOf<'renameRun'>): void;
   /** The command is over (done or failed): nothing half-drawn may stay on the terminal. */
   close(): void;
 }

@@ -16,13 +16,19 @@ export function runsLines(runs: readonly RunInfo[], checkpointsDir: string): str
   if (runs.length === 0) return [`No runs in ${checkpointsDir}.`];
   return runs.flatMap((run) => {
     const status = run.reason ? `${run.status} (${run.reason})` : run.status;
+    const best = run.evaluations.reduce<RunInfo['evaluations'][number] | null>(
+      (b, e) => (b === null || e.accuracy > b.accuracy ? e : b),
+      null,
+    );
     const head = [
       run.runId,
+      run.name === null ? null : `"${run.name}"`,
       run.model ?? 'unknown model',
       when(run.createdAt),
       status,
       plural(run.epochsDone, 'epoch'),
       run.bestValAccuracy === null ? null : `best val accuracy ${percent(run.bestValAccuracy)}`,
+      best === null ? null : `test accuracy ${percent(best.accuracy)} (epoch ${best.epoch})`,
       run.branchedFrom
         ? `branched from ${run.branchedFrom.runId} at epoch ${run.branchedFrom.epoch}`
         : null,
@@ -46,4 +52,10 @@ export function deletedLine(result: ResultOf<'deleteRun'>): string {
   return result.epoch === null
     ? `Deleted run ${result.runId}.`
     : `Deleted the checkpoint of epoch ${result.epoch} of run ${result.runId}.`;
+}
+
+export function renamedLine(result: ResultOf<'renameRun'>): string {
+  return result.name === null
+    ? `Run ${result.runId} has no name now.`
+    : `Run ${result.runId} is now named "${result.name}".`;
 }

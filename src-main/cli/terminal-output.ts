@@ -8,7 +8,7 @@ import {
   type EvaluationSummary,
 } from './eval-format';
 import type { CliOutput, Streams } from './output';
-import { deletedLine, runsLines } from './runs-format';
+import { deletedLine, renamedLine, runsLines } from './runs-format';
 import { CLEAR_LINE } from './terminal-line';
 import {
   batchLine,
@@ -95,6 +95,10 @@ export class TerminalOutput implements CliOutput {
 
   deleted(result: ResultOf<'deleteRun'>): void {
     this.lines([deletedLine(result)]);
+  }
+
+  renamed(result: ResultOf<'renameRun'>): void {
+    this.lines([renamedLine(result)]);
   }
 
   close(): void {

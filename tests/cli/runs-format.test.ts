@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deletedLine, runsLines } from '../../src-main/cli/runs-format';
+import { deletedLine, renamedLine, runsLines } from '../../src-main/cli/runs-format';
 import { run, runId } from './events';
 
 describe('list and delete in a terminal', () => {
@@ -40,5 +40,30 @@ describe('list and delete in a terminal', () => {
     expect(deletedLine({ runId, epoch: 3 })).toBe(
       `Deleted the checkpoint of epoch 3 of run ${runId}.`,
     );
+  });
+});
+
+describe('names and test results in a terminal', () => {
+  it('shows a run’s name and its best test accuracy, and says what rename did', () => {
+    const [line] = runsLines(
+      [
+        {
+          ...run,
+          name: 'first mlp',
+          evaluations: [
+            { epoch: 1, accuracy: 0.8512, loss: 0.5, at: 't' },
+            { epoch: 2, accuracy: 0.9031, loss: 0.3, at: 't' },
+          ],
+        },
+      ],
+      '/data/checkpoints',
+    );
+    expect(line).toBe(
+      `${runId}  ·  "first mlp"  ·  mlp  ·  2026-11-30 01:58 UTC  ·  finished  ·  2 epochs  ·  best val accuracy 90.12 %  ·  test accuracy 90.31 % (epoch 2)`,
+    );
+    expect(renamedLine({ runId, name: 'first mlp' })).toBe(
+      `Run ${runId} is now named "first mlp".`,
+    );
+    expect(renamedLine({ runId, name: null })).toBe(`Run ${runId} has no name now.`);
   });
 });
