@@ -28,7 +28,7 @@ export function describeBackendBadge(info: BackendInfo | null): { text: string; 
     return { text: `${label} — chosen by you`, detail: info.reason };
   const native = info.unavailable.find((u) => u.name === 'tensorflow');
   const why = native
-    ? /not installed/.test(native.error)
+    ? native.code === 'not-installed'
       ? 'native TensorFlow not installed'
       : 'native TensorFlow failed to load'
     : 'fastest available';

@@ -29,7 +29,14 @@ export const BackendInfoSchema = z.object({
   name: BackendNameSchema,
   /** Why this backend: chosen by the user, or why each better one was unavailable. */
   reason: z.string(),
-  unavailable: z.array(z.object({ name: BackendNameSchema, error: z.string() })),
+  unavailable: z.array(
+    z.object({
+      name: BackendNameSchema,
+      /** What kind of failure, for a client to act on without parsing `error`'s English. */
+      code: z.enum(['not-installed', 'failed']),
+      error: z.string(),
+    }),
+  ),
   /** Only on webgpu: the adapter it trains on. */
   adapter: GpuAdapterSchema.optional(),
 });

@@ -94,17 +94,22 @@ const OPTIONAL_PACKAGES: Partial<Record<BackendName, string>> = {
   webgpu: 'webgpu (or @tensorflow/tfjs-backend-webgpu)',
 };
 
-/** Turns a loader's failure into a short reason a person can act on. */
-export function explainFailure(name: BackendName, error: unknown): string {
+/** 'not-installed' when a loader's package is missing (Node's own error code says so), else 'failed'. */
+export function failureCode(error: unknown): 'not-installed' | 'failed' {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
-  if (
-    code === 'ERR_MODULE_NOT_FOUND' ||
+  return code === 'ERR_MODULE_NOT_FOUND' ||
     code === 'MODULE_NOT_FOUND' ||
     /Cannot find (package|module)/.test(message)
-  ) {
+    ? 'not-installed'
+    : 'failed';
+}
+
+/** Turns a loader's failure into a short reason a person can act on. */
+export function explainFailure(name: BackendName, error: unknown): string {
+  if (failureCode(error) === 'not-installed')
     return `${OPTIONAL_PACKAGES[name] ?? `the ${name} backend's package`} is not installed`;
-  }
+  const message = error instanceof Error ? error.message : String(error);
   return message.split('\n')[0]!.slice(0, 300);
 }
 
@@ -140,7 +145,7 @@ export async function selectBackend(
     try {
       adapter = await loader.activate(true);
     } catch (error) {
-      unavailable.push({ name, error: explainFailure(name, error) });
+      unavailable.push({ name, code: failureCode(error), error: explainFailure(name, error) });
       continue;
     }
     const reason =

@@ -58,7 +58,11 @@ describe('selectBackend', () => {
     );
     expect(info.name).toBe('wasm');
     expect(activated).toEqual(['wasm']);
-    expect(info.unavailable.map((u) => u.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu']);
+    expect(info.unavailable.map((u) => [u.name, u.code])).toEqual([
+      ['tensorflow-gpu', 'not-installed'],
+      ['tensorflow', 'not-installed'],
+      ['webgpu', 'failed'],
+    ]);
     expect(info.reason).toContain('@tensorflow/tfjs-node is not installed');
     expect(info.reason).toContain('WebGPU: only a software adapter');
     expect(describeBackendBadge(info).text).toBe('WASM — native TensorFlow not installed');

@@ -60,20 +60,25 @@ describe('formatting', () => {
 });
 
 describe('the backend badge', () => {
-  it('says which backend and why', () => {
+  it('says which backend and why, from the failure codes, not the messages', () => {
     const info = {
       name: 'wasm' as const,
       reason: 'x',
       unavailable: [
-        { name: 'tensorflow-gpu' as const, error: '@tensorflow/tfjs-node-gpu is not installed' },
-        { name: 'tensorflow' as const, error: '@tensorflow/tfjs-node is not installed' },
+        {
+          name: 'tensorflow-gpu' as const,
+          code: 'not-installed' as const,
+          error: '@tensorflow/tfjs-node-gpu is not installed',
+        },
+        { name: 'tensorflow' as const, code: 'not-installed' as const, error: 'any words' },
       ],
     };
     expect(describeBackendBadge(info).text).toBe('WASM — native TensorFlow not installed');
     expect(
       describeBackendBadge({
         ...info,
-        unavailable: [{ name: 'tensorflow', error: 'libtensorflow.so: cannot open' }],
+        // A message that happens to say "not installed" is not the code that means it.
+        unavailable: [{ name: 'tensorflow', code: 'failed', error: 'a DLL is not installed' }],
       }).text,
     ).toBe('WASM — native TensorFlow failed to load');
     expect(
