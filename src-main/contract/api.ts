@@ -66,3 +66,32 @@ export type PreloadApi = {
     payload: Omit<Extract<ClientRequest, { type: T }>, 'type'>,
   ) => Promise<ClientResultOf<T>>;
 } & { onEvent(listener: (event: ClientEvent) => void): () => void };
+
+/** A request over serve mode's WebSocket: the client numbers its requests. */
+export const WireRequestSchema = z.object({
+  id: z.number().int().nonnegative(),
+  request: z.unknown(),
+});
+
+/**
+ * What serve mode's server sends over the WebSocket: an event, or the answer to request `id`
+ * (null when the request could not even be read). Checked by the page like the events inside.
+ */
+export const WireMessageSchema = z.union([
+  z.object({ event: z.unknown() }).strict(),
+  z
+    .object({
+      id: z.number().int().nonnegative().nullable(),
+      ok: z.literal(true),
+      result: z.unknown(),
+    })
+    .strict(),
+  z
+    .object({
+      id: z.number().int().nonnegative().nullable(),
+      ok: z.literal(false),
+      error: z.string(),
+    })
+    .strict(),
+]);
+export type WireMessage = z.infer<typeof WireMessageSchema>;

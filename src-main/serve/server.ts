@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import type { ClientEvent, Status } from '../contract/api';
+import { WireRequestSchema, type ClientEvent, type Status } from '../contract/api';
 import { contentType } from '../shared/content-types';
 import { handleClientRequest } from '../host/client-requests';
 import type { WorkerHost } from '../host/worker-host';
@@ -49,11 +49,6 @@ export interface RunningServer {
 }
 
 const MAX_MESSAGE_BYTES = 1 << 20;
-
-export const WireRequestSchema = z.object({
-  id: z.number().int().nonnegative(),
-  request: z.unknown(),
-});
 
 export const logToStderr: ErrorLogger = (error, context) => {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

@@ -1,6 +1,10 @@
 import {
   ClientEventSchema,
+  ClientResultSchemas,
+  WireMessageSchema,
   type ClientEvent,
+  type ClientRequestType,
+  type WireMessage,
   type ClientRequest,
   type ClientResultOf,
   type PreloadApi,
@@ -12,6 +16,34 @@ import {
  * the contract here too; a malformed one is dropped with a console warning instead of breaking
  * the panels.
  */
+/**
+ * A WebSocket message from the server, or null (with a console warning) when it is not JSON or
+ * not one of the shapes the contract allows: a page never acts on a message it cannot read.
+ */
+export function validWireMessage(text: string): WireMessage | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    console.warn('MNIST Studio: ignored a message that is not JSON', text.slice(0, 200));
+    return null;
+  }
+  const parsed = WireMessageSchema.safeParse(json);
+  if (!parsed.success) {
+    console.warn('MNIST Studio: ignored a malformed message', json);
+    return null;
+  }
+  return parsed.data;
+}
+
+/** A request's result checked against the contract: a malformed one fails the request. */
+export function validResult(type: ClientRequestType, result: unknown): unknown {
+  const parsed = ClientResultSchemas[type].safeParse(result);
+  if (!parsed.success)
+    throw new Error(`the server answered a ${type} request with a malformed result`);
+  return parsed.data;
+}
+
 export function validEvent(raw: unknown): ClientEvent | null {
   const parsed = ClientEventSchema.safeParse(raw);
   if (!parsed.success || parsed.data.type === 'reply') {
@@ -53,6 +85,7 @@ export function connect(): StudioApi {
 }
 
 interface Pending {
+  type: ClientRequestType;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
@@ -108,18 +141,25 @@ function connectWebSocket(): StudioApi {
     });
     opened.catch(() => undefined);
     socket.addEventListener('message', (message) => {
-      const data = JSON.parse(String(message.data)) as
-        { event: ClientEvent } | { id: number; ok: boolean; result?: unknown; error?: string };
+      const data = validWireMessage(String(message.data));
+      if (data === null) return;
       if ('event' in data) {
         const event = validEvent(data.event);
         if (event) listeners.forEach((l) => l(event));
         return;
       }
-      const p = pending.get(data.id);
-      if (!p) return;
+      const p = data.id === null ? undefined : pending.get(data.id);
+      if (!p || data.id === null) {
+        if (!data.ok) console.warn(`MNIST Studio: the server refused a message: ${data.error}`);
+        return;
+      }
       pending.delete(data.id);
-      if (data.ok) p.resolve(data.result);
-      else p.reject(new Error(data.error ?? 'request failed'));
+      if (!data.ok) return p.reject(new Error(data.error));
+      try {
+        p.resolve(validResult(p.type, data.result));
+      } catch (error) {
+        p.reject(error as Error);
+      }
     });
     socket.addEventListener('close', () => {
       lostOnce = true;
@@ -150,7 +190,7 @@ function connectWebSocket(): StudioApi {
         throw new Error('not connected to the MNIST Studio server');
       const id = nextId++;
       return new Promise<ClientResultOf<R['type']>>((resolve, reject) => {
-        pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        pending.set(id, { type: request.type, resolve: resolve as (v: unknown) => void, reject });
         socket.send(JSON.stringify({ id, request }));
       });
     },

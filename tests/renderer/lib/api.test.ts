@@ -114,4 +114,40 @@ describe('the WebSocket transport (serve mode)', () => {
     expect(probes).toEqual(['/?token=abc']);
     stop();
   });
+
+  it('checks every message and result against the contract: a malformed one never reaches a panel', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const api = connect();
+    const socket = FakeSocket.all[0]!;
+    socket.open();
+    const events: unknown[] = [];
+    api.onEvent((e) => events.push(e));
+    const receive = (data: string) =>
+      socket.dispatchEvent(Object.assign(new Event('message'), { data }));
+    const ask = async () => {
+      const before = socket.sent.length;
+      const answer = api.request({ type: 'stop' });
+      await vi.waitFor(() => expect(socket.sent).toHaveLength(before + 1));
+      return { answer, id: (JSON.parse(socket.sent.at(-1)!) as { id: number }).id };
+    };
+
+    // Not JSON, not an envelope, an envelope with extra keys: dropped with a warning.
+    receive('not json');
+    receive(JSON.stringify({ hello: 1 }));
+    receive(JSON.stringify({ event: {}, id: 1 }));
+    expect(events).toEqual([]);
+    const first = await ask();
+    receive(JSON.stringify({ id: first.id, ok: true, result: { stopping: 'yes' } }));
+    await expect(first.answer).rejects.toThrow(
+      'the server answered a stop request with a malformed result',
+    );
+    const second = await ask();
+    receive(JSON.stringify({ id: second.id, ok: false, error: 'no run' }));
+    await expect(second.answer).rejects.toThrow('no run');
+    const third = await ask();
+    receive(JSON.stringify({ id: third.id, ok: true, result: { stopping: true } }));
+    await expect(third.answer).resolves.toEqual({ stopping: true });
+    expect(warn).toHaveBeenCalledTimes(3);
+    warn.mockRestore();
+  });
 });
