@@ -183,7 +183,7 @@ describe('TrainPanel', () => {
   });
 
   it('moves focus to Stop after Start and back to Start after Stop', async () => {
-    const { emit } = setup();
+    const { emit, requests } = setup();
     const start = screen.getByTestId('start-button');
     const stop = screen.getByTestId('stop-button');
     start.focus();
@@ -191,6 +191,12 @@ describe('TrainPanel', () => {
     await vi.waitFor(() => expect(document.activeElement).toBe(stop));
     emit(startedEvent(2));
     await fireEvent.click(stop);
+    // Stopping (a batch or so): Stop keeps the focus, inert, and a second press asks nothing.
+    flushSync();
+    expect(stop.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(stop);
+    await fireEvent.click(stop);
+    expect(requests.filter((r) => r.type === 'stop')).toHaveLength(1);
     emit({ type: 'stopped', runId: 'run-1', epoch: 0, batch: 3 });
     flushSync();
     await vi.waitFor(() => expect(document.activeElement).toBe(start));
