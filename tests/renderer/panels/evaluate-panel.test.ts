@@ -75,7 +75,7 @@ async function setup(runs: RunInfo[], answer: (r: ClientRequest) => unknown = ()
   });
   const checkpoints = new CheckpointsState(fake.api, 5);
   await checkpoints.sync();
-  render(EvaluatePanel, { api: fake.api, checkpoints, visible: true });
+  render(EvaluatePanel, { api: fake.api, checkpoints });
   flushSync();
   return {
     ...fake,

@@ -3,6 +3,7 @@ import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvent, ClientRequest, StudioApi } from '../../../src-main/contract/api';
 import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import { metrics } from '../fixtures';
 import TrainPanel from '../../../src-renderer/src/panels/TrainPanel.svelte';
@@ -13,9 +14,11 @@ function fakeApi(activeRun: ClientEvent | null = null, activeRunBatches: ClientE
   const requests: ClientRequest[] = [];
   const api: StudioApi = {
     request: vi.fn(async (request: ClientRequest) => {
-      requests.push(request);
+      // The Checkpoints state refreshes its listing on its own; what the tests follow is the rest.
+      if (request.type !== 'listRuns') requests.push(request);
       if (request.type === 'train') return { runId: 'run-1' };
       if (request.type === 'stop') return { stopping: true };
+      if (request.type === 'listRuns') return { runs: [] };
       if (request.type === 'status') return { backend: null, activeRun, activeRunBatches };
       return {};
     }) as StudioApi['request'],
@@ -83,7 +86,7 @@ function setup(activeRun: ClientEvent | null = null, activeRunBatches: ClientEve
   const fake = fakeApi(activeRun, activeRunBatches);
   const training = new TrainingState(fake.api);
   fake.api.onEvent((e) => training.handle(e));
-  render(TrainPanel, { api: fake.api, training });
+  render(TrainPanel, { api: fake.api, training, checkpoints: new CheckpointsState(fake.api) });
   return { ...fake, training };
 }
 
