@@ -4,8 +4,8 @@ import {
   linkSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -142,11 +142,12 @@ export class RunLock {
   }
 }
 
-const TAKEOVER_ATTEMPTS = 5;
+/** Attempts at the lock; a takeover in progress elsewhere costs one (and a millisecond's wait). */
+const TAKEOVER_ATTEMPTS = 200;
 
 /**
  * Takes the run's lock, creating the run folder if needed, or throws RunLockedError naming the
- * owner. A stale lock is removed (see removeIfUnchanged) and the attempt repeated.
+ * owner. A stale lock is removed (see removeStale) and the attempt repeated.
  */
 export function acquireRunLock(root: string, runId: string, owner: string): RunLock {
   const file = lockFile(root, runId);
@@ -171,7 +172,8 @@ export function acquireRunLock(root: string, runId: string, owner: string): RunL
       const state = judge(seen);
       if (state.state === 'held') throw new RunLockedError(runId, state.info, file);
       if (state.state === 'free') continue;
-      const moved = removeIfUnchanged(file, seen);
+      const moved = removeStale(file, seen);
+      if (moved === 'busy') pause(1);
       if (moved !== 'removed') continue;
       takeover = `took over run ${runId}: ${state.why}`;
     }
@@ -210,28 +212,46 @@ function createExclusive(staged: string, file: string, text: string): boolean {
 }
 
 /**
- * Removes the lock only if it still holds `seen`: it is moved aside by rename, which only one of
- * several racing processes can win, and compared after the move; if another process had replaced
- * it with a live lock meanwhile, that lock is put back (unless the name was taken again).
+ * Removes the lock only if it still holds `seen`. Takeovers are serialized by a second lock,
+ * `run.lock.break`, held only for the instant of one: whoever holds it re-reads the lock and
+ * removes it only if unchanged, and nothing else ever removes another process's lock, so a live
+ * lock is never moved, even for a moment. (Moving the lock aside and putting it back when it had
+ * changed let a third process create one in that moment: two owners, seen in CI.) 'busy': another
+ * process is taking over right now; look again.
  */
-function removeIfUnchanged(file: string, seen: string | null): 'removed' | 'changed' | 'gone' {
-  const aside = `${file}.stale-${randomBytes(3).toString('hex')}`;
+function removeStale(file: string, seen: string | null): 'removed' | 'changed' | 'busy' {
+  const breaker = `${file}.break`;
+  if (!takeBreaker(breaker)) return 'busy';
   try {
-    renameSync(file, aside);
+    if (readText(file) !== seen) return 'changed';
+    rmSync(file, { force: true });
+    return 'removed';
+  } finally {
+    rmSync(breaker, { force: true });
+  }
+}
+
+/** A takeover holds the breaker for microseconds: one older than this was left by a crash. */
+const BREAKER_STALE_MS = 10_000;
+
+function takeBreaker(breaker: string): boolean {
+  try {
+    writeFileSync(breaker, String(process.pid), { flag: 'wx' });
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const moved = readText(aside);
-  if (moved !== seen) {
-    try {
-      linkSync(aside, file);
-    } catch {
-      /* the name was taken again: that owner keeps it */
-    }
+  try {
+    if (Date.now() - statSync(breaker).mtimeMs > BREAKER_STALE_MS) rmSync(breaker, { force: true });
+  } catch {
+    // Gone meanwhile: the next attempt takes it.
   }
-  rmSync(aside, { force: true });
-  return moved === seen ? 'removed' : 'changed';
+  return false;
+}
+
+/** Blocks this thread for `ms` (the lock is taken synchronously, and the wait is a millisecond). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Fails if another live process holds the run: used before deleting it. */
@@ -245,7 +265,7 @@ export function removeStaleLock(root: string, runId: string): void {
   try {
     const file = lockFile(root, runId);
     const seen = readText(file);
-    if (judge(seen).state === 'stale') removeIfUnchanged(file, seen);
+    if (judge(seen).state === 'stale') removeStale(file, seen);
   } catch {
     /* nothing to clean: the run is gone or unreadable */
   }
