@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
-import { conv2DBackpropFilterGemm } from './conv-gemm';
+import { conv2DBackpropFilterGemm, convGeometry } from './conv-gemm';
 import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
 import {
   type BackendWasm,
@@ -73,7 +73,6 @@ export function conv2DBackpropFilterWasm(
   );
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
   const { outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
-  const { strideHeight: sh, strideWidth: sw } = info;
   if (dy.shape[0] !== n || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== co) {
     throw new Error(
       `${KERNEL}: dy shape [${dy.shape.join(',')}] does not match the forward output [${info.outShape.join(',')}].`,
@@ -87,9 +86,7 @@ export function conv2DBackpropFilterWasm(
     return out;
   }
 
-  const padTop = info.padInfo.top;
-  const padLeft = info.padInfo.left;
-  const geometry: Geometry = { n, h, w, ci, co, oh, ow, kh, kw, sh, sw, padTop, padLeft };
+  const geometry = convGeometry(info);
   const strategy = pickStrategy(geometry, tuning);
   const dw =
     strategy === 'im2col'

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { simdKernels, type SimdKernels } from '../native/simd/module';
-import type { AccelTuning } from '../tuning';
+import type { AccelTuning, FilterGeometry } from '../tuning';
 import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
 
 /**
@@ -17,23 +17,10 @@ import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
  * blocks need not be whole images: im2col and col2im work row by row.
  */
 
-/** One convolution's geometry, as the three kernels get it from computeConv2DInfo. */
-export interface ConvGeometry {
-  n: number;
-  h: number;
-  w: number;
-  ci: number;
-  oh: number;
-  ow: number;
-  co: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
-  padTop: number;
-  padLeft: number;
-}
+/** One convolution's geometry: the one Conv2DBackpropFilter's strategy rule reads. */
+export type ConvGeometry = FilterGeometry;
 
+/** The geometry of computeConv2DInfo's answer, as all three convolution kernels use it. */
 export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
     n: info.batchSize,
