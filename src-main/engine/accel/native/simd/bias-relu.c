@@ -19,9 +19,12 @@ void EXPORT(bias_relu)(float *restrict z, const float *restrict bias, int m, int
 
 // dz = dy where y > 0, else y · 0 (0, or NaN where y is NaN, as tfjs' Step passes NaN on), and
 // dbias = Σ_r dz[r, ·]. y is the ReLU's output: y > 0 exactly where its input was. part: c
-// floats of scratch.
+// floats of scratch. Written with intrinsics: clang leaves the select-and-accumulate loop scalar,
+// and it was the slowest part of a cnn-fast step (27 of 196 ms on one thread).
 void EXPORT(relu_bias_grad)(const float *restrict dy, const float *restrict y, float *restrict dz,
                             float *restrict dbias, float *restrict part, int m, int c) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  const int c4 = c & ~3;
   for (int j = 0; j < c; j++) dbias[j] = 0.0f;
   for (int r0 = 0; r0 < m; r0 += BLOCK) {
     const int r1 = m < r0 + BLOCK ? m : r0 + BLOCK;
@@ -30,7 +33,15 @@ void EXPORT(relu_bias_grad)(const float *restrict dy, const float *restrict y, f
       const float *restrict g = dy + r * c;
       const float *restrict a = y + r * c;
       float *restrict out = dz + r * c;
-      for (int j = 0; j < c; j++) {
+      int j = 0;
+      for (; j < c4; j += 4) {
+        const v128_t av = wasm_v128_load(a + j);
+        const v128_t d = wasm_v128_bitselect(wasm_v128_load(g + j), wasm_f32x4_mul(av, zero),
+                                             wasm_f32x4_gt(av, zero));
+        wasm_v128_store(out + j, d);
+        wasm_v128_store(part + j, wasm_f32x4_add(wasm_v128_load(part + j), d));
+      }
+      for (; j < c; j++) {
         const float d = a[j] > 0.0f ? g[j] : a[j] * 0.0f;
         out[j] = d;
         part[j] += d;

@@ -3,31 +3,73 @@
 
 // Conv2DBackpropFilter summed directly, for few input channels (a first conv layer):
 //   dw[i, j, c, o] += x[b, y·sh + i − pt, xo·sw + j − pl, c] · dy[b, y, xo, o]
-// over every output pixel, the inner loop over o vectorised, dw ([kh, kw, ci, co], zeroed by the
-// caller) staying in L1. Through XNNPACK this is a matrix product whose packed operand is all of
-// dy (n·oh·ow·co floats) for only kh·kw·ci·co outputs, 4x slower on the cnn's first layer.
+// Through XNNPACK this is a matrix product whose packed operand is all of dy (n·oh·ow·co floats)
+// for only kh·kw·ci·co outputs, 4x slower on the cnn's first layer. Here each image's sum for one
+// tap, one input channel and up to 32 output channels runs in registers over the pixels the tap
+// reaches (no bounds test inside), and the image's dy (86 KB on the cnn's first layer) stays in
+// L2 across the kh·kw taps: 3–4x faster than accumulating into dw pixel by pixel, which stalls
+// on a load and store of dw for every multiply-add.
+
+// First and one-past-last output index o with 0 ≤ o·stride + tap − pad < size.
+static inline int first_inside(int tap, int pad, int stride) {
+  const int d = pad - tap; // o·stride ≥ d
+  return d <= 0 ? 0 : (d + stride - 1) / stride;
+}
+static inline int end_inside(int tap, int pad, int stride, int size, int out) {
+  const int d = size - 1 + pad - tap; // o·stride ≤ d
+  if (d < 0) return 0;
+  const int e = d / stride + 1;
+  return e < out ? e : out;
+}
+
+// acc[0..NV) += Σ over the tap's pixels of x · dy[o0 + 4k ..], then dw[o0 ..] += acc.
+#define TAP_SUM(NV)                                                                                \
+  do {                                                                                             \
+    v128_t acc[NV];                                                                                \
+    for (int k = 0; k < NV; k++) acc[k] = wasm_f32x4_splat(0.0f);                                  \
+    for (int y = y0; y < y1; y++) {                                                                \
+      const float *restrict xr = xi + ((y * sh + i - pt) * w - pl + j) * ci + c;                   \
+      const float *restrict gr = gi + y * ow * co + o;                                             \
+      for (int xo = x0; xo < x1; xo++) {                                                           \
+        const v128_t v = wasm_f32x4_splat(xr[xo * sw * ci]);                                       \
+        const float *restrict g = gr + xo * co;                                                    \
+        for (int k = 0; k < NV; k++) acc[k] = F32X4_MADD(v, wasm_v128_load(g + 4 * k), acc[k]);    \
+      }                                                                                            \
+    }                                                                                              \
+    for (int k = 0; k < NV; k++) {                                                                 \
+      float *restrict d = out + o + 4 * k;                                                         \
+      wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), acc[k]));                               \
+    }                                                                                              \
+  } while (0)
+
 void EXPORT(conv_filter_grad)(const float *restrict x, const float *restrict dy,
                               float *restrict dw, int n, int h, int w, int ci, int oh, int ow,
                               int co, int kh, int kw, int sh, int sw, int pt, int pl) {
-  const int rows = n * oh;
-  if (rows <= 0 || ow <= 0 || co <= 0 || kh <= 0 || kw <= 0 || ci <= 0) return;
-  for (int r = 0; r < rows; r++) { // r = b·oh + y
-    const int b = r / oh;
-    const int y0 = (r % oh) * sh - pt;
-    for (int xo = 0; xo < ow; xo++) {
-      const float *restrict g = dy + (r * ow + xo) * co;
-      const int x0 = xo * sw - pl;
-      for (int i = 0; i < kh; i++) {
-        const int yy = y0 + i;
-        if (yy < 0 || yy >= h) continue;
-        for (int j = 0; j < kw; j++) {
-          const int xx = x0 + j;
-          if (xx < 0 || xx >= w) continue;
-          const float *restrict px = x + ((b * h + yy) * w + xx) * ci;
-          for (int c = 0; c < ci; c++) {
-            const float v = px[c];
-            float *restrict acc = dw + ((i * kw + j) * ci + c) * co;
-            for (int o = 0; o < co; o++) acc[o] = acc[o] + v * g[o];
+  if (n <= 0 || oh <= 0 || ow <= 0 || co <= 0 || kh <= 0 || kw <= 0 || ci <= 0) return;
+  for (int b = 0; b < n; b++) {
+    const float *restrict xi = x + b * h * w * ci;
+    const float *restrict gi = dy + b * oh * ow * co;
+    for (int i = 0; i < kh; i++) {
+      const int y0 = first_inside(i, pt, sh);
+      const int y1 = end_inside(i, pt, sh, h, oh);
+      for (int j = 0; j < kw; j++) {
+        const int x0 = first_inside(j, pl, sw);
+        const int x1 = end_inside(j, pl, sw, w, ow);
+        if (y0 >= y1 || x0 >= x1) continue;
+        for (int c = 0; c < ci; c++) {
+          float *restrict out = dw + ((i * kw + j) * ci + c) * co;
+          int o = 0;
+          for (; o + 32 <= co; o += 32) TAP_SUM(8);
+          for (; o + 16 <= co; o += 16) TAP_SUM(4);
+          for (; o + 4 <= co; o += 4) TAP_SUM(1);
+          for (; o < co; o++) {
+            float acc = 0.0f;
+            for (int y = y0; y < y1; y++) {
+              const float *restrict xr = xi + ((y * sh + i - pt) * w - pl + j) * ci + c;
+              const float *restrict gr = gi + y * ow * co + o;
+              for (int xo = x0; xo < x1; xo++) acc += xr[xo * sw * ci] * gr[xo * co];
+            }
+            out[o] += acc;
           }
         }
       }
