@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { simdKernels, type SimdKernels } from '../native/simd/module';
+import { type ColsRows, simdKernels, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning, FilterGeometry } from '../tuning';
 import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
 
@@ -12,9 +12,11 @@ import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
  *   Conv2DBackpropInput   dcols[P, R] = dy[P, co] · Wᵀ, then col2im adds dcols into dx
  *   Conv2DBackpropFilter  dW[R, co] = colsᵀ · dy
  *
- * Each runs over blocks of cols' rows (AccelTuning.convGemmBlockBytes of cols per block), so a
- * block is written and read back while it is still in L2; dW accumulates over the blocks. The
- * blocks need not be whole images: im2col and col2im work row by row.
+ * cols itself is never written: pack_cols and pack_cols_t pack its rows straight from x into
+ * the GEMM's operand layout. Each pass runs over blocks of cols' rows
+ * (AccelTuning.convGemmBlockBytes of packed rows or of dcols per block), so a block is written
+ * and read back while it is still in L2; dW accumulates over the blocks. The blocks need not be
+ * whole images: the packers and col2im work row by row.
  */
 
 /** One convolution's geometry: the one Conv2DBackpropFilter's strategy rule reads. */
@@ -62,31 +64,9 @@ const packedSize = (k: number, n: number): number => Math.ceil(n / 8) * 8 * Math
 /** Floats of an A operand packed for gemm: ⌈m/4⌉ panels of k·4. */
 const packedRows = (m: number, k: number): number => Math.ceil(m / 4) * 4 * Math.max(1, k);
 
-function im2col(
-  k: SimdKernels,
-  x: number,
-  cols: number,
-  g: ConvGeometry,
-  m0: number,
-  m1: number,
-): void {
-  k.im2col(
-    x,
-    cols,
-    g.h,
-    g.w,
-    g.ci,
-    g.oh,
-    g.ow,
-    g.kh,
-    g.kw,
-    g.sh,
-    g.sw,
-    g.padTop,
-    g.padLeft,
-    m0,
-    m1,
-  );
+/** Rows m0 ≤ m < m1 of the im2col matrix of an input of geometry g. */
+function colsRows(g: ConvGeometry, m0: number, m1: number): ColsRows {
+  return [g.h, g.w, g.ci, g.oh, g.ow, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft, m0, m1];
 }
 
 /** y = conv2d(x, filter) as im2col blocks times the packed filter. */
@@ -104,8 +84,6 @@ export function conv2DGemm(
   const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
   const temps: tf.TensorInfo[] = [];
   try {
-    const cols = makeF32(backend, [rows * r]);
-    temps.push(cols);
     const ap = makeF32(backend, [packedRows(rows, r)]);
     temps.push(ap);
     const wp = makeF32(backend, [packedSize(r, g.co)]);
@@ -114,8 +92,7 @@ export function conv2DGemm(
     k.pack_b(at(filter), g.co, r, g.co, at(wp));
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
-      im2col(k, at(x), at(cols), g, m0, m1);
-      k.pack_a(at(cols), r, 1, m1 - m0, r, at(ap));
+      k.pack_cols(at(x), at(ap), ...colsRows(g, m0, m1));
       k.gemm(at(ap), at(wp), at(out) + m0 * g.co * 4, g.co, m1 - m0, g.co, r, 0, KC);
     }
     return out;
@@ -156,23 +133,7 @@ export function conv2DBackpropInputGemm(
       const m1 = Math.min(p, m0 + rows);
       k.pack_a(at(dy) + m0 * g.co * 4, g.co, 1, m1 - m0, g.co, at(ap));
       k.gemm(at(ap), at(wp), at(dcols), r, m1 - m0, r, g.co, 0, KC);
-      k.col2im(
-        at(dcols),
-        at(dx),
-        g.h,
-        g.w,
-        g.ci,
-        g.oh,
-        g.ow,
-        g.kh,
-        g.kw,
-        g.sh,
-        g.sw,
-        g.padTop,
-        g.padLeft,
-        m0,
-        m1,
-      );
+      k.col2im(at(dcols), at(dx), ...colsRows(g, m0, m1));
     }
     return dx;
   } catch (error) {
@@ -198,8 +159,6 @@ export function conv2DBackpropFilterGemm(
   const dw = makeF32(backend, [g.kh, g.kw, g.ci, g.co]);
   const temps: tf.TensorInfo[] = [];
   try {
-    const cols = makeF32(backend, [rows * r]);
-    temps.push(cols);
     const ap = makeF32(backend, [packedRows(r, rows)]);
     temps.push(ap);
     const dyp = makeF32(backend, [packedSize(rows, g.co)]);
@@ -207,10 +166,8 @@ export function conv2DBackpropFilterGemm(
     const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
-      im2col(k, at(x), at(cols), g, m0, m1);
       k.pack_b(at(dy) + m0 * g.co * 4, g.co, m1 - m0, g.co, at(dyp));
-      // A = colsᵀ: its element (row of dW, pixel) is at cols[pixel, row].
-      k.pack_a(at(cols), 1, r, r, m1 - m0, at(ap));
+      k.pack_cols_t(at(x), at(ap), ...colsRows(g, m0, m1));
       k.gemm(at(ap), at(dyp), at(dw), g.co, r, g.co, m1 - m0, m0 > 0 ? 1 : 0, KC);
     }
     return dw;

@@ -195,35 +195,132 @@ __attribute__((no_builtin)) void EXPORT(pack_bt)(const float *restrict t, int ld
   }
 }
 
-// im2col rows m0 ≤ m < m1 of an NHWC x: cols[m − m0, (i·kw + j)·ci + c] =
-// x[b, y·sh + i − pt, xo·sw + j − pl, c] with m = (b·oh + y)·ow + xo, zero outside the image.
-// Along j the taps of one input row are adjacent pixels whatever the stride, so each (m, i) is
-// one run of x between two runs of zeros.
-__attribute__((no_builtin)) void EXPORT(im2col)(const float *restrict x, float *restrict cols,
-                                                int h, int w, int ci, int oh, int ow, int kh,
-                                                int kw, int sh, int sw, int pt, int pl, int m0,
-                                                int m1) {
+// im2col of an NHWC x, cols[m, (i·kw + j)·ci + c] = x[b, y·sh + i − pt, xo·sw + j − pl, c] with
+// m = (b·oh + y)·ow + xo (zero outside the image), is never written out: pack_cols and
+// pack_cols_t pack its rows m0 ≤ m < m1 straight from x into gemm's A layout. Writing cols and
+// packing it in a second pass took 18 of a cnn-fast step's 147 ms (one thread).
+
+// Where row m of cols reads tap row i: returns the offset into x of the row's first tap (j = 0)
+// and sets [*lo, *hi) to the valid t = j·ci + c of the row's kw·ci run; the range is empty
+// outside the image and for m ≥ m1. The offset may lie before x: only the valid range is read.
+static inline __attribute__((always_inline)) long tap_row(int m, int m1, int i, int h, int w,
+                                                          int ci, int oh, int ow, int kw, int sh,
+                                                          int sw, int pt, int pl, int *lo,
+                                                          int *hi) {
+  *lo = 0;
+  *hi = 0;
+  if (m >= m1) return 0;
+  const int img = oh * ow;
+  const int b = m / img;
+  const int yy = m % img / ow * sh + i - pt;
+  const int x0 = (m % ow) * sw - pl;
+  if (yy < 0 || yy >= h) return 0;
+  const int jlo = x0 < 0 ? -x0 : 0;
+  const int jhi = w - x0 < kw ? w - x0 : kw;
+  if (jlo >= jhi) return 0;
+  *lo = jlo * ci;
+  *hi = jhi * ci;
+  return ((long)(b * h + yy) * w + x0) * ci;
+}
+
+// One element of a tap row, zero outside [lo, hi). A branch, not a select: the compiler may not
+// load outside the valid range.
+static inline float tap_at(const float *restrict x, long o, int lo, int hi, int t) {
+  if (t >= lo && t < hi) return x[o + t];
+  return 0.0f;
+}
+
+// A = cols rows m0 ≤ m < m1, packed as pack_a packs a row-major A: dst[(m − m0)/4][kk][(m − m0)%4],
+// rows past m1 zero. Four rows whose tap rows all lie inside the image, with a run of whole
+// vectors (ci a multiple of 4), are transposed in registers 4×4 at a time, as pack_a does.
+__attribute__((no_builtin)) void EXPORT(pack_cols)(const float *restrict x, float *restrict dst,
+                                                   int h, int w, int ci, int oh, int ow, int kh,
+                                                   int kw, int sh, int sw, int pt, int pl, int m0,
+                                                   int m1) {
   const int run = kw * ci;
   const int r = kh * run;
-  const int img = oh * ow;
-  if (img <= 0 || run <= 0) return;
-  for (int m = m0; m < m1; m++) {
-    const int b = m / img;
-    const int y = m % img / ow;
-    const int x0 = (m % ow) * sw - pl;
-    const int jlo = x0 < 0 ? -x0 : 0;
-    const int jhi = w - x0 < kw ? (w - x0 < jlo ? jlo : w - x0) : kw;
-    float *restrict d = cols + (long)(m - m0) * r;
-    for (int i = 0; i < kh; i++, d += run) {
-      const int yy = y * sh + i - pt;
-      if (yy < 0 || yy >= h || jlo >= jhi) {
-        for (int t = 0; t < run; t++) d[t] = 0.0f;
-        continue;
+  if (oh <= 0 || ow <= 0 || run <= 0) return;
+  for (int g0 = m0; g0 < m1; g0 += MR) {
+    float *restrict d = dst + (long)((g0 - m0) / MR) * r * MR;
+    for (int i = 0; i < kh; i++, d += run * MR) {
+      int l0, h0, l1, h1, l2, h2, l3, h3;
+      const long o0 = tap_row(g0, m1, i, h, w, ci, oh, ow, kw, sh, sw, pt, pl, &l0, &h0);
+      const long o1 = tap_row(g0 + 1, m1, i, h, w, ci, oh, ow, kw, sh, sw, pt, pl, &l1, &h1);
+      const long o2 = tap_row(g0 + 2, m1, i, h, w, ci, oh, ow, kw, sh, sw, pt, pl, &l2, &h2);
+      const long o3 = tap_row(g0 + 3, m1, i, h, w, ci, oh, ow, kw, sh, sw, pt, pl, &l3, &h3);
+      const int whole = (run & 3) == 0 && (l0 | l1 | l2 | l3) == 0 && h0 == run && h1 == run &&
+                        h2 == run && h3 == run;
+      if (whole) {
+        for (int t = 0; t < run; t += 4) {
+          const v128_t r0 = wasm_v128_load(x + o0 + t);
+          const v128_t r1 = wasm_v128_load(x + o1 + t);
+          const v128_t r2 = wasm_v128_load(x + o2 + t);
+          const v128_t r3 = wasm_v128_load(x + o3 + t);
+          const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+          const v128_t t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+          const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+          const v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+          wasm_v128_store(d + t * MR, wasm_i64x2_shuffle(t0, t1, 0, 2));
+          wasm_v128_store(d + t * MR + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
+          wasm_v128_store(d + t * MR + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
+          wasm_v128_store(d + t * MR + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
+        }
+      } else {
+        for (int t = 0; t < run; t++) {
+          d[t * MR] = tap_at(x, o0, l0, h0, t);
+          d[t * MR + 1] = tap_at(x, o1, l1, h1, t);
+          d[t * MR + 2] = tap_at(x, o2, l2, h2, t);
+          d[t * MR + 3] = tap_at(x, o3, l3, h3, t);
+        }
       }
-      const float *restrict s = x + ((b * h + yy) * w + x0) * ci;
-      for (int t = 0; t < jlo * ci; t++) d[t] = 0.0f;
-      for (int t = jlo * ci; t < jhi * ci; t++) d[t] = s[t];
-      for (int t = jhi * ci; t < run; t++) d[t] = 0.0f;
+    }
+  }
+}
+
+// A = colsᵀ for rows m0 ≤ m < m1 of cols (the filter gradient's colsᵀ·dy): dst[rr/4][m − m0][rr%4]
+// for rr = (i·kw + j)·ci + c < kh·kw·ci, rows past it zero. With ci a multiple of 4 the four
+// rows of a panel are four channels of one tap, one 16-byte load per pixel.
+__attribute__((no_builtin)) void EXPORT(pack_cols_t)(const float *restrict x, float *restrict dst,
+                                                     int h, int w, int ci, int oh, int ow, int kh,
+                                                     int kw, int sh, int sw, int pt, int pl,
+                                                     int m0, int m1) {
+  const int r = kh * kw * ci;
+  const int img = oh * ow;
+  const int nm = m1 - m0;
+  if (img <= 0 || r <= 0 || nm <= 0) return;
+  for (int rr0 = 0; rr0 < r; rr0 += MR) {
+    float *restrict d = dst + (long)(rr0 / MR) * nm * MR;
+    int b = m0 / img, y = m0 % img / ow, xo = m0 % ow;
+    if ((ci & 3) == 0) {
+      const int i = rr0 / (kw * ci), j = rr0 / ci % kw, c = rr0 % ci;
+      for (int q = 0; q < nm; q++) {
+        const int yy = y * sh + i - pt, xx = xo * sw + j - pl;
+        const v128_t v = (yy >= 0 && yy < h && xx >= 0 && xx < w)
+                             ? wasm_v128_load(x + ((long)(b * h + yy) * w + xx) * ci + c)
+                             : wasm_f32x4_splat(0.0f);
+        wasm_v128_store(d + q * MR, v);
+        if (++xo == ow) {
+          xo = 0;
+          if (++y == oh) y = 0, b++;
+        }
+      }
+    } else {
+      for (int q = 0; q < nm; q++) {
+        for (int l = 0; l < MR; l++) {
+          const int rr = rr0 + l;
+          float v = 0.0f;
+          if (rr < r) {
+            const int i = rr / (kw * ci), j = rr / ci % kw, c = rr % ci;
+            const int yy = y * sh + i - pt, xx = xo * sw + j - pl;
+            if (yy >= 0 && yy < h && xx >= 0 && xx < w) v = x[((long)(b * h + yy) * w + xx) * ci + c];
+          }
+          d[q * MR + l] = v;
+        }
+        if (++xo == ow) {
+          xo = 0;
+          if (++y == oh) y = 0, b++;
+        }
+      }
     }
   }
 }

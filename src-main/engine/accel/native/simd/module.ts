@@ -12,6 +12,23 @@ import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
  * (gemm.c). All pointers and offsets are in bytes.
  */
 
+/** Rows m0 ≤ m < m1 of an NHWC input's im2col matrix, as gemm.c's packers and col2im take them. */
+export type ColsRows = [
+  h: number,
+  w: number,
+  ci: number,
+  oh: number,
+  ow: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  pt: number,
+  pl: number,
+  m0: number,
+  m1: number,
+];
+
 export interface SimdKernels {
   adam(
     p: number,
@@ -185,42 +202,12 @@ export interface SimdKernels {
   pack_b(b: number, ldb: number, k: number, n: number, dst: number): void;
   /** Packs B = Tᵀ for a row-major T[n, k] for gemm (⌈n/8⌉·k·8 floats). */
   pack_bt(t: number, ldt: number, k: number, n: number, dst: number): void;
-  /** im2col rows m0 ≤ m < m1 of an NHWC input; see gemm.c. */
-  im2col(
-    x: number,
-    cols: number,
-    h: number,
-    w: number,
-    ci: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    pt: number,
-    pl: number,
-    m0: number,
-    m1: number,
-  ): void;
+  /** Packs rows m0 ≤ m < m1 of im2col(x) as pack_a packs a row-major A; see gemm.c. */
+  pack_cols(x: number, dst: number, ...rows: ColsRows): void;
+  /** Packs the transpose of rows m0 ≤ m < m1 of im2col(x) as gemm's A; see gemm.c. */
+  pack_cols_t(x: number, dst: number, ...rows: ColsRows): void;
   /** Adds rows m0 ≤ m < m1 of an im2col matrix back into dx (col2im); see gemm.c. */
-  col2im(
-    cols: number,
-    dx: number,
-    h: number,
-    w: number,
-    ci: number,
-    oh: number,
-    ow: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    pt: number,
-    pl: number,
-    m0: number,
-    m1: number,
-  ): void;
+  col2im(cols: number, dx: number, ...rows: ColsRows): void;
   /** Returns the generator state after n draws. */
   dropout_mask(mask: number, n: number, state: number, keep: number, scale: number): number;
 }
