@@ -5,7 +5,7 @@ import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
 import { XnnMatMul } from '../native/xnnpack/mat-mul';
 import type { AccelTuning } from '../tuning';
-import { type ConvGeometry, conv2DGemm, convGeometry } from './conv-gemm';
+import { type ConvGeometry, conv2DDirect, conv2DGemm, convGeometry } from './conv-gemm';
 import {
   type BackendWasm,
   type Shape4D,
@@ -247,7 +247,12 @@ export function conv2DWasm(
   tuning: AccelTuning,
 ): tf.TensorInfo {
   const gemm = gemmGeometry(inputs.x, inputs.filter, attrs, tuning);
-  if (gemm !== null) return conv2DGemm(backend, inputs.x!, inputs.filter!, gemm, tuning);
+  if (gemm !== null) {
+    // One input channel (a first layer): the direct sum, as its filter gradient does.
+    return gemm.ci === 1
+      ? conv2DDirect(backend, inputs.x!, inputs.filter!, gemm, tuning)
+      : conv2DGemm(backend, inputs.x!, inputs.filter!, gemm, tuning);
+  }
   const info = winogradGeometry(inputs.x, inputs.filter, attrs);
   if (info !== null && winogradPays(info) && winogradAvailable(backend, tuning)) {
     return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
-import { conv2DBackpropFilterGemm, convGeometry } from './conv-gemm';
+import { conv2DBackpropFilterGemm, convGeometry, directGeometry } from './conv-gemm';
 import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
 import {
   type BackendWasm,
@@ -153,24 +153,7 @@ function viaDirectSum(
   const out = makeF32(backend, [g.kh, g.kw, g.ci, g.co]);
   heapF32(backend, out).fill(0);
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-  kernels.conv_filter_grad(
-    at(x),
-    at(dy),
-    at(out),
-    g.n,
-    g.h,
-    g.w,
-    g.ci,
-    g.oh,
-    g.ow,
-    g.co,
-    g.kh,
-    g.kw,
-    g.sh,
-    g.sw,
-    g.padTop,
-    g.padLeft,
-  );
+  kernels.conv_filter_grad(at(x), at(dy), at(out), ...directGeometry(g));
   return out;
 }
 

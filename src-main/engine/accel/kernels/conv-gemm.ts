@@ -1,5 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
-import { type ColsRows, simdKernels, type SimdKernels } from '../native/simd/module';
+import {
+  type ColsRows,
+  type DirectGeometry,
+  simdKernels,
+  type SimdKernels,
+} from '../native/simd/module';
 import type { AccelTuning, FilterGeometry } from '../tuning';
 import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
 
@@ -39,6 +44,28 @@ export function convGeometry(info: tf.backend_util.Conv2DInfo): ConvGeometry {
     padTop: info.padInfo.top,
     padLeft: info.padInfo.left,
   };
+}
+
+/** The geometry as the direct kernels (conv_direct, conv_filter_grad) take it. */
+export function directGeometry(g: ConvGeometry): DirectGeometry {
+  return [g.n, g.h, g.w, g.ci, g.oh, g.ow, g.co, g.kh, g.kw, g.sh, g.sw, g.padTop, g.padLeft];
+}
+
+/**
+ * y = conv2d(x, filter) summed directly (native/simd/conv-direct.c), for one input channel: as
+ * a GEMM its k would be kh·kw = 9, too short to pay for the tiles.
+ */
+export function conv2DDirect(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: ConvGeometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
+  const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+  kernelsFor(backend, tuning).conv_direct(at(x), at(filter), at(out), ...directGeometry(g));
+  return out;
 }
 
 /**

@@ -23,6 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const SOURCES = [
   'dense.c',
   'conv-filter-grad.c',
+  'conv-direct.c',
   'max-pool-grad.c',
   'winograd.c',
   'batch-norm.c',

@@ -12,6 +12,23 @@ import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
  * (gemm.c). All pointers and offsets are in bytes.
  */
 
+/** A convolution's shape as the direct kernels (conv-direct.c, conv-filter-grad.c) take it. */
+export type DirectGeometry = [
+  n: number,
+  h: number,
+  w: number,
+  ci: number,
+  oh: number,
+  ow: number,
+  co: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  pt: number,
+  pl: number,
+];
+
 /** Rows m0 ≤ m < m1 of an NHWC input's im2col matrix, as gemm.c's packers and col2im take them. */
 export type ColsRows = [
   h: number,
@@ -51,25 +68,10 @@ export interface SimdKernels {
   relu(h: number, n: number): void;
   relu_grad(dz: number, a: number, n: number): void;
   mul(h: number, mask: number, n: number): void;
+  /** Conv2D summed directly (few input channels); see conv-direct.c. */
+  conv_direct(x: number, filter: number, y: number, ...geometry: DirectGeometry): void;
   /** Accumulates Conv2DBackpropFilter into dw (zero it first); see conv-filter-grad.c. */
-  conv_filter_grad(
-    x: number,
-    dy: number,
-    dw: number,
-    n: number,
-    h: number,
-    w: number,
-    ci: number,
-    oh: number,
-    ow: number,
-    co: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    padTop: number,
-    padLeft: number,
-  ): void;
+  conv_filter_grad(x: number, dy: number, dw: number, ...geometry: DirectGeometry): void;
   /** Conv2DBackpropFilter's transposed im2col for stride 1, no padding; see conv-filter-grad.c. */
   gather_cols_t(
     src: number,
