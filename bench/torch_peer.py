@@ -103,6 +103,15 @@ def he_normal_(layer):
     return layer
 
 
+def dense_head(features, hidden):
+    """models.ts denseHead: Dense(hidden, no bias) → BatchNorm → ReLU."""
+    return [
+        he_normal_(nn.Linear(features, hidden, bias=False)),
+        nn.BatchNorm1d(hidden, eps=BN_EPSILON, momentum=BN_MOMENTUM),
+        nn.ReLU(),
+    ]
+
+
 def build_model(name, hidden, dropout):
     """Layer for layer as buildModel() in models.ts; the final softmax lives in the loss."""
     if name == "mlp":
@@ -125,7 +134,8 @@ def build_model(name, hidden, dropout):
             layers.append(nn.Dropout(dropout))
         layers.append(glorot_(nn.Linear(1600, 10)))
     elif name == "cnn-fast":
-        # Conv+ReLU → pool → BatchNorm, twice, then a third conv: 28→26→13→11→5→3, 1152 features.
+        # Conv+ReLU → pool → BatchNorm, twice, then a third conv: 28→26→13→11→5→3, 1152 features,
+        # and a BatchNorm head.
         def conv_relu(cin, cout):
             return [he_normal_(nn.Conv2d(cin, cout, 3)), nn.ReLU()]
 
@@ -141,10 +151,11 @@ def build_model(name, hidden, dropout):
             bn(64),
             *conv_relu(64, 128),
             nn.Flatten(),
+            *dense_head(1152, hidden),
         ]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
-        layers.append(glorot_(nn.Linear(1152, 10)))
+        layers.append(glorot_(nn.Linear(hidden, 10)))
     elif name == "cnn-strong":
         # 28→26→24→12→10→8→4, 4·4·64 = 1024 features.
         def conv_bn(cin, cout):
@@ -162,9 +173,7 @@ def build_model(name, hidden, dropout):
             *conv_bn(64, 64),
             nn.MaxPool2d(2),
             nn.Flatten(),
-            he_normal_(nn.Linear(1024, hidden, bias=False)),
-            nn.BatchNorm1d(hidden, eps=BN_EPSILON, momentum=BN_MOMENTUM),
-            nn.ReLU(),
+            *dense_head(1024, hidden),
         ]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))

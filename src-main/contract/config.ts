@@ -9,6 +9,14 @@ import { z } from 'zod';
 export const MODEL_PRESETS = ['mlp', 'cnn', 'cnn-fast', 'cnn-strong'] as const;
 export type ModelPreset = (typeof MODEL_PRESETS)[number];
 
+/**
+ * The presets with a hidden Dense layer of hiddenUnits (engine/models.ts): the mlp's layer and
+ * the CNN heads of cnn-fast and cnn-strong. The cnn ignores the setting.
+ */
+export function readsHiddenUnits(model: ModelPreset): boolean {
+  return model !== 'cnn';
+}
+
 export const BACKEND_CHOICES = [
   'auto',
   'tensorflow-gpu',

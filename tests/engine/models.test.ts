@@ -44,7 +44,7 @@ describe('model presets', () => {
     model.dispose();
   });
 
-  it('cnn-fast: three ReLU convolutions, BatchNorm after each pooling, 1152 features', () => {
+  it('cnn-fast: three ReLU convolutions, BatchNorm after each pooling, a BatchNorm head', () => {
     const model = buildModel(PRESET_DEFAULTS['cnn-fast']);
     expect(model.layers.map((l) => l.getClassName())).toEqual([
       'Conv2D',
@@ -56,10 +56,19 @@ describe('model presets', () => {
       'Conv2D',
       'Flatten',
       'Dense',
+      'BatchNormalization',
+      'ReLU',
+      'Dense',
     ]);
     expect(model.layers[7]!.outputShape).toEqual([null, 1152]);
-    // 320 + 18,496 + 73,856 conv, 2·(2·32 + 2·64) BatchNorm, 11,530 dense.
-    expect(model.countParams()).toBe(320 + 18_496 + 73_856 + 384 + 11_530);
+    expect(model.layers[8]!.outputShape).toEqual([null, 128]);
+    // 320 + 18,496 + 73,856 conv, 2·(2·32 + 2·64) BatchNorm, 147,456 head (no bias) and its
+    // BatchNorm's 4·128, 1,290 output layer.
+    expect(model.countParams()).toBe(320 + 18_496 + 73_856 + 384 + 147_456 + 512 + 1_290);
+    // The head follows hiddenUnits, as the mlp's and cnn-strong's do.
+    const narrow = buildModel({ ...PRESET_DEFAULTS['cnn-fast'], hiddenUnits: 32 });
+    expect(narrow.layers[8]!.outputShape).toEqual([null, 32]);
+    narrow.dispose();
     model.dispose();
   });
 

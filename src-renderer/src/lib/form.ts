@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   PRESET_DEFAULTS,
+  readsHiddenUnits,
   TrainConfigSchema,
   type ModelPreset,
   type Schedule,
@@ -77,12 +78,12 @@ export const presetForm = (model: ModelPreset, backend: TrainConfig['backend']):
 });
 
 /**
- * Whether a field changes anything for the form's model and schedule. Only the mlp's dense
- * layer and cnn-strong's head read hiddenUnits (src-main/engine/models.ts); every preset reads
- * dropout. The decay only applies to the `decay` schedule (engine/schedule.ts).
+ * Whether a field changes anything for the form's model and schedule: hiddenUnits only where
+ * readsHiddenUnits says (the cnn has no hidden Dense layer); every preset reads dropout. The
+ * decay only applies to the `decay` schedule (engine/schedule.ts).
  */
 export function fieldApplies(form: FormValues, field: NumericField): boolean {
-  if (field === 'hiddenUnits') return form.model === 'mlp' || form.model === 'cnn-strong';
+  if (field === 'hiddenUnits') return readsHiddenUnits(form.model);
   if (field === 'learningRateDecay') return form.schedule !== 'one-cycle';
   return true;
 }

@@ -1,4 +1,4 @@
-import type { TrainConfig } from '../../../src-main/contract/config';
+import { readsHiddenUnits, type TrainConfig } from '../../../src-main/contract/config';
 import type { RunInfo } from '../../../src-main/contract/messages';
 import { BACKEND_LABELS } from './backend-badge';
 import { percent, runLabel } from './format';
@@ -41,7 +41,7 @@ export function settings(config: TrainConfig): Setting[] {
       : []),
     { key: 'labelSmoothing', label: 'Label smoothing', value: num(config.labelSmoothing ?? 0) },
     { key: 'dropout', label: 'Dropout', value: num(config.dropout) },
-    ...(config.model === 'mlp' || config.model === 'cnn-strong'
+    ...(readsHiddenUnits(config.model)
       ? [{ key: 'hiddenUnits', label: 'Hidden units', value: String(config.hiddenUnits) }]
       : []),
     { key: 'augment', label: 'Augment', value: config.augment ? '±2 px shifts' : 'off' },
@@ -81,7 +81,7 @@ export function settingsSummary(run: RunInfo): string {
     `batch ${c.batchSize}`,
     `lr ${num(c.learningRate)}${schedule}`,
     ...(c.dropout > 0 ? [`dropout ${num(c.dropout)}`] : []),
-    ...(c.model === 'mlp' || c.model === 'cnn-strong' ? [`${c.hiddenUnits} units`] : []),
+    ...(readsHiddenUnits(c.model) ? [`${c.hiddenUnits} units`] : []),
     ...((c.labelSmoothing ?? 0) > 0 ? [`smoothing ${num(c.labelSmoothing ?? 0)}`] : []),
     ...(c.augment ? ['aug'] : []),
     `${c.limit === null ? 'all' : images(c.limit)}/${images(c.validationSize)} img`,

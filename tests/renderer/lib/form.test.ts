@@ -41,11 +41,11 @@ describe('switching the preset', () => {
 });
 
 describe('fields a preset ignores', () => {
-  it('are hidden units for the CNNs without a dense head, and LR decay for one-cycle', () => {
+  it('are hidden units for the CNN without a dense head, and LR decay for one-cycle', () => {
     expect(fieldApplies(presetForm('mlp', 'auto'), 'hiddenUnits')).toBe(true);
     expect(fieldApplies(presetForm('cnn-strong', 'auto'), 'hiddenUnits')).toBe(true);
     expect(fieldApplies(presetForm('cnn', 'auto'), 'hiddenUnits')).toBe(false);
-    expect(fieldApplies(presetForm('cnn-fast', 'auto'), 'hiddenUnits')).toBe(false);
+    expect(fieldApplies(presetForm('cnn-fast', 'auto'), 'hiddenUnits')).toBe(true);
     expect(fieldApplies(presetForm('cnn-fast', 'auto'), 'learningRateDecay')).toBe(false);
     expect(fieldApplies(presetForm('cnn', 'auto'), 'dropout')).toBe(true);
   });

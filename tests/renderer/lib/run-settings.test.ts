@@ -26,8 +26,10 @@ describe('run settings', () => {
     const mlp = settings(resolveTrainConfig({ model: 'mlp' }));
     expect(mlp.map((s) => s.label)).toContain('Hidden units');
     expect(mlp.find((s) => s.key === 'learningRateDecay')?.value).toBe('0.7');
+    const cnn = settings(resolveTrainConfig({ model: 'cnn' }));
+    expect(cnn.map((s) => s.key)).not.toContain('hiddenUnits');
     const fast = settings(resolveTrainConfig({ model: 'cnn-fast', limit: 2000, threads: 2 }));
-    expect(fast.map((s) => s.key)).not.toContain('hiddenUnits');
+    expect(fast.map((s) => s.key)).toContain('hiddenUnits');
     expect(fast.map((s) => s.key)).not.toContain('learningRateDecay');
     expect(Object.fromEntries(fast.map((s) => [s.key, s.value]))).toMatchObject({
       schedule: 'one-cycle',
@@ -42,7 +44,7 @@ describe('run settings', () => {
   it('sums a run up in one line', () => {
     const r = withConfig(run('a'), { model: 'cnn-fast', limit: 2000 });
     expect(settingsSummary(r)).toBe(
-      '3 ep · batch 128 · lr 0.01 one-cycle · smoothing 0.1 · aug · 2k/6k img · seed 42',
+      '3 ep · batch 128 · lr 0.01 one-cycle · 128 units · smoothing 0.1 · aug · 2k/6k img · seed 42',
     );
     const m = withConfig(run('b'), { model: 'mlp', epochs: 2, threads: 1 });
     expect(settingsSummary(m)).toBe(
@@ -76,7 +78,7 @@ describe('run settings', () => {
   it('filters on every word, in labels, status and settings', () => {
     const runs = [
       withConfig(run('a'), { model: 'mlp' }),
-      withConfig(run('b'), { model: 'cnn-fast' }),
+      withConfig(run('b'), { model: 'cnn-fast', hiddenUnits: 64 }),
       { ...withConfig(run('c'), { model: 'cnn', augment: true }), status: 'failed' as const },
     ];
     const ids = (q: string) => filterRuns(runs, q).map((r) => r.runId);
@@ -84,7 +86,8 @@ describe('run settings', () => {
     expect(ids('one-cycle')).toEqual(['b']);
     expect(ids('cnn aug')).toEqual(['b', 'c']);
     expect(ids('FAILED')).toEqual(['c']);
-    expect(ids('units 128')).toEqual(['a']);
+    expect(ids('units')).toEqual(['a', 'b']);
+    expect(ids('64 units')).toEqual(['b']);
     expect(ids('nothing-like-this')).toEqual([]);
   });
 });
