@@ -1,4 +1,4 @@
-import type { GrayImage, Point } from '../../../src-main/engine/preprocess';
+import type { GrayImage, Point } from '$shared/preprocess';
 
 /**
  * The drawing pad's model, without a DOM: pointer positions become round-capped, round-joined

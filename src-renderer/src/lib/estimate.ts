@@ -3,7 +3,7 @@ import {
   type BackendName,
   type ModelPreset,
   type TrainConfig,
-} from '../../../src-main/contract/config';
+} from '$contract/config';
 
 /**
  * How long a run will take before it starts, from measured training rates; the running run's

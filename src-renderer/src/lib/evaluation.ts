@@ -1,4 +1,4 @@
-import type { TestExample } from '../../../src-main/contract/messages';
+import type { TestExample } from '$contract/messages';
 import { decodeBase64 } from './base64';
 
 /**

@@ -1,6 +1,6 @@
-import type { ClientEvent, StudioApi } from '../../../src-main/contract/api';
-import type { TrainConfig } from '../../../src-main/contract/config';
-import type { BackendInfo, EpochMetrics } from '../../../src-main/contract/messages';
+import type { ClientEvent, StudioApi } from '$contract/api';
+import type { TrainConfig } from '$contract/config';
+import type { BackendInfo, EpochMetrics } from '$contract/messages';
 
 /**
  * The state of training as the UI shows it, fed by worker events. Charts are not here: they

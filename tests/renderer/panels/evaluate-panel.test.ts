@@ -1,8 +1,8 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { flushSync, tick } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ClientRequest } from '../../../src-main/contract/api';
-import type { Evaluation, RunInfo, TestExample } from '../../../src-main/contract/messages';
+import type { ClientRequest } from '$contract/api';
+import type { Evaluation, RunInfo, TestExample } from '$contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import EvaluatePanel from '../../../src-renderer/src/panels/EvaluatePanel.svelte';
 import { fakeApi, run, status } from '../fixtures';

@@ -1,8 +1,8 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ClientEvent, ClientRequest, StudioApi } from '../../../src-main/contract/api';
-import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import type { ClientEvent, ClientRequest, StudioApi } from '$contract/api';
+import { PRESET_DEFAULTS } from '$contract/config';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import { metrics } from '../fixtures';
