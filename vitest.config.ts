@@ -1,7 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
-import { sharedAliases } from './aliases.config';
+import { sharedAliases } from './aliases.config.ts';
 
 export default defineConfig({
   test: {
