@@ -1,6 +1,7 @@
 import type { ClientEvent, StudioApi } from '$contract/api';
 import type { TrainConfig } from '$contract/config';
 import type { BackendInfo, EpochMetrics } from '$contract/messages';
+import { estimateRemaining } from './format';
 
 /**
  * The state of training as the UI shows it, fed by worker events. Charts are not here: they
@@ -47,6 +48,25 @@ export class TrainingState {
     const total = this.config.epochs - this.startEpoch + 1;
     const done = Math.max(0, this.epoch - this.startEpoch) + this.epochFraction;
     return total > 0 ? Math.min(1, done / total) : 0;
+  }
+
+  /** Seconds since the run started; 0 before one. */
+  get elapsed(): number {
+    return this.startedAt ? (this.now - this.startedAt) / 1000 : 0;
+  }
+
+  /** Seconds the run has left at its pace so far; null when none trains or it is too early. */
+  get remaining(): number | null {
+    return this.active ? estimateRemaining(this.runFraction, this.elapsed) : null;
+  }
+
+  /** The run's best validation accuracy so far; null before its first validated epoch. */
+  get bestValAccuracy(): number | null {
+    return this.epochs.reduce<number | null>(
+      (best, e) =>
+        e.valAccuracy !== null && (best === null || e.valAccuracy > best) ? e.valAccuracy : best,
+      null,
+    );
   }
 
   handle(event: ClientEvent): void {
