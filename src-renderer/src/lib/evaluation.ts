@@ -19,6 +19,13 @@ export interface CheckpointRef {
 /** "run:epoch": run ids never hold a colon (the contract's RUN_ID_PATTERN). */
 export const checkpointKey = (ref: CheckpointRef): string => `${ref.runId}:${ref.epoch}`;
 
+/** "run-1, epoch 3": a checkpoint named in a sentence. */
+export const checkpointName = (ref: CheckpointRef): string => `${ref.runId}, epoch ${ref.epoch}`;
+
+/** An engine message as the end of a sentence: "checkpoint epoch 3 … is damaged." */
+export const asSentence = (message: string): string =>
+  /[.!?]$/.test(message) ? message : `${message}.`;
+
 export function parseCheckpointKey(key: string): CheckpointRef | null {
   const at = key.lastIndexOf(':');
   if (at <= 0) return null;
