@@ -46,4 +46,33 @@ describe('TrainingState', () => {
     training.handle({ type: 'epoch', runId: 'r', ...metrics(2, 0.93) });
     expect(training.bestValAccuracy).toBe(0.95);
   });
+
+  it('feeds the charts each live event after taking it in, never a replayed one', async () => {
+    const started = {
+      type: 'started' as const,
+      runId: 'r',
+      config: { ...PRESET_DEFAULTS.mlp, epochs: 2 },
+      backend: { name: 'wasm' as const, reason: 'x', unavailable: [] },
+      startEpoch: 1,
+      trainSize: 100,
+      validationSize: 10,
+      batchesPerEpoch: 10,
+      threads: 1,
+      notices: [],
+    };
+    const fake = fakeApi((r) =>
+      r.type === 'status' ? { backend: null, activeRun: started, activeRunBatches: [] } : {},
+    );
+    const training = new TrainingState(fake.api);
+    const seen: string[] = [];
+    const stop = training.feedCharts((event) => seen.push(`${event.type} of ${training.runId}`));
+    await training.sync();
+    expect(training.runId).toBe('r');
+    expect(seen).toEqual([]);
+    training.handle({ ...started, runId: 's' });
+    expect(seen).toEqual(['started of s']);
+    stop();
+    training.handle({ ...started, runId: 't' });
+    expect(seen).toHaveLength(1);
+  });
 });

@@ -86,7 +86,7 @@ function setup(activeRun: ClientEvent | null = null, activeRunBatches: ClientEve
   const fake = fakeApi(activeRun, activeRunBatches);
   const training = new TrainingState(fake.api);
   fake.api.onEvent((e) => training.handle(e));
-  render(TrainPanel, { api: fake.api, training, checkpoints: new CheckpointsState(fake.api) });
+  render(TrainPanel, { training, checkpoints: new CheckpointsState(fake.api) });
   return { ...fake, training };
 }
 
