@@ -4,6 +4,7 @@ import type { Plugin } from 'vite';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
+import { sharedAliases } from './aliases.config.ts';
 
 /**
  * `virtual:tfjs-wasm`: TensorFlow.js' WebAssembly binaries as data: URLs, for the renderer's
@@ -45,6 +46,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve('src-renderer'),
+    resolve: { alias: sharedAliases() },
     build: {
       rollupOptions: { input: { index: resolve('src-renderer/index.html') } },
     },

@@ -1,6 +1,7 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { sharedAliases } from './aliases.config.ts';
 
 export default defineConfig({
   test: {
@@ -8,6 +9,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        // tests/engine/models.test.ts checks the renderer's form against the engine's models.
+        resolve: { alias: sharedAliases() },
         test: {
           name: 'node',
           include: ['tests/**/*.test.ts'],
@@ -34,7 +37,7 @@ export default defineConfig({
         plugins: [
           svelte({ configFile: resolve('svelte.config.js'), compilerOptions: { hmr: false } }),
         ],
-        resolve: { conditions: ['browser'] },
+        resolve: { conditions: ['browser'], alias: sharedAliases() },
         test: {
           name: 'renderer',
           include: ['tests/renderer/**/*.test.ts'],

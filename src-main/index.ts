@@ -76,14 +76,21 @@ function start(): void {
   // Every webContents, including any created later, gets the same navigation limits.
   app.on('web-contents-created', (_event, contents) => guardContents(contents, pageUrl));
 
-  app.whenReady().then(() => {
-    protocol.handle(APP_SCHEME, createAppProtocolHandler(rendererDir));
-    applySessionPolicy(session.defaultSession);
-    createWindow();
-    app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  app
+    .whenReady()
+    .then(() => {
+      protocol.handle(APP_SCHEME, createAppProtocolHandler(rendererDir));
+      applySessionPolicy(session.defaultSession);
+      createWindow();
+      app.on('activate', () => {
+        if (BrowserWindow.getAllWindows().length === 0) createWindow();
+      });
+    })
+    .catch((error: unknown) => {
+      // Without its protocol and window the app has nothing to show: say why, and quit.
+      console.error('MNIST Studio could not start:', error);
+      app.exit(1);
     });
-  });
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();

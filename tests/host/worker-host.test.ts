@@ -119,13 +119,14 @@ describe('WorkerHost with a real forked worker', () => {
     const pid = host.pid;
     const error = next('error');
     const pendingList = host.request({ type: 'listRuns' });
-    host.kill();
+    const exited = host.kill();
     expect(await error).toMatchObject({
       fatal: true,
       runId,
       message: 'the training worker was killed (SIGKILL)',
     });
     await expect(pendingList).rejects.toThrow(/was killed \(SIGKILL\)/);
+    await exited;
     expect(readRun(root, runId)).toMatchObject({
       status: 'crashed',
       reason: 'the training worker was killed (SIGKILL)',

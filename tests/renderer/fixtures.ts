@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
-import type { ClientEvent, ClientRequest, Status, StudioApi } from '../../src-main/contract/api';
-import { resolveTrainConfig } from '../../src-main/contract/config';
-import type { CheckpointInfo, EpochMetrics, RunInfo } from '../../src-main/contract/messages';
+import type { ClientEvent, ClientRequest, Status, StudioApi } from '$contract/api';
+import { resolveTrainConfig } from '$contract/config';
+import type { CheckpointInfo, EpochMetrics, RunInfo } from '$contract/messages';
 
 /** A fake transport: answers with `answer`, records requests, lets the test push events. */
 export function fakeApi(answer: (request: ClientRequest) => unknown) {

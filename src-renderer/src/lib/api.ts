@@ -9,7 +9,7 @@ import {
   type ClientResultOf,
   type PreloadApi,
   type StudioApi,
-} from '../../../src-main/contract/api';
+} from '$contract/api';
 
 /**
  * Events cross a process boundary (main or the server → this page), so they are checked against

@@ -1,5 +1,5 @@
-import type { ClientEvent, Status, StudioApi } from '../../../src-main/contract/api';
-import type { CheckpointInfo, Restored, RunInfo } from '../../../src-main/contract/messages';
+import type { ClientEvent, Status, StudioApi } from '$contract/api';
+import type { CheckpointInfo, Restored, RunInfo } from '$contract/messages';
 
 /**
  * Runs and checkpoints as the panels see them, and which checkpoint the Draw and Evaluate panels

@@ -1,4 +1,4 @@
-import type { RunInfo } from '../../../src-main/contract/messages';
+import type { RunInfo } from '$contract/messages';
 import type { Overlay } from './charts';
 import { runLabel } from './format';
 import { runColor } from './run-color';

@@ -1,4 +1,4 @@
-import type { GrayImage, Point } from '../../../src-main/engine/preprocess';
+import type { GrayImage, Point } from '$shared/preprocess';
 
 /**
  * The drawing pad's model, without a DOM: pointer positions become round-capped, round-joined
@@ -25,6 +25,8 @@ export const PEN_WIDTH = 24;
  * with high confidence; the natural digits in tests/e2e/digit-strokes.ts are 80–250 units tall.
  */
 export const MIN_DIGIT_SIDE = 56;
+/** Shown, and announced, instead of a guess at a drawing under MIN_DIGIT_SIDE. */
+export const TOO_SMALL_TEXT = 'Too small to read: draw the digit bigger';
 /** Pointer moves shorter than this (pad units) are jitter: they add nothing to the stroke. */
 const MIN_STEP = 0.5;
 

@@ -191,6 +191,25 @@ export class LatencyLog {
   }
 }
 
+/**
+ * The log as `data-*` values (milliseconds, two decimals) for the Draw panel's hidden latency
+ * element, which the e2e latency checks read.
+ */
+export function latencyDataset(log: LatencyLog): Record<string, string> {
+  const ms = (v: number | null) => (v === null ? '' : v.toFixed(2));
+  const same = log.sameFrame;
+  return {
+    count: String(log.total),
+    p50: ms(percentile(log.shown, 0.5)),
+    p95: ms(percentile(log.shown, 0.95)),
+    paintedP95: ms(percentile(log.painted, 0.95)),
+    samples: log.shown.map(ms).join(' '),
+    paintedSamples: log.painted.map(ms).join(' '),
+    sameFrame: same.length ? (same.reduce((a, b) => a + b, 0) / same.length).toFixed(4) : '',
+    sameFrameSamples: same.join(''),
+  };
+}
+
 function push(list: number[], value: number, capacity: number): void {
   list.push(value);
   if (list.length > capacity) list.splice(0, list.length - capacity);

@@ -3,7 +3,8 @@ import {
   type BackendName,
   type ModelPreset,
   type TrainConfig,
-} from '../../../src-main/contract/config';
+} from '$contract/config';
+import { BACKEND_LABELS } from './backend-badge';
 
 /**
  * How long a run will take before it starts, from measured training rates; the running run's
@@ -114,4 +115,44 @@ export const approximately = (seconds: number): string =>
 /** "≈ 40 s per epoch, ≈ 2 min for 3 epochs". */
 export function describeEstimate(perEpoch: number, epochs: number): string {
   return `${approximately(perEpoch)} per epoch, ${approximately(perEpoch * epochs)} for ${epochsWord(epochs)}`;
+}
+
+/** What the Train form's estimate line is computed from. */
+export interface RunEstimateInput {
+  /** The run's config while one trains, else the form's (null while the form is invalid). */
+  config: TrainConfig | null;
+  active: boolean;
+  /** The engine's backend, for a config that asks for `auto`; null until it reports one. */
+  engineBackend: BackendName | null;
+  /** First epoch of the run (a resumed run starts later). */
+  startEpoch: number;
+  /** Seconds each finished epoch of the run took. */
+  epochSeconds: readonly number[];
+  runFraction: number;
+  elapsed: number;
+  remaining: number | null;
+  cores: number;
+}
+
+/** Before Start: the config at measured rates; during a run, the run's own pace. */
+export function describeRunEstimate(input: RunEstimateInput): string {
+  const { config, active, elapsed, remaining, runFraction } = input;
+  if (!config) return '';
+  const backend = config.backend === 'auto' ? input.engineBackend : config.backend;
+  const epochs = active ? config.epochs - input.startEpoch + 1 : config.epochs;
+  if (active) {
+    const done = input.epochSeconds;
+    const perEpoch = done.length
+      ? done.reduce((a, b) => a + b, 0) / done.length
+      : runFraction > 0 && elapsed >= 1
+        ? elapsed / (runFraction * epochs)
+        : null;
+    if (perEpoch !== null)
+      return `${approximately(perEpoch)} per epoch at this run's pace${remaining === null ? '' : `, ${approximately(remaining)} left`}`;
+  }
+  const planned = backend ? secondsPerEpoch(config, backend, input.cores) : null;
+  if (planned !== null) return describeEstimate(planned, epochs);
+  return backend
+    ? `No measured rate for ${BACKEND_LABELS[backend]} yet: the estimate comes with the first batches.`
+    : '';
 }

@@ -1,5 +1,5 @@
-import type { ClientEvent, StudioApi } from '../../../src-main/contract/api';
-import type { Evaluation, TestExample } from '../../../src-main/contract/messages';
+import type { ClientEvent, StudioApi } from '$contract/api';
+import type { Evaluation, TestExample } from '$contract/messages';
 import { checkpointKey, needsEvaluation, type CheckpointRef } from './evaluation';
 
 /**

@@ -1,4 +1,5 @@
-import type { TestExample } from '../../../src-main/contract/messages';
+import type { TestExample } from '$contract/messages';
+import { MNIST_PIXELS, MNIST_SIDE } from '$shared/preprocess';
 import { decodeBase64 } from './base64';
 
 /**
@@ -6,8 +7,6 @@ import { decodeBase64 } from './base64';
  * colour scales, and the numbers a person reads off an evaluation.
  */
 
-export const IMAGE_SIDE = 28;
-export const IMAGE_PIXELS = IMAGE_SIDE * IMAGE_SIDE;
 export const DIGITS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] as const;
 
 /** A checkpoint as the Evaluate panel names it. */
@@ -19,6 +18,13 @@ export interface CheckpointRef {
 /** "run:epoch": run ids never hold a colon (the contract's RUN_ID_PATTERN). */
 export const checkpointKey = (ref: CheckpointRef): string => `${ref.runId}:${ref.epoch}`;
 
+/** "run-1, epoch 3": a checkpoint named in a sentence. */
+export const checkpointName = (ref: CheckpointRef): string => `${ref.runId}, epoch ${ref.epoch}`;
+
+/** An engine message as the end of a sentence: "checkpoint epoch 3 … is damaged." */
+export const asSentence = (message: string): string =>
+  /[.!?]$/.test(message) ? message : `${message}.`;
+
 export function parseCheckpointKey(key: string): CheckpointRef | null {
   const at = key.lastIndexOf(':');
   if (at <= 0) return null;
@@ -29,8 +35,8 @@ export function parseCheckpointKey(key: string): CheckpointRef | null {
 /** The 784 grey bytes (row-major, ink 255) of a test image sent as base64. */
 export function decodePixels(base64: string): Uint8Array {
   const bytes = decodeBase64(base64);
-  if (bytes.length !== IMAGE_PIXELS)
-    throw new Error(`a test image holds ${IMAGE_PIXELS} pixels, not ${bytes.length}`);
+  if (bytes.length !== MNIST_PIXELS)
+    throw new Error(`a test image holds ${MNIST_PIXELS} pixels, not ${bytes.length}`);
   return bytes;
 }
 
@@ -51,7 +57,7 @@ export function greyToRgba(grey: Uint8Array): Uint8ClampedArray {
 export function drawDigit(canvas: HTMLCanvasElement, base64: string): void {
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
-  const image = ctx.createImageData(IMAGE_SIDE, IMAGE_SIDE);
+  const image = ctx.createImageData(MNIST_SIDE, MNIST_SIDE);
   image.data.set(greyToRgba(decodePixels(base64)));
   ctx.putImageData(image, 0, 0);
 }

@@ -6,7 +6,7 @@ import {
   type ModelPreset,
   type Schedule,
   type TrainConfig,
-} from '../../../src-main/contract/config';
+} from '$contract/config';
 
 /**
  * The Train form's fields as strings (what inputs hold), validated field by field against the

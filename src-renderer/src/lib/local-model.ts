@@ -1,6 +1,6 @@
 import type { io, Tensor } from '@tensorflow/tfjs-core';
-import type { ModelFiles } from '../../../src-main/contract/messages';
-import { MNIST_SIDE } from '../../../src-main/engine/preprocess';
+import type { ModelFiles } from '$contract/messages';
+import { MNIST_SIDE } from '$shared/preprocess';
 import { decodeBase64 } from './base64';
 
 /**

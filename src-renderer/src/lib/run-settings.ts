@@ -1,5 +1,5 @@
-import { readsHiddenUnits, type TrainConfig } from '../../../src-main/contract/config';
-import type { RunInfo } from '../../../src-main/contract/messages';
+import { readsHiddenUnits, type TrainConfig } from '$contract/config';
+import type { RunInfo } from '$contract/messages';
 import { BACKEND_LABELS } from './backend-badge';
 import { percent, runLabel } from './format';
 

@@ -1,11 +1,12 @@
-import type { ClientEvent, StudioApi } from '../../../src-main/contract/api';
-import type { TrainConfig } from '../../../src-main/contract/config';
-import type { BackendInfo, EpochMetrics } from '../../../src-main/contract/messages';
+import type { ClientEvent, StudioApi } from '$contract/api';
+import type { TrainConfig } from '$contract/config';
+import type { BackendInfo, EpochMetrics } from '$contract/messages';
+import { estimateRemaining } from './format';
 
 /**
- * The state of training as the UI shows it, fed by worker events. Charts are not here: they
- * subscribe to the same events and append points themselves, so a long run never re-renders
- * its history through Svelte.
+ * The state of training as the UI shows it, fed by worker events. Charts are not here: each
+ * event is passed on to them (feedCharts) once this state has taken it in, and they append
+ * points themselves, so a long run never re-renders its history through Svelte.
  */
 
 export type Phase =
@@ -49,7 +50,42 @@ export class TrainingState {
     return total > 0 ? Math.min(1, done / total) : 0;
   }
 
+  /** Seconds since the run started; 0 before one. */
+  get elapsed(): number {
+    return this.startedAt ? (this.now - this.startedAt) / 1000 : 0;
+  }
+
+  /** Seconds the run has left at its pace so far; null when none trains or it is too early. */
+  get remaining(): number | null {
+    return this.active ? estimateRemaining(this.runFraction, this.elapsed) : null;
+  }
+
+  /** The run's best validation accuracy so far; null before its first validated epoch. */
+  get bestValAccuracy(): number | null {
+    return this.epochs.reduce<number | null>(
+      (best, e) =>
+        e.valAccuracy !== null && (best === null || e.valAccuracy > best) ? e.valAccuracy : best,
+      null,
+    );
+  }
+
+  /** The charts' feeds: plain callbacks, not state, so a point added re-renders nothing. */
+  #chartFeeds: ((event: ClientEvent) => void)[] = [];
+
+  /** Passes every event on to `feed` after this state has taken it in; returns the unsubscribe. */
+  feedCharts(feed: (event: ClientEvent) => void): () => void {
+    this.#chartFeeds = [...this.#chartFeeds, feed];
+    return () => {
+      this.#chartFeeds = this.#chartFeeds.filter((f) => f !== feed);
+    };
+  }
+
   handle(event: ClientEvent): void {
+    this.update(event);
+    for (const feed of this.#chartFeeds) feed(event);
+  }
+
+  private update(event: ClientEvent): void {
     switch (event.type) {
       case 'ready':
         this.backend = event.backend;
@@ -171,12 +207,14 @@ export class TrainingState {
         this.engineReady();
       }
       if (status.activeRun) {
-        this.handle(status.activeRun);
+        // Replayed into the state only: the charts draw a run's past from batchHistory and the
+        // run's metrics log, once, not as if it were live.
+        this.update(status.activeRun);
         this.batchHistory = status.activeRunBatches.filter(
           (b) => b.runId === status.activeRun?.runId,
         );
         const last = this.batchHistory.at(-1);
-        if (last) this.handle(last);
+        if (last) this.update(last);
       } else if (this.active) {
         // Its end came while this page was disconnected (a restarted server stops its worker).
         this.phase = 'stopped';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientRequest } from '../../../src-main/contract/api';
-import type { RunInfo } from '../../../src-main/contract/messages';
+import type { ClientRequest } from '$contract/api';
+import type { RunInfo } from '$contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { fakeApi, run, status } from '../fixtures';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { centreOfMass, MNIST_SIDE, preprocess } from '../../../src-main/engine/preprocess';
+import { centreOfMass, MNIST_SIDE, preprocess } from '$shared/preprocess';
 import {
   drawStrokes,
   InkPad,

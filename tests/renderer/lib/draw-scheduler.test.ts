@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   LatencyLog,
+  latencyDataset,
   percentile,
   PredictScheduler,
   type LatencySample,
@@ -186,5 +187,22 @@ describe('latency statistics', () => {
     expect(log.sameFrame).toEqual([0, 1, 1]);
     log.clear();
     expect(log.total).toBe(0);
+  });
+
+  it('latencyDataset gives the hidden element its values, empty before any sample', () => {
+    const log = new LatencyLog(10);
+    expect(latencyDataset(log)).toMatchObject({ count: '0', p50: '', sameFrame: '', samples: '' });
+    log.add({ shown: 1.234, painted: 2, sameFrame: true });
+    log.add({ shown: 3, painted: null, sameFrame: false });
+    expect(latencyDataset(log)).toEqual({
+      count: '2',
+      p50: '1.23',
+      p95: '3.00',
+      paintedP95: '2.00',
+      samples: '1.23 3.00',
+      paintedSamples: '2.00',
+      sameFrame: '0.5000',
+      sameFrameSamples: '10',
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import { PRESET_DEFAULTS } from '$contract/config';
 import {
   describeEstimate,
+  describeRunEstimate,
   expectedThreads,
   roughDuration,
   secondsPerEpoch,
@@ -47,5 +48,37 @@ describe('time estimates before Start', () => {
     expect(describeEstimate(41, 3)).toBe('≈ 40 s per epoch, ≈ 2 min for 3 epochs');
     expect(describeEstimate(41, 1)).toBe('≈ 40 s per epoch, ≈ 40 s for 1 epoch');
     expect(describeEstimate(0.18, 3)).toBe('under 1 s per epoch, ≈ 1 s for 3 epochs');
+  });
+});
+
+describe("the Train form's estimate line", () => {
+  const idle = {
+    config: { ...PRESET_DEFAULTS.cnn, backend: 'auto' as const, epochs: 2 },
+    active: false,
+    engineBackend: 'wasm' as const,
+    startEpoch: 1,
+    epochSeconds: [],
+    runFraction: 0,
+    elapsed: 0,
+    remaining: null,
+    cores: 2,
+  };
+
+  it('before Start: the measured rate of the backend `auto` resolves to', () => {
+    const perEpoch = secondsPerEpoch(idle.config, 'wasm', 2)!;
+    expect(describeRunEstimate(idle)).toBe(describeEstimate(perEpoch, 2));
+    expect(describeRunEstimate({ ...idle, config: null })).toBe('');
+    // Until the engine names its backend, `auto` has no rate to go by.
+    expect(describeRunEstimate({ ...idle, engineBackend: null })).toBe('');
+  });
+
+  it('during a run: its own pace, from finished epochs or else the time so far', () => {
+    const running = { ...idle, active: true, runFraction: 0.25, elapsed: 10, remaining: 30 };
+    expect(describeRunEstimate(running)).toBe("≈ 20 s per epoch at this run's pace, ≈ 30 s left");
+    expect(describeRunEstimate({ ...running, epochSeconds: [4, 6], remaining: null })).toBe(
+      "≈ 5 s per epoch at this run's pace",
+    );
+    // Too early to tell (under a second in): the measured rate stands in.
+    expect(describeRunEstimate({ ...running, elapsed: 0.5 })).toBe(describeRunEstimate(idle));
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientRequest } from '../../../src-main/contract/api';
-import type { Evaluation } from '../../../src-main/contract/messages';
+import type { ClientRequest } from '$contract/api';
+import type { Evaluation } from '$contract/messages';
 import { EvaluationState } from '../../../src-renderer/src/lib/evaluation-state.svelte';
 import { fakeApi } from '../fixtures';
 

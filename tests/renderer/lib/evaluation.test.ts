@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  asSentence,
   cellColour,
   cellIntensity,
   cellLabel,
   checkpointKey,
+  checkpointName,
   decodePixels,
   exampleCaption,
   greyToRgba,
@@ -112,5 +114,11 @@ describe('numbers to read', () => {
       needsEvaluation('evaluate epoch 2 of run abc first; its examples come from that evaluation'),
     ).toBe(true);
     expect(needsEvaluation('checkpoint epoch 2 of run abc is damaged')).toBe(false);
+  });
+
+  it('names a checkpoint and ends an engine message as a sentence', () => {
+    expect(checkpointName({ runId: 'run-a', epoch: 3 })).toBe('run-a, epoch 3');
+    expect(asSentence('checkpoint epoch 3 is damaged')).toBe('checkpoint epoch 3 is damaged.');
+    expect(asSentence('Gone!')).toBe('Gone!');
   });
 });

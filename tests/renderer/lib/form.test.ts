@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import { PRESET_DEFAULTS } from '$contract/config';
 import {
   fieldApplies,
   presetForm,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTrainConfig } from '../../../src-main/contract/config';
-import type { RunInfo } from '../../../src-main/contract/messages';
+import { resolveTrainConfig } from '$contract/config';
+import type { RunInfo } from '$contract/messages';
 import {
   filterRuns,
   NEWEST_FIRST,

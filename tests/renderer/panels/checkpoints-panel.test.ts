@@ -1,9 +1,9 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ClientRequest } from '../../../src-main/contract/api';
-import { resolveTrainConfig } from '../../../src-main/contract/config';
-import type { RunInfo } from '../../../src-main/contract/messages';
+import type { ClientRequest } from '$contract/api';
+import { resolveTrainConfig } from '$contract/config';
+import type { RunInfo } from '$contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { runColor } from '../../../src-renderer/src/lib/run-color';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';

@@ -1,8 +1,8 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ClientRequest } from '../../../src-main/contract/api';
-import type { Prediction, RunInfo } from '../../../src-main/contract/messages';
+import type { ClientRequest } from '$contract/api';
+import type { Prediction, RunInfo } from '$contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import DrawPanel from '../../../src-renderer/src/panels/DrawPanel.svelte';
 import { fakeApi, metrics, run, status } from '../fixtures';

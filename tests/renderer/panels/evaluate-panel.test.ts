@@ -1,9 +1,10 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { flushSync, tick } from 'svelte';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ClientRequest } from '../../../src-main/contract/api';
-import type { Evaluation, RunInfo, TestExample } from '../../../src-main/contract/messages';
+import type { ClientRequest } from '$contract/api';
+import type { Evaluation, RunInfo, TestExample } from '$contract/messages';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
+import { EvaluationState } from '../../../src-renderer/src/lib/evaluation-state.svelte';
 import EvaluatePanel from '../../../src-renderer/src/panels/EvaluatePanel.svelte';
 import { fakeApi, run, status } from '../fixtures';
 
@@ -75,7 +76,9 @@ async function setup(runs: RunInfo[], answer: (r: ClientRequest) => unknown = ()
   });
   const checkpoints = new CheckpointsState(fake.api, 5);
   await checkpoints.sync();
-  render(EvaluatePanel, { api: fake.api, checkpoints });
+  const evaluation = new EvaluationState(fake.api);
+  fake.api.onEvent((event) => evaluation.handle(event));
+  render(EvaluatePanel, { checkpoints, evaluation });
   flushSync();
   return {
     ...fake,

@@ -1,8 +1,8 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ClientEvent, ClientRequest, StudioApi } from '../../../src-main/contract/api';
-import { PRESET_DEFAULTS } from '../../../src-main/contract/config';
+import type { ClientEvent, ClientRequest, StudioApi } from '$contract/api';
+import { PRESET_DEFAULTS } from '$contract/config';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import { metrics } from '../fixtures';
@@ -86,7 +86,7 @@ function setup(activeRun: ClientEvent | null = null, activeRunBatches: ClientEve
   const fake = fakeApi(activeRun, activeRunBatches);
   const training = new TrainingState(fake.api);
   fake.api.onEvent((e) => training.handle(e));
-  render(TrainPanel, { api: fake.api, training, checkpoints: new CheckpointsState(fake.api) });
+  render(TrainPanel, { training, checkpoints: new CheckpointsState(fake.api) });
   return { ...fake, training };
 }
 
