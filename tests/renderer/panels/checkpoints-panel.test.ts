@@ -234,7 +234,7 @@ describe('Checkpoints panel', () => {
     await setup([cnn, run('mlp-run', { epochs: 3 })]);
     const row = (id: string) => rows().find((r) => r.dataset.runId === id)!;
     expect(text(within(row('cnn-run')).getByTestId('run-settings'))).toMatch(
-      /cnn-fast · 2 ep · batch 128 · lr 0\.01 one-cycle · smoothing 0\.1 · aug · 2k\/6k img/,
+      /cnn-fast · 2 ep · batch 128 · lr 0\.01 one-cycle · 128 units · smoothing 0\.1 · aug · 2k\/6k img/,
     );
     expect(text(within(row('mlp-run')).getByTestId('run-settings'))).toMatch(
       /mlp · 3 ep · batch 32 · lr 0\.002/,
