@@ -72,7 +72,8 @@ export async function evaluateSet(
         set.cols,
         1,
       ]);
-      const probs = model.predict(xs) as tf.Tensor2D;
+      // One batch per chunk: predict's default of 32 slices the chunk into 16 calls of each kernel.
+      const probs = model.predict(xs, { batchSize: n }) as tf.Tensor2D;
       const ys = tf.tensor1d(Int32Array.from(labels), 'int32');
       return [
         crossEntropySum(probs, ys),

@@ -23,6 +23,7 @@ import { castConfig } from './kernels/Cast';
 import { conv2DConfig } from './kernels/Conv2D';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput';
+import { fusedConv2DConfig } from './kernels/FusedConv2D';
 import { identityConfig } from './kernels/Identity';
 import { maxPoolGradConfig } from './kernels/MaxPoolGrad';
 import { meanConfig } from './kernels/Mean';
@@ -48,6 +49,7 @@ export function accelKernels(tuning: AccelTuning = DEFAULT_TUNING): tf.KernelCon
     conv2DBackpropFilterConfig(tuning),
     conv2DBackpropInputConfig(tuning),
     conv2DConfig(tuning),
+    fusedConv2DConfig(tuning),
     maxPoolGradConfig(tuning),
     meanConfig,
     sumConfig,
@@ -63,7 +65,7 @@ const displaced = new Map<string, tf.KernelConfig>();
  * Installs the training kernels for the 'wasm' backend: Conv2DBackpropFilter
  * (missing upstream, tfjs #8474) plus faster Conv2D and Conv2DBackpropInput (im2col/col2im with
  * our GEMM, kernels/conv-gemm.ts, and Winograd for 3×3 stride-1 layers whose 2×2 tiles fit the
- * map), MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
+ * map), FusedConv2D (the same convolutions with bias and ReLU, outside training), MaxPoolGrad, Sum and Mean (over leading axes: conv bias gradients, BatchNorm
  * statistics), Tile (BatchNorm's gradient), BatchMatMul/_FusedMatMul with
  * transpose flags (Dense gradients), and Identity/Cast that share their input's
  * buffer instead of copying it (tensors saved for the backward pass); and BatchNormalization's

@@ -242,10 +242,27 @@ function tileUse(oh: number, ow: number): number {
  *
  * The SIMD128 build of the GEMM took 0.9–1.6x the relaxed build's time (mostly 1.2–1.4x).
  */
-export function conv2DWasm(
+export function conv2DWasm(args: WasmKernelArgs<ConvAttrs>, tuning: AccelTuning): tf.TensorInfo {
+  const ours = ourConv2D(args, tuning);
+  if (ours !== null) return ours;
+  if (builtinConv2D === undefined) {
+    throw new Error(`${KERNEL}: the wasm backend has no built-in kernel.`);
+  }
+  return builtinConv2D.kernelFunc({
+    inputs: args.inputs,
+    backend: args.backend,
+    attrs: args.attrs as unknown as tf.NamedAttrMap,
+  }) as tf.TensorInfo;
+}
+
+/**
+ * The convolution on our kernels (the direct sum, the GEMM or Winograd, by the rules above), or
+ * null where the built-in should run it. FusedConv2D (inference) shares it.
+ */
+export function ourConv2D(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
   tuning: AccelTuning,
-): tf.TensorInfo {
+): tf.TensorInfo | null {
   const gemm = gemmGeometry(inputs.x, inputs.filter, attrs, tuning);
   if (gemm !== null) {
     // One input channel (a first layer): the direct sum, as its filter gradient does.
@@ -257,14 +274,7 @@ export function conv2DWasm(
   if (info !== null && winogradPays(info) && winogradAvailable(backend, tuning)) {
     return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
   }
-  if (builtinConv2D === undefined) {
-    throw new Error(`${KERNEL}: the wasm backend has no built-in kernel.`);
-  }
-  return builtinConv2D.kernelFunc({
-    inputs,
-    backend,
-    attrs: attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
+  return null;
 }
 
 /** The geometry when im2col + GEMM should run this call (tuning and rule), else null. */
