@@ -336,7 +336,8 @@ async function runTfjsJob(
       model,
       engine: backend,
       variant: !fusedStep ? 'tfjs ops' : winograd ? null : 'no Winograd',
-      threads: backend === 'wasm' ? await wasmThreads() : null,
+      // The trainer's threads (gradient threads for a CNN), as its 'started' event reports them.
+      threads: startedThreads(marks),
       batchSize: config.batchSize,
       limit,
       epochs: tfjsEpochTimings(marks),
@@ -395,13 +396,9 @@ function tfjsEpochTimings(marks: { t: number; event: WorkerEvent }[]): EpochTimi
   return out;
 }
 
-async function wasmThreads(): Promise<number | null> {
-  try {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    return wasm.getThreadsCount();
-  } catch {
-    return null;
-  }
+function startedThreads(marks: { event: WorkerEvent }[]): number | null {
+  for (const { event } of marks) if (event.type === 'started') return event.threads;
+  return null;
 }
 
 // ------------------------------------------------------------------------------------ PyTorch
@@ -855,8 +852,12 @@ async function main(): Promise<void> {
           `same model, batch size, Adam and 54,000/6,000 split; ${env.cores} cores (${env.cpu}), Node ${env.node}.`,
         `s/epoch = steady-state seconds per batch (first ${WARMUP_FRACTION * 100} % of each epoch not timed) × batches in a 54,000-image epoch; ` +
           `"extrapolated" rows were timed on a subset. "Incl. val+ckpt" adds the measured per-epoch validation on 6,000 images ` +
-          `(and for TF.js the checkpoint write). NT = torch.set_num_threads(N); WASM runs on ` +
-          `${jobs.find((j) => j.engine === 'wasm')?.threads ?? 1} thread(s) in Node.`,
+          `(and for TF.js the checkpoint write). NT = torch.set_num_threads(N); TF.js threads (auto): ` +
+          `${jobs
+            .filter((j) => j.framework === 'tfjs')
+            .map((j) => `${j.model} ${j.threads ?? '?'}`)
+            .filter((v, i, all) => all.indexOf(v) === i)
+            .join(', ')}.`,
       ].join('\n');
   }
   for (const n of notes) output += `\n${n}`;

@@ -23,10 +23,10 @@ interface Rate {
  *   wasm mlp         fused step, one thread: 2.32 s per 54,000-image epoch (docs/benchmark.md,
  *                    speed table). Threads asked for explicitly train with tfjs ops instead:
  *                    4.7 → 4.8 ms a step at batch 32 (engine/steps/choose.ts).
- *   wasm cnn         37.9 s per 54,000 images on two threads (speed table); 141 ms a step at
- *                    batch 128 on one (docs/benchmark.md, the cnn's tf.profile).
- *   wasm cnn-fast    32.6 s per 54,000 images on two threads (speed table); 185–216 ms a step
- *                    at batch 128 on one (tf.profile, the same day).
+ *   wasm cnn         31.3 s per 54,000 images on two threads (speed table); 94 ms a step at
+ *                    batch 128 on one (docs/benchmark.md, bench/kernels.ts the same day).
+ *   wasm cnn-fast    30.8 s per 54,000 images on two threads (speed table); 144–176 ms a step
+ *                    at batch 128 on one (bench/kernels.ts and a plain step loop, the same day).
  *   wasm cnn-strong  122–129 s an epoch on two threads (accuracy table, before the GEMM and the
  *                    BatchNorm kernels: an overestimate now); one thread from choose.ts's
  *                    1002 → 548 ms (1.83x) two-thread speed-up.
@@ -36,8 +36,8 @@ interface Rate {
 const MS_PER_IMAGE: Partial<Record<BackendName, Partial<Record<ModelPreset, Rate>>>> = {
   wasm: {
     mlp: { oneThread: 2320 / 54_000, twoThreads: 4.8 / 32 },
-    cnn: { oneThread: 141 / 128, twoThreads: 37_900 / 54_000 },
-    'cnn-fast': { oneThread: 200 / 128, twoThreads: 32_600 / 54_000 },
+    cnn: { oneThread: 94 / 128, twoThreads: 31_300 / 54_000 },
+    'cnn-fast': { oneThread: 160 / 128, twoThreads: 30_800 / 54_000 },
     'cnn-strong': { oneThread: (125_500 / 54_000) * 1.83, twoThreads: 125_500 / 54_000 },
   },
   cpu: {
