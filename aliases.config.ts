@@ -7,7 +7,7 @@ interface PathsConfig {
 }
 
 /**
- * The renderer's aliases for code it shares with main ($contract/*, $shared/preprocess), as Vite
+ * The renderer's aliases for code it shares with main ($contract/*, $shared/*), as Vite
  * aliases for the renderer build and the tests. Read from tsconfig.paths.json, which both
  * tsconfigs extend, so the type checker, svelte-check, eslint and the bundler resolve one list.
  */

@@ -14,7 +14,7 @@ const NODE_AND_ELECTRON = [
 ];
 const INTO_MAIN = {
   group: ['**/src-main/**', '**/src-preload/**'],
-  message: "Import the contract as '$contract/…' and preprocessing as '$shared/preprocess'.",
+  message: "Import the contract as '$contract/…' and shared code as '$shared/…'.",
 };
 const INTO_RENDERER = {
   group: ['**/src-renderer/**', '$contract/*', '$shared/*'],

@@ -1,4 +1,5 @@
 import type { TestExample } from '../contract/messages';
+import { argmax } from '../shared/argmax';
 import type { ImageSet } from './data';
 
 /**
@@ -6,12 +7,6 @@ import type { ImageSet } from './data';
  * of the confusion matrix a user clicked, or the most confidently wrong predictions overall.
  * Pure (no tfjs), so it is cheap to answer a click from the numbers already computed.
  */
-
-const argMax = (row: Float32Array): number => {
-  let best = 0;
-  for (let k = 1; k < row.length; k++) if (row[k]! > row[best]!) best = k;
-  return best;
-};
 
 /** Pixels as base64 grey bytes: a tenth of the size of JSON numbers, exact for MNIST's bytes. */
 export function encodePixels(set: ImageSet, index: number): string {
@@ -27,7 +22,7 @@ function example(set: ImageSet, probabilities: Float32Array, index: number): Tes
   return {
     index,
     label: set.labels[index]!,
-    predicted: argMax(row),
+    predicted: argmax(row),
     probabilities: Array.from(row),
     pixels: encodePixels(set, index),
   };
@@ -45,7 +40,7 @@ export function cellExamples(
   for (let i = 0; i < set.count; i++) {
     if (set.labels[i] !== actual) continue;
     const row = probabilities.subarray(i * 10, i * 10 + 10);
-    if (argMax(row) === predicted) matches.push({ index: i, confidence: row[predicted]! });
+    if (argmax(row) === predicted) matches.push({ index: i, confidence: row[predicted]! });
   }
   matches.sort((a, b) => b.confidence - a.confidence || a.index - b.index);
   return {
@@ -63,7 +58,7 @@ export function confidentMistakes(
   const wrong: { index: number; confidence: number }[] = [];
   for (let i = 0; i < set.count; i++) {
     const row = probabilities.subarray(i * 10, i * 10 + 10);
-    const p = argMax(row);
+    const p = argmax(row);
     if (p !== set.labels[i]) wrong.push({ index: i, confidence: row[p]! });
   }
   wrong.sort((a, b) => b.confidence - a.confidence || a.index - b.index);

@@ -11,7 +11,7 @@ import {
   type InkOptions,
   type PreprocessOptions,
   type PreprocessResult,
-} from './preprocess';
+} from '../shared/preprocess';
 
 export interface DecodedImage {
   readonly width: number;

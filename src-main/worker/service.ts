@@ -28,6 +28,7 @@ import { newRunId, readRun, recordEvaluation, renameRun, runDir } from '../engin
 import { acquireRunLock, assertNotLockedByOthers, runLockState } from '../engine/run-lock';
 import { probeWritable, StorageError } from '../engine/storage';
 import { runTraining, type StopSignal } from '../engine/trainer';
+import { argmax } from '../shared/argmax';
 
 /**
  * The engine behind the worker protocol: one training run at a time, while list, predict and
@@ -335,7 +336,7 @@ export class WorkerService {
         // Asynchronous read: webgpu's dataSync needs OffscreenCanvas, which Node does not have.
         const probabilities = Array.from(await output.data());
         output.dispose();
-        const digit = probabilities.indexOf(Math.max(...probabilities));
+        const digit = argmax(probabilities);
         return { runId: command.runId, epoch: loaded.epoch, digit, probabilities };
       }
     }

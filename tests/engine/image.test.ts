@@ -11,7 +11,7 @@ import {
   MAX_IMAGE_SIDE,
   preprocessImageFile,
 } from '../../src-main/engine/image';
-import { MNIST_PIXELS, preprocess } from '../../src-main/engine/preprocess';
+import { MNIST_PIXELS, preprocess } from '../../src-main/shared/preprocess';
 import { correlation } from '../helpers';
 
 let dir: string;

@@ -10,7 +10,7 @@ import {
   preprocess,
   toGrayscaleInk,
   type GrayImage,
-} from '../../src-main/engine/preprocess';
+} from '../../src-main/shared/preprocess';
 import { correlation } from '../helpers';
 
 function blank(width: number, height: number): GrayImage {
