@@ -234,8 +234,11 @@ describe('runTraining', () => {
     const resumed = train(base, { runId, resume: { epoch: 1, model: first.model } });
     await resumed.done;
     const again = await load(2);
-    const maxDiff = (a: Float32Array, b: Float32Array) =>
-      a.reduce((m, v, j) => Math.max(m, Math.abs(v - b[j]!)), 0);
+    const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+      let m = 0;
+      for (let j = 0; j < a.length; j++) m = Math.max(m, Math.abs(a[j]! - b[j]!));
+      return m;
+    };
     uninterrupted.forEach((w, i) => {
       const step = maxDiff(w, after1[i]!);
       expect(step).toBeGreaterThan(0);
