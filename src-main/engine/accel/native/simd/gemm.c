@@ -106,6 +106,19 @@ void EXPORT(gemm)(const float *restrict ap, const float *restrict bp, float *res
   }
 }
 
+// The 4×4 block whose rows are r0..r3, stored transposed: d[4j + i] = lane j of ri.
+static inline void store_transposed(float *restrict d, v128_t r0, v128_t r1, v128_t r2,
+                                    v128_t r3) {
+  const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
+  const v128_t t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+  const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+  const v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+  wasm_v128_store(d, wasm_i64x2_shuffle(t0, t1, 0, 2));
+  wasm_v128_store(d + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
+  wasm_v128_store(d + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
+  wasm_v128_store(d + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
+}
+
 // Packs A[m, k], element (i, kk) at a[i·rs + kk·ks], for gemm: dst[i/4][kk][i%4], rows past m
 // zero. rs = lda, ks = 1 for a row-major A; rs = 1, ks = lda for Aᵀ stored row-major (the
 // filter gradient's im2col block), where each group of 4 is one 16-byte copy.
@@ -122,18 +135,8 @@ __attribute__((no_builtin)) void EXPORT(pack_a)(const float *restrict a, int rs,
       // 256) the cnn conv2 forward pass took 43–54 ms at batch 128; this way 25–30 (load 7).
       int kk = 0;
       for (; kk + 4 <= k; kk += 4) {
-        const v128_t r0 = wasm_v128_load(s + kk);
-        const v128_t r1 = wasm_v128_load(s + rs + kk);
-        const v128_t r2 = wasm_v128_load(s + 2 * rs + kk);
-        const v128_t r3 = wasm_v128_load(s + 3 * rs + kk);
-        const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
-        const v128_t t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
-        const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
-        const v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-        wasm_v128_store(d + kk * MR, wasm_i64x2_shuffle(t0, t1, 0, 2));
-        wasm_v128_store(d + kk * MR + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
-        wasm_v128_store(d + kk * MR + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
-        wasm_v128_store(d + kk * MR + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
+        store_transposed(d + kk * MR, wasm_v128_load(s + kk), wasm_v128_load(s + rs + kk),
+                         wasm_v128_load(s + 2 * rs + kk), wasm_v128_load(s + 3 * rs + kk));
       }
       for (; kk < k; kk++) {
         d[kk * MR] = s[kk];
@@ -252,18 +255,8 @@ __attribute__((no_builtin)) void EXPORT(pack_cols)(const float *restrict x, floa
                         h2 == run && h3 == run;
       if (whole) {
         for (int t = 0; t < run; t += 4) {
-          const v128_t r0 = wasm_v128_load(x + o0 + t);
-          const v128_t r1 = wasm_v128_load(x + o1 + t);
-          const v128_t r2 = wasm_v128_load(x + o2 + t);
-          const v128_t r3 = wasm_v128_load(x + o3 + t);
-          const v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5);
-          const v128_t t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
-          const v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
-          const v128_t t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-          wasm_v128_store(d + t * MR, wasm_i64x2_shuffle(t0, t1, 0, 2));
-          wasm_v128_store(d + t * MR + 4, wasm_i64x2_shuffle(t0, t1, 1, 3));
-          wasm_v128_store(d + t * MR + 8, wasm_i64x2_shuffle(t2, t3, 0, 2));
-          wasm_v128_store(d + t * MR + 12, wasm_i64x2_shuffle(t2, t3, 1, 3));
+          store_transposed(d + t * MR, wasm_v128_load(x + o0 + t), wasm_v128_load(x + o1 + t),
+                           wasm_v128_load(x + o2 + t), wasm_v128_load(x + o3 + t));
         }
       } else {
         for (int t = 0; t < run; t++) {
