@@ -32,6 +32,26 @@ export function wasmKernelConfig<A>(
   };
 }
 
+/**
+ * Runs the built-in kernel ours displaced, for a call ours does not take (a shape, dtype or
+ * attribute outside its fast path). `builtin` is what tf.getKernel gave before ours was
+ * registered; without one (a tfjs without that kernel) the call fails with the kernel's name.
+ */
+export function runBuiltin<A>(
+  kernelName: string,
+  builtin: tf.KernelConfig | undefined,
+  { inputs, backend, attrs }: WasmKernelArgs<A>,
+): tf.TensorInfo {
+  if (builtin === undefined) {
+    throw new Error(`${kernelName}: the wasm backend has no built-in kernel.`);
+  }
+  return builtin.kernelFunc({
+    inputs,
+    backend,
+    attrs: attrs as unknown as tf.NamedAttrMap,
+  }) as tf.TensorInfo;
+}
+
 export function requireInput(
   inputs: tf.NamedTensorInfoMap,
   name: string,

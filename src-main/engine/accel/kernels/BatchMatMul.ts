@@ -8,6 +8,7 @@ import {
   type WasmKernelArgs,
   release,
   runWasmKernel,
+  runBuiltin,
   wasmKernelConfig,
 } from '../wasm-backend';
 
@@ -126,12 +127,11 @@ function runBuiltinBmm(
   transposeA: boolean,
   transposeB: boolean,
 ): tf.TensorInfo {
-  if (builtinBmm === undefined) throw new Error(`${BMM}: the wasm backend has no built-in kernel.`);
-  return builtinBmm.kernelFunc({
+  return runBuiltin(BMM, builtinBmm, {
     inputs: { a, b },
     backend,
     attrs: { transposeA, transposeB },
-  }) as tf.TensorInfo;
+  });
 }
 
 export function batchMatMulWasm(

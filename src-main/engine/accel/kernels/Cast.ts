@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Cast, type CastAttrs } from '@tensorflow/tfjs-core';
-import { type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
+import { type WasmKernelArgs, runBuiltin, wasmKernelConfig } from '../wasm-backend';
 import { SHAREABLE, share } from './Identity';
 
 /** A Cast to the dtype the tensor has already shares its buffer (see Identity.ts); real casts go to the built-in. */
@@ -12,12 +12,7 @@ export function castWasm({ inputs, backend, attrs }: WasmKernelArgs<CastAttrs>):
   const x = inputs.x;
   if (x === undefined) throw new Error(`Cast: missing input 'x'.`);
   if (attrs.dtype === x.dtype && SHAREABLE.has(x.dtype)) return share(backend, x);
-  if (builtinCast === undefined) throw new Error('Cast: the wasm backend has none.');
-  return builtinCast.kernelFunc({
-    inputs,
-    backend,
-    attrs: attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
+  return runBuiltin(Cast, builtinCast, { inputs, backend, attrs });
 }
 
 export const castConfig = wasmKernelConfig(Cast, castWasm, builtinCast);

@@ -13,6 +13,7 @@ import {
   heapF32,
   makeF32,
   release,
+  runBuiltin,
   wasmKernelConfig,
 } from '../wasm-backend';
 
@@ -244,15 +245,7 @@ function tileUse(oh: number, ow: number): number {
  */
 export function conv2DWasm(args: WasmKernelArgs<ConvAttrs>, tuning: AccelTuning): tf.TensorInfo {
   const ours = ourConv2D(args, tuning);
-  if (ours !== null) return ours;
-  if (builtinConv2D === undefined) {
-    throw new Error(`${KERNEL}: the wasm backend has no built-in kernel.`);
-  }
-  return builtinConv2D.kernelFunc({
-    inputs: args.inputs,
-    backend: args.backend,
-    attrs: args.attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
+  return ours ?? runBuiltin(KERNEL, builtinConv2D, args);
 }
 
 /**

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { FusedConv2D, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
-import { simdKernels } from '../native/simd/module';
+import { simdKernelsFor } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { release, type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
+import { release, type WasmKernelArgs, runBuiltin, wasmKernelConfig } from '../wasm-backend';
 import { ourConv2D } from './Conv2D';
 
 /**
@@ -34,7 +34,7 @@ function fusedConv2DWasm(
     if (y !== null) {
       const c = y.shape[3]!;
       if (biasRelu && bias.shape[0] === c) {
-        const k = simdKernels(backend, tuning.relaxedSimd ? 'relaxed' : 'baseline');
+        const k = simdKernelsFor(backend, tuning);
         const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
         k.bias_relu(at(y), at(bias), tf.util.sizeFromShape(y.shape) / c, c);
         return y;
@@ -43,12 +43,7 @@ function fusedConv2DWasm(
       release(backend, y);
     }
   }
-  if (builtin === undefined) throw new Error(`${KERNEL}: the wasm backend has no built-in kernel.`);
-  return builtin.kernelFunc({
-    inputs,
-    backend,
-    attrs: attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
+  return runBuiltin(KERNEL, builtin, { inputs, backend, attrs });
 }
 
 export function fusedConv2DConfig(tuning: AccelTuning): tf.KernelConfig {

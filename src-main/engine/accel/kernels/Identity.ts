@@ -2,7 +2,12 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Identity } from '@tensorflow/tfjs-core';
-import { type BackendWasm, type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
+import {
+  type BackendWasm,
+  type WasmKernelArgs,
+  runBuiltin,
+  wasmKernelConfig,
+} from '../wasm-backend';
 
 /**
  * The backend's Identity (and Cast to the same dtype) copies the whole buffer. While recording
@@ -26,8 +31,7 @@ export function identityWasm({ inputs, backend }: WasmKernelArgs<object>): tf.Te
   const x = inputs.x;
   if (x === undefined) throw new Error(`Identity: missing input 'x'.`);
   if (SHAREABLE.has(x.dtype)) return share(backend, x);
-  if (builtinIdentity === undefined) throw new Error('Identity: the wasm backend has none.');
-  return builtinIdentity.kernelFunc({ inputs, backend, attrs: {} }) as tf.TensorInfo;
+  return runBuiltin(Identity, builtinIdentity, { inputs, backend, attrs: {} });
 }
 
 export const identityConfig = wasmKernelConfig(Identity, identityWasm, builtinIdentity);

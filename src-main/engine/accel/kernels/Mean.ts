@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Mean } from '@tensorflow/tfjs-core';
-import { type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
+import { type WasmKernelArgs, runBuiltin, wasmKernelConfig } from '../wasm-backend';
 import { type SumAttrs, reduceLeadingAxes } from './Sum';
 
 const KERNEL = Mean;
@@ -26,12 +26,7 @@ export function meanWasm({ inputs, backend, attrs }: WasmKernelArgs<MeanAttrs>):
   if (x === undefined) throw new Error(`${KERNEL}: missing input 'x'.`);
   const reduced = reduceLeadingAxes(backend, x, attrs, 'mean');
   if (reduced) return reduced;
-  if (builtin === undefined) throw new Error(`${KERNEL}: the wasm backend has no built-in Mean.`);
-  return builtin.kernelFunc({
-    inputs,
-    backend,
-    attrs: attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
+  return runBuiltin(KERNEL, builtin, { inputs, backend, attrs });
 }
 
 export const meanConfig = wasmKernelConfig(KERNEL, meanWasm, builtin);

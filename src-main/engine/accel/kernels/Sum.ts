@@ -7,6 +7,7 @@ import {
   type WasmKernelArgs,
   heapF32,
   makeF32,
+  runBuiltin,
   wasmKernelConfig,
 } from '../wasm-backend';
 
@@ -41,12 +42,7 @@ export function sumWasm({ inputs, backend, attrs }: WasmKernelArgs<SumAttrs>): t
   if (x === undefined) throw new Error(`${KERNEL}: missing input 'x'.`);
   const reduced = reduceLeadingAxes(backend, x, attrs, 'sum');
   if (reduced) return reduced;
-  if (builtin === undefined) throw new Error(`${KERNEL}: the wasm backend has no built-in Sum.`);
-  return builtin.kernelFunc({
-    inputs,
-    backend,
-    attrs: attrs as unknown as tf.NamedAttrMap,
-  }) as tf.TensorInfo;
+  return runBuiltin(KERNEL, builtin, { inputs, backend, attrs });
 }
 
 /**

@@ -2,7 +2,12 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { Tile, type TileAttrs } from '@tensorflow/tfjs-core';
-import { type BackendWasm, type WasmKernelArgs, wasmKernelConfig } from '../wasm-backend';
+import {
+  type BackendWasm,
+  type WasmKernelArgs,
+  runBuiltin,
+  wasmKernelConfig,
+} from '../wasm-backend';
 
 const KERNEL = Tile;
 
@@ -27,12 +32,7 @@ export function tileWasm({ inputs, backend, attrs }: WasmKernelArgs<TileAttrs>):
   if (x === undefined) throw new Error(`${KERNEL}: missing input 'x'.`);
   const plan = planTile(x, attrs.reps);
   if (plan === null) {
-    if (builtin === undefined) throw new Error(`${KERNEL}: the wasm backend has no built-in Tile.`);
-    return builtin.kernelFunc({
-      inputs,
-      backend,
-      attrs: attrs as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
+    return runBuiltin(KERNEL, builtin, { inputs, backend, attrs });
   }
   const out = backend.makeOutput(plan.outShape, x.dtype);
   if (plan.outSize === 0) return out;

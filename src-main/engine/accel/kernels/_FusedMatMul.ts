@@ -2,7 +2,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { _FusedMatMul, type _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
-import { type WasmKernelArgs, release, wasmKernelConfig } from '../wasm-backend';
+import { type WasmKernelArgs, release, runBuiltin, wasmKernelConfig } from '../wasm-backend';
 import { fastDims, transpose2D } from './BatchMatMul';
 
 const FUSED = _FusedMatMul;
@@ -18,9 +18,6 @@ export function fusedMatMulWasm({
   backend,
   attrs,
 }: WasmKernelArgs<_FusedMatMulAttrs>): tf.TensorInfo {
-  if (builtinFused === undefined) {
-    throw new Error(`${FUSED}: the wasm backend has no built-in kernel.`);
-  }
   const { a, b } = inputs;
   if (a === undefined || b === undefined) throw new Error(`${FUSED}: missing input 'a' or 'b'.`);
   const ta = attrs.transposeA;
@@ -28,11 +25,7 @@ export function fusedMatMulWasm({
   // The built-in reads a.shape[2] directly: it only takes rank-3 operands.
   const dims = a.shape.length === 3 && b.shape.length === 3 ? fastDims(a, b, ta, tb) : null;
   if (dims === null) {
-    return builtinFused.kernelFunc({
-      inputs,
-      backend,
-      attrs: attrs as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
+    return runBuiltin(FUSED, builtinFused, { inputs, backend, attrs });
   }
   const { m, k, n } = dims;
   const temps: tf.TensorInfo[] = [];
@@ -49,11 +42,11 @@ export function fusedMatMulWasm({
       temps.push(t);
       b3 = { dataId: t.dataId, shape: [1, k, n], dtype: t.dtype };
     }
-    return builtinFused.kernelFunc({
+    return runBuiltin(FUSED, builtinFused, {
       inputs: { ...inputs, a: a3, b: b3 },
       backend,
-      attrs: { ...attrs, transposeA: false, transposeB: false } as unknown as tf.NamedAttrMap,
-    }) as tf.TensorInfo;
+      attrs: { ...attrs, transposeA: false, transposeB: false },
+    });
   } finally {
     for (const t of temps) release(backend, t);
   }

@@ -1,10 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  type ColsRows,
-  type DirectGeometry,
-  simdKernels,
-  type SimdKernels,
-} from '../native/simd/module';
+import { type ColsRows, type DirectGeometry, simdKernelsFor } from '../native/simd/module';
 import type { AccelTuning, FilterGeometry } from '../tuning';
 import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
 
@@ -64,7 +59,7 @@ export function conv2DDirect(
 ): tf.TensorInfo {
   const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
   const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
-  kernelsFor(backend, tuning).conv_direct(at(x), at(filter), at(out), ...directGeometry(g));
+  simdKernelsFor(backend, tuning).conv_direct(at(x), at(filter), at(out), ...directGeometry(g));
   return out;
 }
 
@@ -73,11 +68,6 @@ export function conv2DDirect(
  * block after the first adds into C again, so the cnn conv2 forward pass (k = 288) runs in one.
  */
 const KC = 512;
-
-/** The build the tuning asks for (the relaxed one falls back to SIMD128 where it is missing). */
-function kernelsFor(backend: BackendWasm, tuning: AccelTuning): SimdKernels {
-  return simdKernels(backend, tuning.relaxedSimd ? 'relaxed' : 'baseline');
-}
 
 /** Rows of cols per block: the tuning's bytes, at least one tile of 4 rows, at most all. */
 function blockRows(g: ConvGeometry, tuning: AccelTuning): number {
@@ -104,7 +94,7 @@ export function conv2DGemm(
   g: ConvGeometry,
   tuning: AccelTuning,
 ): tf.TensorInfo {
-  const k = kernelsFor(backend, tuning);
+  const k = simdKernelsFor(backend, tuning);
   const r = g.kh * g.kw * g.ci;
   const p = g.n * g.oh * g.ow;
   const rows = blockRows(g, tuning);
@@ -139,7 +129,7 @@ export function conv2DBackpropInputGemm(
   g: ConvGeometry,
   tuning: AccelTuning,
 ): tf.TensorInfo {
-  const k = kernelsFor(backend, tuning);
+  const k = simdKernelsFor(backend, tuning);
   const r = g.kh * g.kw * g.ci;
   const p = g.n * g.oh * g.ow;
   const rows = blockRows(g, tuning);
@@ -179,7 +169,7 @@ export function conv2DBackpropFilterGemm(
   g: ConvGeometry,
   tuning: AccelTuning,
 ): tf.TensorInfo {
-  const k = kernelsFor(backend, tuning);
+  const k = simdKernelsFor(backend, tuning);
   const r = g.kh * g.kw * g.ci;
   const p = g.n * g.oh * g.ow;
   const rows = blockRows(g, tuning);

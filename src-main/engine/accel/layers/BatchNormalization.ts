@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels, type SimdKernels } from '../native/simd/module';
+import { simdKernelsFor, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
 import { heapF32, makeF32, release, type BackendWasm } from '../wasm-backend';
 
@@ -51,13 +51,12 @@ export function installBatchNormalization(tuning: AccelTuning): void {
     uninstallBatchNormalization();
     return;
   }
-  const build = tuning.relaxedSimd ? 'relaxed' : 'baseline';
   layerClass.call = function (this: BatchNormLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
       return tfjsCall.call(this, inputs, kwargs);
     }
-    return trainingCall(this, x, simdKernels(tf.backend() as BackendWasm, build));
+    return trainingCall(this, x, simdKernelsFor(tf.backend() as BackendWasm, tuning));
   };
 }
 

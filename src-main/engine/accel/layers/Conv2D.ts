@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels, type SimdKernels } from '../native/simd/module';
+import { simdKernelsFor, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
 import { makeF32, release, type BackendWasm } from '../wasm-backend';
 
@@ -46,7 +46,6 @@ export function installConv2D(tuning: AccelTuning): void {
   uninstallConv2D();
   if (!tuning.simd || !tuning.convActivation) return;
   const tfjsCall = layerClass.call;
-  const build = tuning.relaxedSimd ? 'relaxed' : 'baseline';
   Object.defineProperty(layerClass, 'call', {
     configurable: true,
     writable: true,
@@ -59,7 +58,7 @@ export function installConv2D(tuning: AccelTuning): void {
       if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
         return tfjsCall.call(this, inputs, kwargs);
       }
-      return trainingCall(this, x, simdKernels(tf.backend() as BackendWasm, build));
+      return trainingCall(this, x, simdKernelsFor(tf.backend() as BackendWasm, tuning));
     } satisfies Call,
   });
 }

@@ -1,3 +1,4 @@
+import type { AccelTuning } from '../../tuning';
 import { emscripten, type BackendWasm } from '../../wasm-backend';
 import v8 from 'node:v8';
 import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
@@ -263,6 +264,14 @@ const instances = new WeakMap<object, Partial<Record<SimdBuild, SimdKernels>>>()
  * or the runtime lacks relaxed SIMD. Throws when the backend's memory cannot be shared (e.g. a
  * threaded build's shared memory).
  */
+/** Our kernels in the build the tuning asks for (relaxed falls back to SIMD128 where missing). */
+export function simdKernelsFor(
+  backend: BackendWasm,
+  tuning: Pick<AccelTuning, 'relaxedSimd'>,
+): SimdKernels {
+  return simdKernels(backend, tuning.relaxedSimd ? 'relaxed' : 'baseline');
+}
+
 export function simdKernels(backend: BackendWasm, build: SimdBuild = 'relaxed'): SimdKernels {
   const chosen: SimdBuild = build === 'relaxed' && relaxedSimdAvailable() ? 'relaxed' : 'baseline';
   const em = emscripten(backend);
