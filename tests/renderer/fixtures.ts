@@ -88,3 +88,6 @@ export function status(restored: Status['restored'] = null): Status {
     checkpointsDir: '/x',
   };
 }
+
+/** Text as a reader sees it: markup line breaks collapse to single spaces. */
+export const text = (el: Element): string => (el.textContent ?? '').replace(/\s+/g, ' ');

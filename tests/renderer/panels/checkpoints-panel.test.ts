@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientRequest } from '$contract/api';
 import { resolveTrainConfig } from '$contract/config';
 import type { RunInfo } from '$contract/messages';
@@ -8,7 +8,7 @@ import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svel
 import { runColor } from '../../../src-renderer/src/lib/run-color';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import CheckpointsPanel from '../../../src-renderer/src/panels/CheckpointsPanel.svelte';
-import { fakeApi, run, status } from '../fixtures';
+import { fakeApi, run, status, text } from '../fixtures';
 
 // jsdom has no canvas: the comparison charts record the overlays they are given.
 const overlays: { label: string; runs: string[] }[] = [];
@@ -28,16 +28,6 @@ vi.mock('../../../src-renderer/src/lib/charts', () => ({
   },
 }));
 
-beforeAll(() => {
-  // jsdom lacks modal dialogs; open/close is all the panel relies on.
-  HTMLDialogElement.prototype.showModal = function () {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close = function () {
-    this.open = false;
-    this.dispatchEvent(new Event('close'));
-  };
-});
 afterEach(() => {
   cleanup();
   overlays.length = 0;
@@ -62,8 +52,6 @@ async function setup(runs: RunInfo[], answer: (r: ClientRequest) => unknown = ()
   return { ...fake, checkpoints, training, onNavigate, setRuns: (r: RunInfo[]) => (current = r) };
 }
 
-/** Text as a reader sees it: markup line breaks collapse to single spaces. */
-const text = (el: Element) => (el.textContent ?? '').replace(/\s+/g, ' ');
 const rows = () => screen.getAllByTestId('run-row');
 const settle = async () => {
   await new Promise((r) => setTimeout(r, 0));

@@ -1,25 +1,13 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { RunInfo } from '$contract/messages';
 import DeleteDialog from '../../../../src-renderer/src/components/checkpoints/DeleteDialog.svelte';
 import { CheckpointsState } from '../../../../src-renderer/src/lib/checkpoints.svelte';
-import { fakeApi, run, status } from '../../fixtures';
+import { fakeApi, run, status, text } from '../../fixtures';
 
-beforeAll(() => {
-  // jsdom lacks modal dialogs; open/close is all the dialogs rely on.
-  HTMLDialogElement.prototype.showModal = function () {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close = function () {
-    this.open = false;
-    this.dispatchEvent(new Event('close'));
-  };
-});
 afterEach(cleanup);
 
-/** Text as a reader sees it: markup line breaks collapse to single spaces. */
-const text = (el: Element) => (el.textContent ?? '').replace(/\s+/g, ' ');
 
 /** Lets ask()'s queued showModal run and the dialog render. */
 const opened = async () => {

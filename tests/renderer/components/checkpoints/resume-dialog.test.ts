@@ -1,19 +1,9 @@
 import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
 import { flushSync } from 'svelte';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import ResumeDialog from '../../../../src-renderer/src/components/checkpoints/ResumeDialog.svelte';
 import { run } from '../../fixtures';
 
-beforeAll(() => {
-  // jsdom lacks modal dialogs; open/close is all the dialogs rely on.
-  HTMLDialogElement.prototype.showModal = function () {
-    this.open = true;
-  };
-  HTMLDialogElement.prototype.close = function () {
-    this.open = false;
-    this.dispatchEvent(new Event('close'));
-  };
-});
 afterEach(cleanup);
 
 /** Lets ask()'s queued showModal run and the dialog render. */
