@@ -13,6 +13,7 @@
  *   node --no-liftoff --import tsx bench/kernels.ts --winograd [--reps N]
  *   node --no-liftoff --import tsx bench/kernels.ts --gemm [--reps N]
  *   node --no-liftoff --import tsx bench/kernels.ts --no-gemm-before [--reps N] [--models ...]
+ *   node --no-liftoff --import tsx bench/kernels.ts --no-winograd4-before [--reps N] [--models ...]
  *
  * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
@@ -24,7 +25,8 @@
  * interleaved.
  *
  * --no-gemm-before skips the per-kernel table and makes the steps' "before" all of our kernels
- * with AccelTuning.convGemm 'never' (the convolutions as they ran before our GEMM).
+ * with AccelTuning.convGemm 'never' (the convolutions as they ran before our GEMM);
+ * --no-winograd4-before likewise with AccelTuning.winograd4 'never' (before F(4×4, 3×3)).
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -52,7 +54,9 @@ const repsArg = process.argv.indexOf('--reps');
 const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 10;
 const WITH_CPU = process.argv.includes('--cpu');
 /** --no-gemm-before: "before" is today's kernels without the convolutions' GEMM. */
-const NO_GEMM_BEFORE = process.argv.includes('--no-gemm-before');
+const NO_WINOGRAD4_BEFORE = process.argv.includes('--no-winograd4-before');
+/** The steps' "before" is all of our kernels with one of them off (see the top). */
+const NO_GEMM_BEFORE = process.argv.includes('--no-gemm-before') || NO_WINOGRAD4_BEFORE;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -412,7 +416,9 @@ async function main(): Promise<void> {
     filterStrategy: previousFilterRule,
     convolutionChunkLimit: Infinity,
   });
-  const NO_GEMM = accelTuning({ convGemm: 'never' });
+  const NO_GEMM = NO_WINOGRAD4_BEFORE
+    ? accelTuning({ winograd4: 'never' })
+    : accelTuning({ convGemm: 'never' });
   const before = (): void => {
     if (NO_GEMM_BEFORE) {
       registerAccelKernels(NO_GEMM);
@@ -449,7 +455,7 @@ async function main(): Promise<void> {
     );
     console.log(
       NO_GEMM_BEFORE
-        ? `  before (all of ours, convGemm 'never'): ${fmt2(b.stepMs)} ms`
+        ? `  before (all of ours, ${NO_WINOGRAD4_BEFORE ? "winograd4 'never'" : "convGemm 'never'"}): ${fmt2(b.stepMs)} ms`
         : `  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`,
     );
     console.log(`  after (all of ours): ${fmt2(a.stepMs)} ms`);
@@ -634,9 +640,10 @@ function benchGemm(): void {
     },
   ];
   const variants: Array<[string, Readonly<AccelTuning>]> = [
-    ['before', accelTuning({ convGemm: 'never' })],
-    ['gemm', accelTuning({ convGemm: 'always' })],
-    ['gemm128', accelTuning({ convGemm: 'always', relaxedSimd: false })],
+    ['before', accelTuning({ convGemm: 'never', winograd4: 'never' })],
+    ['gemm', accelTuning({ convGemm: 'always', winograd4: 'never' })],
+    ['gemm128', accelTuning({ convGemm: 'always', winograd4: 'never', relaxedSimd: false })],
+    ['f4', accelTuning({ winograd4: 'always' })],
     ['auto', DEFAULT_TUNING],
   ];
   const passes = [
@@ -645,13 +652,13 @@ function benchGemm(): void {
     { name: 'Conv2DBackpropFilter', config: conv2DBackpropFilterConfig },
   ];
   console.log(
-    `\nConvolution passes, median ms of ${REPS}, variants interleaved call by call (gemm: relaxed build, gemm128: SIMD128 build):`,
+    `\nConvolution passes, median ms of ${REPS}, variants interleaved call by call (gemm: relaxed build, gemm128: SIMD128 build, f4: Winograd F(4×4, 3×3)):`,
   );
   console.log(
-    `| ${'layer'.padEnd(26)} | ${'pass'.padEnd(20)} | ${variants.map(([v]) => v.padStart(7)).join(' | ')} | gemm/before | auto/before |`,
+    `| ${'layer'.padEnd(26)} | ${'pass'.padEnd(20)} | ${variants.map(([v]) => v.padStart(7)).join(' | ')} | gemm/before | f4/gemm | auto/before |`,
   );
   console.log(
-    `|${'-'.repeat(28)}|${'-'.repeat(22)}|${variants.map(() => '-'.repeat(9)).join('|')}|-------------|-------------|`,
+    `|${'-'.repeat(28)}|${'-'.repeat(22)}|${variants.map(() => '-'.repeat(9)).join('|')}|-------------|---------|-------------|`,
   );
   for (const l of layers) {
     const info = tf.backend_util.computeConv2DInfo(
@@ -693,7 +700,7 @@ function benchGemm(): void {
       }
       const ms = times.map(median);
       console.log(
-        `| ${l.label.padEnd(26)} | ${pass.name.padEnd(20)} | ${ms.map((t) => fmt2(t).padStart(7)).join(' | ')} | ${`${(ms[0]! / ms[1]!).toFixed(2)}x`.padStart(11)} | ${`${(ms[0]! / ms[3]!).toFixed(2)}x`.padStart(11)} |`,
+        `| ${l.label.padEnd(26)} | ${pass.name.padEnd(20)} | ${ms.map((t) => fmt2(t).padStart(7)).join(' | ')} | ${`${(ms[0]! / ms[1]!).toFixed(2)}x`.padStart(11)} | ${`${(ms[1]! / ms[3]!).toFixed(2)}x`.padStart(7)} | ${`${(ms[0]! / ms[4]!).toFixed(2)}x`.padStart(11)} |`,
       );
       tf.dispose(Object.values(inputs));
     }

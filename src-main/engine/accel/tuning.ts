@@ -8,7 +8,8 @@
  */
 
 /** How Conv2DBackpropFilter computes dW (kernels/Conv2DBackpropFilter.ts describes each). */
-export type FilterStrategy = 'im2col' | 'convolution' | 'transposed-im2col' | 'direct' | 'gemm';
+export type FilterStrategy =
+  'im2col' | 'convolution' | 'transposed-im2col' | 'direct' | 'gemm' | 'winograd';
 
 /** The geometry Conv2DBackpropFilter picks its strategy from. */
 export interface FilterGeometry {
@@ -33,6 +34,13 @@ export interface FilterGeometry {
  * 'never' on the paths from before it.
  */
 export type ConvGemmMode = 'auto' | 'always' | 'never';
+
+/**
+ * Where 3×3 stride-1 convolutions run by Winograd F(4×4, 3×3) (kernels/winograd4.ts): 'auto'
+ * where winograd4Pays says it is faster, 'always' wherever it applies (tests; benches), 'never'
+ * on the paths from before it.
+ */
+export type Winograd4Mode = 'auto' | 'always' | 'never';
 
 /** Which way round BatchMatMul computes op(A)·op(B) (kernels/BatchMatMul.ts). */
 export type MatMulOrientation = 'direct' | 'swapped';
@@ -67,6 +75,12 @@ export interface AccelTuning {
    * 512 kB 10.6, 1 MB 10.3, 2 MB 10.5, 4 MB 10.6, whole batch (28 MB) 12.8.
    */
   winogradPassBytes: number;
+  /** All three passes of a 3×3 stride-1 convolution by F(4×4, 3×3) (needs `simd`). */
+  winograd4: Winograd4Mode;
+  /**
+   * winogradPassBytes for F(4×4, 3×3), whose tiles hold 2.25x the transformed values per output.
+   */
+  winograd4PassBytes: number;
   /**
    * The most images per convolution when Conv2DBackpropFilter convolves a large dy in batch
    * chunks (Infinity: one piece). dy's share is the filter XNNPACK packs and streams:
@@ -94,6 +108,8 @@ export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   convActivation: true,
   winograd: true,
   winogradPassBytes: 1 << 20,
+  winograd4: 'auto',
+  winograd4PassBytes: 1 << 18,
   convolutionChunkLimit: 8,
   convGemm: 'auto',
   convGemmBlockBytes: 1 << 20,

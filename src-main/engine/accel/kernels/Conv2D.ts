@@ -6,6 +6,7 @@ import { simdKernels } from '../native/simd/module';
 import { XnnMatMul } from '../native/xnnpack/mat-mul';
 import type { AccelTuning } from '../tuning';
 import { type ConvGeometry, conv2DDirect, conv2DGemm, convGeometry } from './conv-gemm';
+import { conv2DWinograd4, winograd4Chosen, winograd4Geometry } from './winograd4';
 import {
   type BackendWasm,
   type Shape4D,
@@ -256,6 +257,13 @@ export function ourConv2D(
   { inputs, backend, attrs }: WasmKernelArgs<ConvAttrs>,
   tuning: AccelTuning,
 ): tf.TensorInfo | null {
+  const info = winogradGeometry(inputs.x, inputs.filter, attrs);
+  if (
+    info !== null &&
+    winograd4Chosen(tuning, info.inChannels, info.outChannels, info.outHeight, info.outWidth)
+  ) {
+    return conv2DWinograd4(backend, inputs.x!, inputs.filter!, winograd4Geometry(info), tuning);
+  }
   const gemm = gemmGeometry(inputs.x, inputs.filter, attrs, tuning);
   if (gemm !== null) {
     // One input channel (a first layer): the direct sum, as its filter gradient does.
@@ -263,7 +271,6 @@ export function ourConv2D(
       ? conv2DDirect(backend, inputs.x!, inputs.filter!, gemm, tuning)
       : conv2DGemm(backend, inputs.x!, inputs.filter!, gemm, tuning);
   }
-  const info = winogradGeometry(inputs.x, inputs.filter, attrs);
   if (info !== null && winogradPays(info) && winogradAvailable(backend, tuning)) {
     return conv2DWinograd(backend, inputs.x!, inputs.filter!, info, tuning.winogradPassBytes);
   }

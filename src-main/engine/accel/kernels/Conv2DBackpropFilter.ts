@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { simdKernels } from '../native/simd/module';
 import { conv2DBackpropFilterGemm, convGeometry, directGeometry } from './conv-gemm';
+import { filterGradWinograd4, winograd4Chosen, winograd4Geometry } from './winograd4';
 import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
 import {
   type BackendWasm,
@@ -97,7 +98,9 @@ export function conv2DBackpropFilterWasm(
           ? viaDirectSum(backend, x, dy, geometry)
           : strategy === 'gemm'
             ? conv2DBackpropFilterGemm(backend, x, dy, geometry, tuning)
-            : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
+            : strategy === 'winograd'
+              ? filterGradWinograd4(backend, x, dy, winograd4Geometry(info), tuning)
+              : viaTransposedIm2col(backend, x, dy, geometry, tuning.simd);
   return checkShape(backend, dw, filterShape, KERNEL);
 }
 
@@ -492,6 +495,7 @@ export function pickStrategy(g: Geometry, tuning: AccelTuning): FilterStrategy {
   const forced = tuning.filterStrategy;
   if (typeof forced === 'function') return forced(g);
   if (forced !== null) return forced;
+  if (winograd4Applies(g) && winograd4Chosen(tuning, g.ci, g.co, g.oh, g.ow)) return 'winograd';
   const gemm = tuning.simd ? tuning.convGemm : 'never';
   if (gemm === 'always') return 'gemm';
   if (g.ci === 1) return tuning.simd ? 'direct' : 'transposed-im2col';
@@ -504,4 +508,9 @@ export function conv2DBackpropFilterConfig(tuning: AccelTuning): tf.KernelConfig
   return wasmKernelConfig<FilterGradAttrs>(KERNEL, (args) =>
     conv2DBackpropFilterWasm(args, tuning),
   );
+}
+
+/** F(4×4, 3×3) takes 3×3 stride-1 filters over a map padded by zero or more on each side. */
+function winograd4Applies(g: Geometry): boolean {
+  return g.kh === 3 && g.kw === 3 && g.sh === 1 && g.sw === 1 && g.padTop >= 0 && g.padLeft >= 0;
 }

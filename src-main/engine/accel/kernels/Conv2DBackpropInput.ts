@@ -16,6 +16,7 @@ import {
   wasmKernelConfig,
 } from '../wasm-backend';
 import { winogradPaysFor } from './Conv2D';
+import { winograd4Chosen } from './winograd4';
 import { conv2DBackpropInputGemm, convGeometry } from './conv-gemm';
 
 const KERNEL = Conv2DBackpropInput;
@@ -203,6 +204,14 @@ export function useGemm(info: tf.backend_util.Conv2DInfo, tuning: AccelTuning): 
   if (tuning.convGemm === 'always') return true;
   // Strided: the full correlation runs on dy spread onto a zero grid, sh·sw times the work.
   if (info.strideHeight !== 1 || info.strideWidth !== 1) return true;
+  // The full correlation of co channels onto ci over the h×w map, by F(4×4, 3×3) in Conv2D.
+  if (
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    winograd4Chosen(tuning, info.outChannels, info.inChannels, info.inHeight, info.inWidth)
+  ) {
+    return false;
+  }
   // What the full correlation would run on: a stride-1 convolution of co channels onto h×w.
   const winograd =
     tuning.winograd &&

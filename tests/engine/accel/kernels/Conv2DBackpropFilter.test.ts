@@ -173,7 +173,7 @@ describe('Conv2DBackpropFilter on wasm', () => {
     expect(convChunk(22, DEFAULT_TUNING.convolutionChunkLimit)).toBe(22);
   });
 
-  it('takes the GEMM for more than one input channel, the direct sum for one', () => {
+  it('takes F(4×4) Winograd or the GEMM for more than one input channel, the direct sum for one', () => {
     const g = (ci: number, pad: number) => ({
       n: 128,
       h: 13,
@@ -189,12 +189,19 @@ describe('Conv2DBackpropFilter on wasm', () => {
       padTop: pad,
       padLeft: pad,
     });
-    expect(pickStrategy(g(32, 0), DEFAULT_TUNING)).toBe('gemm');
-    expect(pickStrategy(g(32, 1), DEFAULT_TUNING)).toBe('gemm');
+    expect(pickStrategy(g(32, 0), DEFAULT_TUNING)).toBe('winograd');
+    expect(pickStrategy(g(32, 1), DEFAULT_TUNING)).toBe('winograd');
+    const noF4 = accelTuning({ winograd4: 'never' });
+    expect(pickStrategy(g(32, 0), noF4)).toBe('gemm');
+    expect(pickStrategy(g(32, 1), noF4)).toBe('gemm');
+    expect(pickStrategy({ ...g(32, 0), sh: 2, sw: 2 }, DEFAULT_TUNING)).toBe('gemm');
     expect(pickStrategy(g(1, 0), DEFAULT_TUNING)).toBe('direct');
-    expect(pickStrategy(g(1, 0), accelTuning({ convGemm: 'always' }))).toBe('gemm');
-    expect(pickStrategy(g(32, 0), accelTuning({ convGemm: 'never' }))).toBe('transposed-im2col');
-    expect(pickStrategy(g(32, 1), accelTuning({ convGemm: 'never' }))).toBe('convolution');
+    expect(pickStrategy(g(1, 0), accelTuning({ convGemm: 'always', winograd4: 'never' }))).toBe(
+      'gemm',
+    );
+    const before = accelTuning({ convGemm: 'never', winograd4: 'never' });
+    expect(pickStrategy(g(32, 0), before)).toBe('transposed-im2col');
+    expect(pickStrategy(g(32, 1), before)).toBe('convolution');
     expect(pickStrategy(g(32, 0), accelTuning({ simd: false }))).not.toBe('gemm');
     expect(pickStrategy(g(32, 0), accelTuning({ filterStrategy: 'im2col' }))).toBe('im2col');
   });

@@ -26,6 +26,7 @@ export const SOURCES = [
   'conv-direct.c',
   'max-pool-grad.c',
   'winograd.c',
+  'winograd4.c',
   'batch-norm.c',
   'bias-relu.c',
   'gemm.c',

@@ -30,6 +30,8 @@ interface Ops {
   store: (ptr: string, value: string) => string;
   add: (a: string, b: string) => string;
   sub: (a: string, b: string) => string;
+  /** c·t for a constant c. */
+  scale: (c: number, t: string) => string;
 }
 
 const VECTOR: Ops = {
@@ -38,6 +40,7 @@ const VECTOR: Ops = {
   store: (p, v) => `wasm_v128_store(${p} + k, ${v});`,
   add: (a, b) => `wasm_f32x4_add(${a}, ${b})`,
   sub: (a, b) => `wasm_f32x4_sub(${a}, ${b})`,
+  scale: (c, t) => `wasm_f32x4_mul(wasm_f32x4_splat(${literal(c)}), ${t})`,
 };
 
 const SCALAR: Ops = {
@@ -46,40 +49,50 @@ const SCALAR: Ops = {
   store: (p, v) => `${p}[k] = ${v};`,
   add: (a, b) => `${a} + ${b}`,
   sub: (a, b) => `${a} - ${b}`,
+  scale: (c, t) => `${literal(c)} * ${t}`,
 };
 
+function literal(c: number): string {
+  if (!Number.isInteger(c)) throw new Error(`transform coefficients must be integers: ${c}`);
+  return `${c}.0f`;
+}
+
 /**
- * Σ coefs[i]·terms[i] over the non-zero coefficients (all ±1): the first positive term, then
- * the others left to right, so every rounding happens in a fixed, documented order.
+ * Σ coefs[i]·terms[i] over the non-zero coefficients: the first positive term, then the others
+ * left to right, so every rounding happens in a fixed, documented order. A coefficient other
+ * than ±1 is one multiply by a constant (exact for F(4×4, 3×3)'s small integers up to the
+ * product's own rounding); there is no fused multiply-add, so both builds round alike.
  */
 function combination(ops: Ops, coefs: number[], terms: string[]): string {
   const used = coefs.map((c, i) => ({ c, t: terms[i]! })).filter(({ c }) => c !== 0);
-  if (used.some(({ c }) => Math.abs(c) !== 1)) throw new Error('coefficients must be 0 or ±1');
-  const first = used.findIndex(({ c }) => c === 1);
+  const first = used.findIndex(({ c }) => c > 0);
   if (first < 0) throw new Error('a row needs a positive coefficient');
-  let acc = used[first]!.t;
+  const scaled = (c: number, t: string) => (c === 1 ? t : ops.scale(c, t));
+  let acc = scaled(used[first]!.c, used[first]!.t);
   used.forEach(({ c, t }, i) => {
-    if (i !== first) acc = c > 0 ? ops.add(acc, t) : ops.sub(acc, t);
+    if (i !== first) acc = c > 0 ? ops.add(acc, scaled(c, t)) : ops.sub(acc, scaled(-c, t));
   });
   return acc;
 }
 
 /**
- * out = L · inp · Rᵀ for square-indexed names: inp[r][c] is `${inName}${r}${c}`. Returns the
- * statements declaring the intermediate (L · inp) and the outputs.
+ * out = L · inp · Lᵀ for square-indexed names: inp[r][c] is `${inName}${r}${c}` (n×n, n = L's
+ * width; single-digit indices), out is L's height squared. Returns the statements declaring the intermediate (L · inp)
+ * and the outputs.
  */
 function sandwich(ops: Ops, L: number[][], inName: string, midName: string, outName: string) {
   const lines: string[] = [];
-  const cols = 4;
+  const n = L[0]!.length;
+  const name = (base: string, r: number, c: number) => `${base}${r}${c}`;
   for (let r = 0; r < L.length; r++)
-    for (let c = 0; c < cols; c++) {
-      const terms = L[0]!.map((_, k) => `${inName}${k}${c}`);
-      lines.push(`${ops.type} ${midName}${r}${c} = ${combination(ops, L[r]!, terms)};`);
+    for (let c = 0; c < n; c++) {
+      const terms = L[0]!.map((_, k) => name(inName, k, c));
+      lines.push(`${ops.type} ${name(midName, r, c)} = ${combination(ops, L[r]!, terms)};`);
     }
   for (let r = 0; r < L.length; r++)
     for (let c = 0; c < L.length; c++) {
-      const terms = L[0]!.map((_, k) => `${midName}${r}${k}`);
-      lines.push(`${ops.type} ${outName}${r}${c} = ${combination(ops, L[c]!, terms)};`);
+      const terms = L[0]!.map((_, k) => name(midName, r, k));
+      lines.push(`${ops.type} ${name(outName, r, c)} = ${combination(ops, L[c]!, terms)};`);
     }
   return lines;
 }
@@ -186,7 +199,140 @@ export function winogradSource(): string {
   ].join('\n');
 }
 
+/** F(4×4, 3×3) (Lavin and Gray, 2016, interpolation points 0, ±1, ±2, ∞): V = Bᵀ d B, d 6×6. */
+const BT4 = [
+  [4, 0, -5, 0, 1, 0],
+  [0, -4, -4, 1, 1, 0],
+  [0, 4, -4, -1, 1, 0],
+  [0, -2, -1, 2, 1, 0],
+  [0, 2, -1, -2, 1, 0],
+  [0, 4, 0, -5, 0, 1],
+];
+/** Y = Aᵀ M A for a transformed 6×6 tile M; its transpose A carries a 4×4 dy tile back: A dY Aᵀ. */
+const AT4 = [
+  [1, 1, 1, 1, 1, 0],
+  [0, 1, -1, 2, -2, 0],
+  [0, 1, 1, 4, 4, 0],
+  [0, 1, -1, 8, -8, 1],
+];
+const A4 = AT4[0]!.map((_, c) => AT4.map((row) => row[c]!));
+
+export const WINOGRAD4_C = path.join(path.dirname(WINOGRAD_C), 'winograd4.c');
+
+/** winograd4.c: F(4×4, 3×3)'s transforms for the forward pass and the filter gradient. */
+export function winograd4Source(): string {
+  const input = (ops: Ops) => [
+    ...grid(6, 6).map(([r, c]) => `${ops.type} d${r}${c} = ${ops.load(`p${r}${c}`)};`),
+    ...sandwich(ops, BT4, 'd', 'u', 'v'),
+    ...grid(6, 6).map(([r, c]) => ops.store(`o${r * 6 + c}`, `v${r}${c}`)),
+  ];
+  const output = (ops: Ops) => [
+    ...grid(6, 6).map(([r, c]) => `${ops.type} m${r}${c} = ${ops.load(`p${r * 6 + c}`)};`),
+    ...sandwich(ops, AT4, 'm', 's', 'y'),
+    ...grid(4, 4).map(([r, c]) => ops.store(`q${r}${c}`, `y${r}${c}`)),
+  ];
+  const gradient = (ops: Ops) => [
+    ...grid(4, 4).map(([r, c]) => `${ops.type} g${r}${c} = ${ops.load(`p${r}${c}`)};`),
+    ...sandwich(ops, A4, 'g', 'e', 'z'),
+    ...grid(6, 6).map(([r, c]) => ops.store(`o${r * 6 + c}`, `z${r}${c}`)),
+  ];
+  const outputPointers = grid(4, 4).map(
+    ([r, c]) =>
+      `    float *q${r}${c} = ty4 + ${r} < oh && tx4 + ${c} < ow ? y + ((b * oh + ty4 + ${r}) * ow + tx4 + ${c}) * co : dump;`,
+  );
+  const planes = (name: string, base: string, channels: string, ptr: string) =>
+    Array.from(
+      { length: 36 },
+      (_, k) =>
+        `    ${ptr} *${name}${k} = ${base} + (t - t0) * ${channels} + ${k} * stride * ${channels};`,
+    );
+  const pointers = (size: number, ptr: string, map: string, ch: string, h: string, w: string) => [
+    ...Array.from(
+      { length: size },
+      (_, i) => `    const int yin${i} = y0 + ${i} >= 0 && y0 + ${i} < ${h};`,
+    ),
+    ...Array.from(
+      { length: size },
+      (_, i) => `    const int xin${i} = x0 + ${i} >= 0 && x0 + ${i} < ${w};`,
+    ),
+    ...grid(size, size).map(
+      ([r, c]) =>
+        `    const float *${ptr}${r}${c} = yin${r} && xin${c} ? ${map} + ((b * ${h} + y0 + ${r}) * ${w} + x0 + ${c}) * ${ch} : zero;`,
+    ),
+  ];
+  return [
+    '// Generated by generate-winograd.ts; do not edit.',
+    '//',
+    '// Winograd F(4×4, 3×3) transforms for a stride-1 3×3 convolution (kernels/winograd4.ts), tiles',
+    '// t0 ≤ t < t1 of the n·th·tw output tiles (4×4 outputs each, tile t = (b·th + ty)·tw + tx).',
+    '// The 36 transformed matrices are `stride` rows apart, k = 6·row + col; pixels outside a map',
+    '// read `zero` (enough zeros for a row of channels), outputs past its edge go to `dump`.',
+    '// winograd4_input: V[k][t − t0][c] = (Bᵀ d B)[k] for the 6×6 input patch d at rows',
+    '//   4·ty − pt + 0..5, columns 4·tx − pl + 0..5 of image b.',
+    '// winograd4_output: y[b, 4·ty + i, 4·tx + j, o] = (Aᵀ M A)[i][j] from M[k][t − t0][o].',
+    '// winograd4_gradient: G[k][t − t0][o] = (A dY Aᵀ)[k] for the 4×4 tile of dy at rows 4·ty + 0..3,',
+    '//   columns 4·tx + 0..3: the filter gradient is then Σ_t V[k][t]ᵀ · G[k][t], carried back by',
+    "//   the filter transform's transpose (kernels/winograd4.ts).",
+    `//   Bᵀ = ${JSON.stringify(BT4)}`,
+    `//   Aᵀ = ${JSON.stringify(AT4)}`,
+    '#include <wasm_simd128.h>',
+    '',
+    '#include "simd.h"',
+    '',
+    'void EXPORT(winograd4_input)(const float *restrict x, const float *restrict zero,',
+    '                             float *restrict v, int h, int w, int c, int th, int tw, int pt,',
+    '                             int pl, int t0, int t1, int stride) {',
+    '  if (t0 >= t1 || c <= 0) return;',
+    '  const int per = th * tw;',
+    '  for (int t = t0; t < t1; t++) {',
+    '    const int b = t / per;',
+    '    const int y0 = (t % per / tw) * 4 - pt;',
+    '    const int x0 = (t % per % tw) * 4 - pl;',
+    ...pointers(6, 'p', 'x', 'c', 'h', 'w'),
+    ...planes('o', 'v', 'c', 'float'),
+    ...channelLoops('c', input),
+    '  }',
+    '}',
+    '',
+    'void EXPORT(winograd4_output)(const float *restrict m, float *restrict y, float *restrict dump,',
+    '                              int oh, int ow, int co, int th, int tw, int t0, int t1,',
+    '                              int stride) {',
+    '  if (t0 >= t1 || co <= 0) return;',
+    '  const int per = th * tw;',
+    '  for (int t = t0; t < t1; t++) {',
+    '    const int b = t / per;',
+    '    const int ty4 = (t % per / tw) * 4;',
+    '    const int tx4 = (t % per % tw) * 4;',
+    ...outputPointers,
+    ...planes('p', 'm', 'co', 'const float'),
+    ...channelLoops('co', output),
+    '  }',
+    '}',
+    '',
+    'void EXPORT(winograd4_gradient)(const float *restrict dy, const float *restrict zero,',
+    '                                float *restrict g, int oh, int ow, int co, int th, int tw,',
+    '                                int t0, int t1, int stride) {',
+    '  if (t0 >= t1 || co <= 0) return;',
+    '  const int per = th * tw;',
+    '  for (int t = t0; t < t1; t++) {',
+    '    const int b = t / per;',
+    '    const int y0 = (t % per / tw) * 4;',
+    '    const int x0 = (t % per % tw) * 4;',
+    ...pointers(4, 'p', 'dy', 'co', 'oh', 'ow'),
+    ...planes('o', 'g', 'co', 'float'),
+    ...channelLoops('co', gradient),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  writeFileSync(WINOGRAD_C, winogradSource());
-  console.log(`wrote ${path.relative(process.cwd(), WINOGRAD_C)}`);
+  for (const [file, source] of [
+    [WINOGRAD_C, winogradSource()],
+    [WINOGRAD4_C, winograd4Source()],
+  ] as const) {
+    writeFileSync(file, source);
+    console.log(`wrote ${path.relative(process.cwd(), file)}`);
+  }
 }

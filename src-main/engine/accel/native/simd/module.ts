@@ -7,7 +7,7 @@ import { SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './wasm';
  * Our SIMD kernels (the C sources here, built into wasm.ts by build.ts), instantiated over the
  * wasm backend's own linear memory so they read and write the same buffers XNNPACK does: the
  * fused Dense step's elementwise work (dense.c), and the parts of Conv2DBackpropFilter
- * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd Conv2D (winograd.c) that
+ * (conv-filter-grad.c), MaxPoolGrad (max-pool-grad.c) and the Winograd convolutions (winograd.c, winograd4.c) that
  * XNNPACK does not cover well, BatchNormalization in training (batch-norm.c), a convolution's
  * bias and ReLU (bias-relu.c), and the matrix product with im2col/col2im the convolutions run on
  * (gemm.c). All pointers and offsets are in bytes.
@@ -45,6 +45,23 @@ export type ColsRows = [
   pl: number,
   m0: number,
   m1: number,
+];
+
+/** winograd4_input's arguments: x, zero, v, then the map, its tiles, padding and the range. */
+export type WinogradTiles = [
+  x: number,
+  zero: number,
+  v: number,
+  h: number,
+  w: number,
+  c: number,
+  th: number,
+  tw: number,
+  pt: number,
+  pl: number,
+  t0: number,
+  t1: number,
+  stride: number,
 ];
 
 export interface SimdKernels {
@@ -127,6 +144,36 @@ export interface SimdKernels {
     m: number,
     y: number,
     dump: number,
+    oh: number,
+    ow: number,
+    co: number,
+    th: number,
+    tw: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
+  /** Winograd F(4×4, 3×3) input transform of tiles t0 ≤ t < t1; see winograd4.c. */
+  winograd4_input(...args: WinogradTiles): void;
+  /** Winograd F(4×4, 3×3) output transform of tiles t0 ≤ t < t1; see winograd4.c. */
+  winograd4_output(
+    m: number,
+    y: number,
+    dump: number,
+    oh: number,
+    ow: number,
+    co: number,
+    th: number,
+    tw: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
+  /** Winograd F(4×4, 3×3) transform of dy's tiles t0 ≤ t < t1; see winograd4.c. */
+  winograd4_gradient(
+    dy: number,
+    zero: number,
+    g: number,
     oh: number,
     ow: number,
     co: number,

@@ -8,7 +8,9 @@ import {
   sourcesHash,
 } from '../../../../../src-main/engine/accel/native/simd/build';
 import {
+  WINOGRAD4_C,
   WINOGRAD_C,
+  winograd4Source,
   winogradSource,
 } from '../../../../../src-main/engine/accel/native/simd/generate-winograd';
 import {
@@ -20,6 +22,10 @@ import {
 describe('the SIMD module (native/simd)', () => {
   it('winograd.c is what generate-winograd.ts writes (rerun it after editing the generator)', () => {
     expect(readFileSync(WINOGRAD_C, 'utf8')).toBe(winogradSource());
+  });
+
+  it('winograd4.c is what generate-winograd.ts writes (rerun it after editing the generator)', () => {
+    expect(readFileSync(WINOGRAD4_C, 'utf8')).toBe(winograd4Source());
   });
 
   it('wasm.ts was built from the sources as they are (rerun build.ts after editing them)', () => {

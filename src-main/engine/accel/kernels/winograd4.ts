@@ -1,0 +1,280 @@
+import type * as tf from '@tensorflow/tfjs';
+import { simdKernelsFor } from '../native/simd/module';
+import type { AccelTuning } from '../tuning';
+import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
+
+/**
+ * Winograd F(4×4, 3×3) for a stride-1 3×3 convolution, NHWC float32: each 4×4 output tile costs
+ * 36 multiplies per (ci, co) pair instead of 144, 4x fewer against 2.25x for F(2×2, 3×3)
+ * (Conv2D.ts). In the transformed domain a pass is 36 independent matrix products:
+ *
+ *   forward          M[k] = V[k] · U[k]          [tiles, ci]·[ci, co]    (our gemm)
+ *   filter gradient  dU[k] = Σ V[k]ᵀ · G[k]       [ci, tiles]·[tiles, co] (our gemm)
+ *
+ * with V the input's transform, U = G g Gᵀ the filter's (done here, 36·ci·co values), and G the
+ * transform of dy's tiles (native/simd/winograd4.c); the filter gradient goes back as Gᵀ dU G.
+ * The input gradient is a forward pass of dy with the rotated filter (Conv2DBackpropInput.ts),
+ * so it takes this path through Conv2D.
+ *
+ * Rounding: the transforms multiply by up to 8 and 1/24, so the error is larger than F(2×2)'s;
+ * tests/engine/accel/kernels/winograd4.test.ts bounds it against the cpu backend.
+ */
+
+/** G for F(4×4, 3×3): U = G g Gᵀ. */
+const G = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+
+/**
+ * Whether F(4×4, 3×3) should run a 3×3 stride-1 convolution of ci channels onto co over an oh×ow
+ * map (by the tuning's mode; 'auto' is the measured rule below). It applies only with our SIMD
+ * kernels.
+ */
+export function winograd4Chosen(
+  tuning: AccelTuning,
+  ci: number,
+  co: number,
+  oh: number,
+  ow: number,
+): boolean {
+  if (!tuning.simd || tuning.winograd4 === 'never') return false;
+  if (tuning.winograd4 === 'always') return true;
+  return winograd4Pays(ci, co, oh, ow);
+}
+
+/**
+ * The rule: enough channels for the 36 products to outweigh the transforms, and a map whose 4×4
+ * tiles are mostly used. F(4×4) against our GEMM (AccelTuning.winograd4 'always' vs 'never',
+ * convGemm 'always'), ms, batch 128, one thread, calls interleaved, load average 5.4
+ * (`bench/kernels.ts --gemm`, 2026-11-30):
+ *
+ *   layer                       tile use   forward        input grad     filter grad
+ *   cnn conv2 13×13 32→64         0.84     22.0 → 13.9    23.3 → 18.6    19.0 → 8.3
+ *   strong 26×26 32→32            0.84     39.1 → 16.0    44.2 → 24.5    76.4 → 22.9
+ *   strong 12×12 32→64            1.00     16.4 → 12.0    19.0 → 11.1    20.0 → 14.0
+ *   strong 10×10 64→64            0.69     24.5 → 11.8    28.8 → 17.7    27.4 → 8.5
+ *   'same' 14×14 32→64            0.77     34.5 → 20.6    37.2 → 18.8    36.9 → 13.9
+ *   fast conv3 5×5 64→128         0.39      4.6 → 5.2      5.0 → 15.9     5.1 → 7.8
+ *   cnn conv1 28×28 1→32          0.95      4.0 → 10.9        —          13.9 → 8.4 (direct: 3.6)
+ *
+ * (The input gradient's map is the input's: 13×13 for the cnn's conv2, tile use 0.66.) The
+ * first layer's one channel and cnn-fast's 3×3 and 5×5 maps stay on the GEMM or direct sums.
+ */
+export function winograd4Pays(ci: number, co: number, oh: number, ow: number): boolean {
+  return ci >= MIN_CHANNELS && co >= MIN_CHANNELS && tileUse4(oh, ow) >= MIN_TILE_USE;
+}
+const MIN_CHANNELS = 16;
+const MIN_TILE_USE = 0.6;
+
+/** The share of the 4×4 tiles' outputs that land on an oh×ow map. */
+export function tileUse4(oh: number, ow: number): number {
+  return (oh * ow) / (16 * Math.ceil(oh / 4) * Math.ceil(ow / 4));
+}
+
+/** The tiles of 4×4 outputs on an oh×ow map. */
+export function tiles4(oh: number, ow: number): { th: number; tw: number } {
+  return { th: Math.ceil(oh / 4), tw: Math.ceil(ow / 4) };
+}
+
+/** U[k][c][o] = (G g Gᵀ)[k] for g = filter[:, :, c, o]. */
+function transformFilter(src: Float32Array, dst: Float32Array, ci: number, co: number): void {
+  const cc = ci * co;
+  const gg = new Float64Array(18);
+  for (let e = 0; e < cc; e++) {
+    // G·g: 6×3.
+    for (let r = 0; r < 6; r++) {
+      const row = G[r]!;
+      for (let j = 0; j < 3; j++) {
+        gg[r * 3 + j] =
+          row[0]! * src[j * cc + e]! +
+          row[1]! * src[(3 + j) * cc + e]! +
+          row[2]! * src[(6 + j) * cc + e]!;
+      }
+    }
+    // (G·g)·Gᵀ: 6×6.
+    for (let r = 0; r < 6; r++) {
+      const a = gg[r * 3]!;
+      const b = gg[r * 3 + 1]!;
+      const c = gg[r * 3 + 2]!;
+      for (let s = 0; s < 6; s++) {
+        const row = G[s]!;
+        dst[(r * 6 + s) * cc + e] = a * row[0]! + b * row[1]! + c * row[2]!;
+      }
+    }
+  }
+}
+
+/** dw[i][j][c][o] = (Gᵀ dU G)[i][j] for dU[k][c][o] (k = 6·r + s). */
+function untransformFilter(src: Float32Array, dst: Float32Array, ci: number, co: number): void {
+  const cc = ci * co;
+  const t = new Float64Array(18);
+  for (let e = 0; e < cc; e++) {
+    // dU·G: 6×3.
+    for (let r = 0; r < 6; r++) {
+      for (let j = 0; j < 3; j++) {
+        let sum = 0;
+        for (let s = 0; s < 6; s++) sum += src[(r * 6 + s) * cc + e]! * G[s]![j]!;
+        t[r * 3 + j] = sum;
+      }
+    }
+    // Gᵀ·(dU·G): 3×3.
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        let sum = 0;
+        for (let r = 0; r < 6; r++) sum += G[r]![i]! * t[r * 3 + j]!;
+        dst[(i * 3 + j) * cc + e] = sum;
+      }
+    }
+  }
+}
+
+/** k per block of gemm (see conv-gemm.ts): both operands' panels stay in L1. */
+const KC = 512;
+/** Floats of a B operand packed for gemm: ⌈n/8⌉ panels of k·8. */
+const packedB = (k: number, n: number): number => Math.ceil(n / 8) * 8 * Math.max(1, k);
+/** Floats of an A operand packed for gemm: ⌈m/4⌉ panels of k·4. */
+const packedA = (m: number, k: number): number => Math.ceil(m / 4) * 4 * Math.max(1, k);
+
+/** Tiles per pass: the transformed tiles of one pass (36·tiles·(ci + co) floats) fit passBytes. */
+function passTiles(tiles: number, ci: number, co: number, passBytes: number): number {
+  return Math.max(4, Math.min(tiles, Math.floor(passBytes / (144 * (ci + co)))));
+}
+
+/** The geometry the F(4×4) passes take (from tfjs' Conv2DInfo of the forward convolution). */
+export interface Winograd4Geometry {
+  n: number;
+  h: number;
+  w: number;
+  ci: number;
+  co: number;
+  oh: number;
+  ow: number;
+  pt: number;
+  pl: number;
+}
+
+export function winograd4Geometry(info: tf.backend_util.Conv2DInfo): Winograd4Geometry {
+  return {
+    n: info.batchSize,
+    h: info.inHeight,
+    w: info.inWidth,
+    ci: info.inChannels,
+    co: info.outChannels,
+    oh: info.outHeight,
+    ow: info.outWidth,
+    pt: info.padInfo.top,
+    pl: info.padInfo.left,
+  };
+}
+
+/** y = conv2d(x, filter) by Winograd F(4×4, 3×3). */
+export function conv2DWinograd4(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: Winograd4Geometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const { n, h, w, ci, co, oh, ow, pt, pl } = g;
+  const { th, tw } = tiles4(oh, ow);
+  const tiles = n * th * tw;
+  const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
+  const k = simdKernelsFor(backend, tuning);
+  const out = makeF32(backend, [n, oh, ow, co]);
+  const temps: tf.TensorInfo[] = [];
+  const temp = (shape: number[]) => {
+    const t = makeF32(backend, shape);
+    temps.push(t);
+    return t;
+  };
+  try {
+    const v = temp([36, pass, ci]);
+    const m = temp([36, pass, co]);
+    const u = temp([36, ci, co]);
+    const up = temp([36, packedB(ci, co)]);
+    const ap = temp([packedA(pass, ci)]);
+    // zero: the input patch outside the image; dump: outputs past the edge.
+    const zero = temp([ci]);
+    const dump = temp([co]);
+    // Views only now: every allocation above may have grown (and detached) the heap.
+    heapF32(backend, zero).fill(0);
+    transformFilter(heapF32(backend, filter), heapF32(backend, u), ci, co);
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const [vAt, mAt, uAt, upAt, apAt] = [at(v), at(m), at(u), at(up), at(ap)];
+    const upStride = packedB(ci, co) * 4;
+    for (let q = 0; q < 36; q++) k.pack_b(uAt + q * ci * co * 4, co, ci, co, upAt + q * upStride);
+    for (let t0 = 0; t0 < tiles; t0 += pass) {
+      const t1 = Math.min(tiles, t0 + pass);
+      const rows = t1 - t0;
+      k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, pass);
+      for (let q = 0; q < 36; q++) {
+        k.pack_a(vAt + q * pass * ci * 4, ci, 1, rows, ci, apAt);
+        k.gemm(apAt, upAt + q * upStride, mAt + q * pass * co * 4, co, rows, co, ci, 0, KC);
+      }
+      k.winograd4_output(mAt, at(out), at(dump), oh, ow, co, th, tw, t0, t1, pass);
+    }
+    return out;
+  } catch (error) {
+    release(backend, out);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
+/** dw = Conv2DBackpropFilter(x, dy) for a stride-1 3×3 filter, by Winograd F(4×4, 3×3). */
+export function filterGradWinograd4(
+  backend: BackendWasm,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: Winograd4Geometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const { n, h, w, ci, co, oh, ow, pt, pl } = g;
+  const { th, tw } = tiles4(oh, ow);
+  const tiles = n * th * tw;
+  const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
+  const k = simdKernelsFor(backend, tuning);
+  const out = makeF32(backend, [3, 3, ci, co]);
+  const temps: tf.TensorInfo[] = [];
+  const temp = (shape: number[]) => {
+    const t = makeF32(backend, shape);
+    temps.push(t);
+    return t;
+  };
+  try {
+    const v = temp([36, pass, ci]);
+    const gr = temp([36, pass, co]);
+    const du = temp([36, ci, co]);
+    const ap = temp([packedA(ci, pass)]);
+    const bp = temp([packedB(pass, co)]);
+    const zero = temp([Math.max(ci, co)]);
+    heapF32(backend, zero).fill(0);
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const [vAt, gAt, duAt, apAt, bpAt] = [at(v), at(gr), at(du), at(ap), at(bp)];
+    for (let t0 = 0; t0 < tiles; t0 += pass) {
+      const t1 = Math.min(tiles, t0 + pass);
+      const rows = t1 - t0;
+      k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, pass);
+      k.winograd4_gradient(at(dy), at(zero), gAt, oh, ow, co, th, tw, t0, t1, pass);
+      for (let q = 0; q < 36; q++) {
+        // V[q]ᵀ: element (c, t) at V[q][t][c].
+        k.pack_a(vAt + q * pass * ci * 4, 1, ci, ci, rows, apAt);
+        k.pack_b(gAt + q * pass * co * 4, co, rows, co, bpAt);
+        k.gemm(apAt, bpAt, duAt + q * ci * co * 4, co, ci, co, rows, t0 > 0 ? 1 : 0, KC);
+      }
+    }
+    untransformFilter(heapF32(backend, du), heapF32(backend, out), ci, co);
+    return out;
+  } catch (error) {
+    release(backend, out);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
