@@ -337,3 +337,19 @@ function pathOf(issue: z.core.$ZodIssue): (string | number)[] {
 }
 
 const show = (v: ChoiceValue): string => JSON.stringify(v);
+
+/**
+ * A trial's life: proposed (`pending`), `running`, then `finished`, `pruned` by early stopping
+ * or `failed`; `interrupted` when the sweep's process died while it ran (resumed or rerun).
+ */
+export const TRIAL_STATUSES = [
+  'pending',
+  'running',
+  'interrupted',
+  'finished',
+  'pruned',
+  'failed',
+] as const;
+export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+export const SWEEP_STATUSES = ['running', 'finished', 'stopped'] as const;
+export type SweepStatus = (typeof SWEEP_STATUSES)[number];

@@ -16,9 +16,9 @@ export function gridProposer(space: SearchSpace, gridPoints: number, seed: numbe
   let order: Uint32Array | null = null;
   return {
     propose(trial) {
-      if (trial >= size) return null;
+      if (trial < 1 || trial > size) return null;
       order ??= shuffledIndices(size, trialRandom(seed, 0, GRID_ORDER_STREAM));
-      return gridPoint(space, order[trial]!, gridPoints);
+      return gridPoint(space, order[trial - 1]!, gridPoints);
     },
   };
 }

@@ -2,6 +2,7 @@ import type { Point } from '../space';
 
 /** A trial the strategy can learn from: its point and how well it did. */
 export interface Observation {
+  /** Trial number, from 1 in the order trials were proposed. */
   trial: number;
   point: Point;
   /** Validation accuracy (higher is better). */
@@ -13,7 +14,7 @@ export interface Observation {
 }
 
 /**
- * What every strategy does: the point for trial number `trial`, given what is known so far, or
+ * What every strategy does: the point for trial number `trial` (from 1), given what is known so far, or
  * null when the strategy has nothing left to propose (a grid walked to its end). The same
  * trial number with the same history always gives the same point.
  */
