@@ -88,7 +88,8 @@ function effectSize(scores: readonly number[], groups: readonly number[][]): num
     for (const i of group) within += (scores[i]! - m) ** 2;
   }
   const total = between + within;
-  if (total === 0) return 0;
+  // Equal scores leave only rounding in the sums; their ratio would be noise.
+  if (total <= n * 1e-20) return 0;
   const meanWithin = n > k ? within / (n - k) : 0;
   return Math.max(0, (between - (k - 1) * meanWithin) / total);
 }
