@@ -248,6 +248,11 @@ export function intValues(dim: z.infer<typeof IntRangeSchema>): number[] {
   return Array.from({ length: n }, (_, k) => dim.min + k * dim.step);
 }
 
+/** The largest value of an int range: max itself when the step lands on it. */
+export function lastIntValue(dim: z.infer<typeof IntRangeSchema>): number {
+  return dim.min + Math.floor((dim.max - dim.min) / dim.step) * dim.step;
+}
+
 /** How many values a dimension contributes to a grid. */
 export function gridCount(dim: Dimension, gridPoints: number): number {
   switch (dim.kind) {
@@ -318,10 +323,9 @@ function extremeValues(dim: Dimension): [(string | number)[], ChoiceValue][] {
       return dim.values.map((v, i) => [['values', i], v]);
     case 'int': {
       if (dim.min >= dim.max) return [[['min'], dim.min]];
-      const values = intValues(dim);
       return [
         [['min'], dim.min],
-        [['max'], values[values.length - 1]!],
+        [['max'], lastIntValue(dim)],
       ];
     }
     default:

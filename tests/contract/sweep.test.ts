@@ -107,6 +107,11 @@ describe('SweepSpecSchema', () => {
       'space.batchSize.max: batchSize must be between 1 and 4096 (got 4097)',
     ],
     [
+      // Checked by arithmetic: listing this range's values would exhaust memory.
+      withSpace({ hiddenUnits: { kind: 'int', min: 1, max: 1e12 } }),
+      'space.hiddenUnits.max: hiddenUnits must be between 1 and 4096 (got 1000000000000)',
+    ],
+    [
       withSpace({ schedule: { kind: 'choice', values: ['decay', 'cosine'] } }),
       'space.schedule.values.1: schedule must be one of decay, one-cycle (got "cosine")',
     ],

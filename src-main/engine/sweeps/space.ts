@@ -1,4 +1,5 @@
 import {
+  gridCount,
   intValues,
   type ChoiceValue,
   type Dimension,
@@ -65,7 +66,7 @@ export function gridValues(dim: Dimension, gridPoints: number): ChoiceValue[] {
     case 'int':
       return intValues(dim);
     default:
-      return Array.from({ length: gridPoints }, (_, i) => fromUnit(dim, i / (gridPoints - 1)));
+      return Array.from({ length: gridPoints }, (_, i) => gridValueAt(dim, i, gridPoints));
   }
 }
 
@@ -78,11 +79,24 @@ export function gridPoint(space: SearchSpace, index: number, gridPoints: number)
   const point: Point = {};
   let rest = index;
   for (let i = names.length - 1; i >= 0; i--) {
-    const values = gridValues(space[names[i]!]!, gridPoints);
-    point[names[i]!] = values[rest % values.length]!;
-    rest = Math.floor(rest / values.length);
+    const dim = space[names[i]!]!;
+    const count = gridCount(dim, gridPoints);
+    point[names[i]!] = gridValueAt(dim, rest % count, gridPoints);
+    rest = Math.floor(rest / count);
   }
   return point;
+}
+
+/** The k-th of gridValues(dim, gridPoints), without listing the others. */
+function gridValueAt(dim: Dimension, k: number, gridPoints: number): ChoiceValue {
+  switch (dim.kind) {
+    case 'choice':
+      return dim.values[k]!;
+    case 'int':
+      return dim.min + k * dim.step;
+    default:
+      return fromUnit(dim, k / (gridPoints - 1));
+  }
 }
 
 /**
