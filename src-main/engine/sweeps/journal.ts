@@ -15,7 +15,7 @@ import {
 } from '../../contract/sweep';
 import { printable } from '../printable';
 import { writeFileAtomic } from '../runs';
-import { makeDirs } from '../storage';
+import { makeDirs, writing } from '../storage';
 import type { EpochScore } from './asha';
 import type { Point } from './space';
 import type { Observation } from './strategies/proposer';
@@ -109,7 +109,6 @@ export function createSweepJournal(
 ): SweepJournal {
   const file = journalPath(root, sweepId);
   if (existsSync(file)) throw new SweepJournalError(`sweep ${sweepId} already exists`);
-  makeDirs(path.dirname(file));
   const journal: SweepJournal = {
     version: JOURNAL_VERSION,
     sweepId,
@@ -120,7 +119,10 @@ export function createSweepJournal(
     spentSeconds: 0,
     trials: [],
   };
-  writeFileAtomic(file, JSON.stringify(journal, null, 2));
+  writing('creating the sweep journal', root, () => {
+    makeDirs(path.dirname(file));
+    writeFileAtomic(file, JSON.stringify(journal, null, 2));
+  });
   return journal;
 }
 
@@ -130,7 +132,10 @@ export function writeSweepJournal(
   now = new Date(),
 ): SweepJournal {
   const next = { ...journal, updatedAt: now.toISOString() };
-  writeFileAtomic(journalPath(root, journal.sweepId), JSON.stringify(next, null, 2));
+  // A full or read-only disk comes out as a StorageError the user can act on, as for runs.
+  writing('writing the sweep journal', root, () =>
+    writeFileAtomic(journalPath(root, journal.sweepId), JSON.stringify(next, null, 2)),
+  );
   return next;
 }
 

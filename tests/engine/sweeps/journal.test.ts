@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RUN_ID_PATTERN } from '../../../src-main/contract/messages';
 import { parseSweepSpec } from '../../../src-main/contract/sweep';
 import {
@@ -22,7 +22,12 @@ import {
   writeSweepJournal,
   type SweepJournal,
 } from '../../../src-main/engine/sweeps/journal';
+import { failWrites } from '../../fixtures/small-disk';
 import { tempDir } from '../../helpers';
+
+vi.mock('node:fs', async (real) =>
+  (await import('../../fixtures/small-disk')).hookedFs(await real<typeof import('node:fs')>()),
+);
 
 const spec = parseSweepSpec({
   preset: 'mlp',
@@ -187,6 +192,22 @@ describe('sweep journal', () => {
     );
     expect(() => createSweepJournal(root, 'sweep-unrelated', spec)).not.toThrow();
     expect(readdirSync(path.dirname(file))).toEqual([path.basename(kept)]);
+  });
+
+  it('on a full disk, says so and keeps the last complete journal', () => {
+    const root = tempDir();
+    const before = sweepMidway(root);
+    const undo = failWrites((f) => f.includes('journal.json.tmp-'), 'ENOSPC');
+    try {
+      const next = endTrial(before, 3, { status: 'failed', reason: 'test' });
+      expect(() => writeSweepJournal(root, next)).toThrow(
+        'disk full (ENOSPC) while writing the sweep journal',
+      );
+    } finally {
+      undo();
+    }
+    expect(readSweepJournal(root, before.sweepId)).toEqual(before);
+    expect(readdirSync(sweepDir(root, before.sweepId))).toEqual(['journal.json']);
   });
 
   it('says when a sweep does not exist', () => {
