@@ -46,8 +46,14 @@ const wasmApi = (
   }
 ).WebAssembly;
 
+/** The two kernels as BASE (84cbd57 and before) exports them: MaxPoolGrad took a scratch `found`. */
+interface BaseKernels {
+  conv_direct: SimdKernels['conv_direct'];
+  max_pool_grad_disjoint(...args: number[]): number;
+}
+
 /** BASE's module (the build module.ts would pick) over this backend's memory. */
-function baseKernels(backend: BackendWasm): SimdKernels {
+function baseKernels(backend: BackendWasm): BaseKernels {
   const src = execFileSync('git', ['show', `${BASE}:src-main/engine/accel/native/simd/wasm.ts`], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -57,7 +63,7 @@ function baseKernels(backend: BackendWasm): SimdKernels {
   const base64 = [...body.matchAll(/'([^']*)'/g)].map((m) => m[1]).join('');
   const memory = emscripten(backend).asm!.memory;
   const module = new wasmApi.Module(Buffer.from(base64, 'base64'));
-  return new wasmApi.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+  return new wasmApi.Instance(module, { env: { memory } }).exports as unknown as BaseKernels;
 }
 
 await tf.setBackend('wasm');
