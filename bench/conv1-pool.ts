@@ -1,23 +1,41 @@
 /**
- * The cnn's first-layer Conv2D (conv-direct.c) and its two MaxPoolGrad calls (max-pool-grad.c),
- * the SIMD module of another commit ("before", its wasm.ts read with git show) against this
- * tree's ("after"), calls interleaved on the same inputs, one thread:
+ * The cnn's first-layer Conv2D (conv-direct.c) and its two MaxPoolGrad calls (max-pool-grad.c)
+ * with the SIMD module of another commit ("before": its wasm.ts read with git show, behind that
+ * commit's wrappers, a fresh output for conv_direct and a zero fill for MaxPoolGrad) against
+ * this tree's ("after"), one thread:
+ *   1. each call at the cnn's shapes, before and after interleaved call by call;
+ *   2. the cnn training step (forward + backward + Adam, batch 128) with all of our kernels,
+ *      Conv2D's one-channel case and MaxPoolGrad's SIMD case from "before" or "after", steps
+ *      interleaved, plus those two kernels' time inside the step (tf.profile).
  *
- *   node --no-liftoff --import tsx bench/conv1-pool.ts [--base <commit>] [--reps N]
+ *   node --no-liftoff --import tsx bench/conv1-pool.ts [--base <commit>] [--reps N] [--steps N]
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { DEFAULT_TUNING } from '../src-main/engine/accel/index';
-import { conv2DDirect } from '../src-main/engine/accel/kernels/conv-gemm';
-import { maxPoolGradWasm } from '../src-main/engine/accel/kernels/MaxPoolGrad';
+import { PRESET_DEFAULTS } from '../src-main/contract/config';
+import { crossEntropySum } from '../src-main/engine/evaluate';
+import { buildModel, compileModel } from '../src-main/engine/models';
+import { DEFAULT_TUNING, registerAccelKernels } from '../src-main/engine/accel/index';
+import {
+  type ConvAttrs,
+  conv2DConfig,
+  gemmGeometry,
+} from '../src-main/engine/accel/kernels/Conv2D';
+import {
+  type ConvGeometry,
+  conv2DDirect,
+  directGeometry,
+} from '../src-main/engine/accel/kernels/conv-gemm';
+import { maxPoolGradConfig } from '../src-main/engine/accel/kernels/MaxPoolGrad';
 import {
   type SimdKernels,
   relaxedSimdAvailable,
 } from '../src-main/engine/accel/native/simd/module';
 import {
   type BackendWasm,
+  type Shape4D,
   emscripten,
   heapF32,
   makeF32,
@@ -29,6 +47,7 @@ const arg = (name: string, fallback: string): string => {
 };
 const BASE = arg('--base', '84cbd57');
 const REPS = Number(arg('--reps', '30'));
+const STEPS = Number(arg('--steps', '20'));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,18 +86,71 @@ function baseKernels(backend: BackendWasm): BaseKernels {
 }
 
 await tf.setBackend('wasm');
+registerAccelKernels();
 const backend = tf.backend() as BackendWasm;
 const old = baseKernels(backend);
 const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);
 console.log(`base ${BASE}, relaxed ${relaxedSimdAvailable()}, load ${loadavg()[0]!.toFixed(2)}`);
 
+/** BASE's conv2DDirect. */
+function oldConv(x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry): tf.TensorInfo {
+  const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
+  old.conv_direct(at(x), at(filter), at(out), ...directGeometry(g));
+  return out;
+}
+
+interface Pool {
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  oh: number;
+  ow: number;
+  f: number;
+  s: number;
+}
+
+/** BASE's viaSimd (a zero fill, a scratch `found`, the kernel); null where it flags a window. */
+function oldPoolGrad(
+  input: tf.TensorInfo,
+  pooled: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  p: Pool,
+): tf.TensorInfo | null {
+  const dx = makeF32(backend, input.shape);
+  const found = makeF32(backend, [p.c]);
+  heapF32(backend, dx).fill(0);
+  const bad = old.max_pool_grad_disjoint(
+    at(input),
+    at(pooled),
+    at(dy),
+    at(dx),
+    at(found),
+    p.n,
+    p.h,
+    p.w,
+    p.c,
+    p.oh,
+    p.ow,
+    p.f,
+    p.f,
+    p.s,
+    p.s,
+  );
+  backend.disposeData(found.dataId);
+  if (bad === 0) return dx;
+  backend.disposeData(dx.dataId);
+  return null;
+}
+
+// 1. The calls.
 type Case = { label: string; before: () => tf.TensorInfo; after: () => tf.TensorInfo };
 const cases: Case[] = [];
-
+const newPoolGrad = maxPoolGradConfig(DEFAULT_TUNING).kernelFunc;
 {
   const x = tf.randomNormal([128, 28, 28, 1]);
   const filter = tf.randomNormal([3, 3, 1, 32]);
-  const g = {
+  const g: ConvGeometry = {
     n: 128,
     h: 28,
     w: 28,
@@ -95,28 +167,7 @@ const cases: Case[] = [];
   };
   cases.push({
     label: 'conv1 x[128,28,28,1]→[128,26,26,32]',
-    before: () => {
-      const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
-      old.conv_direct(
-        at(x),
-        at(filter),
-        at(out),
-        g.n,
-        g.h,
-        g.w,
-        g.ci,
-        g.oh,
-        g.ow,
-        g.co,
-        g.kh,
-        g.kw,
-        g.sh,
-        g.sw,
-        g.padTop,
-        g.padLeft,
-      );
-      return out;
-    },
+    before: () => oldConv(x, filter, g),
     after: () => conv2DDirect(backend, x, filter, g, DEFAULT_TUNING),
   });
 }
@@ -128,51 +179,26 @@ for (const [h, c] of [
   const output = tf.maxPool(input as tf.Tensor4D, 2, 2, 'valid');
   const dy = tf.randomNormal(output.shape);
   const oh = output.shape[1];
+  const p: Pool = { n: 128, h, w: h, c, oh, ow: oh, f: 2, s: 2 };
   cases.push({
     label: `pool dx x[128,${h},${h},${c}]`,
-    before: () => {
-      const dx = makeF32(backend, input.shape);
-      const found = makeF32(backend, [c]);
-      heapF32(backend, dx).fill(0);
-      const bad = old.max_pool_grad_disjoint(
-        at(input),
-        at(output),
-        at(dy),
-        at(dx),
-        at(found),
-        128,
-        h,
-        h,
-        c,
-        oh,
-        oh,
-        2,
-        2,
-        2,
-        2,
-      );
-      backend.disposeData(found.dataId);
-      if (bad !== 0) throw new Error('bad');
-      return dx;
-    },
+    before: () => oldPoolGrad(input, output, dy, p)!,
     after: () =>
-      maxPoolGradWasm(
-        {
-          inputs: { input, output, dy },
-          backend,
-          attrs: { filterSize: 2, strides: 2, pad: 'valid' },
-        },
-        DEFAULT_TUNING,
-      ),
+      newPoolGrad({
+        inputs: { input, output, dy },
+        backend,
+        attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+      }) as tf.TensorInfo,
   });
 }
 
+console.log(`\nPer call, median ms of ${REPS}, interleaved:`);
 for (const c of cases) {
   const a = c.before();
   const b = c.after();
   const [va, vb] = [heapF32(backend, a), heapF32(backend, b)];
-  let diff = 0;
-  for (let i = 0; i < va.length; i++) diff = Math.max(diff, Math.abs(va[i]! - vb[i]!));
+  let same = va.length === vb.length;
+  for (let i = 0; same && i < va.length; i++) same = Object.is(va[i], vb[i]);
   backend.disposeData(a.dataId);
   backend.disposeData(b.dataId);
   const t = { before: [] as number[], after: [] as number[] };
@@ -186,7 +212,99 @@ for (const c of cases) {
   }
   const [mb, ma] = [median(t.before), median(t.after)];
   console.log(
-    `${c.label.padEnd(38)} before ${mb.toFixed(2)} ms  after ${ma.toFixed(2)} ms  ${(mb / ma).toFixed(2)}x  (max |diff| ${diff})`,
+    `  ${c.label.padEnd(38)} before ${mb.toFixed(2)}  after ${ma.toFixed(2)}  ${(mb / ma).toFixed(2)}x  ${same ? 'bit for bit' : 'RESULTS DIFFER'}`,
   );
+}
+
+// 2. The cnn step. "Before" replaces the registered Conv2D and MaxPoolGrad by ones that run
+// BASE's code where ours would run conv_direct or the disjoint SIMD kernel.
+const ourConv = conv2DConfig(DEFAULT_TUNING);
+const ourPool = maxPoolGradConfig(DEFAULT_TUNING);
+const beforeConv: tf.KernelConfig = {
+  ...ourConv,
+  kernelFunc: (args) => {
+    const { x, filter } = args.inputs;
+    const g = gemmGeometry(x, filter, args.attrs as unknown as ConvAttrs, DEFAULT_TUNING);
+    return g !== null && g.ci === 1 ? oldConv(x!, filter!, g) : ourConv.kernelFunc(args);
+  },
+};
+const beforePool: tf.KernelConfig = {
+  ...ourPool,
+  kernelFunc: (args) => {
+    const { input, output, dy } = args.inputs;
+    const a = args.attrs as unknown as tf.MaxPoolGradAttrs;
+    const two = (v: number | number[]) =>
+      (typeof v === 'number' ? [v, v] : v).every((e) => e === 2);
+    // The cnn's pools: 2×2, stride 2, 'valid'.
+    if (two(a.filterSize) && two(a.strides) && a.pad === 'valid' && output !== undefined) {
+      const [n, h, w, c] = input!.shape as Shape4D;
+      const p: Pool = { n, h, w, c, oh: output.shape[1]!, ow: output.shape[2]!, f: 2, s: 2 };
+      const dx = oldPoolGrad(input!, output, dy!, p);
+      if (dx !== null) return dx;
+    }
+    return ourPool.kernelFunc(args);
+  },
+};
+const install = (conv: tf.KernelConfig, pool: tf.KernelConfig) => (): void => {
+  for (const k of [conv, pool]) {
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+  }
+};
+const variants = [
+  { name: 'before', install: install(beforeConv, beforePool), times: [] as number[] },
+  { name: 'after', install: install(ourConv, ourPool), times: [] as number[] },
+];
+const profiles = variants.map(() => new Map<string, number[]>());
+
+const config = PRESET_DEFAULTS.cnn;
+const model = buildModel(config);
+compileModel(model, config.learningRate);
+const optimizer = model.optimizer;
+const xs = tf.randomUniform([config.batchSize, 28, 28, 1]);
+const ys = tf.randomUniform([config.batchSize], 0, 10, 'int32') as tf.Tensor1D;
+const step = (): void => {
+  tf.tidy(() => {
+    const loss = optimizer.minimize(() => {
+      const probs = model.apply(xs, { training: true }) as tf.Tensor2D;
+      return tf.div(crossEntropySum(probs, ys), config.batchSize) as tf.Scalar;
+    }, true);
+    loss?.dataSync();
+  });
+};
+for (const v of variants) {
+  v.install();
+  step();
+  step();
+}
+for (let i = 0; i < STEPS; i++) {
+  for (const v of variants) {
+    v.install();
+    const t0 = performance.now();
+    step();
+    v.times.push(performance.now() - t0);
+  }
+}
+for (let i = 0; i < 5; i++) {
+  for (const [j, v] of variants.entries()) {
+    v.install();
+    const profile = await tf.profile(step);
+    // Conv2D and MaxPoolGrad by their first input's shape (conv1 and conv2, pool1 and pool2).
+    for (const k of profile.kernels) {
+      if (k.name !== 'Conv2D' && k.name !== 'MaxPoolGrad') continue;
+      const key = `${k.name} ${JSON.stringify(k.inputShapes[k.name === 'Conv2D' ? 0 : 1])}`;
+      const list = profiles[j]!.get(key) ?? [];
+      list.push(typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
+      profiles[j]!.set(key, list);
+    }
+  }
+}
+console.log(
+  `\ncnn b${config.batchSize} training step, median ms of ${STEPS}, interleaved; below, the calls' times inside one step (tf.profile, median of 5):`,
+);
+for (const v of variants) console.log(`  ${v.name.padEnd(6)} ${median(v.times).toFixed(1)}`);
+for (const key of profiles[0]!.keys()) {
+  const [b, a] = profiles.map((p) => median(p.get(key) ?? [0]));
+  console.log(`  ${key.padEnd(32)} before ${b!.toFixed(2)}  after ${a!.toFixed(2)}`);
 }
 console.log(`load ${loadavg()[0]!.toFixed(2)}`);
