@@ -18,7 +18,14 @@ import {
   unregisterAccelKernels,
 } from '../../../../src-main/engine/accel/index';
 import type { AccelTuning } from '../../../../src-main/engine/accel/tuning';
-import { SMALL_GEMM_BLOCK, conv, convCases, gemmCases, sweepCases } from './conv-cases';
+import {
+  SMALL_GEMM_BLOCK,
+  conv,
+  convCases,
+  directCases,
+  gemmCases,
+  sweepCases,
+} from './conv-cases';
 import { buffers, expectClose, expectNonTrivial, onBackend, randomHost } from '../harness';
 
 /**
@@ -325,18 +332,21 @@ describe('Conv2D by im2col + GEMM', () => {
   ];
   afterAll(() => registerAccelKernels());
   describe.each(tunings)('%s', (_, tuning) => {
-    it.each([...convCases, ...sweepCases, ...gemmCases])('matches cpu: $name', async (c) => {
-      const x = randomHost(c.x, 21);
-      const f = randomHost(c.filter, 22);
-      const fn = (xt: tf.Tensor | undefined, ft: tf.Tensor | undefined) => conv(xt!, ft!, c);
-      const [cpu] = await onBackend('cpu', [x, f], fn);
-      registerAccelKernels(tuning);
-      const before = buffers();
-      const [wasm] = await onBackend('wasm', [x, f], fn);
-      expect(buffers()).toBe(before);
-      expectNonTrivial(cpu!);
-      expectClose(cpu!, wasm!);
-    });
+    it.each([...convCases, ...sweepCases, ...gemmCases, ...directCases])(
+      'matches cpu: $name',
+      async (c) => {
+        const x = randomHost(c.x, 21);
+        const f = randomHost(c.filter, 22);
+        const fn = (xt: tf.Tensor | undefined, ft: tf.Tensor | undefined) => conv(xt!, ft!, c);
+        const [cpu] = await onBackend('cpu', [x, f], fn);
+        registerAccelKernels(tuning);
+        const before = buffers();
+        const [wasm] = await onBackend('wasm', [x, f], fn);
+        expect(buffers()).toBe(before);
+        expectNonTrivial(cpu!);
+        expectClose(cpu!, wasm!);
+      },
+    );
   });
 
   it('is taken only where the tuning lets it', () => {

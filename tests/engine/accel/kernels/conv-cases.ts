@@ -201,3 +201,72 @@ export const gemmCases: ConvCase[] = [
  * many blocks whose boundaries fall inside images, the last one short.
  */
 export const SMALL_GEMM_BLOCK = 4 * 3 * 3 * 5 * 7;
+
+/**
+ * One input channel and a 3×3 filter: conv-direct.c's own path for interior pixels (4 at a time,
+ * then singles; sw = 1 and general sw) next to its general sum for border pixels and the
+ * channels beyond the last multiple of 8.
+ */
+export const directCases: ConvCase[] = [
+  {
+    name: 'direct: cnn conv1, 28×28 → 32',
+    x: [2, 28, 28, 1],
+    filter: [3, 3, 1, 32],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'direct: odd sizes, same, 1→12',
+    x: [2, 7, 9, 1],
+    filter: [3, 3, 1, 12],
+    strides: 1,
+    pad: 'same',
+  },
+  {
+    name: 'direct: stride 2, same, 1→24',
+    x: [2, 11, 10, 1],
+    filter: [3, 3, 1, 24],
+    strides: 2,
+    pad: 'same',
+  },
+  {
+    name: 'direct: strides [1,3], valid, 1→40',
+    x: [1, 9, 14, 1],
+    filter: [3, 3, 1, 40],
+    strides: [1, 3],
+    pad: 'valid',
+  },
+  {
+    name: 'direct: strides [2,1], same, 1→13',
+    x: [3, 8, 11, 1],
+    filter: [3, 3, 1, 13],
+    strides: [2, 1],
+    pad: 'same',
+  },
+  {
+    name: 'direct: 3 output columns, 1→8',
+    x: [2, 6, 5, 1],
+    filter: [3, 3, 1, 8],
+    strides: 1,
+    pad: 'valid',
+  },
+  {
+    name: 'direct: fewer than 8 channels, 1→7',
+    x: [2, 8, 9, 1],
+    filter: [3, 3, 1, 7],
+    strides: 1,
+    pad: 'same',
+  },
+  {
+    name: 'direct: explicit asymmetric pad, 1→17',
+    x: [2, 9, 12, 1],
+    filter: [3, 3, 1, 17],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [3, 1],
+      [0, 0],
+    ],
+  },
+];

@@ -105,13 +105,12 @@ export interface SimdKernels {
     b0: number,
     b1: number,
   ): void;
-  /** 1 when some window needs the exact search; see max-pool-grad.c. */
+  /** Writes all of dx; 1 when some window needs the exact search; see max-pool-grad.c. */
   max_pool_grad_disjoint(
     x: number,
     pooled: number,
     dy: number,
     dx: number,
-    found: number,
     n: number,
     h: number,
     w: number,
