@@ -11,24 +11,15 @@ import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
  *   forward          M[k] = V[k] · U[k]          [tiles, ci]·[ci, co]    (our gemm)
  *   filter gradient  dU[k] = Σ V[k]ᵀ · G[k]       [ci, tiles]·[tiles, co] (our gemm)
  *
- * with V the input's transform, U = G g Gᵀ the filter's (done here, 36·ci·co values), and G the
- * transform of dy's tiles (native/simd/winograd4.c); the filter gradient goes back as Gᵀ dU G.
+ * with V the input's transform, U = G g Gᵀ the filter's and G the transform of dy's tiles; the
+ * filter gradient goes back as Gᵀ dU G (all in native/simd/winograd4.c, generated with the
+ * matrices by generate-winograd.ts).
  * The input gradient is a forward pass of dy with the rotated filter (Conv2DBackpropInput.ts),
  * so it takes this path through Conv2D.
  *
  * Rounding: the transforms multiply by up to 8 and 1/24, so the error is larger than F(2×2)'s;
  * tests/engine/accel/kernels/winograd4.test.ts bounds it against the cpu backend.
  */
-
-/** G for F(4×4, 3×3): U = G g Gᵀ. */
-const G = [
-  [1 / 4, 0, 0],
-  [-1 / 6, -1 / 6, -1 / 6],
-  [-1 / 6, 1 / 6, -1 / 6],
-  [1 / 24, 1 / 12, 1 / 6],
-  [1 / 24, -1 / 12, 1 / 6],
-  [0, 0, 1],
-];
 
 /**
  * Whether F(4×4, 3×3) should run a 3×3 stride-1 convolution of ci channels onto co over an oh×ow
@@ -79,58 +70,6 @@ export function tileUse4(oh: number, ow: number): number {
 /** The tiles of 4×4 outputs on an oh×ow map. */
 export function tiles4(oh: number, ow: number): { th: number; tw: number } {
   return { th: Math.ceil(oh / 4), tw: Math.ceil(ow / 4) };
-}
-
-/** U[k][c][o] = (G g Gᵀ)[k] for g = filter[:, :, c, o]. */
-function transformFilter(src: Float32Array, dst: Float32Array, ci: number, co: number): void {
-  const cc = ci * co;
-  const gg = new Float64Array(18);
-  for (let e = 0; e < cc; e++) {
-    // G·g: 6×3.
-    for (let r = 0; r < 6; r++) {
-      const row = G[r]!;
-      for (let j = 0; j < 3; j++) {
-        gg[r * 3 + j] =
-          row[0]! * src[j * cc + e]! +
-          row[1]! * src[(3 + j) * cc + e]! +
-          row[2]! * src[(6 + j) * cc + e]!;
-      }
-    }
-    // (G·g)·Gᵀ: 6×6.
-    for (let r = 0; r < 6; r++) {
-      const a = gg[r * 3]!;
-      const b = gg[r * 3 + 1]!;
-      const c = gg[r * 3 + 2]!;
-      for (let s = 0; s < 6; s++) {
-        const row = G[s]!;
-        dst[(r * 6 + s) * cc + e] = a * row[0]! + b * row[1]! + c * row[2]!;
-      }
-    }
-  }
-}
-
-/** dw[i][j][c][o] = (Gᵀ dU G)[i][j] for dU[k][c][o] (k = 6·r + s). */
-function untransformFilter(src: Float32Array, dst: Float32Array, ci: number, co: number): void {
-  const cc = ci * co;
-  const t = new Float64Array(18);
-  for (let e = 0; e < cc; e++) {
-    // dU·G: 6×3.
-    for (let r = 0; r < 6; r++) {
-      for (let j = 0; j < 3; j++) {
-        let sum = 0;
-        for (let s = 0; s < 6; s++) sum += src[(r * 6 + s) * cc + e]! * G[s]![j]!;
-        t[r * 3 + j] = sum;
-      }
-    }
-    // Gᵀ·(dU·G): 3×3.
-    for (let i = 0; i < 3; i++) {
-      for (let j = 0; j < 3; j++) {
-        let sum = 0;
-        for (let r = 0; r < 6; r++) sum += G[r]![i]! * t[r * 3 + j]!;
-        dst[(i * 3 + j) * cc + e] = sum;
-      }
-    }
-  }
 }
 
 /** k per block of gemm (see conv-gemm.ts): both operands' panels stay in L1. */
@@ -203,8 +142,8 @@ export function conv2DWinograd4(
     const dump = temp([co]);
     // Views only now: every allocation above may have grown (and detached) the heap.
     heapF32(backend, zero).fill(0);
-    transformFilter(heapF32(backend, filter), heapF32(backend, u), ci, co);
     const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    k.winograd4_filter(at(filter), at(u), ci * co);
     const [vAt, mAt, uAt, upAt, apAt] = [at(v), at(m), at(u), at(up), at(ap)];
     const upStride = packedB(ci, co) * 4;
     for (let q = 0; q < 36; q++) k.pack_b(uAt + q * ci * co * 4, co, ci, co, upAt + q * upStride);
@@ -269,7 +208,7 @@ export function filterGradWinograd4(
         k.gemm(apAt, bpAt, duAt + q * ci * co * 4, co, ci, co, rows, t0 > 0 ? 1 : 0, KC);
       }
     }
-    untransformFilter(heapF32(backend, du), heapF32(backend, out), ci, co);
+    k.winograd4_filter_gradient(duAt, at(out), ci * co);
     return out;
   } catch (error) {
     release(backend, out);

@@ -52,21 +52,24 @@ const SCALAR: Ops = {
   scale: (c, t) => `${literal(c)} * ${t}`,
 };
 
+/** A float literal: integers exactly, fractions (F(4×4)'s filter transform) to float precision. */
 function literal(c: number): string {
-  if (!Number.isInteger(c)) throw new Error(`transform coefficients must be integers: ${c}`);
-  return `${c}.0f`;
+  return Number.isInteger(c) ? `${c}.0f` : `${c.toPrecision(9)}f`;
 }
 
 /**
- * Σ coefs[i]·terms[i] over the non-zero coefficients: the first positive term, then the others
- * left to right, so every rounding happens in a fixed, documented order. A coefficient other
- * than ±1 is one multiply by a constant (exact for F(4×4, 3×3)'s small integers up to the
- * product's own rounding); there is no fused multiply-add, so both builds round alike.
+ * Σ coefs[i]·terms[i] over the non-zero coefficients: the first positive term (or, in a row
+ * with none, the first term times its negative coefficient), then the others left to right, so
+ * every rounding happens in a fixed, documented order. A coefficient other than ±1 is one
+ * multiply by a constant; there is no fused multiply-add, so both builds round alike.
  */
 function combination(ops: Ops, coefs: number[], terms: string[]): string {
   const used = coefs.map((c, i) => ({ c, t: terms[i]! })).filter(({ c }) => c !== 0);
-  const first = used.findIndex(({ c }) => c > 0);
-  if (first < 0) throw new Error('a row needs a positive coefficient');
+  if (used.length === 0) throw new Error('a row needs a non-zero coefficient');
+  const first = Math.max(
+    0,
+    used.findIndex(({ c }) => c > 0),
+  );
   const scaled = (c: number, t: string) => (c === 1 ? t : ops.scale(c, t));
   let acc = scaled(used[first]!.c, used[first]!.t);
   used.forEach(({ c, t }, i) => {
@@ -216,6 +219,16 @@ const AT4 = [
   [0, 1, -1, 8, -8, 1],
 ];
 const A4 = AT4[0]!.map((_, c) => AT4.map((row) => row[c]!));
+/** U = G g Gᵀ for a 3×3 filter g; its transpose carries the gradient back: dg = Gᵀ dU G. */
+const G4 = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+const GT4 = G4[0]!.map((_, c) => G4.map((row) => row[c]!));
 
 export const WINOGRAD4_C = path.join(path.dirname(WINOGRAD_C), 'winograd4.c');
 
@@ -236,6 +249,19 @@ export function winograd4Source(): string {
     ...sandwich(ops, A4, 'g', 'e', 'z'),
     ...grid(6, 6).map(([r, c]) => ops.store(`o${r * 6 + c}`, `z${r}${c}`)),
   ];
+  const filter = (ops: Ops) => [
+    ...grid(3, 3).map(([r, c]) => `${ops.type} g${r}${c} = ${ops.load(`p${r * 3 + c}`)};`),
+    ...sandwich(ops, G4, 'g', 'h', 'u'),
+    ...grid(6, 6).map(([r, c]) => ops.store(`o${r * 6 + c}`, `u${r}${c}`)),
+  ];
+  const filterGradient = (ops: Ops) => [
+    ...grid(6, 6).map(([r, c]) => `${ops.type} d${r}${c} = ${ops.load(`p${r * 6 + c}`)};`),
+    ...sandwich(ops, GT4, 'd', 'h', 'w'),
+    ...grid(3, 3).map(([r, c]) => ops.store(`o${r * 3 + c}`, `w${r}${c}`)),
+  ];
+  const spaced = (count: number, name: string, base: string, ptr: string) =>
+    Array.from({ length: count }, (_, k) => `  ${ptr} *${name}${k} = ${base} + ${k} * cc;`);
+  const indent = (lines: string[]) => lines.map((l) => l.slice(2));
   const outputPointers = grid(4, 4).map(
     ([r, c]) =>
       `    float *q${r}${c} = ty4 + ${r} < oh && tx4 + ${c} < ow ? y + ((b * oh + ty4 + ${r}) * ow + tx4 + ${c}) * co : dump;`,
@@ -272,9 +298,12 @@ export function winograd4Source(): string {
     '// winograd4_output: y[b, 4·ty + i, 4·tx + j, o] = (Aᵀ M A)[i][j] from M[k][t − t0][o].',
     '// winograd4_gradient: G[k][t − t0][o] = (A dY Aᵀ)[k] for the 4×4 tile of dy at rows 4·ty + 0..3,',
     '//   columns 4·tx + 0..3: the filter gradient is then Σ_t V[k][t]ᵀ · G[k][t], carried back by',
-    "//   the filter transform's transpose (kernels/winograd4.ts).",
+    "//   the filter transform's transpose.",
+    '// winograd4_filter: U[k][e] = (G g Gᵀ)[k] for the 3×3 filter g[i][j] = f[(3·i + j)·cc + e], e',
+    '//   running over the cc = ci·co channel pairs; winograd4_filter_gradient: dw = Gᵀ dU G back.',
     `//   Bᵀ = ${JSON.stringify(BT4)}`,
     `//   Aᵀ = ${JSON.stringify(AT4)}`,
+    '//   G = [[1/4,0,0],[-1/6,-1/6,-1/6],[-1/6,1/6,-1/6],[1/24,1/12,1/6],[1/24,-1/12,1/6],[0,0,1]]',
     '#include <wasm_simd128.h>',
     '',
     '#include "simd.h"',
@@ -322,6 +351,18 @@ export function winograd4Source(): string {
     ...planes('o', 'g', 'co', 'float'),
     ...channelLoops('co', gradient),
     '  }',
+    '}',
+    '',
+    'void EXPORT(winograd4_filter)(const float *restrict f, float *restrict u, int cc) {',
+    ...spaced(9, 'p', 'f', 'const float'),
+    ...spaced(36, 'o', 'u', 'float'),
+    ...indent(channelLoops('cc', filter)),
+    '}',
+    '',
+    'void EXPORT(winograd4_filter_gradient)(const float *restrict du, float *restrict dw, int cc) {',
+    ...spaced(36, 'p', 'du', 'const float'),
+    ...spaced(9, 'o', 'dw', 'float'),
+    ...indent(channelLoops('cc', filterGradient)),
     '}',
     '',
   ].join('\n');

@@ -168,6 +168,10 @@ export interface SimdKernels {
     t1: number,
     stride: number,
   ): void;
+  /** F(4×4, 3×3)'s filter transform, U = G g Gᵀ, over cc channel pairs; see winograd4.c. */
+  winograd4_filter(f: number, u: number, cc: number): void;
+  /** Its transpose, dw = Gᵀ dU G, for the filter gradient; see winograd4.c. */
+  winograd4_filter_gradient(du: number, dw: number, cc: number): void;
   /** Winograd F(4×4, 3×3) transform of dy's tiles t0 ≤ t < t1; see winograd4.c. */
   winograd4_gradient(
     dy: number,
