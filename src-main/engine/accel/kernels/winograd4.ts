@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { simdKernelsFor } from '../native/simd/module';
+import { simdKernelsFor, type WinogradLayout } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
 import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
 
@@ -70,6 +70,11 @@ export function tileUse4(oh: number, ow: number): number {
 /** The tiles of 4×4 outputs on an oh×ow map. */
 export function tiles4(oh: number, ow: number): { th: number; tw: number } {
   return { th: Math.ceil(oh / 4), tw: Math.ceil(ow / 4) };
+}
+
+/** Matrix k of a pass as [36][pass][c] (see WinogradLayout). */
+function plainLayout(pass: number, c: number): WinogradLayout {
+  return [pass * c, c, Math.max(1, Math.ceil(c / 4)), 0];
 }
 
 /** k per block of gemm (see conv-gemm.ts): both operands' panels stay in L1. */
@@ -150,7 +155,8 @@ export function conv2DWinograd4(
     for (let t0 = 0; t0 < tiles; t0 += pass) {
       const t1 = Math.min(tiles, t0 + pass);
       const rows = t1 - t0;
-      k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, pass);
+      const layout = plainLayout(pass, ci);
+      k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, ...layout);
       for (let q = 0; q < 36; q++) {
         k.pack_a(vAt + q * pass * ci * 4, ci, 1, rows, ci, apAt);
         k.gemm(apAt, upAt + q * upStride, mAt + q * pass * co * 4, co, rows, co, ci, 0, KC);
@@ -196,16 +202,25 @@ export function filterGradWinograd4(
     heapF32(backend, zero).fill(0);
     const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
     const [vAt, gAt, duAt, apAt, bpAt] = [at(v), at(gr), at(du), at(ap), at(bp)];
+    // With whole panels (ci a multiple of 4, co of 8) the transforms write V[q]ᵀ and G[q] as
+    // gemm's packed operands; otherwise plainly, for pack_a and pack_b to pad the last panel.
+    const packed = ci % 4 === 0 && co % 8 === 0;
     for (let t0 = 0; t0 < tiles; t0 += pass) {
       const t1 = Math.min(tiles, t0 + pass);
       const rows = t1 - t0;
-      k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, pass);
-      k.winograd4_gradient(at(dy), at(zero), gAt, oh, ow, co, th, tw, t0, t1, pass);
+      const vLayout: WinogradLayout = packed ? [pass * ci, 4, 1, 4 * rows] : plainLayout(pass, ci);
+      const gLayout: WinogradLayout = packed ? [pass * co, 8, 2, 8 * rows] : plainLayout(pass, co);
+      k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, ...vLayout);
+      k.winograd4_gradient(at(dy), at(zero), gAt, oh, ow, co, th, tw, t0, t1, ...gLayout);
       for (let q = 0; q < 36; q++) {
-        // V[q]ᵀ: element (c, t) at V[q][t][c].
-        k.pack_a(vAt + q * pass * ci * 4, 1, ci, ci, rows, apAt);
-        k.pack_b(gAt + q * pass * co * 4, co, rows, co, bpAt);
-        k.gemm(apAt, bpAt, duAt + q * ci * co * 4, co, ci, co, rows, t0 > 0 ? 1 : 0, KC);
+        let [a, b] = [vAt + q * pass * ci * 4, gAt + q * pass * co * 4];
+        if (!packed) {
+          // V[q]ᵀ: element (c, t) at V[q][t][c].
+          k.pack_a(a, 1, ci, ci, rows, apAt);
+          k.pack_b(b, co, rows, co, bpAt);
+          [a, b] = [apAt, bpAt];
+        }
+        k.gemm(a, b, duAt + q * ci * co * 4, co, ci, co, rows, t0 > 0 ? 1 : 0, KC);
       }
     }
     k.winograd4_filter_gradient(duAt, at(out), ci * co);

@@ -234,10 +234,17 @@ export const WINOGRAD4_C = path.join(path.dirname(WINOGRAD_C), 'winograd4.c');
 
 /** winograd4.c: F(4×4, 3×3)'s transforms for the forward pass and the filter gradient. */
 export function winograd4Source(): string {
+  // V and G go where the layout puts them (see the top): `off` is channel k's place in a tile.
+  const placed = (ops: Ops): Ops => ({
+    ...ops,
+    store: (p, v) => (ops === VECTOR ? `wasm_v128_store(${p} + off, ${v});` : `${p}[off] = ${v};`),
+  });
+  const offset = 'const int off = (k >> 2) / groups * panel + (k >> 2) % groups * 4 + (k & 3);';
   const input = (ops: Ops) => [
+    offset,
     ...grid(6, 6).map(([r, c]) => `${ops.type} d${r}${c} = ${ops.load(`p${r}${c}`)};`),
     ...sandwich(ops, BT4, 'd', 'u', 'v'),
-    ...grid(6, 6).map(([r, c]) => ops.store(`o${r * 6 + c}`, `v${r}${c}`)),
+    ...grid(6, 6).map(([r, c]) => placed(ops).store(`o${r * 6 + c}`, `v${r}${c}`)),
   ];
   const output = (ops: Ops) => [
     ...grid(6, 6).map(([r, c]) => `${ops.type} m${r}${c} = ${ops.load(`p${r * 6 + c}`)};`),
@@ -245,9 +252,10 @@ export function winograd4Source(): string {
     ...grid(4, 4).map(([r, c]) => ops.store(`q${r}${c}`, `y${r}${c}`)),
   ];
   const gradient = (ops: Ops) => [
+    offset,
     ...grid(4, 4).map(([r, c]) => `${ops.type} g${r}${c} = ${ops.load(`p${r}${c}`)};`),
     ...sandwich(ops, A4, 'g', 'e', 'z'),
-    ...grid(6, 6).map(([r, c]) => ops.store(`o${r * 6 + c}`, `z${r}${c}`)),
+    ...grid(6, 6).map(([r, c]) => placed(ops).store(`o${r * 6 + c}`, `z${r}${c}`)),
   ];
   const filter = (ops: Ops) => [
     ...grid(3, 3).map(([r, c]) => `${ops.type} g${r}${c} = ${ops.load(`p${r * 3 + c}`)};`),
@@ -266,6 +274,11 @@ export function winograd4Source(): string {
     ([r, c]) =>
       `    float *q${r}${c} = ty4 + ${r} < oh && tx4 + ${c} < ow ? y + ((b * oh + ty4 + ${r}) * ow + tx4 + ${c}) * co : dump;`,
   );
+  const laidOut = (name: string, base: string) =>
+    Array.from(
+      { length: 36 },
+      (_, k) => `    float *${name}${k} = ${base} + (t - t0) * tile + ${k} * plane;`,
+    );
   const planes = (name: string, base: string, channels: string, ptr: string) =>
     Array.from(
       { length: 36 },
@@ -291,8 +304,12 @@ export function winograd4Source(): string {
     '//',
     '// Winograd F(4×4, 3×3) transforms for a stride-1 3×3 convolution (kernels/winograd4.ts), tiles',
     '// t0 ≤ t < t1 of the n·th·tw output tiles (4×4 outputs each, tile t = (b·th + ty)·tw + tx).',
-    '// The 36 transformed matrices are `stride` rows apart, k = 6·row + col; pixels outside a map',
-    '// read `zero` (enough zeros for a row of channels), outputs past its edge go to `dump`.',
+    '// k = 6·row + col numbers the 36 transformed matrices; pixels outside a map read `zero` (enough',
+    '// zeros for a row of channels), outputs past its edge go to `dump`. M (winograd4_output) is',
+    '// [36][stride][co]. V and G are written where the GEMM reads them: element (t, c) of matrix k',
+    '// at k·plane + (t − t0)·tile + ⌊c/4⌋/groups·panel + ⌊c/4⌋ mod groups·4 + c mod 4, which is',
+    "// [36][stride][c] (tile = c, groups ≥ c/4), or gemm.c's packed A panels of 4 channels",
+    '// (tile 4, groups 1, panel 4·tiles) or packed B panels of 8 (tile 8, groups 2, panel 8·tiles).',
     '// winograd4_input: V[k][t − t0][c] = (Bᵀ d B)[k] for the 6×6 input patch d at rows',
     '//   4·ty − pt + 0..5, columns 4·tx − pl + 0..5 of image b.',
     '// winograd4_output: y[b, 4·ty + i, 4·tx + j, o] = (Aᵀ M A)[i][j] from M[k][t − t0][o].',
@@ -310,7 +327,8 @@ export function winograd4Source(): string {
     '',
     'void EXPORT(winograd4_input)(const float *restrict x, const float *restrict zero,',
     '                             float *restrict v, int h, int w, int c, int th, int tw, int pt,',
-    '                             int pl, int t0, int t1, int stride) {',
+    '                             int pl, int t0, int t1, int plane, int tile, int groups,',
+    '                             int panel) {',
     '  if (t0 >= t1 || c <= 0) return;',
     '  const int per = th * tw;',
     '  for (int t = t0; t < t1; t++) {',
@@ -318,7 +336,7 @@ export function winograd4Source(): string {
     '    const int y0 = (t % per / tw) * 4 - pt;',
     '    const int x0 = (t % per % tw) * 4 - pl;',
     ...pointers(6, 'p', 'x', 'c', 'h', 'w'),
-    ...planes('o', 'v', 'c', 'float'),
+    ...laidOut('o', 'v'),
     ...channelLoops('c', input),
     '  }',
     '}',
@@ -340,7 +358,8 @@ export function winograd4Source(): string {
     '',
     'void EXPORT(winograd4_gradient)(const float *restrict dy, const float *restrict zero,',
     '                                float *restrict g, int oh, int ow, int co, int th, int tw,',
-    '                                int t0, int t1, int stride) {',
+    '                                int t0, int t1, int plane, int tile, int groups,',
+    '                                int panel) {',
     '  if (t0 >= t1 || co <= 0) return;',
     '  const int per = th * tw;',
     '  for (int t = t0; t < t1; t++) {',
@@ -348,7 +367,7 @@ export function winograd4Source(): string {
     '    const int y0 = (t % per / tw) * 4;',
     '    const int x0 = (t % per % tw) * 4;',
     ...pointers(4, 'p', 'dy', 'co', 'oh', 'ow'),
-    ...planes('o', 'g', 'co', 'float'),
+    ...laidOut('o', 'g'),
     ...channelLoops('co', gradient),
     '  }',
     '}',

@@ -47,7 +47,13 @@ export type ColsRows = [
   m1: number,
 ];
 
-/** winograd4_input's arguments: x, zero, v, then the map, its tiles, padding and the range. */
+/**
+ * Where winograd4_input and winograd4_gradient put element (t, c) of transformed matrix k (see
+ * winograd4.c): k·plane + (t − t0)·tile + ⌊c/4⌋/groups·panel + (⌊c/4⌋ mod groups)·4 + c mod 4.
+ */
+export type WinogradLayout = [plane: number, tile: number, groups: number, panel: number];
+
+/** winograd4_input's arguments: x, zero, v, then the map, its tiles, padding, range, layout. */
 export type WinogradTiles = [
   x: number,
   zero: number,
@@ -61,7 +67,7 @@ export type WinogradTiles = [
   pl: number,
   t0: number,
   t1: number,
-  stride: number,
+  ...layout: WinogradLayout,
 ];
 
 export interface SimdKernels {
@@ -184,7 +190,7 @@ export interface SimdKernels {
     tw: number,
     t0: number,
     t1: number,
-    stride: number,
+    ...layout: WinogradLayout
   ): void;
   /** BatchNormalization's batch mean and (biased) variance per channel; see batch-norm.c. */
   bn_moments(x: number, mean: number, variance: number, part: number, m: number, c: number): void;
