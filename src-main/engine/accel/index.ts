@@ -4,8 +4,10 @@
  *   kernels/<TfjsKernelName>.ts  one kernel each, named and typed as tfjs-core names them
  *   layers/<TfjsLayerName>.ts    a layer's training path where tfjs spreads it over many ops
  *   kernels/conv-gemm.ts         the three convolution passes on im2col/col2im + our GEMM
+ *   kernels/winograd4.ts         the three passes by Winograd F(4×4, 3×3), also on our GEMM
  *   native/simd/                 SIMD kernels in C (wasm_simd128.h), built by build.ts into
- *                                wasm.ts; winograd.c is written by generate-winograd.ts
+ *                                wasm.ts; winograd.c and winograd4.c are written by
+ *                                generate-winograd.ts
  *   native/xnnpack/              XNNPACK's matrix product, reached through the backend
  *   tuning.ts                    every knob, in the one AccelTuning object passed here
  *   wasm-backend.ts              the backend's internals the kernels share (heap, registry)

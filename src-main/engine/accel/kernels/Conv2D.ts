@@ -229,8 +229,10 @@ function tileUse(oh: number, ow: number): number {
 }
 
 /**
- * The registered Conv2D: im2col + our GEMM (kernels/conv-gemm.ts) where gemmGeometry takes it,
- * Winograd where it applies and pays, the built-in (XNNPACK) elsewhere. With the GEMM on, the
+ * The registered Conv2D: Winograd F(4×4, 3×3) where winograd4Chosen says (kernels/winograd4.ts,
+ * which has its measurements), then im2col + our GEMM (kernels/conv-gemm.ts) where gemmGeometry
+ * takes it, F(2×2, 3×3) Winograd where it applies and pays, the built-in (XNNPACK) elsewhere.
+ * The table below predates F(4×4), which now takes every layer in it but conv1 and conv3. With the GEMM on, the
  * built-in runs only what the GEMM does not take (dilations, other layouts). GEMM (relaxed
  * build) against the path it replaces or competes with, batch 128, one thread, three runs
  * (bench/kernels.ts --gemm, load average 6–9, where even identical paths differ by up to 1.3x):
