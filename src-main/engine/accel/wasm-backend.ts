@@ -100,6 +100,11 @@ export function release(backend: BackendWasm, info: tf.TensorInfo): void {
   backend.disposeData(info.dataId);
 }
 
+/** A tensor's byte offset on the wasm heap, as our kernels take pointers. */
+export function offsets(backend: BackendWasm): (t: tf.TensorInfo) => number {
+  return (t) => backend.getMemoryOffset(t.dataId);
+}
+
 /**
  * Live view of a float32 tensor on the wasm heap. Any heap allocation
  * (makeOutput, running a kernel) may grow and detach the memory, so take

@@ -16,6 +16,7 @@ import {
   release,
   runBuiltin,
   wasmKernelConfig,
+  offsets,
 } from '../wasm-backend';
 
 /**
@@ -155,7 +156,7 @@ export function conv2DWinograd(
     heapF32(backend, zero).fill(0);
     transformFilter(heapF32(backend, filter), heapF32(backend, u), ci, co);
 
-    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const at = offsets(backend);
     const [xAt, vAt, mAt, uAt, outAt] = [at(x), at(v), at(m), at(u), at(out)];
     const ids: Array<[number, number, number]> = [];
     for (let k = 0; k < 16; k++) {

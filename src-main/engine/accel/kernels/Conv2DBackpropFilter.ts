@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
-import { simdKernels } from '../native/simd/module';
+import { simdKernels, simdKernelsFor } from '../native/simd/module';
 import { conv2DBackpropFilterGemm, convGeometry, directGeometry } from './conv-gemm';
 import { filterGradWinograd4, winograd4Chosen, winograd4Geometry } from './winograd4';
 import type { AccelTuning, FilterGeometry, FilterStrategy } from '../tuning';
@@ -17,6 +17,7 @@ import {
   requireInput,
   runWasmKernel,
   wasmKernelConfig,
+  offsets,
 } from '../wasm-backend';
 
 const KERNEL = Conv2DBackpropFilter;
@@ -95,7 +96,7 @@ export function conv2DBackpropFilterWasm(
       : strategy === 'convolution'
         ? viaConvolution(backend, x, dy, geometry, tuning.convolutionChunkLimit)
         : strategy === 'direct'
-          ? viaDirectSum(backend, x, dy, geometry)
+          ? viaDirectSum(backend, x, dy, geometry, tuning)
           : strategy === 'gemm'
             ? conv2DBackpropFilterGemm(backend, x, dy, geometry, tuning)
             : strategy === 'winograd'
@@ -151,11 +152,13 @@ function viaDirectSum(
   x: tf.TensorInfo,
   dy: tf.TensorInfo,
   g: Geometry,
+  tuning: AccelTuning,
 ): tf.TensorInfo {
-  const kernels = simdKernels(backend);
+  // The tuning's build: conv_filter_grad sums with F32X4_MADD, which rounds differently.
+  const kernels = simdKernelsFor(backend, tuning);
   const out = makeF32(backend, [g.kh, g.kw, g.ci, g.co]);
   heapF32(backend, out).fill(0);
-  const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+  const at = offsets(backend);
   kernels.conv_filter_grad(at(x), at(dy), at(out), ...directGeometry(g));
   return out;
 }
@@ -427,7 +430,7 @@ function gather(
     gatherColsT(heapF32(backend, xT), heapF32(backend, colsT), g, b0, b1);
     return;
   }
-  const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+  const at = offsets(backend);
   simdKernels(backend).gather_cols_t(
     at(xT),
     at(colsT),

@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { FusedConv2D, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
 import { simdKernelsFor } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { release, type WasmKernelArgs, runBuiltin, wasmKernelConfig } from '../wasm-backend';
+import {
+  release,
+  type WasmKernelArgs,
+  runBuiltin,
+  wasmKernelConfig,
+  offsets,
+} from '../wasm-backend';
 import { ourConv2D } from './Conv2D';
 
 /**
@@ -35,7 +41,7 @@ function fusedConv2DWasm(
       const c = y.shape[3]!;
       if (biasRelu && bias.shape[0] === c) {
         const k = simdKernelsFor(backend, tuning);
-        const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+        const at = offsets(backend);
         k.bias_relu(at(y), at(bias), tf.util.sizeFromShape(y.shape) / c, c);
         return y;
       }

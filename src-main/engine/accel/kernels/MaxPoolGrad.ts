@@ -11,6 +11,7 @@ import {
   requireInput,
   sameShape,
   wasmKernelConfig,
+  offsets,
 } from '../wasm-backend';
 
 const KERNEL = MaxPoolGrad;
@@ -130,7 +131,7 @@ function viaSimd(
   dx: tf.TensorInfo,
   g: PoolGeometry,
 ): boolean {
-  const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+  const at = offsets(backend);
   const bad = simdKernels(backend).max_pool_grad_disjoint(
     at(input),
     at(pooled),

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type ColsRows, type DirectGeometry, simdKernelsFor } from '../native/simd/module';
 import type { AccelTuning, FilterGeometry } from '../tuning';
-import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
+import { type BackendWasm, heapF32, makeF32, release, offsets } from '../wasm-backend';
 
 /**
  * The three convolution passes as im2col + our GEMM (native/simd/gemm.c), any kernel size,
@@ -58,7 +58,7 @@ export function conv2DDirect(
   tuning: AccelTuning,
 ): tf.TensorInfo {
   const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
-  const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+  const at = offsets(backend);
   simdKernelsFor(backend, tuning).conv_direct(at(x), at(filter), at(out), ...directGeometry(g));
   return out;
 }
@@ -105,7 +105,7 @@ export function conv2DGemm(
     temps.push(ap);
     const wp = makeF32(backend, [packedSize(r, g.co)]);
     temps.push(wp);
-    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const at = offsets(backend);
     k.pack_b(at(filter), g.co, r, g.co, at(wp));
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
@@ -143,7 +143,7 @@ export function conv2DBackpropInputGemm(
     const wp = makeF32(backend, [packedSize(g.co, r)]);
     temps.push(wp);
     heapF32(backend, dx).fill(0);
-    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const at = offsets(backend);
     // B = Wᵀ [co, R], packed from W [R, co].
     k.pack_bt(at(filter), g.co, g.co, r, at(wp));
     for (let m0 = 0; m0 < p; m0 += rows) {
@@ -180,7 +180,7 @@ export function conv2DBackpropFilterGemm(
     temps.push(ap);
     const dyp = makeF32(backend, [packedSize(rows, g.co)]);
     temps.push(dyp);
-    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const at = offsets(backend);
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
       k.pack_b(at(dy) + m0 * g.co * 4, g.co, m1 - m0, g.co, at(dyp));

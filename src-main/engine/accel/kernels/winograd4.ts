@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor, type WinogradLayout } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { type BackendWasm, heapF32, makeF32, release } from '../wasm-backend';
+import { type BackendWasm, heapF32, makeF32, release, offsets } from '../wasm-backend';
 
 /**
  * Winograd F(4×4, 3×3) for a stride-1 3×3 convolution, NHWC float32: each 4×4 output tile costs
@@ -155,7 +155,7 @@ export function conv2DWinograd4(
     const dump = temp([co]);
     // Views only now: every allocation above may have grown (and detached) the heap.
     heapF32(backend, zero).fill(0);
-    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const at = offsets(backend);
     k.winograd4_filter(at(filter), at(u), ci * co);
     const [vAt, mAt, uAt, upAt, apAt] = [at(v), at(m), at(u), at(up), at(ap)];
     const upStride = packedB(ci, co) * 4;
@@ -208,7 +208,7 @@ export function filterGradWinograd4(
     const bp = temp([packedB(pass, co)]);
     const zero = temp([Math.max(ci, co)]);
     heapF32(backend, zero).fill(0);
-    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    const at = offsets(backend);
     const [vAt, gAt, duAt, apAt, bpAt] = [at(v), at(gr), at(du), at(ap), at(bp)];
     // With whole panels (ci a multiple of 4, co of 8) the transforms write V[q]ᵀ and G[q] as
     // gemm's packed operands; otherwise plainly, for pack_a and pack_b to pad the last panel.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { heapF32, makeF32, release, type BackendWasm } from '../wasm-backend';
+import { heapF32, makeF32, release, type BackendWasm, offsets } from '../wasm-backend';
 
 /**
  * tfjs-layers' BatchNormalization in training mode, on the wasm backend, as one forward and one
@@ -129,7 +129,6 @@ function trainingCall(layer: BatchNormLayer, x: tf.Tensor, k: SimdKernels): tf.T
   });
 }
 
-const at = (backend: BackendWasm, t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
 const tensor = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
 
 /** The activation as rows of channels: m rows of c. */
@@ -151,7 +150,7 @@ function forward(
   const variance = makeF32(backend, [c]);
   const scratch = makeF32(backend, [c]);
   const y = makeF32(backend, x.shape);
-  const p = (t: tf.TensorInfo) => at(backend, t);
+  const p = offsets(backend);
   k.bn_moments(p(x), p(mean), p(variance), p(scratch), m, c);
   // γ/√(var + ε), over c values: the heap views are taken after the last allocation.
   const scale = heapF32(backend, scratch);
@@ -185,7 +184,7 @@ function backward(
   const factors = makeF32(backend, [3 * c]);
   const scratch = makeF32(backend, [2 * c]);
   const dx = makeF32(backend, x.shape);
-  const p = (t: tf.TensorInfo) => at(backend, t);
+  const p = offsets(backend);
   const part = p(scratch);
   k.bn_grad_sums(p(dy), p(x), p(mean), p(dbeta), p(sumDyx), part, part + 4 * c, m, c);
   const f = heapF32(backend, factors);

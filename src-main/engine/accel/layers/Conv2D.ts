@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { makeF32, release, type BackendWasm } from '../wasm-backend';
+import { makeF32, release, type BackendWasm, offsets } from '../wasm-backend';
 
 /**
  * tfjs-layers' Conv2D with a bias and ReLU, in training on the wasm backend: the convolution and
@@ -116,7 +116,7 @@ function trainingCall(layer: Conv2DLayer, x: tf.Tensor, k: SimdKernels): tf.Tens
       const y = tf.conv2d(input, kernel, strides, pad);
       const c = y.shape[3];
       // The convolution's output is ours alone (a fresh tensor in this scope): ReLU'd in place.
-      k.bias_relu(at(backend, y), at(backend, bias), y.size / c, c);
+      k.bias_relu(offsets(backend)(y), offsets(backend)(bias), y.size / c, c);
       save([input, kernel, y]);
       return {
         value: y,
@@ -143,7 +143,6 @@ function trainingCall(layer: Conv2DLayer, x: tf.Tensor, k: SimdKernels): tf.Tens
   });
 }
 
-const at = (backend: BackendWasm, t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
 const tensor = (info: tf.TensorInfo) => tf.engine().makeTensorFromTensorInfo(info);
 
 function reluBiasGrad(
@@ -156,7 +155,7 @@ function reluBiasGrad(
   const dz = makeF32(backend, y.shape);
   const dbias = makeF32(backend, [c]);
   const part = makeF32(backend, [c]);
-  const p = (t: tf.TensorInfo) => at(backend, t);
+  const p = offsets(backend);
   k.relu_bias_grad(p(dy), p(y), p(dz), p(dbias), p(part), y.size / c, c);
   release(backend, part);
   return { dz: tensor(dz), dbias: tensor(dbias) };
