@@ -332,9 +332,7 @@ export interface PluginSummaryEvent extends PluginSummary {
 }
 
 type EventBody =
-  | { fileVersion: string }
-  | { scalars: Record<string, number> }
-  | { plugin: PluginSummary };
+  { fileVersion: string } | { scalars: Record<string, number> } | { plugin: PluginSummary };
 
 function encodeEvent(wallTime: number, step: number, body: EventBody): Uint8Array {
   const event = new ProtoWriter().double(EVENT_WALL_TIME, wallTime);
@@ -678,6 +676,12 @@ export interface EpochScalars {
   valAccuracy?: number;
 }
 
+/** Keras' names for a run's two sub-runs; the HParams plugin finds metrics by them too. */
+export const TRAIN_RUN = 'train';
+export const VALIDATION_RUN = 'validation';
+export const EPOCH_LOSS_TAG = 'epoch_loss';
+export const EPOCH_ACCURACY_TAG = 'epoch_accuracy';
+
 // Writers hold no descriptors, so caching them for the life of the process costs nothing.
 const epochWriters = new Map<string, EventWriter>();
 
@@ -692,9 +696,9 @@ export function writeEpochScalars(
   metrics: EpochScalars,
   wallTime = Date.now() / 1000,
 ): void {
-  appendEpoch(path.join(runDir, 'train'), epoch, wallTime, metrics.loss, metrics.accuracy);
+  appendEpoch(path.join(runDir, TRAIN_RUN), epoch, wallTime, metrics.loss, metrics.accuracy);
   if (metrics.valLoss !== undefined || metrics.valAccuracy !== undefined) {
-    const dir = path.join(runDir, 'validation');
+    const dir = path.join(runDir, VALIDATION_RUN);
     appendEpoch(dir, epoch, wallTime, metrics.valLoss, metrics.valAccuracy);
   }
 }
@@ -707,8 +711,8 @@ function appendEpoch(
   accuracy: number | undefined,
 ): void {
   const scalars: Record<string, number> = {};
-  if (loss !== undefined) scalars.epoch_loss = loss;
-  if (accuracy !== undefined) scalars.epoch_accuracy = accuracy;
+  if (loss !== undefined) scalars[EPOCH_LOSS_TAG] = loss;
+  if (accuracy !== undefined) scalars[EPOCH_ACCURACY_TAG] = accuracy;
   const key = path.resolve(dir);
   let writer = epochWriters.get(key);
   // The run may have been deleted (and maybe recreated) since; start over rather than append
