@@ -101,7 +101,10 @@ def check_bytes(logdir):
                 content = value.metadata.plugin_data.content
                 data = plugin_data_pb2.HParamsPluginData.FromString(content)
                 check(data.version == metadata.PLUGIN_DATA_VERSION, "%s: version" % path)
-                check(data.WhichOneof("data") == kind, "%s: %s holds %s" % (path, value.tag, data.WhichOneof("data")))
+                check(
+                    data.WhichOneof("data") == kind,
+                    "%s: %s holds %s" % (path, value.tag, data.WhichOneof("data")),
+                )
                 check(
                     data.SerializeToString(deterministic=True) == content,
                     "%s: HParamsPluginData is not canonical protobuf" % path,
@@ -138,8 +141,19 @@ def query_tensorboard(logdir, load_fast, want_groups):
     port = free_port()
     tensorboard = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     server = subprocess.Popen(
-        [tensorboard, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(port),
-         "--load_fast", load_fast, "--reload_interval", "1"],
+        [
+            tensorboard,
+            "--logdir",
+            logdir,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--load_fast",
+            load_fast,
+            "--reload_interval",
+            "1",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -152,12 +166,16 @@ def query_tensorboard(logdir, load_fast, want_groups):
                 fail("tensorboard exited: %s" % server.stderr.read().decode()[-2000:])
             try:
                 experiment = post(port, "experiment", {"experimentName": ""})
-                groups = post(port, "session_groups", {
-                    "experimentName": "",
-                    "allowedStatuses": ALL_STATUSES,
-                    "startIndex": 0,
-                    "sliceSize": 1000,
-                })
+                groups = post(
+                    port,
+                    "session_groups",
+                    {
+                        "experimentName": "",
+                        "allowedStatuses": ALL_STATUSES,
+                        "startIndex": 0,
+                        "sliceSize": 1000,
+                    },
+                )
                 found = groups.get("sessionGroups", [])
                 if (
                     experiment.get("hparamInfos")
@@ -182,13 +200,21 @@ def check_tensorboard(logdir, expected, load_fast):
     want = len(expected["trials"]) if expected else 1
     experiment, groups = query_tensorboard(logdir, load_fast, want)
     label = "tensorboard --load_fast=%s" % load_fast
-    check(experiment and experiment.get("hparamInfos"), "%s: no experiment (got %r)" % (label, experiment))
+    check(
+        experiment and experiment.get("hparamInfos"),
+        "%s: no experiment (got %r)" % (label, experiment),
+    )
     infos = {h["name"]: h for h in experiment["hparamInfos"]}
-    metrics = [(m["name"].get("group", ""), m["name"]["tag"]) for m in experiment.get("metricInfos", [])]
+    metrics = [
+        (m["name"].get("group", ""), m["name"]["tag"]) for m in experiment.get("metricInfos", [])
+    ]
     print("%s: experiment %r" % (label, experiment.get("description", "")))
     for name, info in infos.items():
         domain = info.get("domainInterval") or info.get("domainDiscrete")
-        print("  hparam %-13s %-18s %s" % (name, info.get("type", "DATA_TYPE_UNSET"), json.dumps(domain)))
+        print(
+            "  hparam %-13s %-18s %s"
+            % (name, info.get("type", "DATA_TYPE_UNSET"), json.dumps(domain))
+        )
     print("  metrics %s" % ", ".join("%s/%s" % m for m in metrics))
     sessions = groups.get("sessionGroups", []) if groups else []
     for g in sessions:
@@ -196,41 +222,77 @@ def check_tensorboard(logdir, expected, load_fast):
             "%s/%s" % (m["name"].get("group", ""), m["name"]["tag"]): round(m["value"], 4)
             for m in g.get("metricValues", [])
         }
-        print("  group %s: sessions %s, status %s" % (
-            g["name"], [s["name"] for s in g["sessions"]], [s.get("status") for s in g["sessions"]]))
+        print(
+            "  group %s: sessions %s, status %s"
+            % (
+                g["name"],
+                [s["name"] for s in g["sessions"]],
+                [s.get("status") for s in g["sessions"]],
+            )
+        )
         print("    hparams %s" % json.dumps(g["hparams"], sort_keys=True))
         print("    metrics %s" % json.dumps(values, sort_keys=True))
     if not expected:
         return
 
     space = expected["space"]
-    check(set(infos) == set(space), "%s: hparams %s, expected %s" % (label, sorted(infos), sorted(space)))
+    check(
+        set(infos) == set(space),
+        "%s: hparams %s, expected %s" % (label, sorted(infos), sorted(space)),
+    )
     for name, dim in space.items():
         info = infos[name]
         if dim["kind"] == "choice":
-            check(info.get("domainDiscrete") == dim["values"], "%s: %s domain %r" % (label, name, info))
+            check(
+                info.get("domainDiscrete") == dim["values"],
+                "%s: %s domain %r" % (label, name, info),
+            )
         else:
             interval = info.get("domainInterval", {})
             lo, hi = dim["min"], dim.get("last", dim["max"])
             check(
-                abs(interval.get("minValue", 0) - lo) < 1e-12 and abs(interval.get("maxValue", 0) - hi) < 1e-12,
+                abs(interval.get("minValue", 0) - lo) < 1e-12
+                and abs(interval.get("maxValue", 0) - hi) < 1e-12,
                 "%s: %s interval %r, expected %s..%s" % (label, name, interval, lo, hi),
             )
-    for m in [("validation", "epoch_accuracy"), ("validation", "epoch_loss"), ("train", "epoch_accuracy"), ("train", "epoch_loss")]:
+    for m in [
+        ("validation", "epoch_accuracy"),
+        ("validation", "epoch_loss"),
+        ("train", "epoch_accuracy"),
+        ("train", "epoch_loss"),
+    ]:
         check(m in metrics, "%s: metric %s/%s missing" % (label, m[0], m[1]))
 
     by_group = {g["name"]: g for g in sessions}
-    check(len(sessions) == len(expected["trials"]), "%s: %d session groups, expected %d" % (label, len(sessions), len(expected["trials"])))
+    check(
+        len(sessions) == len(expected["trials"]),
+        "%s: %d session groups, expected %d" % (label, len(sessions), len(expected["trials"])),
+    )
     for i, trial in enumerate(expected["trials"]):
         group = by_group.get("%s/trial-%d" % (expected["sweepId"], i + 1))
         check(group is not None, "%s: no group for trial %d" % (label, i + 1))
-        check([s["name"] for s in group["sessions"]] == [trial["runId"]], "%s: trial %d sessions %r" % (label, i + 1, group["sessions"]))
-        check(group["hparams"] == trial["point"], "%s: trial %d hparams %r != %r" % (label, i + 1, group["hparams"], trial["point"]))
+        check(
+            [s["name"] for s in group["sessions"]] == [trial["runId"]],
+            "%s: trial %d sessions %r" % (label, i + 1, group["sessions"]),
+        )
+        check(
+            group["hparams"] == trial["point"],
+            "%s: trial %d hparams %r != %r" % (label, i + 1, group["hparams"], trial["point"]),
+        )
         want_status = "STATUS_FAILURE" if trial["status"] == "failed" else "STATUS_SUCCESS"
-        check(group["sessions"][0].get("status") == want_status, "%s: trial %d status" % (label, i + 1))
-        accuracy = [m for m in group["metricValues"] if m["name"] == {"group": "validation", "tag": "epoch_accuracy"}]
-        check(accuracy and abs(accuracy[0]["value"] - trial["lastValAccuracy"]) < 1e-6,
-              "%s: trial %d validation accuracy %r" % (label, i + 1, accuracy))
+        check(
+            group["sessions"][0].get("status") == want_status,
+            "%s: trial %d status" % (label, i + 1),
+        )
+        accuracy = [
+            m
+            for m in group["metricValues"]
+            if m["name"] == {"group": "validation", "tag": "epoch_accuracy"}
+        ]
+        check(
+            accuracy and abs(accuracy[0]["value"] - trial["lastValAccuracy"]) < 1e-6,
+            "%s: trial %d validation accuracy %r" % (label, i + 1, accuracy),
+        )
     print("%s: OK" % label)
 
 
@@ -242,21 +304,33 @@ def reference():
     """Messages as TensorBoard's Python summary API builds them, for hparams.test.ts."""
     experiment = hp.hparams_config_pb(
         hparams=[
-            hp.HParam("learningRate", hp.RealInterval(1e-4, 1e-2), description="log-uniform 0.0001..0.01"),
+            hp.HParam(
+                "learningRate", hp.RealInterval(1e-4, 1e-2), description="log-uniform 0.0001..0.01"
+            ),
             hp.HParam("dropout", hp.RealInterval(0.0, 0.5)),
             hp.HParam("batchSize", hp.Discrete([32, 64])),
             hp.HParam("schedule", hp.Discrete(["decay", "one-cycle"])),
             hp.HParam("augment", hp.Discrete([False, True])),
         ],
         metrics=[
-            hp.Metric("epoch_accuracy", group="validation", display_name="validation accuracy",
-                      dataset_type=hp.Metric.VALIDATION),
+            hp.Metric(
+                "epoch_accuracy",
+                group="validation",
+                display_name="validation accuracy",
+                dataset_type=hp.Metric.VALIDATION,
+            ),
             hp.Metric("epoch_loss", group="train", dataset_type=hp.Metric.TRAINING),
         ],
         time_created_secs=1764504000.5,
     )
     start = hp.hparams_pb(
-        {"learningRate": 0.001, "batchSize": 64, "schedule": "decay", "augment": False, "dropout": 0.0},
+        {
+            "learningRate": 0.001,
+            "batchSize": 64,
+            "schedule": "decay",
+            "augment": False,
+            "dropout": 0.0,
+        },
         trial_id="sweep/trial-1",
         start_time_secs=1764504010.25,
     )
@@ -276,7 +350,9 @@ def reference():
         content = plugin_data_pb2.HParamsPluginData.FromString(value.metadata.plugin_data.content)
         canonical = summary_pb2.Summary()
         canonical.CopyFrom(summary)
-        canonical.value[0].metadata.plugin_data.content = content.SerializeToString(deterministic=True)
+        canonical.value[0].metadata.plugin_data.content = content.SerializeToString(
+            deterministic=True
+        )
         print("%s content %s" % (name, content.SerializeToString(deterministic=True).hex()))
         print("%s summary %s" % (name, canonical.SerializeToString(deterministic=True).hex()))
 
@@ -286,16 +362,26 @@ def reference():
 
 def write_sample():
     out = tempfile.mkdtemp(prefix="mnist-hparams-")
-    line = subprocess.run(
-        ["npx", "tsx", "bench/hparams-sample.ts", out], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout.strip().splitlines()[-1]
+    line = (
+        subprocess.run(
+            ["npx", "tsx", "bench/hparams-sample.ts", out],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     sample = json.loads(line)
     print("sample: %s (sweep %s)" % (sample["root"], sample["sweepId"]))
     journal = json.load(open(os.path.join(out, ".sweeps", sample["sweepId"], "journal.json")))
     space = {}
     for name, dim in journal["spec"]["space"].items():
         if dim["kind"] == "int":
-            dim = dict(dim, last=dim["min"] + (dim["max"] - dim["min"]) // dim["step"] * dim["step"])
+            dim = dict(
+                dim, last=dim["min"] + (dim["max"] - dim["min"]) // dim["step"] * dim["step"]
+            )
         space[name] = dim
     for trial in sample["trials"]:
         validation = glob.glob(os.path.join(out, trial["runId"], "validation", "*tfevents*"))
@@ -322,8 +408,11 @@ def main():
         logdir, expected = write_sample()
     counts = check_bytes(logdir)
     if expected:
-        want = {"experiment": 1, "session_start_info": len(expected["trials"]),
-                "session_end_info": len(expected["trials"])}
+        want = {
+            "experiment": 1,
+            "session_start_info": len(expected["trials"]),
+            "session_end_info": len(expected["trials"]),
+        }
         check(counts == want, "hparams summaries %s, expected %s" % (counts, want))
     for load_fast in ["true", "false"]:
         check_tensorboard(logdir, expected, load_fast)
