@@ -11,6 +11,7 @@ import { writing } from '../storage';
 import {
   EPOCH_ACCURACY_TAG,
   EPOCH_LOSS_TAG,
+  EventFileError,
   EventWriter,
   ProtoReader,
   ProtoWriter,
@@ -52,6 +53,10 @@ import {
  * several sweeps under one logdir, TensorBoard uses the first experiment it finds for the columns
  * (backend_context.py: "arbitrarily pick the first one"); every sweep's trials are still listed.
  */
+
+export class HParamsDataError extends Error {
+  override name = 'HParamsDataError';
+}
 
 export const HPARAMS_PLUGIN = 'hparams';
 /** plugin_data.proto's HParamsPluginData.version that TensorBoard accepts (metadata.py). */
@@ -409,7 +414,7 @@ export function decodeHParamsPluginData(bytes: Uint8Array): HParamsPluginData {
       data = { version, kind: 'sessionEnd', sessionEnd: decodeSessionEnd(r.bytes()) };
     else r.skip(wire);
   }
-  if (!data) throw new Error('HParamsPluginData has no experiment or session info');
+  if (!data) throw new HParamsDataError('HParamsPluginData has no experiment or session info');
   // The version may follow the data: fields can come in any order.
   return { ...data, version };
 }
@@ -571,7 +576,8 @@ export interface HParamsInFolder {
 /**
  * The HParams data of one run folder (its own event files, not its sub-runs'), the first of each
  * tag kept as TensorBoard keeps it. A truncated last record (a writer killed mid-append) is
- * skipped, as TensorBoard stops reading there.
+ * skipped, as TensorBoard stops reading there; a damaged record throws an EventFileError, and
+ * content that is no HParamsPluginData an HParamsDataError, each naming the file.
  */
 export function readHParams(dir: string): HParamsInFolder {
   const found: HParamsInFolder = {};
@@ -588,7 +594,12 @@ export function readHParams(dir: string): HParamsInFolder {
   for (const name of files) {
     const file = path.join(dir, name);
     for (const s of readPluginSummaries(file, HPARAMS_PLUGIN, { tolerateTruncatedTail: true })) {
-      const data = decodeHParamsPluginData(s.content);
+      let data: HParamsPluginData;
+      try {
+        data = decodeHParamsPluginData(s.content);
+      } catch (error) {
+        throw new HParamsDataError(`${file}: ${s.tag}: ${(error as Error).message}`);
+      }
       if (s.tag === EXPERIMENT_TAG && data.kind === 'experiment')
         found.experiment ??= data.experiment;
       else if (s.tag === SESSION_START_TAG && data.kind === 'sessionStart')
@@ -598,6 +609,20 @@ export function readHParams(dir: string): HParamsInFolder {
     }
   }
   return found;
+}
+
+/**
+ * What a folder already holds, for the write-once checks. A damaged file counts as holding
+ * nothing: the summary is then written again into a new file, which is harmless, as TensorBoard
+ * keeps the first of a tag it can read; refusing would only stop a trial over its TensorBoard log.
+ */
+function alreadyWritten(dir: string): HParamsInFolder {
+  try {
+    return readHParams(dir);
+  } catch (error) {
+    if (error instanceof EventFileError || error instanceof HParamsDataError) return {};
+    throw error;
+  }
 }
 
 function writeSummary(dir: string, tag: string, data: HParamsPluginData, wallTime: number): void {
@@ -622,7 +647,7 @@ export function writeHParamsExperiment(
   spec: SweepSpec,
   opts: ExperimentOptions = {},
 ): boolean {
-  if (readHParams(dir).experiment) return false;
+  if (alreadyWritten(dir).experiment) return false;
   const experiment = experimentOf(spec, opts);
   writeSummary(
     dir,
@@ -638,7 +663,7 @@ export function writeHParamsExperiment(
  * trial resumed in its run keeps its first start, the time it really started.
  */
 export function writeSessionStart(runDir: string, start: SessionStart): boolean {
-  if (readHParams(runDir).sessionStart) return false;
+  if (alreadyWritten(runDir).sessionStart) return false;
   writeSummary(
     runDir,
     SESSION_START_TAG,
@@ -654,7 +679,7 @@ export function writeSessionStart(runDir: string, start: SessionStart): boolean 
  * endTrial counts a result reported twice once.
  */
 export function writeSessionEnd(runDir: string, end: SessionEnd): boolean {
-  if (readHParams(runDir).sessionEnd) return false;
+  if (alreadyWritten(runDir).sessionEnd) return false;
   writeSummary(
     runDir,
     SESSION_END_TAG,

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSweepSpec, TRIAL_STATUSES } from '../../../src-main/contract/sweep';
@@ -7,6 +7,7 @@ import {
   encodeHParamsPluginData,
   EXPERIMENT_TAG,
   experimentOf,
+  HParamsDataError,
   HPARAMS_PLUGIN,
   readHParams,
   SESSION_END_TAG,
@@ -24,6 +25,7 @@ import {
 import { createSweepJournal, sweepDir } from '../../../src-main/engine/sweeps/journal';
 import {
   crc32c,
+  EventFileError,
   EventWriter,
   maskCrc,
   readEventFile,
@@ -440,5 +442,44 @@ describe('sessionStatusOf', () => {
       pruned: 'success',
       failed: 'failure',
     });
+  });
+});
+
+describe('damaged files', () => {
+  it('names the file when reading, and writes anew rather than stop a trial over its log', () => {
+    const run = freshDir();
+    const start = { hparams: { a: 1 }, groupName: 'g', startTimeSecs: 1700000000 };
+    writeSessionStart(run, start);
+    const file = onlyEventFile(run);
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 6] = bytes[bytes.length - 6]! ^ 0xff; // inside the start's data
+    writeFileSync(file, bytes);
+    expect(() => readHParams(run)).toThrow(EventFileError);
+    expect(() => readHParams(run)).toThrow(/data CRC mismatch/);
+
+    // The damaged file is left as it is (TensorBoard reads it up to the damage); a new one
+    // takes the start.
+    expect(writeSessionStart(run, start)).toBe(true);
+    const files = readdirSync(run)
+      .filter((n) => n.includes('tfevents'))
+      .sort();
+    expect(files).toHaveLength(2);
+    expect(readFileSync(path.join(run, files[0]!))).toEqual(bytes);
+    const fresh = readPluginSummaries(path.join(run, files[1]!), HPARAMS_PLUGIN);
+    expect(fresh.map((s) => decodeHParamsPluginData(s.content))).toEqual([
+      { version: 0, kind: 'sessionStart', sessionStart: start },
+    ]);
+  });
+
+  it('names the file when a summary holds no HParamsPluginData', () => {
+    const run = freshDir();
+    new EventWriter(run).writePluginSummary(0, {
+      tag: SESSION_START_TAG,
+      pluginName: HPARAMS_PLUGIN,
+      content: Uint8Array.of(0x08, 0x00),
+    });
+    expect(() => readHParams(run)).toThrow(HParamsDataError);
+    expect(() => readHParams(run)).toThrow(/tfevents.*session_start_info.*no experiment/);
+    expect(writeSessionEnd(run, { status: 'success', endTimeSecs: 1 })).toBe(true);
   });
 });
