@@ -44,8 +44,9 @@ import {
  * take every folder holding an event file as a run, dot-folders included, so the experiment is
  * found as the run `.sweeps/<id>`; the app's own run listing skips dot-folders, so it never takes
  * the sweep folder for a run. (A `<checkpoints>/<sweepId>/` folder would be listed as a run, and
- * the logdir root holds no sweep in particular.) scripts/check-hparams.py proves the layout with
- * TensorBoard's own backend.
+ * the logdir root holds no sweep in particular.) TensorBoard's run list shows `.sweeps/<id>` too,
+ * with no scalars in it. bench/check-hparams.py proves the layout against TensorBoard itself,
+ * with both loaders.
  *
  * TensorBoard keeps the first summary of a tag in a run and ignores later ones (the first
  * metadata wins, plugin_event_accumulator.py and the Rust data server alike), so each of these is
@@ -537,7 +538,11 @@ export function sessionHParams(
   return out;
 }
 
-/** One group per trial: a trial rerun in a new run is the same row, with two sessions. */
+/**
+ * One group per trial: a trial rerun in a new run is the same row, with two sessions. The
+ * abandoned attempt has no end, so its status is unknown and the dashboard's status filter can
+ * leave it out of the row (the row's metrics average its sessions otherwise).
+ */
 export function trialGroupName(sweepId: string, trialNumber: number): string {
   return `${sweepId}/trial-${trialNumber}`;
 }
