@@ -124,15 +124,15 @@ function splitRecords(
 // ---------------------------------------------------------------------------------------------
 // Minimal protobuf
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LEN = 2;
-const WIRE_FIXED32 = 5;
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_FIXED32 = 5;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
 
-class ProtoWriter {
+export class ProtoWriter {
   private readonly bytes: number[] = [];
   private readonly scratch = new DataView(new ArrayBuffer(8));
 
@@ -190,7 +190,7 @@ class ProtoWriter {
   }
 }
 
-class ProtoReader {
+export class ProtoReader {
   private pos = 0;
   private readonly view: DataView;
 
@@ -303,6 +303,12 @@ const SUMMARY_VALUE = 1;
 const VALUE_TAG = 1;
 const VALUE_SIMPLE_VALUE = 2;
 const VALUE_TENSOR = 8;
+const VALUE_METADATA = 9;
+const METADATA_PLUGIN_DATA = 1;
+const PLUGIN_DATA_NAME = 1;
+const PLUGIN_DATA_CONTENT = 2;
+const TENSOR_SHAPE = 2;
+const SHAPE_DIM = 2;
 const TENSOR_DTYPE = 1;
 const TENSOR_CONTENT = 4;
 const TENSOR_FLOAT_VAL = 5;
@@ -310,21 +316,62 @@ const TENSOR_DOUBLE_VAL = 6;
 const DT_FLOAT = 1;
 const DT_DOUBLE = 2;
 
-function encodeEvent(
-  wallTime: number,
-  step: number,
-  body: { fileVersion: string } | { scalars: Record<string, number> },
-): Uint8Array {
+/**
+ * A summary whose data is all in its metadata, as TensorBoard's HParams plugin writes them: the
+ * plugin's own serialized message in plugin_data.content.
+ */
+export interface PluginSummary {
+  tag: string;
+  pluginName: string;
+  content: Uint8Array;
+}
+
+export interface PluginSummaryEvent extends PluginSummary {
+  wallTime: number;
+  step: number;
+}
+
+type EventBody =
+  { fileVersion: string } | { scalars: Record<string, number> } | { plugin: PluginSummary };
+
+function encodeEvent(wallTime: number, step: number, body: EventBody): Uint8Array {
   const event = new ProtoWriter().double(EVENT_WALL_TIME, wallTime);
   // proto3 omits zero scalars; matching that makes our header record byte-identical to TF's.
   if (step !== 0) event.int64(EVENT_STEP, step);
   if ('fileVersion' in body) return event.string(EVENT_FILE_VERSION, body.fileVersion).finish();
   const summary = new ProtoWriter();
-  for (const [tag, value] of Object.entries(body.scalars)) {
-    const entry = new ProtoWriter().string(VALUE_TAG, tag).float(VALUE_SIMPLE_VALUE, value);
-    summary.bytesField(SUMMARY_VALUE, entry.finish());
+  if ('plugin' in body) summary.bytesField(SUMMARY_VALUE, encodePluginValue(body.plugin));
+  else {
+    for (const [tag, value] of Object.entries(body.scalars)) {
+      const entry = new ProtoWriter().string(VALUE_TAG, tag).float(VALUE_SIMPLE_VALUE, value);
+      summary.bytesField(SUMMARY_VALUE, entry.finish());
+    }
   }
   return event.bytesField(EVENT_SUMMARY, summary.finish()).finish();
+}
+
+/**
+ * TensorBoard's `make_tensor_proto([], DT_FLOAT, shape=(0,))`, the smallest valid tensor, which
+ * it stores as the value of metadata-only summaries. The one dimension has size 0, proto3's
+ * default, so it is an empty message.
+ */
+const EMPTY_FLOAT_TENSOR = new ProtoWriter()
+  .int64(TENSOR_DTYPE, DT_FLOAT)
+  .bytesField(TENSOR_SHAPE, new ProtoWriter().bytesField(SHAPE_DIM, new Uint8Array(0)).finish())
+  .finish();
+
+function encodePluginValue(summary: PluginSummary): Uint8Array {
+  const pluginData = new ProtoWriter().string(PLUGIN_DATA_NAME, summary.pluginName);
+  // proto3 leaves out an empty bytes field; so does TensorFlow's writer.
+  if (summary.content.length > 0) pluginData.bytesField(PLUGIN_DATA_CONTENT, summary.content);
+  const metadata = new ProtoWriter().bytesField(METADATA_PLUGIN_DATA, pluginData.finish());
+  // Field-number order (tag, tensor, metadata), as protobuf serializers emit it, so the
+  // bytes match what TensorBoard's Python writer produces for the same summary.
+  return new ProtoWriter()
+    .string(VALUE_TAG, summary.tag)
+    .bytesField(VALUE_TENSOR, EMPTY_FLOAT_TENSOR)
+    .bytesField(VALUE_METADATA, metadata.finish())
+    .finish();
 }
 
 function decodeEvent(data: Uint8Array): TensorBoardEvent {
@@ -400,6 +447,68 @@ function decodeScalarTensor(data: Uint8Array): number | undefined {
   return values.length === 1 ? values[0] : undefined;
 }
 
+/** The summaries of one event that carry plugin metadata (scalars and the like are skipped). */
+function decodePluginSummaries(data: Uint8Array): PluginSummaryEvent[] {
+  const r = new ProtoReader(data);
+  let wallTime = 0;
+  let step = 0;
+  const found: PluginSummary[] = [];
+  while (!r.done()) {
+    const { field, wire } = r.tag();
+    if (field === EVENT_WALL_TIME && wire === WIRE_FIXED64) wallTime = r.double();
+    else if (field === EVENT_STEP && wire === WIRE_VARINT) {
+      step = Number(BigInt.asIntN(64, r.varint()));
+    } else if (field === EVENT_SUMMARY && wire === WIRE_LEN) {
+      const summary = new ProtoReader(r.bytes());
+      while (!summary.done()) {
+        const t = summary.tag();
+        if (t.field !== SUMMARY_VALUE || t.wire !== WIRE_LEN) summary.skip(t.wire);
+        else {
+          const value = decodePluginValue(summary.bytes());
+          if (value) found.push(value);
+        }
+      }
+    } else r.skip(wire);
+  }
+  return found.map((s) => ({ ...s, wallTime, step }));
+}
+
+function decodePluginValue(data: Uint8Array): PluginSummary | undefined {
+  const r = new ProtoReader(data);
+  let tag: string | undefined;
+  let plugin: { pluginName: string; content: Uint8Array } | undefined;
+  while (!r.done()) {
+    const { field, wire } = r.tag();
+    if (field === VALUE_TAG && wire === WIRE_LEN) tag = r.string();
+    else if (field === VALUE_METADATA && wire === WIRE_LEN) plugin = decodePluginData(r.bytes());
+    else r.skip(wire);
+  }
+  return tag !== undefined && plugin ? { tag, ...plugin } : undefined;
+}
+
+function decodePluginData(
+  metadata: Uint8Array,
+): { pluginName: string; content: Uint8Array } | undefined {
+  const r = new ProtoReader(metadata);
+  let result: { pluginName: string; content: Uint8Array } | undefined;
+  while (!r.done()) {
+    const { field, wire } = r.tag();
+    if (field !== METADATA_PLUGIN_DATA || wire !== WIRE_LEN) {
+      r.skip(wire);
+      continue;
+    }
+    const p = new ProtoReader(r.bytes());
+    result = { pluginName: '', content: new Uint8Array(0) };
+    while (!p.done()) {
+      const t = p.tag();
+      if (t.field === PLUGIN_DATA_NAME && t.wire === WIRE_LEN) result.pluginName = p.string();
+      else if (t.field === PLUGIN_DATA_CONTENT && t.wire === WIRE_LEN) result.content = p.bytes();
+      else p.skip(t.wire);
+    }
+  }
+  return result;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading
 
@@ -427,6 +536,37 @@ export function parseEventFile(
 
 export function readEventFile(file: string, opts: ReadEventFileOptions = {}): TensorBoardEvent[] {
   return parseEventFile(fs.readFileSync(file), file, opts);
+}
+
+/**
+ * The plugin summaries of an event file, in file order, with each record's CRCs checked as
+ * parseEventFile does; `pluginName` keeps only that plugin's.
+ */
+export function parsePluginSummaries(
+  bytes: Uint8Array,
+  name: string,
+  pluginName?: string,
+  opts: ReadEventFileOptions = {},
+): PluginSummaryEvent[] {
+  const { records } = splitRecords(bytes, name, opts.tolerateTruncatedTail ?? false);
+  return records.flatMap(({ offset, data }) => {
+    let found: PluginSummaryEvent[];
+    try {
+      found = decodePluginSummaries(data);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new EventFileError(name, offset, 'corrupt', `bad Event protobuf: ${detail}`);
+    }
+    return pluginName === undefined ? found : found.filter((s) => s.pluginName === pluginName);
+  });
+}
+
+export function readPluginSummaries(
+  file: string,
+  pluginName?: string,
+  opts: ReadEventFileOptions = {},
+): PluginSummaryEvent[] {
+  return parsePluginSummaries(fs.readFileSync(file), file, pluginName, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,9 +601,17 @@ export class EventWriter {
   }
 
   writeScalars(step: number, scalars: Record<string, number>, wallTime = Date.now() / 1000): void {
+    this.append(step, wallTime, { scalars });
+  }
+
+  writePluginSummary(step: number, summary: PluginSummary, wallTime = Date.now() / 1000): void {
+    this.append(step, wallTime, { plugin: summary });
+  }
+
+  private append(step: number, wallTime: number, body: EventBody): void {
     if (this.closed) throw new Error(`EventWriter for ${this.path} is closed`);
     if (!Number.isSafeInteger(step)) throw new Error(`step must be an integer, got ${step}`);
-    fs.appendFileSync(this.path, encodeRecord(encodeEvent(wallTime, step, { scalars })));
+    fs.appendFileSync(this.path, encodeRecord(encodeEvent(wallTime, step, body)));
   }
 
   close(): void {
@@ -528,6 +676,12 @@ export interface EpochScalars {
   valAccuracy?: number;
 }
 
+/** Keras' names for a run's two sub-runs; the HParams plugin finds metrics by them too. */
+export const TRAIN_RUN = 'train';
+export const VALIDATION_RUN = 'validation';
+export const EPOCH_LOSS_TAG = 'epoch_loss';
+export const EPOCH_ACCURACY_TAG = 'epoch_accuracy';
+
 // Writers hold no descriptors, so caching them for the life of the process costs nothing.
 const epochWriters = new Map<string, EventWriter>();
 
@@ -542,9 +696,9 @@ export function writeEpochScalars(
   metrics: EpochScalars,
   wallTime = Date.now() / 1000,
 ): void {
-  appendEpoch(path.join(runDir, 'train'), epoch, wallTime, metrics.loss, metrics.accuracy);
+  appendEpoch(path.join(runDir, TRAIN_RUN), epoch, wallTime, metrics.loss, metrics.accuracy);
   if (metrics.valLoss !== undefined || metrics.valAccuracy !== undefined) {
-    const dir = path.join(runDir, 'validation');
+    const dir = path.join(runDir, VALIDATION_RUN);
     appendEpoch(dir, epoch, wallTime, metrics.valLoss, metrics.valAccuracy);
   }
 }
@@ -557,8 +711,8 @@ function appendEpoch(
   accuracy: number | undefined,
 ): void {
   const scalars: Record<string, number> = {};
-  if (loss !== undefined) scalars.epoch_loss = loss;
-  if (accuracy !== undefined) scalars.epoch_accuracy = accuracy;
+  if (loss !== undefined) scalars[EPOCH_LOSS_TAG] = loss;
+  if (accuracy !== undefined) scalars[EPOCH_ACCURACY_TAG] = accuracy;
   const key = path.resolve(dir);
   let writer = epochWriters.get(key);
   // The run may have been deleted (and maybe recreated) since; start over rather than append
