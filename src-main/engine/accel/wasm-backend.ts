@@ -100,6 +100,32 @@ export function release(backend: BackendWasm, info: tf.TensorInfo): void {
   backend.disposeData(info.dataId);
 }
 
+/**
+ * A kernel's output of `shape`, computed by `fill` with scratch buffers from `scratch`: the
+ * scratch is released when `fill` returns or throws, the output only when it throws.
+ */
+export function withScratch(
+  backend: BackendWasm,
+  shape: number[],
+  fill: (out: tf.TensorInfo, scratch: (shape: number[]) => tf.TensorInfo) => void,
+): tf.TensorInfo {
+  const out = makeF32(backend, shape);
+  const temps: tf.TensorInfo[] = [];
+  try {
+    fill(out, (s) => {
+      const t = makeF32(backend, s);
+      temps.push(t);
+      return t;
+    });
+    return out;
+  } catch (error) {
+    release(backend, out);
+    throw error;
+  } finally {
+    for (const t of temps) release(backend, t);
+  }
+}
+
 /** A tensor's byte offset on the wasm heap, as our kernels take pointers. */
 export function offsets(backend: BackendWasm): (t: tf.TensorInfo) => number {
   return (t) => backend.getMemoryOffset(t.dataId);

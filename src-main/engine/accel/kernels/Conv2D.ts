@@ -12,11 +12,10 @@ import {
   type Shape4D,
   type WasmKernelArgs,
   heapF32,
-  makeF32,
-  release,
   runBuiltin,
   wasmKernelConfig,
   offsets,
+  withScratch,
 } from '../wasm-backend';
 
 /**
@@ -138,20 +137,13 @@ export function conv2DWinograd(
     mm = new XnnMatMul(backend);
     matmuls.set(backend, mm);
   }
-  const out = makeF32(backend, info.outShape);
-  const temps: tf.TensorInfo[] = [];
-  try {
-    const v = makeF32(backend, [16, pass, ci]);
-    temps.push(v);
-    const m = makeF32(backend, [16, pass, co]);
-    temps.push(m);
-    const u = makeF32(backend, [16, ci, co]);
-    temps.push(u);
+  return withScratch(backend, info.outShape, (out, scratch) => {
+    const v = scratch([16, pass, ci]);
+    const m = scratch([16, pass, co]);
+    const u = scratch([16, ci, co]);
     // zero: the input patch outside the image; dump: outputs past an odd edge.
-    const zero = makeF32(backend, [ci]);
-    temps.push(zero);
-    const dump = makeF32(backend, [co]);
-    temps.push(dump);
+    const zero = scratch([ci]);
+    const dump = scratch([co]);
     // Views only now: every allocation above may have grown (and detached) the heap.
     heapF32(backend, zero).fill(0);
     transformFilter(heapF32(backend, filter), heapF32(backend, u), ci, co);
@@ -177,13 +169,7 @@ export function conv2DWinograd(
       // Also frees XNNPACK's packing of this call's U.
       mm.dispose();
     }
-    return out;
-  } catch (error) {
-    release(backend, out);
-    throw error;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+  });
 }
 
 const KERNEL = Conv2D;

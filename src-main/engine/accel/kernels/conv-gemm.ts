@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type ColsRows, type DirectGeometry, simdKernelsFor } from '../native/simd/module';
 import type { AccelTuning, FilterGeometry } from '../tuning';
-import { type BackendWasm, heapF32, makeF32, release, offsets } from '../wasm-backend';
+import { type BackendWasm, heapF32, makeF32, offsets, withScratch } from '../wasm-backend';
 
 /**
  * The three convolution passes as im2col + our GEMM (native/simd/gemm.c), any kernel size,
@@ -98,13 +98,9 @@ export function conv2DGemm(
   const r = g.kh * g.kw * g.ci;
   const p = g.n * g.oh * g.ow;
   const rows = blockRows(g, tuning);
-  const out = makeF32(backend, [g.n, g.oh, g.ow, g.co]);
-  const temps: tf.TensorInfo[] = [];
-  try {
-    const ap = makeF32(backend, [packedRows(rows, r)]);
-    temps.push(ap);
-    const wp = makeF32(backend, [packedSize(r, g.co)]);
-    temps.push(wp);
+  return withScratch(backend, [g.n, g.oh, g.ow, g.co], (out, scratch) => {
+    const ap = scratch([packedRows(rows, r)]);
+    const wp = scratch([packedSize(r, g.co)]);
     const at = offsets(backend);
     k.pack_b(at(filter), g.co, r, g.co, at(wp));
     for (let m0 = 0; m0 < p; m0 += rows) {
@@ -112,13 +108,7 @@ export function conv2DGemm(
       k.pack_cols(at(x), at(ap), ...colsRows(g, m0, m1));
       k.gemm(at(ap), at(wp), at(out) + m0 * g.co * 4, g.co, m1 - m0, g.co, r, 0, KC);
     }
-    return out;
-  } catch (error) {
-    release(backend, out);
-    throw error;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+  });
 }
 
 /** dx of conv2d(x, filter) from dy: dcols = dy·Wᵀ block by block, each added into dx (col2im). */
@@ -133,15 +123,10 @@ export function conv2DBackpropInputGemm(
   const r = g.kh * g.kw * g.ci;
   const p = g.n * g.oh * g.ow;
   const rows = blockRows(g, tuning);
-  const dx = makeF32(backend, [g.n, g.h, g.w, g.ci]);
-  const temps: tf.TensorInfo[] = [];
-  try {
-    const dcols = makeF32(backend, [rows * r]);
-    temps.push(dcols);
-    const ap = makeF32(backend, [packedRows(rows, g.co)]);
-    temps.push(ap);
-    const wp = makeF32(backend, [packedSize(g.co, r)]);
-    temps.push(wp);
+  return withScratch(backend, [g.n, g.h, g.w, g.ci], (dx, scratch) => {
+    const dcols = scratch([rows * r]);
+    const ap = scratch([packedRows(rows, g.co)]);
+    const wp = scratch([packedSize(g.co, r)]);
     heapF32(backend, dx).fill(0);
     const at = offsets(backend);
     // B = Wᵀ [co, R], packed from W [R, co].
@@ -152,13 +137,7 @@ export function conv2DBackpropInputGemm(
       k.gemm(at(ap), at(wp), at(dcols), r, m1 - m0, r, g.co, 0, KC);
       k.col2im(at(dcols), at(dx), ...colsRows(g, m0, m1));
     }
-    return dx;
-  } catch (error) {
-    release(backend, dx);
-    throw error;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+  });
 }
 
 /** dW of conv2d(x, filter) from dy: colsᵀ·dy summed over blocks of cols' rows. */
@@ -173,13 +152,9 @@ export function conv2DBackpropFilterGemm(
   const r = g.kh * g.kw * g.ci;
   const p = g.n * g.oh * g.ow;
   const rows = blockRows(g, tuning);
-  const dw = makeF32(backend, [g.kh, g.kw, g.ci, g.co]);
-  const temps: tf.TensorInfo[] = [];
-  try {
-    const ap = makeF32(backend, [packedRows(r, rows)]);
-    temps.push(ap);
-    const dyp = makeF32(backend, [packedSize(rows, g.co)]);
-    temps.push(dyp);
+  return withScratch(backend, [g.kh, g.kw, g.ci, g.co], (dw, scratch) => {
+    const ap = scratch([packedRows(r, rows)]);
+    const dyp = scratch([packedSize(rows, g.co)]);
     const at = offsets(backend);
     for (let m0 = 0; m0 < p; m0 += rows) {
       const m1 = Math.min(p, m0 + rows);
@@ -187,11 +162,5 @@ export function conv2DBackpropFilterGemm(
       k.pack_cols_t(at(x), at(ap), ...colsRows(g, m0, m1));
       k.gemm(at(ap), at(dyp), at(dw), g.co, r, g.co, m1 - m0, m0 > 0 ? 1 : 0, KC);
     }
-    return dw;
-  } catch (error) {
-    release(backend, dw);
-    throw error;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+  });
 }

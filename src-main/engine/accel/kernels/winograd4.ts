@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor, type WinogradLayout } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { type BackendWasm, heapF32, makeF32, release, offsets } from '../wasm-backend';
+import { type BackendWasm, heapF32, offsets, withScratch } from '../wasm-backend';
 
 /**
  * Winograd F(4×4, 3×3) for a stride-1 3×3 convolution, NHWC float32: each 4×4 output tile costs
@@ -137,22 +137,15 @@ export function conv2DWinograd4(
   const tiles = n * th * tw;
   const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
   const k = simdKernelsFor(backend, tuning);
-  const out = makeF32(backend, [n, oh, ow, co]);
-  const temps: tf.TensorInfo[] = [];
-  const temp = (shape: number[]) => {
-    const t = makeF32(backend, shape);
-    temps.push(t);
-    return t;
-  };
-  try {
-    const v = temp([36, pass, ci]);
-    const m = temp([36, pass, co]);
-    const u = temp([36, ci, co]);
-    const up = temp([36, packedB(ci, co)]);
-    const ap = temp([packedA(pass, ci)]);
+  return withScratch(backend, [n, oh, ow, co], (out, scratch) => {
+    const v = scratch([36, pass, ci]);
+    const m = scratch([36, pass, co]);
+    const u = scratch([36, ci, co]);
+    const up = scratch([36, packedB(ci, co)]);
+    const ap = scratch([packedA(pass, ci)]);
     // zero: the input patch outside the image; dump: outputs past the edge.
-    const zero = temp([ci]);
-    const dump = temp([co]);
+    const zero = scratch([ci]);
+    const dump = scratch([co]);
     // Views only now: every allocation above may have grown (and detached) the heap.
     heapF32(backend, zero).fill(0);
     const at = offsets(backend);
@@ -171,13 +164,7 @@ export function conv2DWinograd4(
       }
       k.winograd4_output(mAt, at(out), at(dump), oh, ow, co, th, tw, t0, t1, pass);
     }
-    return out;
-  } catch (error) {
-    release(backend, out);
-    throw error;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+  });
 }
 
 /** dw = Conv2DBackpropFilter(x, dy) for a stride-1 3×3 filter, by Winograd F(4×4, 3×3). */
@@ -193,20 +180,13 @@ export function filterGradWinograd4(
   const tiles = n * th * tw;
   const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
   const k = simdKernelsFor(backend, tuning);
-  const out = makeF32(backend, [3, 3, ci, co]);
-  const temps: tf.TensorInfo[] = [];
-  const temp = (shape: number[]) => {
-    const t = makeF32(backend, shape);
-    temps.push(t);
-    return t;
-  };
-  try {
-    const v = temp([36, pass, ci]);
-    const gr = temp([36, pass, co]);
-    const du = temp([36, ci, co]);
-    const ap = temp([packedA(ci, pass)]);
-    const bp = temp([packedB(pass, co)]);
-    const zero = temp([Math.max(ci, co)]);
+  return withScratch(backend, [3, 3, ci, co], (out, scratch) => {
+    const v = scratch([36, pass, ci]);
+    const gr = scratch([36, pass, co]);
+    const du = scratch([36, ci, co]);
+    const ap = scratch([packedA(ci, pass)]);
+    const bp = scratch([packedB(pass, co)]);
+    const zero = scratch([Math.max(ci, co)]);
     heapF32(backend, zero).fill(0);
     const at = offsets(backend);
     const [vAt, gAt, duAt, apAt, bpAt] = [at(v), at(gr), at(du), at(ap), at(bp)];
@@ -232,11 +212,5 @@ export function filterGradWinograd4(
       }
     }
     k.winograd4_filter_gradient(duAt, at(out), ci * co);
-    return out;
-  } catch (error) {
-    release(backend, out);
-    throw error;
-  } finally {
-    for (const t of temps) release(backend, t);
-  }
+  });
 }
