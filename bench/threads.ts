@@ -169,7 +169,7 @@ async function time(variant: string): Promise<Row> {
       let started = 0;
       for (const [b, { xs, ys }] of batches.entries()) {
         if (b === WARMUP) {
-          Object.assign(parallel.stats, { sendMs: 0, leaderMs: 0, waitMs: 0, applyMs: 0 });
+          Object.assign(parallel.stats, { sendMs: 0, leaderMs: 0, waitMs: 0, applyMs: 0, followerMs: 0 });
           started = performance.now();
         }
         const shape = { n, rows: 28, cols: 28 };
@@ -189,6 +189,7 @@ async function time(variant: string): Promise<Row> {
         serialMs: (s.sendMs + s.applyMs) / steps,
         parts:
           `send ${per(s.sendMs)}, leader's share ${per(s.leaderMs)}, ` +
+          `followers' shares ${per(s.followerMs / Math.max(1, threads - 1))}, ` +
           `wait ${per(s.waitMs)}, reduce + Adam ${per(s.applyMs)}`,
       };
     } finally {
