@@ -39,6 +39,31 @@ export function crossEntropySum(probs: tf.Tensor2D, labels: tf.Tensor1D, smoothi
   });
 }
 
+/**
+ * One set's metrics from those of the parts it was split into (their summed losses and
+ * confusion matrices), as evaluateSet would give them on the whole set.
+ */
+export function combineSetMetrics(parts: { lossSum: number; confusion: number[][] }[]): SetMetrics {
+  const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
+  let lossSum = 0;
+  for (const part of parts) {
+    lossSum += part.lossSum;
+    part.confusion.forEach((row, actual) =>
+      row.forEach((count, predicted) => (confusion[actual]![predicted]! += count)),
+    );
+  }
+  const count = confusion.flat().reduce((a, b) => a + b, 0);
+  const correct = confusion.reduce((sum, row, actual) => sum + row[actual]!, 0);
+  return {
+    loss: count ? lossSum / count : NaN,
+    accuracy: count ? correct / count : NaN,
+    confusion,
+    perClass: confusionToPerClass(confusion),
+    count,
+    probabilities: null,
+  };
+}
+
 export function confusionToPerClass(confusion: number[][]): number[] {
   return confusion.map((row, actual) => {
     const total = row.reduce((a, b) => a + b, 0);

@@ -191,7 +191,8 @@ async function trainUnderLock(
       }
       const val =
         split.validation.count > 0
-          ? await evaluateSet(model, split.validation, { yieldEvery: true })
+          ? await (step.evaluate?.(split.validation) ??
+              evaluateSet(model, split.validation, { yieldEvery: true }))
           : null;
       const metrics: EpochMetrics = {
         epoch,

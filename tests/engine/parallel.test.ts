@@ -12,7 +12,7 @@ import { accelTuning } from '../../src-main/engine/accel/tuning';
 import { selectBackend } from '../../src-main/engine/backend';
 import { loadCheckpoint } from '../../src-main/engine/checkpoints';
 import { loadDataset } from '../../src-main/engine/data';
-import { crossEntropySum } from '../../src-main/engine/evaluate';
+import { crossEntropySum, evaluateSet } from '../../src-main/engine/evaluate';
 import { buildModel, compileModel } from '../../src-main/engine/models';
 import { DataParallel, splitBatch } from '../../src-main/engine/parallel/data-parallel';
 import { readRun } from '../../src-main/engine/runs';
@@ -225,6 +225,48 @@ describe('data-parallel steps', () => {
       m.optimizer.dispose();
       m.dispose();
     }
+  });
+});
+
+describe('validation on the threads', () => {
+  it('scores a set as evaluateSet does on the leader, with its BatchNorm statistics', async () => {
+    // cnn-fast: BatchNorm, whose moving statistics only the leader keeps.
+    const config = resolveTrainConfig({ model: 'cnn-fast', dropout: 0, seed: 5 });
+    const a = freshModel(config);
+    const parallel = await DataParallel.start(a.model, a.variables, {
+      threads: 3,
+      backend: 'wasm',
+    });
+    opened.push(parallel);
+    for (let k = 0; k < 3; k++) {
+      const { xs, ys } = batch(64, k * 64);
+      tf.dispose(await parallel.step(xs, ys, { n: 64, rows: 28, cols: 28 }));
+    }
+    parallel.store();
+    // Far from their initial 0 and 1: a thread that kept its own would score differently.
+    const stats = a.model.nonTrainableWeights;
+    expect(stats.length).toBeGreaterThan(0);
+    tf.tidy(() => stats.forEach((w) => w.write(tf.add(tf.mul(w.read(), 1.5), 0.25))));
+    const set = {
+      images: dataset.test.images.subarray(0, 301 * 784),
+      labels: dataset.test.labels.subarray(0, 301),
+      count: 301, // shares of 101, 100 and 100
+      rows: 28,
+      cols: 28,
+    };
+    const split = await parallel.evaluate(set);
+    const whole = await evaluateSet(a.model, set);
+    expect(split.count).toBe(301);
+    expect(split.confusion).toEqual(whole.confusion);
+    expect(split.accuracy).toBe(whole.accuracy);
+    expect(split.loss).toBeCloseTo(whole.loss, 5);
+    // The next step still trains on the current weights.
+    const { xs, ys } = batch(64, 256);
+    const [loss, correct] = await parallel.step(xs, ys, { n: 64, rows: 28, cols: 28 });
+    expect(Number.isFinite(loss.dataSync()[0])).toBe(true);
+    tf.dispose([loss, correct]);
+    a.model.optimizer.dispose();
+    a.model.dispose();
   });
 });
 

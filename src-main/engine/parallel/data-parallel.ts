@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../contract/config';
 import { DEFAULT_TUNING, type AccelTuning } from '../accel/tuning';
 import { storeAdamCounters, storeAdamMoments, type AdamInternals } from '../fused/dense-step';
-import { GradientPool, type StepResult } from './pool';
+import type { ImageSet } from '../data';
+import { combineSetMetrics, evaluateSet, type SetMetrics } from '../evaluate';
+import { GradientPool, type EvaluateResult, type StepResult } from './pool';
 import { batchViews, layout } from './protocol';
 import { rangesWithGradients, reduceAndUpdate, slices, type AdamStep } from './shard-update';
 import { peekFloat32, shareGradients, tensorFromShared, type ShareGradients } from './share';
@@ -88,6 +90,8 @@ const isTensor = (g: tf.Tensor | null | undefined): g is tf.Tensor => g !== null
 interface FollowerBuffers {
   grads: Float32Array;
   batch: { buffer: SharedArrayBuffer; capacity: number; px: number } | null;
+  /** Its share of a validation set (images, then int32 labels), kept for the next epoch. */
+  validation: SharedArrayBuffer | null;
   /** Version of the weights this follower last loaded. */
   version: number;
 }
@@ -176,7 +180,12 @@ export class DataParallel {
       variables,
       pool,
       new Float32Array(weights),
-      grads.map((g) => ({ grads: new Float32Array(g), batch: null, version: -1 })),
+      grads.map((g) => ({
+        grads: new Float32Array(g),
+        batch: null,
+        validation: null,
+        version: -1,
+      })),
       new Float32Array(allGrads[0]!),
       moments,
       options.labelSmoothing ?? 0,
@@ -399,6 +408,63 @@ export class DataParallel {
     );
     this.version++;
     this.written = this.version; // every thread wrote its slice of the new weights
+  }
+
+  /**
+   * Scores `set` on the model as it is now (its weights and the leader's BatchNorm statistics),
+   * split over the threads like a batch: evaluateSet on the leader alone, up to the order the
+   * loss is summed in.
+   */
+  async evaluate(set: ImageSet): Promise<SetMetrics> {
+    const { rows, cols } = set;
+    const px = rows * cols;
+    if (this.written !== this.version) {
+      this.variables.forEach((v, i) => this.slot(this.weights, i).set(peekFloat32(v)));
+      this.written = this.version;
+    }
+    const nonTrainable = this.model.nonTrainableWeights.map((w) => peekFloat32(w.read()).slice());
+    const sizes = splitBatch(set.count, this.threads);
+    const requests: Promise<EvaluateResult>[] = [];
+    for (let k = 0, offset = sizes[0]!; k < this.followers.length; offset += sizes[k + 1]!, k++) {
+      const n = sizes[k + 1]!;
+      if (n === 0) break;
+      const f = this.followers[k]!;
+      const bytes = n * (px + 1) * 4;
+      if (f.validation === null || f.validation.byteLength < bytes) {
+        f.validation = new SharedArrayBuffer(bytes);
+      }
+      const views = batchViews(f.validation, n, px);
+      views.xs.set(set.images.subarray(offset * px, (offset + n) * px));
+      views.ys.set(set.labels.subarray(offset, offset + n));
+      requests.push(
+        this.pool.request(k, {
+          type: 'evaluate',
+          id: this.nextId++,
+          share: { buffer: f.validation, n },
+          rows,
+          cols,
+          nonTrainable,
+        }),
+      );
+      f.version = this.version;
+    }
+    for (const r of requests) r.catch(() => {});
+    const n0 = sizes[0]!;
+    const own = await evaluateSet(
+      this.model,
+      {
+        ...set,
+        images: set.images.subarray(0, n0 * px),
+        labels: set.labels.subarray(0, n0),
+        count: n0,
+      },
+      { yieldEvery: true },
+    );
+    const results = await Promise.all(requests);
+    return combineSetMetrics([
+      { lossSum: n0 > 0 ? own.loss * n0 : 0, confusion: own.confusion },
+      ...results,
+    ]);
   }
 
   /** Moves the weights and Adam's state from the model into shared memory, if not there yet. */

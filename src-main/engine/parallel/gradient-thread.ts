@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { defaultLoaders, selectBackend } from '../backend';
+import { evaluateSet } from '../evaluate';
 import {
   batchViews,
   layout,
+  type EvaluateRequest,
   type FromFollower,
   type GradientThreadInit,
   type StepRequest,
@@ -19,7 +21,8 @@ import { peekFloat32, shareGradients, tensorFromShared } from './share';
  * For every request it loads the leader's weights if they changed, computes the gradients of
  * its share of the batch into shared memory and answers with the loss and accuracy counts. It
  * keeps no state that matters between steps: its BatchNorm moving statistics drift unused (the
- * leader's are the ones that get saved), and it has no optimizer.
+ * leader's are the ones that get saved, and the ones it is sent to validate with), and it has no
+ * optimizer.
  */
 
 const port = parentPort;
@@ -104,6 +107,39 @@ function step({ model, variables }: Replica, request: StepRequest): void {
   });
 }
 
+async function evaluate({ model, variables }: Replica, request: EvaluateRequest): Promise<void> {
+  const started = performance.now();
+  tf.tidy(() => {
+    variables.forEach((v, i) => v.assign(tensorFromShared(slot(weights, i), v.shape)));
+    const stats = model.nonTrainableWeights;
+    if (stats.length !== request.nonTrainable.length) {
+      throw new Error(
+        `the replica has ${stats.length} non-trainable weights, the leader sent ${request.nonTrainable.length}`,
+      );
+    }
+    stats.forEach((w, i) => w.write(tf.tensor(request.nonTrainable[i]!, w.read().shape)));
+  });
+  // The weights just loaded are the shared ones: the next step need not load them again, and
+  // loading them then does no harm either (the leader decides by its own version count).
+  const { n } = request.share;
+  const px = request.rows * request.cols;
+  const views = batchViews(request.share.buffer, n, px);
+  const metrics = await evaluateSet(model, {
+    images: views.xs,
+    labels: Uint8Array.from(views.ys),
+    count: n,
+    rows: request.rows,
+    cols: request.cols,
+  });
+  post({
+    type: 'evaluated',
+    id: request.id,
+    lossSum: n > 0 ? metrics.loss * n : 0,
+    confusion: metrics.confusion,
+    ms: performance.now() - started,
+  });
+}
+
 function update(request: UpdateRequest): void {
   const started = performance.now();
   reduceAndUpdate(
@@ -125,6 +161,12 @@ ready.then(
 
 port.on('message', (request: ToFollower) => {
   ready
-    .then((replica) => (request.type === 'step' ? step(replica, request) : update(request)))
+    .then((replica) =>
+      request.type === 'step'
+        ? step(replica, request)
+        : request.type === 'evaluate'
+          ? evaluate(replica, request)
+          : update(request),
+    )
     .catch((error: unknown) => post({ type: 'error', id: request.id, message: describe(error) }));
 });

@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type {
+  EvaluateRequest,
   FromFollower,
   GradientThreadInit,
   StepRequest,
@@ -20,7 +21,8 @@ export class GradientThreadError extends Error {
 
 export type StepResult = Extract<FromFollower, { type: 'result' }>;
 export type UpdateResult = Extract<FromFollower, { type: 'updated' }>;
-type Answer = StepResult | UpdateResult;
+export type EvaluateResult = Extract<FromFollower, { type: 'evaluated' }>;
+type Answer = StepResult | UpdateResult | EvaluateResult;
 
 export interface GradientPoolOptions {
   /** Number of gradient threads (followers), not counting the leader. */
@@ -141,6 +143,7 @@ export class GradientPool {
   /** Sends a request to follower i (0-based) and resolves with its answer. */
   request(i: number, request: StepRequest): Promise<StepResult>;
   request(i: number, request: UpdateRequest): Promise<UpdateResult>;
+  request(i: number, request: EvaluateRequest): Promise<EvaluateResult>;
   request(i: number, request: ToFollower): Promise<Answer> {
     if (this.closed) {
       return Promise.reject(new GradientThreadError('the gradient threads are closed'));

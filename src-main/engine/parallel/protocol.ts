@@ -71,7 +71,23 @@ export interface UpdateRequest {
   adam: AdamStep;
 }
 
-export type ToFollower = StepRequest | UpdateRequest;
+/**
+ * Leader → follower, after an epoch: score one share of the validation set on the weights in
+ * shared memory (the last update's) and the leader's non-trainable weights (BatchNorm's moving
+ * statistics, which only the leader keeps), so validation is split over the threads like a batch.
+ */
+export interface EvaluateRequest {
+  type: 'evaluate';
+  id: number;
+  /** `n` images (rows × cols float32 each) followed by `n` int32 labels, from offset 0. */
+  share: { buffer: SharedArrayBuffer; n: number };
+  rows: number;
+  cols: number;
+  /** The leader's non-trainable weights, in `model.nonTrainableWeights` order. */
+  nonTrainable: Float32Array[];
+}
+
+export type ToFollower = StepRequest | UpdateRequest | EvaluateRequest;
 
 export type FromFollower =
   | { type: 'ready' }
@@ -89,6 +105,14 @@ export type FromFollower =
       tensors: number;
     }
   | { type: 'updated'; id: number; ms: number }
+  | {
+      type: 'evaluated';
+      id: number;
+      /** Σ cross-entropy over the share, and its confusion matrix (confusion[actual][predicted]). */
+      lossSum: number;
+      confusion: number[][];
+      ms: number;
+    }
   | { type: 'error'; id: number | null; message: string };
 
 /** float32 views of consecutive tensors in one buffer: offsets[i] … offsets[i] + sizes[i]. */

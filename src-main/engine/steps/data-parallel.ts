@@ -1,3 +1,5 @@
+import type { ImageSet } from '../data';
+import type { SetMetrics } from '../evaluate';
 import type { DataParallel } from '../parallel/data-parallel';
 import { BackendTotals, type ImageShape, type TrainingStep } from './training-step';
 
@@ -33,6 +35,10 @@ export class DataParallelTraining implements TrainingStep {
   end(): void {
     this.parallel.store();
     this.sums.reset();
+  }
+
+  evaluate(set: ImageSet): Promise<SetMetrics> {
+    return this.parallel.evaluate(set);
   }
 
   async dispose(): Promise<void> {

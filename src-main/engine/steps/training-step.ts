@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import type { ImageSet } from '../data';
+import type { SetMetrics } from '../evaluate';
 
 /**
  * One optimizer step per batch, whichever engine computes it: tfjs ops (any backend), the fused
@@ -30,6 +32,11 @@ export interface TrainingStep {
    * state back, where validation, checkpoints and a resume read them.
    */
   end(): void;
+  /**
+   * Scores a set on the model after `end`, where the engine can do it faster than evaluateSet on
+   * this thread (the data-parallel threads split it); absent: evaluateSet.
+   */
+  evaluate?(set: ImageSet): Promise<SetMetrics>;
   /** Releases what the engine holds (threads, heap memory); the model stays the caller's. */
   dispose(): Promise<void>;
 }
