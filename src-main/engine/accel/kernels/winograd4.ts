@@ -158,10 +158,9 @@ export function conv2DWinograd4(
       const rows = t1 - t0;
       const layout = plainLayout(pass, ci);
       k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, ...layout);
-      for (let q = 0; q < 36; q++) {
-        k.pack_a(vAt + q * pass * ci * 4, ci, 1, rows, ci, apAt);
-        k.gemm(apAt, upAt + q * upStride, mAt + q * pass * co * 4, co, rows, co, ci, 0, KC);
-      }
+      // M[q] = V[q]·U[q], V[q] row-major [rows, ci] packed on the way (steps in floats).
+      const [vStep, uStep, mStep] = [pass * ci, upStride / 4, pass * co];
+      k.gemm_batch(vAt, vStep, ci, apAt, upAt, uStep, mAt, mStep, co, rows, co, ci, 0, KC, 36);
       k.winograd4_output(mAt, at(out), at(dump), oh, ow, co, th, tw, t0, t1, pass);
     }
   });
@@ -200,15 +199,18 @@ export function filterGradWinograd4(
       const gLayout: WinogradLayout = packed ? [pass * co, 8, 2, 8 * rows] : plainLayout(pass, co);
       k.winograd4_input(at(x), at(zero), vAt, h, w, ci, th, tw, pt, pl, t0, t1, ...vLayout);
       k.winograd4_gradient(at(dy), at(zero), gAt, oh, ow, co, th, tw, t0, t1, ...gLayout);
-      for (let q = 0; q < 36; q++) {
-        let [a, b] = [vAt + q * pass * ci * 4, gAt + q * pass * co * 4];
-        if (!packed) {
+      const acc = t0 > 0 ? 1 : 0;
+      if (packed) {
+        // dU[q] += V[q]ᵀ·G[q], both operands packed by the transforms.
+        const [vStep, gStep, uStep] = [pass * ci, pass * co, ci * co];
+        k.gemm_batch(vAt, vStep, 0, 0, gAt, gStep, duAt, uStep, co, ci, co, rows, acc, KC, 36);
+      } else {
+        for (let q = 0; q < 36; q++) {
           // V[q]ᵀ: element (c, t) at V[q][t][c].
-          k.pack_a(a, 1, ci, ci, rows, apAt);
-          k.pack_b(b, co, rows, co, bpAt);
-          [a, b] = [apAt, bpAt];
+          k.pack_a(vAt + q * pass * ci * 4, 1, ci, ci, rows, apAt);
+          k.pack_b(gAt + q * pass * co * 4, co, rows, co, bpAt);
+          k.gemm(apAt, bpAt, duAt + q * ci * co * 4, co, ci, co, rows, acc, KC);
         }
-        k.gemm(a, b, duAt + q * ci * co * 4, co, ci, co, rows, t0 > 0 ? 1 : 0, KC);
       }
     }
     k.winograd4_filter_gradient(duAt, at(out), ci * co);

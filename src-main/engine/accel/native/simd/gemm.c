@@ -159,6 +159,23 @@ __attribute__((no_builtin)) void EXPORT(pack_a)(const float *restrict a, int rs,
   }
 }
 
+// `count` products C_q (+)= A_q · B_q, q < count, operand q at q·(a|b|c)_step floats from the
+// first: a Winograd pass's 36 (kernels/winograd4.ts). B_q comes packed; A_q too (rs = 0), or
+// row-major with row stride rs, packed into `ap` first. One call instead of 36 or 72 from
+// JavaScript, whose generic wrapper cost ~3 % of a cnn step (V8 CPU profile).
+void EXPORT(gemm_batch)(const float *restrict a, int a_step, int rs, float *restrict ap,
+                        const float *restrict bp, int b_step, float *restrict c, int c_step,
+                        int ldc, int m, int n, int k, int acc, int kc, int count) {
+  for (int q = 0; q < count; q++) {
+    const float *aq = a + (long)q * a_step;
+    if (rs > 0) {
+      pack_a(aq, rs, 1, m, k, ap);
+      aq = ap;
+    }
+    gemm(aq, bp + (long)q * b_step, c + (long)q * c_step, ldc, m, n, k, acc, kc);
+  }
+}
+
 // Packs a row-major B[k, n] (row stride ldb) for gemm: dst[p][kk][l] = b[kk·ldb + 8p + l].
 __attribute__((no_builtin)) void EXPORT(pack_b)(const float *restrict b, int ldb, int k, int n,
                                                 float *restrict dst) {

@@ -257,6 +257,24 @@ export interface SimdKernels {
   ): void;
   /** Packs A[m, k] (element (i, kk) at a[i·rs + kk·ks]) for gemm (⌈m/4⌉·k·4 floats). */
   pack_a(a: number, rs: number, ks: number, m: number, k: number, dst: number): void;
+  /** `count` products C_q (+)= A_q·B_q, A_q packed (rs = 0) or row-major (row stride rs); see gemm.c. */
+  gemm_batch(
+    a: number,
+    aStep: number,
+    rs: number,
+    ap: number,
+    bp: number,
+    bStep: number,
+    c: number,
+    cStep: number,
+    ldc: number,
+    m: number,
+    n: number,
+    k: number,
+    acc: number,
+    kc: number,
+    count: number,
+  ): void;
   /** Packs a row-major B[k, n] for gemm (⌈n/8⌉·k·8 floats). */
   pack_b(b: number, ldb: number, k: number, n: number, dst: number): void;
   /** Packs B = Tᵀ for a row-major T[n, k] for gemm (⌈n/8⌉·k·8 floats). */
