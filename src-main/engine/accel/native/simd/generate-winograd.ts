@@ -1,9 +1,10 @@
 /**
- * Writes winograd.c, the Winograd F(2×2, 3×3) input and output transforms, from the transform
- * matrices below: `npx tsx src-main/engine/accel/native/simd/generate-winograd.ts`. The
- * transforms are unrolled (16 loads, the two matrix products, the stores) once as f32x4 code and
- * once as the scalar tail, which is what this saves writing by hand. A test checks that
- * winograd.c is what this writes.
+ * Writes winograd.c (Winograd F(2×2, 3×3)'s input and output transforms) and winograd4.c
+ * (F(4×4, 3×3)'s input, output, dy and filter transforms) from the transform matrices below:
+ * `npx tsx src-main/engine/accel/native/simd/generate-winograd.ts`. Each transform is unrolled
+ * (the loads, the two matrix products, the stores) once as f32x4 code and once as the scalar
+ * tail, which is what this saves writing by hand. A test checks that both files are what this
+ * writes.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -80,8 +81,8 @@ function combination(ops: Ops, coefs: number[], terms: string[]): string {
 
 /**
  * out = L · inp · Lᵀ for square-indexed names: inp[r][c] is `${inName}${r}${c}` (n×n, n = L's
- * width; single-digit indices), out is L's height squared. Returns the statements declaring the intermediate (L · inp)
- * and the outputs.
+ * width; single-digit indices), out is L's height squared. Returns the statements declaring
+ * the intermediate (L · inp) and the outputs.
  */
 function sandwich(ops: Ops, L: number[][], inName: string, midName: string, outName: string) {
   const lines: string[] = [];
