@@ -501,6 +501,29 @@ describe('runTraining on 2 threads', () => {
     m2.model.dispose();
   }, 60_000);
 
+  it('resumes on 2 threads exactly where the uninterrupted 2-thread run is', async () => {
+    const base = { model: 'cnn', epochs: 2, limit: 96, batchSize: 32, dropout: 0 } as const;
+    const whole = train({ ...base, threads: 2 });
+    const first = train({ ...base, epochs: 1, threads: 2 });
+    await Promise.all([whole.done, first.done]);
+    const { model } = await loadCheckpoint(root, first.runId, 1);
+    const resumed = train(
+      { ...base, threads: 2 },
+      { runId: first.runId, resume: { model, epoch: 1 } },
+    );
+    await expect(resumed.done).resolves.toEqual({ status: 'finished', epochsDone: 2 });
+    const [a, b] = await Promise.all([
+      loadCheckpoint(root, first.runId, 2),
+      loadCheckpoint(root, whole.runId, 2),
+    ]);
+    const wb = b.model.getWeights();
+    a.model.getWeights().forEach((w, i) => {
+      expect(Array.from(w.dataSync())).toEqual(Array.from(wb[i]!.dataSync()));
+    });
+    a.model.dispose();
+    b.model.dispose();
+  }, 60_000);
+
   it('fails the run with a clear error when a gradient thread is terminated mid-run', async () => {
     const before = tf.memory().numTensors;
     let parallel: DataParallel | null = null;

@@ -398,8 +398,10 @@ export class DataParallel {
     for (const r of requests) r.catch(() => {});
     reduceAndUpdate(grads, this.weights, this.m, this.v, rangesOf(0), step);
     await Promise.all(requests);
-    this.accBeta1 *= step.beta1;
-    this.accBeta2 *= step.beta2;
+    // Float32 products, as tfjs' Adam keeps them and a checkpoint stores them: in float64 a
+    // resumed run (which reads them back in float32) drifted from the uninterrupted one.
+    this.accBeta1 = Math.fround(this.accBeta1 * Math.fround(step.beta1));
+    this.accBeta2 = Math.fround(this.accBeta2 * Math.fround(step.beta2));
     this.iterations++;
     tf.tidy(() =>
       this.variables.forEach((v, i) =>
