@@ -6,7 +6,7 @@ import { simdKernels } from '../native/simd/module';
 import { XnnMatMul } from '../native/xnnpack/mat-mul';
 import type { AccelTuning } from '../tuning';
 import { type ConvGeometry, conv2DDirect, conv2DGemm, convGeometry } from './conv-gemm';
-import { conv2DWinograd4, winograd4Chosen, winograd4Geometry } from './winograd4';
+import { conv2DWinograd4, offTheSets, winograd4Chosen, winograd4Geometry } from './winograd4';
 import {
   type BackendWasm,
   type Shape4D,
@@ -129,7 +129,8 @@ export function conv2DWinograd(
   const tw = Math.ceil(ow / 2);
   const tiles = n * th * tw;
   // Tiles per pass: V and M for one pass (16·tiles·(ci + co) floats) stay in L2 (AccelTuning).
-  const pass = Math.max(1, Math.min(tiles, Math.floor(passBytes / (64 * (ci + co)))));
+  const rows = Math.max(1, Math.min(tiles, Math.floor(passBytes / (64 * (ci + co)))));
+  const pass = offTheSets(rows, tiles, [ci, co]);
 
   const kernels = simdKernels(backend);
   let mm = matmuls.get(backend);

@@ -93,8 +93,17 @@ const packedA = (m: number, k: number): number => Math.ceil(m / 4) * 4 * Math.ma
  */
 function passTiles(tiles: number, ci: number, co: number, passBytes: number): number {
   const pass = Math.max(4, Math.min(tiles, Math.floor(passBytes / (144 * (ci + co)))));
-  const aliased = (c: number) => (pass * c * 4) % 4096 === 0;
-  return pass < tiles && (aliased(ci) || aliased(co)) ? pass - 1 : pass;
+  return offTheSets(pass, tiles, [ci, co]);
+}
+
+/**
+ * `pass` tiles a pass, one fewer when a matrix of `pass` rows of some count of channels is a
+ * multiple of 4 kB (see passTiles); F(2×2, 3×3)'s passes (Conv2D.ts) store their 16 matrices
+ * the same way.
+ */
+export function offTheSets(pass: number, tiles: number, channels: number[]): number {
+  const aliased = channels.some((c) => (pass * c * 4) % 4096 === 0);
+  return pass > 1 && pass < tiles && aliased ? pass - 1 : pass;
 }
 
 /** The geometry the F(4×4) passes take (from tfjs' Conv2DInfo of the forward convolution). */

@@ -5,6 +5,7 @@ import { mulberry32 } from '../../../../src-main/engine/random';
 import {
   conv2DWinograd4,
   filterGradWinograd4,
+  offTheSets,
   tileUse4,
   winograd4Chosen,
   winograd4Geometry,
@@ -276,6 +277,13 @@ describe('where F(4×4, 3×3) runs', () => {
     expect(winograd4Pays(128, 64, 5, 5)).toBe(false); // its input gradient
     expect(winograd4Pays(1, 32, 26, 26)).toBe(false); // a first layer
     expect(winograd4Pays(32, 8, 26, 26)).toBe(false);
+  });
+
+  it("never puts a pass's matrices a multiple of 4 kB apart", () => {
+    expect(offTheSets(48, 1152, [32, 64])).toBe(47); // 48·64 floats = 12 kB
+    expect(offTheSets(18, 1152, [32, 64])).toBe(18); // 4.5 kB
+    expect(offTheSets(256, 4000, [32, 32])).toBe(255); // F(2×2)'s 1 MB pass on 32 channels
+    expect(offTheSets(48, 48, [64])).toBe(48); // one pass holds every tile: nothing follows it
   });
 
   it('follows the tuning', () => {
