@@ -3,15 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSweepSpec, TRIAL_STATUSES } from '../../../src-main/contract/sweep';
 import {
-  decodeHParamsPluginData,
-  encodeHParamsPluginData,
-  EXPERIMENT_TAG,
   experimentOf,
-  HParamsDataError,
-  HPARAMS_PLUGIN,
   readHParams,
-  SESSION_END_TAG,
-  SESSION_START_TAG,
   sessionHParams,
   sessionStatusOf,
   SWEEP_METRICS,
@@ -19,9 +12,18 @@ import {
   writeHParamsExperiment,
   writeSessionEnd,
   writeSessionStart,
+} from '../../../src-main/engine/sweeps/hparams';
+import {
+  decodeHParamsPluginData,
+  encodeHParamsPluginData,
+  EXPERIMENT_TAG,
+  HParamsDataError,
+  HPARAMS_PLUGIN,
+  SESSION_END_TAG,
+  SESSION_START_TAG,
   type Experiment,
   type HParamsPluginData,
-} from '../../../src-main/engine/sweeps/hparams';
+} from '../../../src-main/engine/sweeps/hparams-proto';
 import { createSweepJournal, sweepDir } from '../../../src-main/engine/sweeps/journal';
 import {
   crc32c,
