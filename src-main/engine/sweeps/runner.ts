@@ -168,15 +168,19 @@ function lockSweep(root: string, sweepId: string, owner = 'MNIST Studio'): RunLo
 
 /**
  * Trials at once. A number caps the count. 'auto' shares the cores: a trial starts while the
- * threads of the running trials plus its own fit in the cores (a trial's threads are
- * resolveThreads of its config, as the trainer chooses them; native TensorFlow and GPU backends
- * spread each op over the whole machine, so a trial there takes every core), and one trial
- * always runs. With equal trials that is cores ÷ threads per trial, at least 1.
+ * threads of the running trials plus its own fit in the cores, and one trial always runs; with
+ * equal trials that is cores ÷ threads per trial, at least 1. A trial's threads are those the
+ * trainer will choose for its config (resolveThreads, and 1 for the fused mlp step on wasm);
+ * native TensorFlow and GPU backends spread each op over the whole machine, so a trial there
+ * takes every core.
  */
 export function trialThreads(config: TrainConfig, autoBackend: BackendName, cores: number): number {
   const backend = config.backend === 'auto' ? autoBackend : config.backend;
   if (backend === 'tensorflow' || backend === 'tensorflow-gpu' || backend === 'webgpu')
     return cores;
+  // The mlp preset is a plain Dense stack, which chooseTrainingStep trains with the fused step
+  // on one thread when threads are auto (it beats two threads of tfjs ops at every batch size).
+  if (config.model === 'mlp' && backend === 'wasm' && (config.threads ?? null) === null) return 1;
   return Math.min(cores, resolveThreads(config, backend, cores));
 }
 

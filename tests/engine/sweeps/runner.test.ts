@@ -79,6 +79,10 @@ describe('sweep runner', () => {
     expect(autoParallelism({ ...config, threads: 3 }, 'wasm', 8)).toBe(2);
     expect(autoParallelism({ ...config, threads: 16 }, 'wasm', 8)).toBe(1);
     expect(autoParallelism(config, 'tensorflow', 8)).toBe(1);
+    // The fused Dense step trains an mlp on one thread when threads are auto.
+    const mlp = resolveTrainConfig({ model: 'mlp', batchSize: 128 });
+    expect(autoParallelism(mlp, 'wasm', 2)).toBe(2);
+    expect(autoParallelism(mlp, 'cpu', 2)).toBe(1);
     const { launcher, session } = run(
       { base: { epochs: 3, threads: 2 }, budget: { maxTrials: 5 }, parallelism: 'auto' },
       {},
