@@ -324,6 +324,29 @@ export function interruptTrial(journal: SweepJournal, number: number): SweepJour
   return updateTrial(journal, number, (t) => ({ ...t, status: 'interrupted' }));
 }
 
+/**
+ * An interrupted trial whose run had in fact finished (the sweep's process died between the run's
+ * last epoch and the journal's next write): finished, with the run's own epoch scores, and not
+ * started again.
+ */
+export function adoptFinishedRun(
+  journal: SweepJournal,
+  number: number,
+  scores: { epoch: number; valAccuracy: number }[],
+  now = new Date(),
+): SweepJournal {
+  const trial = trialOf(journal, number);
+  if (trial.status !== 'interrupted')
+    throw new SweepJournalError(`trial ${number} is ${trial.status}, not interrupted`);
+  return updateTrial(journal, number, (t) => ({
+    ...t,
+    status: 'finished',
+    scores: [...scores].sort((a, b) => a.epoch - b.epoch),
+    reason: null,
+    endedAt: now.toISOString(),
+  }));
+}
+
 /** Adds a session's wall time when it ends, so the next session's time budget starts from it. */
 export function addSpentSeconds(journal: SweepJournal, seconds: number): SweepJournal {
   return { ...journal, spentSeconds: journal.spentSeconds + Math.max(0, seconds) };

@@ -9,11 +9,13 @@ import {
   type SweepSpec,
   type SweepTrialCounts,
 } from '../../contract/sweep';
+import { readMetricsLog, readRun } from '../runs';
 import { acquireRunLock, describeHolder, RunLockedError, type RunLock } from '../run-lock';
 import { resolveThreads } from '../steps/choose';
 import { ashaDecide, ashaSchedule, describeSchedule, type AshaSchedule } from './asha';
 import {
   addTrial,
+  adoptFinishedRun,
   budgetLeft,
   createSweepJournal,
   type BudgetLeft,
@@ -220,6 +222,24 @@ export function bestTrial(journal: SweepJournal): SweepBest | null {
           point: t.point,
         };
   return best;
+}
+
+/**
+ * The epoch scores of a run that finished, from its own files; null when it did not finish (or
+ * there are no run files here: a launcher that keeps runs elsewhere).
+ */
+function finishedRunScores(
+  root: string,
+  runId: string,
+): { epoch: number; valAccuracy: number }[] | null {
+  try {
+    if (readRun(root, runId).status !== 'finished') return null;
+    return readMetricsLog(root, runId).flatMap((m) =>
+      m.valAccuracy === null ? [] : [{ epoch: m.epoch, valAccuracy: m.valAccuracy }],
+    );
+  } catch {
+    return null;
+  }
 }
 
 /** The longest stop reason the worker contract takes. */
@@ -453,6 +473,24 @@ class SweepRun {
     const tag: SweepTag = { id: this.journal.sweepId, trial: trial.number };
     let handle: TrialHandle | null = null;
     let failure: string | null = null;
+    if (trial.status === 'interrupted' && trial.runId !== null) {
+      const scores = finishedRunScores(this.options.root, trial.runId);
+      if (scores !== null) {
+        slot.ended = true;
+        this.running.delete(trial.number);
+        this.save(adoptFinishedRun(this.journal, trial.number, scores));
+        this.emit({
+          type: 'trial-finished',
+          sweepId: this.journal.sweepId,
+          trial: trial.number,
+          runId: trial.runId,
+          epochs: scores.at(-1)?.epoch ?? 0,
+          bestValAccuracy: scores.length ? Math.max(...scores.map((s) => s.valAccuracy)) : null,
+        });
+        this.pump();
+        return;
+      }
+    }
     if (trial.status === 'interrupted' && trial.runId !== null && launcher.resume) {
       try {
         handle = await launcher.resume(trial.runId, tag, listener);

@@ -13,6 +13,7 @@ import {
   startSweep,
   type SweepRunnerOptions,
 } from '../../../src-main/engine/sweeps/runner';
+import { appendMetricsLog, createRun, recordRunEnd } from '../../../src-main/engine/runs';
 import { resolveThreads } from '../../../src-main/engine/steps/choose';
 import { tempDir } from '../../helpers';
 import { FakeLauncher, type FakeLauncherOptions } from './fake-launcher';
@@ -223,6 +224,41 @@ describe('sweep runner', () => {
     ]);
     expect(journal.trials[0]!.scores.map((s) => s.epoch)).toEqual([1, 2, 3, 4]);
     expect(launcher.runs.size).toBe(3);
+  });
+
+  it('takes a trial whose run finished while the sweep was down as finished, not rerun', async () => {
+    const own = tempDir();
+    const launcher = new FakeLauncher({ epochMs: 5 });
+    const events: SweepEvent[] = [];
+    const options = { root: own, launcher, onEvent: (e: SweepEvent) => events.push(e) };
+    const first = startSweep(spec({ base: { epochs: 3 }, budget: { maxTrials: 1 } }), options, 's');
+    await until(() => events.some((e) => e.type === 'trial-epoch'));
+    await first.stop();
+    const trial = readSweepJournal(own, 's').trials[0]!;
+    expect(trial.status).toBe('interrupted');
+    // Its run went on to the end on its own (its worker outlived the sweep's process).
+    createRun(own, trial.runId!, trial.config, 'wasm', null, { id: 's', trial: 1 });
+    for (const epoch of [1, 2, 3])
+      appendMetricsLog(own, trial.runId!, {
+        epoch,
+        loss: 1,
+        accuracy: 0.5,
+        valLoss: 1,
+        valAccuracy: 0.5 + epoch / 10,
+        seconds: 1,
+        backend: 'wasm',
+      });
+    recordRunEnd(own, trial.runId!, { status: 'finished', reason: null });
+    await resumeSweep('s', options).done;
+    const after = readSweepJournal(own, 's').trials[0]!;
+    expect(after).toMatchObject({ status: 'finished', attempts: 1 });
+    expect(after.scores).toEqual([
+      { epoch: 1, valAccuracy: 0.6 },
+      { epoch: 2, valAccuracy: 0.7 },
+      { epoch: 3, valAccuracy: 0.8 },
+    ]);
+    expect(launcher.resumed).toEqual([]);
+    expect(launcher.runs.size).toBe(1);
   });
 
   it('proposes the same trials for the same seed', async () => {
