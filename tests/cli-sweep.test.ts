@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSweepJournal } from '../src-main/engine/sweeps/journal';
+import { runLockState } from '../src-main/engine/run-lock';
 import { readRun } from '../src-main/engine/runs';
 import { cliPath, runCli } from './cli-runner';
 import { spawnGroup, tempDir } from './helpers';
@@ -80,12 +83,14 @@ describe('CLI sweep', () => {
     await sweep.exited;
     const sweepId = first.sweepId as string;
     const runIds = sweep.lines.filter((l) => l.type === 'trial-started').map((l) => l.runId);
-    // Its workers, left without a host, stop their runs after the current batch and exit.
+    // Its workers, left without a host, stop their runs after the current batch and exit,
+    // releasing the runs' locks.
     await until(
-      () => runIds.every((id) => readRun(root, id as string).status !== 'running'),
+      () => runIds.every((id) => runLockState(root, id as string).state !== 'held'),
       30_000,
       'the orphaned workers to stop their runs',
     );
+    for (const id of runIds) expect(readRun(root, id as string).status).toBe('stopped');
     // As the kill left it: the first trial running, the second running or still starting.
     const before = readSweepJournal(root, sweepId).trials;
     expect(before[(first.trial as number) - 1]!.status).toBe('running');
@@ -120,18 +125,32 @@ describe('CLI sweep', () => {
     }
   });
 
-  it('refuses a bad spec naming the option, and --queue for now (exit 2)', () => {
-    const bad = runCli(
-      root,
-      ...['sweep', '--space', '{"learningRate":{"kind":"log-uniform","min":0,"max":1}}'],
-      '--trials',
-      '0',
-    );
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--trials: maxTrials must be between 1 and 100000');
-    expect(bad.stderr).toContain('--space: learningRate.min: a log-uniform range');
-    const queue = runCli(root, 'sweep', '--space', space, '--trials', '2', '--queue', 'redis://x');
-    expect(queue.code).toBe(2);
-    expect(queue.stderr).toContain('not available yet');
+  it('stops on Ctrl-C leaving the sweep resumable, and deletes it with its runs', async () => {
+    const sweep = spawnGroup(cliPath, [
+      ...['sweep', '--model', 'mlp', '--space', space, '--strategy', 'random'],
+      ...['--trials', '1', '--epochs', '30', '--checkpoints', root, ...tiny],
+    ]);
+    const epoch = await sweep.line((l) => l.type === 'trial-epoch');
+    sweep.signalGroup('SIGINT');
+    expect(await sweep.exited).toEqual({ code: 0, signal: null });
+    const sweepId = epoch.sweepId as string;
+    expect(sweep.lines.at(-1)).toMatchObject({
+      type: 'sweep-finished',
+      status: 'stopped',
+      trials: { interrupted: 1 },
+    });
+    const journal = readSweepJournal(root, sweepId);
+    expect(journal.status).toBe('stopped');
+    expect(journal.trials[0]!.status).toBe('interrupted');
+    expect(readRun(root, epoch.runId as string)).toMatchObject({
+      status: 'stopped',
+      reason: expect.stringContaining('the CLI received Ctrl-C (SIGINT)') as string,
+    });
+
+    const deleted = runCli(root, 'sweep', 'delete', '--sweep', sweepId, '--runs');
+    expect(deleted.code).toBe(0);
+    expect(deleted.lines).toEqual([{ type: 'sweep-deleted', sweepId, runsDeleted: [epoch.runId] }]);
+    expect(existsSync(path.join(root, epoch.runId as string))).toBe(false);
+    expect(runCli(root, 'sweep', 'list').lines.some((l) => l.sweepId === sweepId)).toBe(false);
   });
 });
