@@ -511,6 +511,13 @@ class SweepRun {
       handle?.stop('the sweep ended');
       return;
     }
+    if (handle === null && this.killed) {
+      // Its worker was killed with the sweep while it started: it stays pending or interrupted.
+      slot.ended = true;
+      this.running.delete(trial.number);
+      this.pump();
+      return;
+    }
     if (handle === null) {
       slot.ended = true;
       this.running.delete(trial.number);

@@ -19,6 +19,8 @@ interface FakeRun {
   done: number;
   stopReasons: string[];
   active: boolean;
+  /** Killed (its "process" gone): it reports an error at its next tick. */
+  killed: boolean;
 }
 
 export interface FakeLauncherOptions {
@@ -52,7 +54,15 @@ export class FakeLauncher implements TrialLauncher {
   start(config: TrainConfig, tag: SweepTag, listener: TrialListener): Promise<TrialHandle> {
     if (this.options.refuses?.(tag)) return Promise.reject(new Error('no worker could start'));
     const runId = `run-${++this.next}`;
-    const run: FakeRun = { runId, config, tag, done: 0, stopReasons: [], active: false };
+    const run: FakeRun = {
+      runId,
+      config,
+      tag,
+      done: 0,
+      stopReasons: [],
+      active: false,
+      killed: false,
+    };
     this.runs.set(runId, run);
     return Promise.resolve(this.drive(run, listener));
   }
@@ -67,7 +77,7 @@ export class FakeLauncher implements TrialLauncher {
   }
 
   async kill(): Promise<void> {
-    for (const run of this.runs.values()) if (run.active) run.stopReasons.push('<killed>');
+    for (const run of this.runs.values()) if (run.active) run.killed = true;
   }
 
   close(): Promise<void> {
@@ -79,6 +89,7 @@ export class FakeLauncher implements TrialLauncher {
     const fromEpoch = run.done;
     let stopping = false;
     run.active = true;
+    run.killed = false;
     this.running++;
     this.maxRunning = Math.max(this.maxRunning, this.running);
     const end = () => {
@@ -86,7 +97,7 @@ export class FakeLauncher implements TrialLauncher {
       this.running--;
     };
     const tick = () => {
-      if (run.stopReasons.at(-1) === '<killed>') {
+      if (run.killed) {
         end();
         return listener({ type: 'error', message: 'the training worker was killed (SIGKILL)' });
       }

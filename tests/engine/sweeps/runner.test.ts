@@ -208,6 +208,30 @@ describe('sweep runner', () => {
     ).toEqual([false, true]);
   });
 
+  it('a kill leaves the killed trials interrupted, not failed', async () => {
+    const launcher = new FakeLauncher({ epochMs: 5 });
+    const events: SweepEvent[] = [];
+    const options = { root, launcher, onEvent: (e: SweepEvent) => events.push(e) };
+    const id = `sweep-${++counter}`;
+    const first = startSweep(
+      spec({ base: { epochs: 5 }, budget: { maxTrials: 2 }, parallelism: 2 }),
+      options,
+      id,
+    );
+    await until(() => events.filter((e) => e.type === 'trial-epoch').length >= 2);
+    await first.kill();
+    expect((await first.done).status).toBe('stopped');
+    expect(readSweepJournal(root, id).trials.map((t) => t.status)).toEqual([
+      'interrupted',
+      'interrupted',
+    ]);
+    await resumeSweep(id, options).done;
+    expect(readSweepJournal(root, id).trials.map((t) => t.status)).toEqual([
+      'finished',
+      'finished',
+    ]);
+  });
+
   it('reruns an interrupted trial from scratch when its run cannot be resumed', async () => {
     const launcher = new FakeLauncher({ epochMs: 5, resumable: false });
     const events: SweepEvent[] = [];
