@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveTrainConfig } from '../../../src-main/contract/config';
 import {
   parseSweepSpec,
+  SweepEventSchema,
   type SweepEvent,
   type SweepSpecInput,
 } from '../../../src-main/contract/sweep';
@@ -42,7 +43,8 @@ function run(
   const events: SweepEvent[] = [];
   const session = startSweep(
     spec(input),
-    { root, launcher, onEvent: (e) => events.push(e), ...options },
+    // Every event as the contract declares it: a Sweep panel will parse them.
+    { root, launcher, onEvent: (e) => events.push(SweepEventSchema.parse(e)), ...options },
     `sweep-${++counter}`,
   );
   return { launcher, events, session };
