@@ -551,7 +551,31 @@ class SweepRun {
     // Stopped while it was starting, or cut by the time budget meanwhile.
     if (this.stopReason !== null) handle.stop(this.stopReason);
     else if (slot.pruned !== null) handle.stop(slot.pruned);
+    if (handle.fromEpoch > 0) this.catchUp(slot, handle);
     for (const event of slot.early.splice(0)) if (!slot.ended) this.heard(slot, event);
+  }
+
+  /**
+   * A resumed run's epochs up to its checkpoint that the journal missed (the sweep's process died
+   * between the run's epoch and the journal's write): taken from the run's own metrics, and
+   * judged at their rungs as they would have been.
+   */
+  private catchUp(slot: Slot, handle: TrialHandle): void {
+    const known = new Set(this.trial(slot.trial).scores.map((s) => s.epoch));
+    let metrics: ReturnType<typeof readMetricsLog> = [];
+    try {
+      metrics = readMetricsLog(this.options.root, handle.runId);
+    } catch {
+      // No run files here (a launcher that keeps runs elsewhere): nothing to catch up from.
+    }
+    for (const m of metrics)
+      if (m.epoch <= handle.fromEpoch && !known.has(m.epoch) && m.valAccuracy !== null)
+        this.heard(slot, {
+          type: 'epoch',
+          epoch: m.epoch,
+          valAccuracy: m.valAccuracy,
+          seconds: m.seconds,
+        });
   }
 
   private trial(number: number): Trial {

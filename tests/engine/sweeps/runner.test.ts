@@ -287,6 +287,38 @@ describe('sweep runner', () => {
     expect(launcher.runs.size).toBe(1);
   });
 
+  it("catches up a resumed run's epochs the journal missed from the run's metrics", async () => {
+    const own = tempDir();
+    const launcher = new FakeLauncher({ epochMs: 5 });
+    const events: SweepEvent[] = [];
+    const options = { root: own, launcher, onEvent: (e: SweepEvent) => events.push(e) };
+    const first = startSweep(spec({ base: { epochs: 6 }, budget: { maxTrials: 1 } }), options, 's');
+    await until(() => events.some((e) => e.type === 'trial-epoch' && e.epoch === 2));
+    await first.stop();
+    const trial = readSweepJournal(own, 's').trials[0]!;
+    const fake = launcher.runs.get(trial.runId!)!;
+    const heard = trial.scores.length;
+    expect(fake.done).toBe(heard);
+    // The run trained (and checkpointed) one more epoch than the journal heard of.
+    fake.done = heard + 1;
+    createRun(own, trial.runId!, trial.config, 'wasm', null, { id: 's', trial: 1 });
+    for (let epoch = 1; epoch <= heard + 1; epoch++)
+      appendMetricsLog(own, trial.runId!, {
+        epoch,
+        loss: 1,
+        accuracy: 0.5,
+        valLoss: 1,
+        valAccuracy: epoch === heard + 1 ? 0.123 : 0.5,
+        seconds: 1,
+        backend: 'wasm',
+      });
+    recordRunEnd(own, trial.runId!, { status: 'stopped', reason: 'stopped' });
+    await resumeSweep('s', options).done;
+    const scores = readSweepJournal(own, 's').trials[0]!.scores;
+    expect(scores.map((s) => s.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(scores[heard]!.valAccuracy).toBe(0.123);
+  });
+
   it('proposes the same trials for the same seed', async () => {
     const points = async (seed: number) => {
       const { session } = run({
