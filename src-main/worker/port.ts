@@ -34,8 +34,11 @@ export function connectToHost(): Port {
   return {
     post: (message) => {
       // A send on a closed channel emits 'error' on `process`, an uncaught exception that would
-      // end the worker in the middle of the clean stop it makes when its host is gone.
-      if (process.connected) send(message);
+      // end the worker in the middle of the clean stop it makes when its host is gone. The
+      // channel can also die between the check and the send (a host killed with SIGKILL: EPIPE
+      // before 'disconnect' is seen), so the send's own error is taken too; the disconnect
+      // follows and starts the clean stop.
+      if (process.connected) send(message, undefined, undefined, () => undefined);
     },
     onMessage: (listener) => {
       process.on('message', listener);

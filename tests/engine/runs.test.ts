@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -99,5 +99,24 @@ describe('metrics.jsonl', () => {
     );
     appendMetricsLog(root, runId, plainMetrics(2));
     expect(readMetricsLog(root, runId).map((m) => m.epoch)).toEqual([1, 2]);
+  });
+});
+
+describe('run.json sweep tag', () => {
+  it('is written for a sweep trial and absent (still valid) for a run.json written before tags', () => {
+    const root = path.join(base, 'tags');
+    const tagged = newRunId('mlp');
+    createRun(root, tagged, smallMlp, 'cpu', null, { id: 'sweep-a', trial: 3 });
+    expect(readRun(root, tagged).sweep).toEqual({ id: 'sweep-a', trial: 3 });
+    const plain = newRunId('mlp');
+    createRun(root, plain, smallMlp, 'cpu');
+    const file = path.join(root, plain, 'run.json');
+    expect(readFileSync(file, 'utf8')).not.toContain('sweep');
+    expect(readRun(root, plain).sweep).toBeUndefined();
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace('"runId"', '"sweep": {"id": "../x", "trial": 0}, "runId"'),
+    );
+    expect(() => readRun(root, plain)).toThrow(/run\.json is malformed/);
   });
 });

@@ -314,6 +314,39 @@ export function endTrial(
   }));
 }
 
+/**
+ * A running trial whose sweep was stopped (or whose process is going away): it is taken up
+ * again by `sweep resume`, from its last checkpoint or from scratch, under the same number.
+ */
+export function interruptTrial(journal: SweepJournal, number: number): SweepJournal {
+  const trial = trialOf(journal, number);
+  if (trial.status !== 'running') return journal;
+  return updateTrial(journal, number, (t) => ({ ...t, status: 'interrupted' }));
+}
+
+/**
+ * An interrupted trial whose run had in fact finished (the sweep's process died between the run's
+ * last epoch and the journal's next write): finished, with the run's own epoch scores, and not
+ * started again.
+ */
+export function adoptFinishedRun(
+  journal: SweepJournal,
+  number: number,
+  scores: { epoch: number; valAccuracy: number }[],
+  now = new Date(),
+): SweepJournal {
+  const trial = trialOf(journal, number);
+  if (trial.status !== 'interrupted')
+    throw new SweepJournalError(`trial ${number} is ${trial.status}, not interrupted`);
+  return updateTrial(journal, number, (t) => ({
+    ...t,
+    status: 'finished',
+    scores: [...scores].sort((a, b) => a.epoch - b.epoch),
+    reason: null,
+    endedAt: now.toISOString(),
+  }));
+}
+
 /** Adds a session's wall time when it ends, so the next session's time budget starts from it. */
 export function addSpentSeconds(journal: SweepJournal, seconds: number): SweepJournal {
   return { ...journal, spentSeconds: journal.spentSeconds + Math.max(0, seconds) };
