@@ -16,7 +16,7 @@ import {
   wasmKernelConfig,
 } from '../wasm-backend';
 import { winogradPaysFor } from './Conv2D';
-import { winograd4Chosen } from './winograd4';
+import { inputGradWinograd4, winograd4Chosen, winograd4Geometry } from './winograd4';
 import { conv2DBackpropInputGemm, convGeometry } from './conv-gemm';
 
 const KERNEL = Conv2DBackpropInput;
@@ -80,6 +80,18 @@ export function conv2DBackpropInputWasm(
     return out;
   }
 
+  // The forward convolution's own Winograd tiles, run backwards (kernels/winograd4.ts).
+  if (
+    kh === 3 &&
+    kw === 3 &&
+    sh === 1 &&
+    sw === 1 &&
+    info.padInfo.top >= 0 &&
+    info.padInfo.left >= 0 &&
+    winograd4Chosen(tuning, ci, co, oh, ow)
+  ) {
+    return inputGradWinograd4(backend, dy, filter, winograd4Geometry(info), tuning);
+  }
   if (useGemm(info, tuning)) {
     return conv2DBackpropInputGemm(backend, dy, filter, convGeometry(info), tuning);
   }

@@ -175,6 +175,65 @@ export function conv2DWinograd4(
   });
 }
 
+/**
+ * dx = Conv2DBackpropInput(dy, filter) for a stride-1 3×3 filter, by Winograd F(4×4, 3×3) run
+ * backwards over the forward pass's tiles: dM = A dY Aᵀ, dV[q] = dM[q]·U[q]ᵀ, and each tile's
+ * 6×6 patch gradient B dV Bᵀ added into dx. The cnn's conv2 takes 9 tiles an image this way
+ * (its 11×11 output); as the full correlation of dy onto the 13×13 input it took 16.
+ */
+export function inputGradWinograd4(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: Winograd4Geometry,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const { n, h, w, ci, co, oh, ow, pt, pl } = g;
+  const { th, tw } = tiles4(oh, ow);
+  const tiles = n * th * tw;
+  const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
+  const k = simdKernelsFor(backend, tuning);
+  return withScratch(backend, [n, h, w, ci], (dx, scratch) => {
+    const dm = scratch([36, pass, co]);
+    const dv = scratch([36, pass, ci]);
+    const u = scratch([36, ci, co]);
+    const ut = scratch([36, packedB(co, ci)]);
+    const ap = scratch([packedA(pass, co)]);
+    const zero = scratch([co]);
+    const dump = scratch([ci]);
+    heapF32(backend, zero).fill(0);
+    heapF32(backend, dx).fill(0);
+    const at = offsets(backend);
+    k.winograd4_filter(at(filter), at(u), ci * co);
+    const [dmAt, dvAt, uAt, utAt, apAt] = [at(dm), at(dv), at(u), at(ut), at(ap)];
+    // U[q]ᵀ as gemm's B operand: [co, ci], from U[q] stored [ci][co].
+    const utStep = packedB(co, ci);
+    for (let q = 0; q < 36; q++)
+      k.pack_bt(uAt + q * ci * co * 4, co, co, ci, utAt + q * utStep * 4);
+    for (let t0 = 0; t0 < tiles; t0 += pass) {
+      const t1 = Math.min(tiles, t0 + pass);
+      const rows = t1 - t0;
+      k.winograd4_gradient(
+        at(dy),
+        at(zero),
+        dmAt,
+        oh,
+        ow,
+        co,
+        th,
+        tw,
+        t0,
+        t1,
+        ...plainLayout(pass, co),
+      );
+      // dV[q] = dM[q]·U[q]ᵀ, dM[q] row-major [rows, co] packed on the way.
+      const [mStep, vStep] = [pass * co, pass * ci];
+      k.gemm_batch(dmAt, mStep, co, apAt, utAt, utStep, dvAt, vStep, ci, rows, ci, co, 0, KC, 36);
+      k.winograd4_input_gradient(dvAt, at(dx), at(dump), h, w, ci, th, tw, pt, pl, t0, t1, pass);
+    }
+  });
+}
+
 /** dw = Conv2DBackpropFilter(x, dy) for a stride-1 3×3 filter, by Winograd F(4×4, 3×3). */
 export function filterGradWinograd4(
   backend: BackendWasm,

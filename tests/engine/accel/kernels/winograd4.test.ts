@@ -5,6 +5,7 @@ import { mulberry32 } from '../../../../src-main/engine/random';
 import {
   conv2DWinograd4,
   filterGradWinograd4,
+  inputGradWinograd4,
   offTheSets,
   tileUse4,
   winograd4Chosen,
@@ -175,7 +176,12 @@ describe('Winograd F(4×4, 3×3)', () => {
         try {
           const y = read(conv2DWinograd4(backend, xt, wt, g, tuning));
           const dw = read(filterGradWinograd4(backend, xt, dyt, g, tuning));
-          const errors = [worst(y, ref.y, ref.ys), worst(dw, ref.dw, ref.dws)];
+          const dx = read(inputGradWinograd4(backend, dyt, wt, g, tuning));
+          const errors = [
+            worst(y, ref.y, ref.ys),
+            worst(dw, ref.dw, ref.dws),
+            worst(dx, ref.dx, ref.dxs),
+          ];
           for (const e of errors) {
             seen = Math.max(seen, e);
             expect(e).toBeLessThan(REL_TOL);

@@ -191,7 +191,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       Buffer.from(wasm)
         .toString('base64')
         .match(/.{1,96}/g) ?? [];
-    return [`export const ${name} =`, lines.map((l) => `  '${l}'`).join(' +\n') + ';'];
+    // An array joined, not a chain of `+`: prettier's parser recursed once per `+` and ran out of
+    // stack at ~1,000 lines.
+    return [`export const ${name} = [`, ...lines.map((l) => `  '${l}',`), "].join('');"];
   };
   const baseline = compileSimd('baseline');
   const relaxed = compileSimd('relaxed');

@@ -220,6 +220,8 @@ const AT4 = [
   [0, 1, -1, 8, -8, 1],
 ];
 const A4 = AT4[0]!.map((_, c) => AT4.map((row) => row[c]!));
+/** B, which carries a patch's gradient back from V's: dd = B dV Bᵀ. */
+const B4 = BT4[0]!.map((_, c) => BT4.map((row) => row[c]!));
 /** U = G g Gᵀ for a 3×3 filter g; its transpose carries the gradient back: dg = Gᵀ dU G. */
 const G4 = [
   [1 / 4, 0, 0],
@@ -258,6 +260,14 @@ export function winograd4Source(): string {
     ...sandwich(ops, A4, 'g', 'e', 'z'),
     ...grid(6, 6).map(([r, c]) => placed(ops).store(`o${r * 6 + c}`, `z${r}${c}`)),
   ];
+  // dx[patch] += B dV Bᵀ: patches overlap (stride 4, size 6), so every tile adds into dx.
+  const inputGradient = (ops: Ops) => [
+    ...grid(6, 6).map(([r, c]) => `${ops.type} e${r}${c} = ${ops.load(`p${r * 6 + c}`)};`),
+    ...sandwich(ops, B4, 'e', 'h', 'w'),
+    ...grid(6, 6).map(([r, c]) =>
+      ops.store(`q${r}${c}`, ops.add(ops.load(`q${r}${c}`), `w${r}${c}`)),
+    ),
+  ];
   const filter = (ops: Ops) => [
     ...grid(3, 3).map(([r, c]) => `${ops.type} g${r}${c} = ${ops.load(`p${r * 3 + c}`)};`),
     ...sandwich(ops, G4, 'g', 'h', 'u'),
@@ -271,6 +281,20 @@ export function winograd4Source(): string {
   const spaced = (count: number, name: string, base: string, ptr: string) =>
     Array.from({ length: count }, (_, k) => `  ${ptr} *${name}${k} = ${base} + ${k} * cc;`);
   const indent = (lines: string[]) => lines.map((l) => l.slice(2));
+  const patchPointers = [
+    ...Array.from(
+      { length: 6 },
+      (_, i) => `    const int yin${i} = y0 + ${i} >= 0 && y0 + ${i} < h;`,
+    ),
+    ...Array.from(
+      { length: 6 },
+      (_, i) => `    const int xin${i} = x0 + ${i} >= 0 && x0 + ${i} < w;`,
+    ),
+    ...grid(6, 6).map(
+      ([r, c]) =>
+        `    float *q${r}${c} = yin${r} && xin${c} ? dx + ((b * h + y0 + ${r}) * w + x0 + ${c}) * c : dump;`,
+    ),
+  ];
   const outputPointers = grid(4, 4).map(
     ([r, c]) =>
       `    float *q${r}${c} = ty4 + ${r} < oh && tx4 + ${c} < ow ? y + ((b * oh + ty4 + ${r}) * ow + tx4 + ${c}) * co : dump;`,
@@ -317,6 +341,9 @@ export function winograd4Source(): string {
     '// winograd4_gradient: G[k][t − t0][o] = (A dY Aᵀ)[k] for the 4×4 tile of dy at rows 4·ty + 0..3,',
     '//   columns 4·tx + 0..3: the filter gradient is then Σ_t V[k][t]ᵀ · G[k][t], carried back by',
     "//   the filter transform's transpose.",
+    '// winograd4_input_gradient: dx[patch of tile t] += (B dV Bᵀ) for dV[k][t − t0][c] laid out like',
+    '//   M, the 6×6 patch as winograd4_input reads it; dx must start at 0, and pixels outside the map',
+    '//   go to `dump` (c floats of scratch).',
     '// winograd4_filter: U[k][e] = (G g Gᵀ)[k] for the 3×3 filter g[i][j] = f[(3·i + j)·cc + e], e',
     '//   running over the cc = ci·co channel pairs; winograd4_filter_gradient: dw = Gᵀ dU G back.',
     `//   Bᵀ = ${JSON.stringify(BT4)}`,
@@ -370,6 +397,21 @@ export function winograd4Source(): string {
     ...pointers(4, 'p', 'dy', 'co', 'oh', 'ow'),
     ...laidOut('o', 'g'),
     ...channelLoops('co', gradient),
+    '  }',
+    '}',
+    '',
+    'void EXPORT(winograd4_input_gradient)(const float *restrict dv, float *restrict dx,',
+    '                                      float *restrict dump, int h, int w, int c, int th,',
+    '                                      int tw, int pt, int pl, int t0, int t1, int stride) {',
+    '  if (t0 >= t1 || c <= 0) return;',
+    '  const int per = th * tw;',
+    '  for (int t = t0; t < t1; t++) {',
+    '    const int b = t / per;',
+    '    const int y0 = (t % per / tw) * 4 - pt;',
+    '    const int x0 = (t % per % tw) * 4 - pl;',
+    ...patchPointers,
+    ...planes('p', 'dv', 'c', 'const float'),
+    ...channelLoops('c', inputGradient),
     '  }',
     '}',
     '',

@@ -174,6 +174,22 @@ export interface SimdKernels {
     t1: number,
     stride: number,
   ): void;
+  /** Adds F(4×4, 3×3)'s patch gradients B dV Bᵀ of tiles t0 ≤ t < t1 into dx; see winograd4.c. */
+  winograd4_input_gradient(
+    dv: number,
+    dx: number,
+    dump: number,
+    h: number,
+    w: number,
+    c: number,
+    th: number,
+    tw: number,
+    pt: number,
+    pl: number,
+    t0: number,
+    t1: number,
+    stride: number,
+  ): void;
   /** F(4×4, 3×3)'s filter transform, U = G g Gᵀ, over cc channel pairs; see winograd4.c. */
   winograd4_filter(f: number, u: number, cc: number): void;
   /** Its transpose, dw = Gᵀ dU G, for the filter gradient; see winograd4.c. */
