@@ -13,6 +13,8 @@ import { RUN_ID_PATTERN, RequestSchemas } from './contract/messages';
 import { JsonOutput } from './cli/json-output';
 import { processStreams, wantsJson, type CliOutput } from './cli/output';
 import { TerminalOutput } from './cli/terminal-output';
+import { SWEEP_USAGE, sweepMain } from './cli/sweep-command';
+import { UsageError } from './cli/usage-error';
 import { loadDigitImage } from './engine/image';
 import { forkWorker } from './host/fork-worker';
 import { onStopSignals, signalExitCode } from './host/shutdown';
@@ -35,15 +37,14 @@ const USAGE = `usage: npm run cli -- <command> [options]
   list
   delete   --run ID [--epoch N]
   rename   --run ID --name TEXT             (an empty TEXT clears the name)
+${SWEEP_USAGE}
 common:    [--checkpoints DIR] [--data DIR] [--backend NAME] [--json]
 output:    readable lines and progress in a terminal; JSON lines, one object with a "type" per
            line, when stdout is not a terminal or with --json.
 N is a whole number in decimal digits (3, not 3.0, +3 or 0x3); X is a decimal number (0.001, 1e-3).
 exit: 0 done (or stopped by a first Ctrl-C/SIGTERM), 1 failed, 2 usage error, 130 killed by a second Ctrl-C`;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError };
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -246,6 +247,8 @@ function commandFromArgs(command: CommandName, values: Values, pixels: Float32Ar
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `sweep` has sub-commands and options of its own: it parses its own command line.
+  if (argv[0] === 'sweep') return sweepMain(argv.slice(1));
   let values: Values;
   let positionals: string[];
   try {

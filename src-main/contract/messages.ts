@@ -56,7 +56,22 @@ export const InitCommandSchema = z.object({
   owner: z.string().min(1).max(200).default('MNIST Studio'),
 });
 
-const trainRequest = z.object({ type: z.literal('train'), config: TrainConfigSchema });
+/**
+ * The sweep and trial a run was trained for (engine/sweeps/runner.ts): written into its run.json
+ * when the run is created, so the Checkpoints list can group a sweep's runs under it.
+ */
+export const SweepTagSchema = z.object({
+  id: RunIdSchema,
+  trial: z.number().int().min(1),
+});
+export type SweepTag = z.infer<typeof SweepTagSchema>;
+
+const trainRequest = z.object({
+  type: z.literal('train'),
+  config: TrainConfigSchema,
+  /** Set by a sweep for its trials; absent for a run the user starts. */
+  sweep: SweepTagSchema.optional(),
+});
 const resumeRequest = z.object({
   type: z.literal('resume'),
   runId: RunIdSchema,
@@ -224,6 +239,8 @@ export const RunInfoSchema = z.object({
   history: z.array(EpochMetricsSchema),
   /** Test-set results of the checkpoints evaluated so far, one per epoch. */
   evaluations: z.array(RunEvaluationSchema),
+  /** The sweep trial this run is, if any. */
+  sweep: SweepTagSchema.optional(),
 });
 export type RunInfo = z.infer<typeof RunInfoSchema>;
 

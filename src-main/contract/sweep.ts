@@ -8,6 +8,7 @@ import {
   resolveTrainConfig,
   type TrainConfig,
 } from './config';
+import { RUN_ID_PATTERN } from './messages';
 
 /**
  * A hyper-parameter sweep: a model preset, settings every trial shares, a search space, a
@@ -357,3 +358,115 @@ export const TRIAL_STATUSES = [
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 export const SWEEP_STATUSES = ['running', 'finished', 'stopped'] as const;
 export type SweepStatus = (typeof SWEEP_STATUSES)[number];
+
+// ---------------------------------------------------------------- a running sweep's events
+
+const sweepId = z.string().regex(RUN_ID_PATTERN);
+const trialNumber = z.number().int().min(1);
+const runId = z.string().regex(RUN_ID_PATTERN);
+
+export const SweepTrialCountsSchema = z.object({
+  pending: z.number().int().min(0),
+  running: z.number().int().min(0),
+  interrupted: z.number().int().min(0),
+  finished: z.number().int().min(0),
+  pruned: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+export type SweepTrialCounts = z.infer<typeof SweepTrialCountsSchema>;
+
+export const SweepBestSchema = z.object({
+  trial: trialNumber,
+  runId: runId.nullable(),
+  valAccuracy: z.number(),
+  epoch: z.number().int().min(1),
+  point: z.record(z.string(), ChoiceValueSchema),
+});
+export type SweepBest = z.infer<typeof SweepBestSchema>;
+
+/**
+ * What a running sweep reports (engine/sweeps/runner.ts): the CLI prints these as JSON lines,
+ * and a Sweep panel can draw its live table from them.
+ */
+export const SweepEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('sweep-started'),
+    sweepId,
+    preset: z.enum(MODEL_PRESETS),
+    strategy: z.enum(STRATEGIES),
+    budget: z.object({ maxTrials: z.number().optional(), maxSeconds: z.number().optional() }),
+    parallelism: z.union([z.literal('auto'), z.number().int().min(1)]),
+    /** Cores the 'auto' rule divides among trials. */
+    cores: z.number().int().min(1),
+    /** The ASHA rungs, one line each (empty without early stopping). */
+    rungs: z.array(z.string()),
+    resumed: z.boolean(),
+    /** Trials proposed in earlier sessions (0 for a new sweep). */
+    trialsBefore: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal('trial-started'),
+    sweepId,
+    trial: trialNumber,
+    runId,
+    point: z.record(z.string(), ChoiceValueSchema),
+    epochs: z.number().int().min(1),
+    attempt: z.number().int().min(1),
+    /** The checkpoint a resumed trial continues from; 0 when it starts from scratch. */
+    fromEpoch: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal('trial-epoch'),
+    sweepId,
+    trial: trialNumber,
+    runId,
+    epoch: z.number().int().min(1),
+    epochs: z.number().int().min(1),
+    valAccuracy: z.number(),
+    seconds: z.number(),
+  }),
+  z.object({
+    type: z.literal('trial-pruned'),
+    sweepId,
+    trial: trialNumber,
+    runId,
+    /** The last epoch it trained (its checkpoints up to here stay). */
+    epoch: z.number().int().min(0),
+    reason: z.string(),
+  }),
+  z.object({
+    type: z.literal('trial-finished'),
+    sweepId,
+    trial: trialNumber,
+    runId,
+    epochs: z.number().int().min(0),
+    bestValAccuracy: z.number().nullable(),
+  }),
+  z.object({
+    type: z.literal('trial-failed'),
+    sweepId,
+    trial: trialNumber,
+    runId: runId.nullable(),
+    reason: z.string(),
+  }),
+  z.object({
+    type: z.literal('trial-interrupted'),
+    sweepId,
+    trial: trialNumber,
+    runId: runId.nullable(),
+    /** The last epoch with a checkpoint: where `sweep resume` continues. */
+    epoch: z.number().int().min(0),
+  }),
+  z.object({
+    type: z.literal('sweep-finished'),
+    sweepId,
+    /** finished: the budget or the space is used up; stopped: resumable with `sweep resume`. */
+    status: z.enum(['finished', 'stopped']),
+    trials: SweepTrialCountsSchema,
+    best: SweepBestSchema.nullable(),
+    /** Wall time of every session so far. */
+    seconds: z.number().min(0),
+  }),
+]);
+export type SweepEvent = z.infer<typeof SweepEventSchema>;
+export type SweepEventOfType<T extends SweepEvent['type']> = Extract<SweepEvent, { type: T }>;

@@ -577,6 +577,7 @@ export async function describeRun(root: string, runId: string): Promise<RunInfo 
     backend: run.backend,
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
+    ...(run.sweep ? { sweep: run.sweep } : {}),
   };
 }
 

@@ -24,6 +24,7 @@ import {
   RUN_STATUSES,
   RunEvaluationSchema,
   RunNameSchema,
+  SweepTagSchema,
   type EpochMetrics,
   type RunEvaluation,
 } from '../contract/messages';
@@ -55,6 +56,8 @@ export const RunFileSchema = z.object({
   name: RunNameSchema.nullable().default(null),
   /** Test-set results of evaluated checkpoints, one per epoch, the latest evaluation kept. */
   evaluations: z.array(RunEvaluationSchema).default([]),
+  /** The sweep trial this run is; absent for runs started by hand (and every older run.json). */
+  sweep: SweepTagSchema.optional(),
 });
 export type RunFile = z.infer<typeof RunFileSchema>;
 
@@ -135,6 +138,7 @@ export function createRun(
   config: TrainConfig,
   backend: RunFile['backend'],
   branchedFrom: RunFile['branchedFrom'] = null,
+  sweep?: RunFile['sweep'],
 ): RunFile {
   const dir = runDir(root, runId);
   // The folder may exist already, holding only the lock its trainer took first (run-lock.ts).
@@ -154,6 +158,7 @@ export function createRun(
     name: null,
     evaluations: [],
     branchedFrom,
+    ...(sweep ? { sweep } : {}),
   };
   writeFileAtomic(path.join(dir, RUN_FILE), JSON.stringify(run, null, 2));
   return run;

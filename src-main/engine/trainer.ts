@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { rmdirSync } from 'node:fs';
 import type { TrainConfig } from '../contract/config';
-import type { BackendInfo, EpochMetrics, EventOfType, WorkerEvent } from '../contract/messages';
+import type {
+  BackendInfo,
+  EpochMetrics,
+  EventOfType,
+  SweepTag,
+  WorkerEvent,
+} from '../contract/messages';
 import { randomShift, shiftImage } from './augment';
 import { removeStaleTempDirs, saveCheckpoint } from './checkpoints';
 import { appendMetricsLog, createRun, readRun, recordRunEnd, runDir, updateRun } from './runs';
@@ -40,6 +46,8 @@ export interface TrainJob {
   runId: string;
   emit: Emit;
   signal: StopSignal;
+  /** The sweep trial a new run is, written into its run.json (a resumed run keeps its own). */
+  sweep?: SweepTag;
   /** Continue an existing run from this checkpoint (model carries Adam's state); the trainer disposes it. */
   resume?: { model: tf.LayersModel; epoch: number };
   /**
@@ -142,7 +150,7 @@ async function trainUnderLock(
         backend: job.backend.name,
       });
     } else {
-      createRun(root, runId, config, job.backend.name);
+      createRun(root, runId, config, job.backend.name, null, job.sweep);
     }
   });
   const model = job.resume?.model ?? buildModel(config);

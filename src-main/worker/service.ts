@@ -154,6 +154,7 @@ export class WorkerService {
             root,
             dataset,
             config: command.config,
+            sweep: command.sweep,
             backend,
             runId,
             emit: this.emit,

@@ -314,6 +314,16 @@ export function endTrial(
   }));
 }
 
+/**
+ * A running trial whose sweep was stopped (or whose process is going away): it is taken up
+ * again by `sweep resume`, from its last checkpoint or from scratch, under the same number.
+ */
+export function interruptTrial(journal: SweepJournal, number: number): SweepJournal {
+  const trial = trialOf(journal, number);
+  if (trial.status !== 'running') return journal;
+  return updateTrial(journal, number, (t) => ({ ...t, status: 'interrupted' }));
+}
+
 /** Adds a session's wall time when it ends, so the next session's time budget starts from it. */
 export function addSpentSeconds(journal: SweepJournal, seconds: number): SweepJournal {
   return { ...journal, spentSeconds: journal.spentSeconds + Math.max(0, seconds) };
