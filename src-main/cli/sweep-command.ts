@@ -16,6 +16,8 @@ import { resumeSweep, startSweep, type SweepSession } from '../engine/sweeps/run
 import { forkWorker } from '../host/fork-worker';
 import { onStopSignals, signalExitCode } from '../host/shutdown';
 import { LocalTrialLauncher } from '../host/trial-launcher';
+import { openQueueLauncher } from '../engine/sweeps/queue/launcher';
+import { queueTargetArg } from './worker-command';
 import { processStreams, wantsJson, type Streams } from './output';
 import {
   sweepDeletedLine,
@@ -40,7 +42,8 @@ export const SWEEP_USAGE = `  sweep    --model ${MODEL_PRESETS.join('|')} (--spa
            [--threads N]          (a budget: --trials, --max-seconds or both)
            JSON space: {"learningRate":{"kind":"log-uniform","min":1e-4,"max":1e-2},
                         "batchSize":{"kind":"choice","values":[32,64,128]}}
-  sweep resume --sweep ID
+           [--queue redis://HOST:PORT]   (trials go to \`worker\`s on any machine)
+  sweep resume --sweep ID [--queue redis://HOST:PORT]
   sweep list
   sweep delete --sweep ID [--runs]          (--runs: its trial runs too)`;
 
@@ -89,7 +92,7 @@ const ACTIONS = {
     'threads',
     'queue',
   ],
-  resume: ['sweep'],
+  resume: ['sweep', 'queue'],
   list: [],
   delete: ['sweep', 'runs'],
 } as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
@@ -317,21 +320,25 @@ export async function sweepMain(argv: string[]): Promise<number> {
 
   let spec: SweepSpec | null = null;
   let sweepId: string | null = null;
-  if (action === 'run') {
-    if (values.queue !== undefined)
-      throw new UsageError(
-        '--queue: distributed sweeps are not available yet; without --queue trials run in local worker processes',
-      );
-    spec = specFromArgs(values);
-  } else sweepId = requireSweep(values);
+  if (action === 'run') spec = specFromArgs(values);
+  else sweepId = requireSweep(values);
 
-  const launcher = new LocalTrialLauncher({
-    spawn: forkWorker(),
-    checkpointsDir: root,
-    dataDir: values.data ? path.resolve(values.data) : null,
-    backend: backend.data,
-    owner: `${owner}, a trial`,
-  });
+  // --queue: trials are BullMQ jobs for `worker`s (engine/sweeps/queue); else local processes.
+  const queue = values.queue === undefined ? null : queueTargetArg(values.queue);
+  const launcher =
+    queue !== null
+      ? await openQueueLauncher({
+          target: queue,
+          root,
+          log: (line) => process.stderr.write(`queue: ${line}\n`),
+        })
+      : new LocalTrialLauncher({
+          spawn: forkWorker(),
+          checkpointsDir: root,
+          dataDir: values.data ? path.resolve(values.data) : null,
+          backend: backend.data,
+          owner: `${owner}, a trial`,
+        });
   const options = { root, launcher, owner, onEvent: (e: SweepEvent) => output.event(e) };
   const session: SweepSession =
     spec !== null ? startSweep(spec, options) : resumeSweep(sweepId!, options);
