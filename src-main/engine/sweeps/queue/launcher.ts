@@ -252,7 +252,9 @@ export class QueueLauncher implements TrialLauncher {
     // A failed read (Redis restarting) is tried again by the next event or the timer.
     att.chain = att.chain
       .then(() => this.reconcile(att))
-      .catch((error: unknown) => this.log(`trial ${att.tag.trial}: reading its job: ${String(error)}`));
+      .catch((error: unknown) =>
+        this.log(`trial ${att.tag.trial}: reading its job: ${String(error)}`),
+      );
   }
 
   private async reconcile(att: Attached): Promise<void> {
@@ -288,7 +290,8 @@ export class QueueLauncher implements TrialLauncher {
   private forward(att: Attached, report: Pick<TrialProgress, 'attempt' | 'worker' | 'epochs'>) {
     if (att.settled || report.attempt < att.attempt) return;
     if (report.attempt > att.attempt) {
-      if (att.attempt > 0)
+      // Attempt 1's report may never have come (its worker died first): say it from 2 on.
+      if (report.attempt > 1)
         this.log(
           `trial ${att.tag.trial}: retried on ${report.worker} (attempt ${report.attempt}); its epochs start over`,
         );

@@ -44,8 +44,7 @@ export function packRun(root: string, runId: string, limit = MAX_RESULT_BYTES): 
       : readdirSync(path.join(dir, epochDir(epoch)))
           .filter((name) => !name.includes('.tmp-'))
           .map((name) => `${epochDir(epoch)}/${name}`);
-  const size = (files: string[]) =>
-    files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+  const size = (files: string[]) => files.reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
   const recordBytes = size(records);
   const checkpointBytes = size(checkpoint);
   let note: string | null = null;

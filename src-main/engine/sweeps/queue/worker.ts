@@ -111,9 +111,9 @@ export class QueueWorker {
     await checkRedis(options.target);
     const worker = new QueueWorker(options);
     await worker.worker.waitUntilReady();
-    void worker.worker.run().catch((error: unknown) =>
-      worker.emit({ type: 'worker-error', message: String(error) }),
-    );
+    void worker.worker
+      .run()
+      .catch((error: unknown) => worker.emit({ type: 'worker-error', message: String(error) }));
     worker.emit({
       type: 'worker-ready',
       queue: options.target.display,
@@ -191,12 +191,19 @@ export class QueueWorker {
     const listener: TrialListener = (event) => {
       switch (event.type) {
         case 'epoch':
-          epochs.push({ epoch: event.epoch, valAccuracy: event.valAccuracy, seconds: event.seconds });
-          this.emit({ type: 'job-epoch', jobId, epoch: event.epoch, valAccuracy: event.valAccuracy });
+          epochs.push({
+            epoch: event.epoch,
+            valAccuracy: event.valAccuracy,
+            seconds: event.seconds,
+          });
+          this.emit({
+            type: 'job-epoch',
+            jobId,
+            epoch: event.epoch,
+            valAccuracy: event.valAccuracy,
+          });
           // A lost report is made good by the next one, which carries every epoch so far.
-          void job
-            .updateProgress({ attempt, worker, epochs: [...epochs] })
-            .catch(() => undefined);
+          void job.updateProgress({ attempt, worker, epochs: [...epochs] }).catch(() => undefined);
           return;
         case 'finished':
           return ended({ type: 'finished', epochs: event.epochs });
@@ -210,7 +217,9 @@ export class QueueWorker {
     try {
       handle = await this.options.launcher.start(data.config, data.tag, listener);
     } catch (error) {
-      return done(result({ type: 'error', message: `the run did not start: ${String(error)}` }, null));
+      return done(
+        result({ type: 'error', message: `the run did not start: ${String(error)}` }, null),
+      );
     }
     this.emit({
       type: 'job-started',
