@@ -151,11 +151,17 @@ export class QueueWorker {
     const attempt = Math.max(1, job.attemptsStarted);
     const worker = this.options.name;
     const epochs: EpochReport[] = [];
-    const result = (
-      outcome: TrialResult['outcome'],
-      runId: string | null,
-    ): TrialResult & { bytesSent: number } => {
+    /** The job's return value, with the run's files packed; reported on this worker's output. */
+    const done = (outcome: TrialResult['outcome'], runId: string | null): TrialResult => {
       const packed = runId === null ? null : packRun(this.options.root, runId);
+      this.emit({
+        type: 'job-done',
+        jobId,
+        outcome: outcome.type,
+        runId,
+        bytes: packed?.bytes ?? 0,
+        note: packed?.note ?? null,
+      });
       return {
         version: 1,
         attempt,
@@ -166,25 +172,12 @@ export class QueueWorker {
         checkpointEpoch: packed?.checkpointEpoch ?? null,
         note: packed?.note ?? null,
         files: packed?.files ?? [],
-        bytesSent: packed?.bytes ?? 0,
       };
-    };
-    const done = (r: TrialResult & { bytesSent: number }): TrialResult => {
-      this.emit({
-        type: 'job-done',
-        jobId,
-        outcome: r.outcome.type,
-        runId: r.workerRunId,
-        bytes: r.bytesSent,
-        note: r.note,
-      });
-      const { bytesSent: _, ...rest } = r;
-      return rest;
     };
 
     // Stopped (pruned, or the sweep stopped) while it waited for a worker.
     const early = await this.redis.get(stopKey(jobId));
-    if (early !== null) return done(result({ type: 'stopped', epoch: 0 }, null));
+    if (early !== null) return done({ type: 'stopped', epoch: 0 }, null);
 
     let ended!: (outcome: TrialResult['outcome']) => void;
     const end = new Promise<TrialResult['outcome']>((resolve) => (ended = resolve));
@@ -217,9 +210,7 @@ export class QueueWorker {
     try {
       handle = await this.options.launcher.start(data.config, data.tag, listener);
     } catch (error) {
-      return done(
-        result({ type: 'error', message: `the run did not start: ${String(error)}` }, null),
-      );
+      return done({ type: 'error', message: `the run did not start: ${String(error)}` }, null);
     }
     this.emit({
       type: 'job-started',
@@ -248,7 +239,7 @@ export class QueueWorker {
     try {
       const outcome = await end;
       if (this.dying) return new Promise<never>(() => undefined);
-      return done(result(outcome, handle.runId));
+      return done(outcome, handle.runId);
     } finally {
       clearInterval(poll);
     }

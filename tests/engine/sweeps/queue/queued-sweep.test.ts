@@ -157,7 +157,15 @@ describe('a sweep with --queue', () => {
     expect(retried.attempt).toBe(2);
 
     expect(await run.exited, run.stderr()).toBe(0);
-    if (!run.lines.some((l) => l.type === 'trial-finished' && l.trial === 1)) console.log(JSON.stringify(run.lines), run.stderr(), JSON.stringify(a.lines), JSON.stringify(b.lines), a.stderr(), b.stderr());
+    if (!run.lines.some((l) => l.type === 'trial-finished' && l.trial === 1))
+      console.log(
+        JSON.stringify(run.lines),
+        run.stderr(),
+        JSON.stringify(a.lines),
+        JSON.stringify(b.lines),
+        a.stderr(),
+        b.stderr(),
+      );
     expectCountedOnce(root, run.lines, 2);
     expect(ofType(other.lines, 'job-done').filter((l) => l.jobId === first)).toHaveLength(1);
     // The killed worker never reported the trial done.
