@@ -166,6 +166,39 @@ describe('a sweep with --queue', () => {
     expect(run.stderr()).toMatch(/trial 1: retried on [AB] \(attempt 2\)/);
   });
 
+  it('stops a pruned trial on the worker that trains it, and lands what it trained', async () => {
+    const [a, b] = await twoWorkers();
+    const root = path.join(dir, 'sweep-prune');
+    // Epochs of ~0.5 s, so a stop reaches the worker mid-run; a wide learning rate range, so
+    // some trials fall below the rung-1 cut.
+    const run = sweep(
+      root,
+      '--trials',
+      '4',
+      '--epochs',
+      '4',
+      '--limit',
+      '8192',
+      '--asha',
+      '1:3',
+      '--parallel',
+      '2',
+    );
+    expect(await run.exited, run.stderr()).toBe(0);
+    const pruned = ofType(run.lines, 'trial-pruned');
+    expect(pruned.length).toBeGreaterThan(0);
+    const sweepId = String(ofType(run.lines, 'sweep-started')[0]!.sweepId);
+    const stopping = [...ofType(a.lines, 'job-stopping'), ...ofType(b.lines, 'job-stopping')];
+    for (const p of pruned) {
+      expect(stopping.map((l) => l.jobId)).toContain(`${sweepId}-t${String(p.trial)}-a1`);
+      const landed = readRun(root, String(p.runId));
+      expect(landed.status).toBe('stopped');
+      expect(landed.reason).toMatch(/pruned by the sweep's early stopping/);
+    }
+    const journal = readSweepJournal(root, sweepId);
+    expect(journal.trials.filter((t) => t.status === 'pruned')).toHaveLength(pruned.length);
+  });
+
   it('resumes a killed sweep by attaching to the job its trial still has in the queue', async () => {
     const [a, b] = await twoWorkers();
     const root = path.join(dir, 'sweep-3');
