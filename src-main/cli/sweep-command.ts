@@ -40,9 +40,9 @@ export const SWEEP_USAGE = `  sweep    --model ${MODEL_PRESETS.join('|')} (--spa
            [--strategy ${STRATEGIES.join('|')}] [--trials N] [--max-seconds X] [--parallel N|auto]
            [--asha MIN_EPOCHS[:ETA]] [--seed N] [--epochs N] [--limit N] [--validation-size N]
            [--threads N]          (a budget: --trials, --max-seconds or both)
+           [--queue redis://HOST:PORT]   (trials go to \`worker\`s on any machine)
            JSON space: {"learningRate":{"kind":"log-uniform","min":1e-4,"max":1e-2},
                         "batchSize":{"kind":"choice","values":[32,64,128]}}
-           [--queue redis://HOST:PORT]   (trials go to \`worker\`s on any machine)
   sweep resume --sweep ID [--queue redis://HOST:PORT]
   sweep list
   sweep delete --sweep ID [--runs]          (--runs: its trial runs too)`;

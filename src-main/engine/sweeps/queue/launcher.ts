@@ -99,7 +99,13 @@ export class QueueLauncher implements TrialLauncher {
     this.queue = new Queue(QUEUE_NAME, { connection: commands, prefix: QUEUE_PREFIX });
     this.events = new QueueEvents(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
     this.redis = new Redis(commands);
-    const onError = (error: Error) => this.log(`queue connection: ${error.message}`);
+    // While Redis is away every connection reports each reconnect: one line per cause is enough.
+    let lastError = '';
+    const onError = (error: Error) => {
+      if (error.message === lastError) return;
+      lastError = error.message;
+      this.log(`queue connection: ${error.message}`);
+    };
     this.queue.on('error', onError);
     this.events.on('error', onError);
     this.redis.on('error', onError);

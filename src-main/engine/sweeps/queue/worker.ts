@@ -103,7 +103,17 @@ export class QueueWorker {
       maxStalledCount: MAX_STALLED,
       autorun: false,
     });
-    this.worker.on('error', (error) => this.emit({ type: 'worker-error', message: error.message }));
+    let lastError = '';
+    this.worker.on('error', (error) => {
+      // A Redis that is away is reported on every reconnect; once per cause is enough.
+      if (error.message === lastError) return;
+      lastError = error.message;
+      this.emit({ type: 'worker-error', message: error.message });
+    });
+    // A job whose processor threw (its run's files could not be read): BullMQ retries it once.
+    this.worker.on('failed', (job, error) =>
+      this.emit({ type: 'worker-error', message: `job ${job?.id ?? '?'}: ${error.message}` }),
+    );
   }
 
   /** Checks that Redis answers (a clear error otherwise), then starts taking jobs. */

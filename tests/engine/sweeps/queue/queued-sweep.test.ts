@@ -230,22 +230,25 @@ describe('a sweep with --queue', () => {
 });
 
 describe('--queue problems', () => {
+  // Each command line in its own process, all at once: each spends seconds loading the CLI.
   it('refuses a URL that is not redis://HOST:PORT (exit 2)', async () => {
-    const cli = startCli(['worker', '--queue', 'http://127.0.0.1:6379']);
-    expect(await cli.exited).toBe(2);
-    expect(cli.stderr()).toMatch(/--queue must start with redis:\/\/ or rediss:\/\//);
     const root = path.join(dir, 'bad-url');
-    const sweeping = startCli([
-      'sweep',
-      '--space',
-      SPACE,
-      '--trials',
-      '1',
-      '--queue',
-      'ftp://x',
-      '--checkpoints',
-      root,
-    ]);
+    const [worker, sweeping] = [
+      startCli(['worker', '--queue', 'http://127.0.0.1:6379']),
+      startCli([
+        'sweep',
+        '--space',
+        SPACE,
+        '--trials',
+        '1',
+        '--queue',
+        'ftp://x',
+        '--checkpoints',
+        root,
+      ]),
+    ];
+    expect(await worker.exited).toBe(2);
+    expect(worker.stderr()).toMatch(/--queue must start with redis:\/\/ or rediss:\/\//);
     expect(await sweeping.exited).toBe(2);
     expect(sweeping.stderr()).toMatch(/--queue must start with redis:\/\//);
     expect(existsSync(root)).toBe(false);
@@ -255,20 +258,22 @@ describe('--queue problems', () => {
     const closed = `redis://127.0.0.1:${await freePort()}`;
     const root = path.join(dir, 'unreachable');
     const t0 = Date.now();
-    const cli = startCli([
-      'sweep',
-      '--space',
-      SPACE,
-      '--trials',
-      '1',
-      '--queue',
-      closed,
-      '--checkpoints',
-      root,
-    ]);
-    expect(await cli.exited).toBe(1);
-    expect(cli.stderr()).toContain(`cannot reach Redis at ${closed}`);
-    const worker = startCli(['worker', '--queue', closed, '--checkpoints', root]);
+    const [sweeping, worker] = [
+      startCli([
+        'sweep',
+        '--space',
+        SPACE,
+        '--trials',
+        '1',
+        '--queue',
+        closed,
+        '--checkpoints',
+        root,
+      ]),
+      startCli(['worker', '--queue', closed, '--checkpoints', path.join(dir, 'machine-c')]),
+    ];
+    expect(await sweeping.exited).toBe(1);
+    expect(sweeping.stderr()).toContain(`cannot reach Redis at ${closed}`);
     expect(await worker.exited).toBe(1);
     expect(worker.stderr()).toContain(`cannot reach Redis at ${closed}`);
     expect(Date.now() - t0).toBeLessThan(30_000);
