@@ -33,7 +33,9 @@ import { UsageError } from './usage-error';
  * `npm run cli -- sweep …`: a hyper-parameter sweep whose trials are ordinary runs, each in a
  * local worker process (engine/sweeps/runner.ts). The first Ctrl-C stops every trial after its
  * current batch and leaves the sweep resumable; a second kills the trials (still resumable, from
- * their last checkpoints).
+ * their last checkpoints). With --queue the trials are BullMQ jobs that `worker`s train, on this
+ * machine or others (engine/sweeps/queue): a stop reaches them through Redis, and a kill leaves
+ * them training for a `sweep resume --queue` to take up.
  */
 
 export const SWEEP_USAGE = `  sweep    --model ${MODEL_PRESETS.join('|')} (--space JSON | --space-file FILE)
