@@ -15,6 +15,7 @@ import { processStreams, wantsJson, type CliOutput } from './cli/output';
 import { TerminalOutput } from './cli/terminal-output';
 import { SWEEP_USAGE, sweepMain } from './cli/sweep-command';
 import { UsageError } from './cli/usage-error';
+import { WORKER_USAGE, workerMain } from './cli/worker-command';
 import { loadDigitImage } from './engine/image';
 import { forkWorker } from './host/fork-worker';
 import { onStopSignals, signalExitCode } from './host/shutdown';
@@ -38,6 +39,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   delete   --run ID [--epoch N]
   rename   --run ID --name TEXT             (an empty TEXT clears the name)
 ${SWEEP_USAGE}
+${WORKER_USAGE}
 common:    [--checkpoints DIR] [--data DIR] [--backend NAME] [--json]
 output:    readable lines and progress in a terminal; JSON lines, one object with a "type" per
            line, when stdout is not a terminal or with --json.
@@ -249,6 +251,8 @@ function commandFromArgs(command: CommandName, values: Values, pixels: Float32Ar
 export async function main(argv: string[]): Promise<number> {
   // `sweep` has sub-commands and options of its own: it parses its own command line.
   if (argv[0] === 'sweep') return sweepMain(argv.slice(1));
+  // `worker` (a queued sweep's trials on this machine) too.
+  if (argv[0] === 'worker') return workerMain(argv.slice(1));
   let values: Values;
   let positionals: string[];
   try {

@@ -16,6 +16,8 @@ import { resumeSweep, startSweep, type SweepSession } from '../engine/sweeps/run
 import { forkWorker } from '../host/fork-worker';
 import { onStopSignals, signalExitCode } from '../host/shutdown';
 import { LocalTrialLauncher } from '../host/trial-launcher';
+import { openQueueLauncher } from '../engine/sweeps/queue/launcher';
+import { queueTargetArg } from './worker-command';
 import { processStreams, wantsJson, type Streams } from './output';
 import {
   sweepDeletedLine,
@@ -31,16 +33,19 @@ import { UsageError } from './usage-error';
  * `npm run cli -- sweep …`: a hyper-parameter sweep whose trials are ordinary runs, each in a
  * local worker process (engine/sweeps/runner.ts). The first Ctrl-C stops every trial after its
  * current batch and leaves the sweep resumable; a second kills the trials (still resumable, from
- * their last checkpoints).
+ * their last checkpoints). With --queue the trials are BullMQ jobs that `worker`s train, on this
+ * machine or others (engine/sweeps/queue): a stop reaches them through Redis, and a kill leaves
+ * them training for a `sweep resume --queue` to take up.
  */
 
 export const SWEEP_USAGE = `  sweep    --model ${MODEL_PRESETS.join('|')} (--space JSON | --space-file FILE)
            [--strategy ${STRATEGIES.join('|')}] [--trials N] [--max-seconds X] [--parallel N|auto]
            [--asha MIN_EPOCHS[:ETA]] [--seed N] [--epochs N] [--limit N] [--validation-size N]
            [--threads N]          (a budget: --trials, --max-seconds or both)
+           [--queue redis://HOST:PORT]   (trials go to \`worker\`s on any machine)
            JSON space: {"learningRate":{"kind":"log-uniform","min":1e-4,"max":1e-2},
                         "batchSize":{"kind":"choice","values":[32,64,128]}}
-  sweep resume --sweep ID
+  sweep resume --sweep ID [--queue redis://HOST:PORT]
   sweep list
   sweep delete --sweep ID [--runs]          (--runs: its trial runs too)`;
 
@@ -89,7 +94,7 @@ const ACTIONS = {
     'threads',
     'queue',
   ],
-  resume: ['sweep'],
+  resume: ['sweep', 'queue'],
   list: [],
   delete: ['sweep', 'runs'],
 } as const satisfies Record<string, readonly (keyof typeof OPTIONS)[]>;
@@ -317,21 +322,25 @@ export async function sweepMain(argv: string[]): Promise<number> {
 
   let spec: SweepSpec | null = null;
   let sweepId: string | null = null;
-  if (action === 'run') {
-    if (values.queue !== undefined)
-      throw new UsageError(
-        '--queue: distributed sweeps are not available yet; without --queue trials run in local worker processes',
-      );
-    spec = specFromArgs(values);
-  } else sweepId = requireSweep(values);
+  if (action === 'run') spec = specFromArgs(values);
+  else sweepId = requireSweep(values);
 
-  const launcher = new LocalTrialLauncher({
-    spawn: forkWorker(),
-    checkpointsDir: root,
-    dataDir: values.data ? path.resolve(values.data) : null,
-    backend: backend.data,
-    owner: `${owner}, a trial`,
-  });
+  // --queue: trials are BullMQ jobs for `worker`s (engine/sweeps/queue); else local processes.
+  const queue = values.queue === undefined ? null : queueTargetArg(values.queue);
+  const launcher =
+    queue !== null
+      ? await openQueueLauncher({
+          target: queue,
+          root,
+          log: (line) => process.stderr.write(`queue: ${line}\n`),
+        })
+      : new LocalTrialLauncher({
+          spawn: forkWorker(),
+          checkpointsDir: root,
+          dataDir: values.data ? path.resolve(values.data) : null,
+          backend: backend.data,
+          owner: `${owner}, a trial`,
+        });
   const options = { root, launcher, owner, onEvent: (e: SweepEvent) => output.event(e) };
   const session: SweepSession =
     spec !== null ? startSweep(spec, options) : resumeSweep(sweepId!, options);
