@@ -17,11 +17,12 @@ export function sweepView(journal: SweepJournal, now = new Date()): SweepView {
       t.status === 'finished' && t.valAccuracy !== null,
   );
   const maxEpochs = trialEpochs(journal);
+  const stopping = spec.earlyStopping;
   const rungs =
-    spec.earlyStopping.kind === 'asha'
-      ? ashaSchedule(spec.earlyStopping, maxEpochs).rungs.map((r) => ({
+    stopping.kind === 'asha'
+      ? ashaSchedule(stopping, maxEpochs).rungs.map((r) => ({
           ...r,
-          keep: 1 / spec.earlyStopping.reductionFactor,
+          keep: 1 / stopping.reductionFactor,
         }))
       : [];
   // Pruned trials stopped at a rung: their scores are of fewer epochs and would rank settings
