@@ -174,6 +174,54 @@ export function switchSweepPreset(form: SweepFormValues, preset: ModelPreset): S
   return { ...form, preset, rows };
 }
 
+/**
+ * The form that describes a spec: how a running sweep's settings are shown. Base settings the
+ * form has no row for (seed, validation images, backend, threads) are not shown.
+ */
+export function formFromSpec(spec: SweepSpec): SweepFormValues {
+  const form = initialSweepForm(spec.preset);
+  const base = spec.base as Partial<Record<SearchableParam, ChoiceValue>>;
+  const rows = { ...form.rows };
+  for (const p of SEARCHABLE_PARAMS) {
+    const row: ParamRow = { ...rows[p], mode: 'off' };
+    const dim = spec.space[p];
+    const fixed = base[p];
+    if (dim?.kind === 'choice') {
+      row.mode = 'choices';
+      row.choices = dim.values.map((v) => choiceText(p, v)).join(', ');
+    } else if (dim) {
+      Object.assign(row, { mode: 'range', min: dim.min, max: dim.max });
+      if (dim.kind === 'int') row.step = dim.step;
+      else row.log = dim.kind === 'log-uniform';
+    } else if (fixed !== undefined) {
+      row.mode = 'fixed';
+      row.fixed = typeof fixed === 'number' ? fixed : fixed === null ? '' : String(fixed);
+    }
+    rows[p] = row;
+  }
+  const { budget, earlyStopping } = spec;
+  return {
+    ...form,
+    rows,
+    strategy: spec.strategy,
+    gridPoints: spec.gridPoints,
+    maxTrials: budget.maxTrials ?? '',
+    maxMinutes: budget.maxSeconds === undefined ? '' : budget.maxSeconds / 60,
+    parallelism: spec.parallelism === 'auto' ? '' : spec.parallelism,
+    asha: earlyStopping.kind === 'asha',
+    ...(earlyStopping.kind === 'asha'
+      ? { minEpochs: earlyStopping.minEpochs, reductionFactor: earlyStopping.reductionFactor }
+      : {}),
+    seed: spec.seed,
+  };
+}
+
+/** A choice as typed in the list: parseValue reads it back as the same value. */
+function choiceText(param: SearchableParam, value: ChoiceValue): string {
+  if (value === null) return param === 'limit' ? 'all' : '';
+  return String(value);
+}
+
 const isBlank = (v: FieldValue): boolean =>
   v === null || (typeof v === 'string' && v.trim() === '');
 const sameText = (a: FieldValue, b: FieldValue) =>

@@ -38,6 +38,19 @@ describe('SweepPanel', () => {
     expect(screen.queryByTestId('trials-table')).toBeNull();
   });
 
+  it('shows the running sweep’s own settings in the form, read-only', () => {
+    render(SweepPanel, { sweep: sweep({ status: 'running' }), ...handlers() });
+    const value = (id: string) => (screen.getByTestId(id) as HTMLInputElement).value;
+    // The fixture's sweep: 10 trials, epochs fixed at 9, batch size from a list.
+    expect(value('sweep-trials-input')).toBe('10');
+    expect(value('sweep-mode-epochs')).toBe('fixed');
+    expect(value('sweep-epochs-fixed')).toBe('9');
+    expect(value('sweep-batchSize-choices')).toBe('32, 64, 128');
+    expect(
+      (screen.getByTestId('sweep-epochs-fixed') as HTMLInputElement).closest('fieldset')!.disabled,
+    ).toBe(true);
+  });
+
   it('composes the table, plots and importance from the view, with the rung schedule', () => {
     const trials = [trial(1, { valAccuracy: 0.95 }), trial(2), trial(3, { status: 'running' })];
     render(SweepPanel, { sweep: sweep({ trials, bestTrial: 1 }), ...handlers() });
