@@ -27,6 +27,8 @@ export const TrialViewSchema = z
     epochsDone: z.number().int().min(0),
     /** Best validation accuracy over its epochs so far (the epoch its best checkpoint holds). */
     valAccuracy: z.number().min(0).max(1).nullable(),
+    /** The epoch that scored it, whose checkpoint "Restore" uses (the first of equal scores). */
+    bestEpoch: z.number().int().min(1).nullable(),
     /** Wall time of its current attempt: to its end, or to when the view was made if it runs. */
     seconds: z.number().min(0),
     /** Why it was pruned or why it failed, in the engine's words. */

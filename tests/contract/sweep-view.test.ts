@@ -23,6 +23,7 @@ const view: SweepView = {
       status: 'pruned',
       epochsDone: 1,
       valAccuracy: 0.5,
+      bestEpoch: 1,
       seconds: 12,
       reason: 'below the cut',
     },

@@ -53,6 +53,10 @@ export function sweepView(journal: SweepJournal, now = new Date()): SweepView {
 
 export function trialView(t: Trial, now = new Date()): TrialView {
   const last = t.scores.at(-1);
+  const best = t.scores.reduce<(typeof t.scores)[number] | null>(
+    (b, s) => (b === null || s.valAccuracy > b.valAccuracy ? s : b),
+    null,
+  );
   const end = t.endedAt ?? (t.status === 'running' ? now.toISOString() : null);
   const seconds =
     t.startedAt && end ? Math.max(0, (Date.parse(end) - Date.parse(t.startedAt)) / 1000) : 0;
@@ -63,7 +67,8 @@ export function trialView(t: Trial, now = new Date()): TrialView {
     config: t.config,
     status: t.status,
     epochsDone: last?.epoch ?? 0,
-    valAccuracy: t.scores.length > 0 ? Math.max(...t.scores.map((s) => s.valAccuracy)) : null,
+    valAccuracy: best?.valAccuracy ?? null,
+    bestEpoch: best?.epoch ?? null,
     seconds: Number.isFinite(seconds) ? seconds : 0,
     reason: t.reason,
   };

@@ -74,13 +74,22 @@ describe('sweepView', () => {
     ]);
     expect(view.maxEpochs).toBe(9);
     expect(
-      view.trials.map((t) => [t.trial, t.runId, t.status, t.epochsDone, t.valAccuracy, t.seconds]),
+      view.trials.map((t) => [
+        t.trial,
+        t.runId,
+        t.status,
+        t.epochsDone,
+        t.valAccuracy,
+        t.bestEpoch,
+        t.seconds,
+      ]),
     ).toEqual([
-      [1, 'run-1', 'finished', 3, 0.95, 30],
-      [2, 'run-2', 'pruned', 1, 0.5, 10],
+      // Its best epoch, not its last, is what the trial scored and what Restore restores.
+      [1, 'run-1', 'finished', 3, 0.95, 2, 30],
+      [2, 'run-2', 'pruned', 1, 0.5, 1, 10],
       // Running: timed to the view's `now`.
-      [3, 'run-3', 'running', 2, 0.96, 20],
-      [4, null, 'pending', 0, null, 0],
+      [3, 'run-3', 'running', 2, 0.96, 2, 20],
+      [4, null, 'pending', 0, null, null, 0],
     ]);
     expect(view.trials[1]!.reason).toMatch(/below rung-1 cut/);
     expect(view.trials[0]!.config).toMatchObject({ model: 'mlp', learningRate: 0.001, epochs: 9 });

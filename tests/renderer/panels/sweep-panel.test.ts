@@ -81,7 +81,7 @@ describe('SweepPanel', () => {
       ...on,
     });
     await fireEvent.click(screen.getByTestId('trial-restore-button'));
-    expect(on.onRestore).toHaveBeenCalledWith('run-1');
+    expect(on.onRestore).toHaveBeenCalledWith('run-1', 1);
     await fireEvent.click(screen.getByTestId('trial-train-longer-button'));
     expect(on.onTrainLonger).toHaveBeenCalledWith(expect.objectContaining({ trial: 1 }));
     await fireEvent.click(screen.getByTestId('sweep-start-button'));

@@ -33,6 +33,7 @@ export function trial(
     status,
     epochsDone: status === 'pending' ? 0 : 9,
     valAccuracy: status === 'pending' ? null : 0.9 + n / 100,
+    bestEpoch: status === 'pending' ? null : 1,
     seconds: status === 'pending' ? 0 : 60 + n,
     reason: null,
     ...opts,

@@ -18,7 +18,7 @@ const trials = [
     epochsDone: 1,
     reason: 'val accuracy 0.600 at epoch 1 below rung-1 cut 0.900 (top 1/3 of 3)',
   }),
-  trial(3, { valAccuracy: 0.98, seconds: 10 }),
+  trial(3, { valAccuracy: 0.98, bestEpoch: 2, seconds: 10 }),
   trial(4, { status: 'running', valAccuracy: 0.97, epochsDone: 4 }),
   trial(5, { status: 'pending' }),
 ];
@@ -86,7 +86,7 @@ describe('TrialsTable', () => {
     const restoreBest = within(best[0]!).getByTestId('trial-restore-button');
     expect(restoreBest.textContent).toBe('Restore best');
     await fireEvent.click(restoreBest);
-    expect(onRestore).toHaveBeenCalledWith('run-3');
+    expect(onRestore).toHaveBeenCalledWith('run-3', 2);
     await fireEvent.click(within(best[0]!).getByTestId('trial-train-longer-button'));
     expect(onTrainLonger).toHaveBeenCalledWith(trials[2]);
     const other = rows.find((r) => r.getAttribute('data-trial') === '1')!;
