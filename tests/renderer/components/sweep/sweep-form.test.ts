@@ -137,6 +137,20 @@ describe('SweepForm', () => {
     expect(screen.queryByTestId('sweep-row-hiddenUnits')).toBeNull();
   });
 
+  it('starts on Ctrl+Enter in any field, never on a plain Enter', async () => {
+    const onStart = vi.fn();
+    render(SweepForm, { onStart });
+    await fireEvent.keyDown(input('sweep-seed-input'), { key: 'Enter' });
+    await fireEvent.submit(screen.getByTestId('sweep-form'));
+    expect(onStart).not.toHaveBeenCalled();
+    await fireEvent.keyDown(input('sweep-seed-input'), { key: 'Enter', ctrlKey: true });
+    expect(onStart).toHaveBeenCalledTimes(1);
+    // Not while the form is invalid.
+    await type('sweep-dropout-max', '2');
+    await fireEvent.keyDown(input('sweep-seed-input'), { key: 'Enter', ctrlKey: true });
+    expect(onStart).toHaveBeenCalledTimes(1);
+  });
+
   it('keeps Start disabled and the fields read-only while a sweep runs or starts', async () => {
     const view = render(SweepForm, { onStart: vi.fn(), running: true });
     expect(startButton().disabled).toBe(true);
