@@ -243,6 +243,11 @@ export function isSearchable(name: string): name is SearchableParam {
   return Object.hasOwn(SEARCHABLE, name);
 }
 
+/** Whether a hyper-parameter takes whole numbers, reals or set values: the ranges it accepts. */
+export function searchableType(name: SearchableParam): 'int' | 'real' | 'categorical' {
+  return SEARCHABLE[name];
+}
+
 /** The values of an int range: min, min+step, … up to the last one not above max. */
 export function intValues(dim: z.infer<typeof IntRangeSchema>): number[] {
   const n = Math.floor((dim.max - dim.min) / dim.step) + 1;
