@@ -38,7 +38,7 @@ describe('CLI sweep usage', () => {
     [['sweep', '--space', space], '--trials/--max-seconds: budget needs maxTrials'],
     [['sweep', '--space', space, '--trials', '2', '--asha', 'x'], '--asha must be MIN_EPOCHS'],
     [['sweep', '--space', space, '--trials', '2', '--validation-size', '0'], '--validation-size'],
-    [['sweep', '--space', space, '--trials', '2', '--queue', 'redis://h:1'], 'not available yet'],
+    [['sweep', '--space', space, '--trials', '2', '--queue', 'http://h:1'], '--queue'],
     [['sweep', 'resume'], '--sweep ID is required'],
     [['sweep', 'resume', '--sweep', 'x', '--trials', '2'], 'sweep resume does not take --trials'],
     [['sweep', 'pause'], 'unknown sweep command "pause"'],
