@@ -169,7 +169,13 @@ async function time(variant: string): Promise<Row> {
       let started = 0;
       for (const [b, { xs, ys }] of batches.entries()) {
         if (b === WARMUP) {
-          Object.assign(parallel.stats, { sendMs: 0, leaderMs: 0, waitMs: 0, applyMs: 0, followerMs: 0 });
+          Object.assign(parallel.stats, {
+            sendMs: 0,
+            leaderMs: 0,
+            waitMs: 0,
+            applyMs: 0,
+            followerMs: 0,
+          });
           started = performance.now();
         }
         const shape = { n, rows: 28, cols: 28 };
