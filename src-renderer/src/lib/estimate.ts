@@ -23,22 +23,21 @@ interface Rate {
  *   wasm mlp         fused step, one thread: 2.32 s per 54,000-image epoch (docs/benchmark.md,
  *                    speed table). Threads asked for explicitly train with tfjs ops instead:
  *                    4.7 → 4.8 ms a step at batch 32 (engine/steps/choose.ts).
- *   wasm cnn         31.3 s per 54,000 images on two threads (speed table); 94 ms a step at
- *                    batch 128 on one (docs/benchmark.md, bench/kernels.ts the same day).
- *   wasm cnn-fast    30.8 s per 54,000 images on two threads (speed table); 144–176 ms a step
- *                    at batch 128 on one (bench/kernels.ts and a plain step loop, the same day).
- *   wasm cnn-strong  122–129 s an epoch on two threads (accuracy table, before the GEMM and the
- *                    BatchNorm kernels: an overestimate now); one thread from choose.ts's
- *                    1002 → 548 ms (1.83x) two-thread speed-up.
+ *   wasm cnn         22.5 s per 54,000 images on two threads (speed table); 73.5 ms a step at
+ *                    batch 128 on one (bench/kernels.ts the same hour).
+ *   wasm cnn-fast    29.4 s per 54,000 images on two threads (speed table); 107 ms a step at
+ *                    batch 128 on one (bench/kernels.ts the same hour).
+ *   wasm cnn-strong  72.1 s per 54,000 images on two threads (bench, 3,840 images extrapolated);
+ *                    231 ms a step at batch 128 on one (bench/kernels.ts the same hour).
  *   cpu  mlp, cnn    choose.ts at batch 32: 47 → 43 ms and 10,230 → 5,460 ms a step.
  * Native TensorFlow and WebGPU have no measurement here (docs/engine.md): no estimate.
  */
 const MS_PER_IMAGE: Partial<Record<BackendName, Partial<Record<ModelPreset, Rate>>>> = {
   wasm: {
     mlp: { oneThread: 2320 / 54_000, twoThreads: 4.8 / 32 },
-    cnn: { oneThread: 94 / 128, twoThreads: 31_300 / 54_000 },
-    'cnn-fast': { oneThread: 160 / 128, twoThreads: 30_800 / 54_000 },
-    'cnn-strong': { oneThread: (125_500 / 54_000) * 1.83, twoThreads: 125_500 / 54_000 },
+    cnn: { oneThread: 73.5 / 128, twoThreads: 22_500 / 54_000 },
+    'cnn-fast': { oneThread: 107 / 128, twoThreads: 29_400 / 54_000 },
+    'cnn-strong': { oneThread: 231 / 128, twoThreads: 72_100 / 54_000 },
   },
   cpu: {
     mlp: { oneThread: 47 / 32, twoThreads: 43 / 32 },
