@@ -53,6 +53,16 @@ export function combineSetMetrics(parts: { lossSum: number; confusion: number[][
     );
   }
   const count = confusion.flat().reduce((a, b) => a + b, 0);
+  return setMetrics(lossSum, confusion, count, null);
+}
+
+/** A set's metrics from its summed loss and its confusion matrix over `count` images. */
+function setMetrics(
+  lossSum: number,
+  confusion: number[][],
+  count: number,
+  probabilities: Float32Array | null,
+): SetMetrics {
   const correct = confusion.reduce((sum, row, actual) => sum + row[actual]!, 0);
   return {
     loss: count ? lossSum / count : NaN,
@@ -60,7 +70,7 @@ export function combineSetMetrics(parts: { lossSum: number; confusion: number[][
     confusion,
     perClass: confusionToPerClass(confusion),
     count,
-    probabilities: null,
+    probabilities,
   };
 }
 
@@ -85,7 +95,6 @@ export async function evaluateSet(
   const confusion = Array.from({ length: 10 }, () => new Array<number>(10).fill(0));
   const px = set.rows * set.cols;
   let lossSum = 0;
-  let correct = 0;
   const kept = options.keepProbabilities ? new Float32Array(set.count * 10) : null;
   for (let start = 0; start < set.count; start += chunk) {
     const n = Math.min(chunk, set.count - start);
@@ -114,19 +123,10 @@ export async function evaluateSet(
       const actual = labels[i]!;
       const p = preds[i]!;
       confusion[actual]![p]!++;
-      if (p === actual) correct++;
     }
     options.onProgress?.(start + n, set.count);
     // Lets the worker answer a stop or a list request during a long evaluation.
     if (options.yieldEvery) await new Promise((r) => setImmediate(r));
   }
-  const count = set.count;
-  return {
-    loss: count ? lossSum / count : NaN,
-    accuracy: count ? correct / count : NaN,
-    confusion,
-    perClass: confusionToPerClass(confusion),
-    count,
-    probabilities: kept,
-  };
+  return setMetrics(lossSum, confusion, set.count, kept);
 }

@@ -106,6 +106,13 @@ export function offTheSets(pass: number, tiles: number, channels: number[]): num
   return pass > 1 && pass < tiles && aliased ? pass - 1 : pass;
 }
 
+/** The output's 4×4 tiles (th rows of tw, over n images) and how many a pass takes. */
+function tilePlan(g: Winograd4Geometry, tuning: AccelTuning) {
+  const { th, tw } = tiles4(g.oh, g.ow);
+  const tiles = g.n * th * tw;
+  return { th, tw, tiles, pass: passTiles(tiles, g.ci, g.co, tuning.winograd4PassBytes) };
+}
+
 /** The geometry the F(4×4) passes take (from tfjs' Conv2DInfo of the forward convolution). */
 export interface Winograd4Geometry {
   n: number;
@@ -142,9 +149,7 @@ export function conv2DWinograd4(
   tuning: AccelTuning,
 ): tf.TensorInfo {
   const { n, h, w, ci, co, oh, ow, pt, pl } = g;
-  const { th, tw } = tiles4(oh, ow);
-  const tiles = n * th * tw;
-  const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
+  const { th, tw, tiles, pass } = tilePlan(g, tuning);
   const k = simdKernelsFor(backend, tuning);
   return withScratch(backend, [n, oh, ow, co], (out, scratch) => {
     const v = scratch([36, pass, ci]);
@@ -189,9 +194,7 @@ export function inputGradWinograd4(
   tuning: AccelTuning,
 ): tf.TensorInfo {
   const { n, h, w, ci, co, oh, ow, pt, pl } = g;
-  const { th, tw } = tiles4(oh, ow);
-  const tiles = n * th * tw;
-  const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
+  const { th, tw, tiles, pass } = tilePlan(g, tuning);
   const k = simdKernelsFor(backend, tuning);
   return withScratch(backend, [n, h, w, ci], (dx, scratch) => {
     const dm = scratch([36, pass, co]);
@@ -242,10 +245,8 @@ export function filterGradWinograd4(
   g: Winograd4Geometry,
   tuning: AccelTuning,
 ): tf.TensorInfo {
-  const { n, h, w, ci, co, oh, ow, pt, pl } = g;
-  const { th, tw } = tiles4(oh, ow);
-  const tiles = n * th * tw;
-  const pass = passTiles(tiles, ci, co, tuning.winograd4PassBytes);
+  const { h, w, ci, co, oh, ow, pt, pl } = g;
+  const { th, tw, tiles, pass } = tilePlan(g, tuning);
   const k = simdKernelsFor(backend, tuning);
   return withScratch(backend, [3, 3, ci, co], (out, scratch) => {
     const v = scratch([36, pass, ci]);
