@@ -14,6 +14,7 @@
  *   node --no-liftoff --import tsx bench/kernels.ts --gemm [--reps N]
  *   node --no-liftoff --import tsx bench/kernels.ts --no-gemm-before [--reps N] [--models ...]
  *   node --no-liftoff --import tsx bench/kernels.ts --no-winograd4-before [--reps N] [--models ...]
+ *   node --no-liftoff --import tsx bench/kernels.ts --no-conv-pool-before [--reps N] [--models ...]
  *
  * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
@@ -26,7 +27,8 @@
  *
  * --no-gemm-before skips the per-kernel table and makes the steps' "before" all of our kernels
  * with AccelTuning.convGemm 'never' (the convolutions as they ran before our GEMM);
- * --no-winograd4-before likewise with AccelTuning.winograd4 'never' (before F(4×4, 3×3)).
+ * --no-winograd4-before likewise with AccelTuning.winograd4 'never' (before F(4×4, 3×3)), and
+ * --no-conv-pool-before with AccelTuning.convPool false (before the fused Conv2D+ReLU+max pool).
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -53,10 +55,14 @@ const BATCH = 128;
 const repsArg = process.argv.indexOf('--reps');
 const REPS = repsArg > 0 ? Number(process.argv[repsArg + 1]) : 10;
 const WITH_CPU = process.argv.includes('--cpu');
-/** --no-gemm-before: "before" is today's kernels without the convolutions' GEMM. */
-const NO_WINOGRAD4_BEFORE = process.argv.includes('--no-winograd4-before');
-/** The steps' "before" is all of our kernels with one of them off (see the top). */
-const NO_GEMM_BEFORE = process.argv.includes('--no-gemm-before') || NO_WINOGRAD4_BEFORE;
+/** The steps' "before" as all of our kernels with one of them off (see the top), by flag. */
+const ONE_OFF: Record<string, [label: string, tuning: Partial<AccelTuning>]> = {
+  '--no-gemm-before': ["convGemm 'never'", { convGemm: 'never' }],
+  '--no-winograd4-before': ["winograd4 'never'", { winograd4: 'never' }],
+  '--no-conv-pool-before': ['convPool false', { convPool: false }],
+};
+const oneOffFlag = Object.keys(ONE_OFF).find((flag) => process.argv.includes(flag));
+const NO_GEMM_BEFORE = oneOffFlag !== undefined;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -304,6 +310,8 @@ type KernelTotals = Map<string, { ms: number; calls: number }>;
 
 interface StepResult {
   stepMs: number;
+  /** The fastest step: what other processes' load disturbs least. */
+  minMs: number;
   byKernel: KernelTotals;
 }
 
@@ -322,7 +330,7 @@ function summarize(v: Variant): StepResult {
       calls: v.profiles[0]!.get(name)!.calls,
     });
   }
-  return { stepMs: median(v.times), byKernel };
+  return { stepMs: median(v.times), minMs: Math.min(...v.times), byKernel };
 }
 
 /**
@@ -416,9 +424,7 @@ async function main(): Promise<void> {
     filterStrategy: previousFilterRule,
     convolutionChunkLimit: Infinity,
   });
-  const NO_GEMM = NO_WINOGRAD4_BEFORE
-    ? accelTuning({ winograd4: 'never' })
-    : accelTuning({ convGemm: 'never' });
+  const NO_GEMM = accelTuning(oneOffFlag === undefined ? {} : ONE_OFF[oneOffFlag]![1]);
   const before = (): void => {
     if (NO_GEMM_BEFORE) {
       registerAccelKernels(NO_GEMM);
@@ -455,10 +461,11 @@ async function main(): Promise<void> {
     );
     console.log(
       NO_GEMM_BEFORE
-        ? `  before (all of ours, ${NO_WINOGRAD4_BEFORE ? "winograd4 'never'" : "convGemm 'never'"}): ${fmt2(b.stepMs)} ms`
+        ? `  before (all of ours, ${ONE_OFF[oneOffFlag!]![0]}): ${fmt2(b.stepMs)} ms`
         : `  before (built-in ${NEW_KERNELS.join(', ')}): ${fmt2(b.stepMs)} ms`,
     );
     console.log(`  after (all of ours): ${fmt2(a.stepMs)} ms`);
+    console.log(`  fastest steps: before ${fmt2(b.minMs)} ms, after ${fmt2(a.minMs)} ms`);
     console.log('Per-kernel time inside one step (tf.profile, median of 5 steps), ms:');
     console.log('| kernel                 | calls | before | after |');
     console.log('|------------------------|-------|--------|-------|');

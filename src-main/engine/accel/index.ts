@@ -33,6 +33,7 @@ import { sumConfig } from './kernels/Sum';
 import { tileConfig } from './kernels/Tile';
 import { fusedMatMulConfig } from './kernels/_FusedMatMul';
 import { installConv2D, uninstallConv2D } from './layers/Conv2D';
+import { installMaxPooling2D, uninstallMaxPooling2D } from './layers/MaxPooling2D';
 import {
   installBatchNormalization,
   uninstallBatchNormalization,
@@ -90,6 +91,7 @@ export function registerAccelKernels(tuning: AccelTuning = DEFAULT_TUNING): void
   }
   installBatchNormalization(tuning);
   installConv2D(tuning);
+  installMaxPooling2D(tuning);
   installed = { configs, tuning };
 }
 
@@ -104,6 +106,7 @@ export function unregisterAccelKernels(): void {
   displaced.clear();
   uninstallBatchNormalization();
   uninstallConv2D();
+  uninstallMaxPooling2D();
   installed = null;
 }
 

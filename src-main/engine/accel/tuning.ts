@@ -66,6 +66,12 @@ export interface AccelTuning {
    * `simd`); false: tfjs' Add and Relu, Step, Multiply and Sum.
    */
   convActivation: boolean;
+  /**
+   * Such a layer whose only consumer is a 2×2 stride-2 'valid' MaxPooling2D, with the pool in
+   * the same single pass each way (layers/Conv2D.ts, layers/MaxPooling2D.ts; needs
+   * `convActivation`); false: MaxPool and MaxPoolGrad as kernels of their own.
+   */
+  convPool: boolean;
   /** Conv2D by Winograd F(2×2, 3×3) where it applies and pays (needs `simd`); false: built-in. */
   winograd: boolean;
   /**
@@ -106,6 +112,7 @@ export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   relaxedSimd: true,
   batchNorm: true,
   convActivation: true,
+  convPool: true,
   winograd: true,
   winogradPassBytes: 1 << 20,
   winograd4: 'auto',

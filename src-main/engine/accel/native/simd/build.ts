@@ -29,6 +29,7 @@ export const SOURCES = [
   'winograd4.c',
   'batch-norm.c',
   'bias-relu.c',
+  'bias-relu-pool.c',
   'gemm.c',
 ];
 /** Everything the module is built from, hashed into wasm.ts. */

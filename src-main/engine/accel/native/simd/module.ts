@@ -257,6 +257,33 @@ export interface SimdKernels {
     c: number,
   ): void;
   /**
+   * pooled = 2×2 stride-2 max pool of max(z + bias, 0) over z[n, h, w, c], idx (a byte per
+   * pooled value) its window position; see bias-relu-pool.c.
+   */
+  bias_relu_pool(
+    z: number,
+    bias: number,
+    pooled: number,
+    idx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+  ): void;
+  /** bias_relu_pool's gradient: all of dz[n, h, w, c] and dbias from the pooled map's dy. */
+  bias_relu_pool_grad(
+    dy: number,
+    pooled: number,
+    idx: number,
+    dz: number,
+    dbias: number,
+    part: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+  ): void;
+  /**
    * C[m, n] = A·B (acc 0) or C += A·B (acc 1), A packed by pack_a, B by pack_b/pack_bt, k in
    * blocks of kc; see gemm.c.
    */
