@@ -65,7 +65,7 @@ export function installConv2D(tuning: AccelTuning): void {
       if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
         return tfjsCall.call(this, inputs, kwargs);
       }
-      return trainingCall(this, x, simdKernelsFor(tf.backend() as BackendWasm, tuning));
+      return trainingCall(this, x, tuning);
     } satisfies Call,
   });
 }
@@ -113,14 +113,27 @@ function pooledAfter(layer: Conv2DLayer, c: number): boolean {
   return consumers.length === 1 && c % 4 === 0 && poolsTwoByTwo(consumers[0]!.outboundLayer);
 }
 
-function trainingCall(layer: Conv2DLayer, x: tf.Tensor, k: SimdKernels): tf.Tensor {
+function trainingCall(layer: Conv2DLayer, x: tf.Tensor, tuning: AccelTuning): tf.Tensor {
+  const k = simdKernelsFor(tf.backend() as BackendWasm, tuning);
   const strides = layer.strides as [number, number];
   const pad = layer.padding as 'valid' | 'same';
   const inputGradient = !readsModelInput(layer);
   const kernel = layer.kernel.read();
   if (pooledAfter(layer, kernel.shape[3]!)) {
     const bias = layer.bias!.read();
-    const pooled = tf.tidy(() => pooledCall(x, kernel, bias, strides, pad, k, inputGradient));
+    // A first layer's 3×3 convolution of one channel pools as it sums (conv-direct.c) where the
+    // unfused layer would take that direct sum (kernels/Conv2D.ts), so both agree bit for bit.
+    const direct =
+      x.shape[3] === 1 &&
+      kernel.shape[0] === 3 &&
+      kernel.shape[1] === 3 &&
+      kernel.shape[3]! % 8 === 0 &&
+      strides.every((s) => s === 1) &&
+      pad === 'valid' &&
+      tuning.convGemm !== 'never';
+    const pooled = tf.tidy(() =>
+      pooledCall(x, kernel, bias, strides, pad, k, inputGradient, direct),
+    );
     markPooled(pooled);
     return pooled;
   }
@@ -162,6 +175,7 @@ function pooledCall(
   pad: 'valid' | 'same',
   k: SimdKernels,
   inputGradient: boolean,
+  direct: boolean,
 ): tf.Tensor {
   const convolve = tf.customGrad((...args: unknown[]) => {
     const [input, filter, b, save] = args as [
@@ -172,14 +186,25 @@ function pooledCall(
     ];
     const backend = tf.backend() as BackendWasm;
     const p = offsets(backend);
-    const z = tf.conv2d(input, filter, strides, pad);
-    const [n, h, w, c] = z.shape;
+    const [n, h, w, c] = tf.backend_util.computeConv2DInfo(
+      input.shape,
+      filter.shape,
+      strides,
+      1,
+      pad,
+    ).outShape;
     const pooled = makeF32(backend, [n, Math.floor(h / 2), Math.floor(w / 2), c]);
     // A byte per pooled value, in a float32 tensor (tfjs has no uint8 one) that only ours read.
     const count = tf.util.sizeFromShape(pooled.shape);
     const idx = makeF32(backend, [Math.ceil(count / 4)]);
-    k.bias_relu_pool(p(z), p(b), p(pooled), p(idx), n, h, w, c);
-    z.dispose();
+    if (direct) {
+      const [, xh, xw] = input.shape;
+      k.conv1_3x3_pool(p(input), p(filter), p(b), p(pooled), p(idx), n, xh, xw, c);
+    } else {
+      const z = tf.conv2d(input, filter, strides, pad);
+      k.bias_relu_pool(p(z), p(b), p(pooled), p(idx), n, h, w, c);
+      z.dispose();
+    }
     const [y, where] = [tensor(pooled), tensor(idx)];
     save([input, filter, y, where]);
     return {

@@ -93,6 +93,12 @@ describe('Conv2D+ReLU then 2×2 max pool in training on wasm', () => {
     { name: 'cnn conv1 then conv2 shapes', shape: [3, 28, 28, 1], filters: [32, 64] },
     { name: 'odd maps (11×11, 9×7)', shape: [2, 13, 11, 2], filters: [8, 4] },
     { name: 'integer values, tied maxima', shape: [2, 12, 12, 1], filters: [4, 8], ties: true },
+    {
+      name: 'tied maxima, first layer pooled as it sums',
+      shape: [2, 12, 10, 1],
+      filters: [8, 4],
+      ties: true,
+    },
   ];
   it.each(cases)('matches tfjs on cpu: $name', async (c) => {
     const gen = c.ties ? integers : undefined;
@@ -107,6 +113,32 @@ describe('Conv2D+ReLU then 2×2 max pool in training on wasm', () => {
       // Tied maxima route each gradient to one element: a different choice moves whole values.
       expectClose(ref, wasm[i]!, c.ties ? 1e-6 : 1e-4);
     });
+  });
+
+  it('gives the unfused layers’ forward values bit for bit', () => {
+    // 8 filters on one channel: the first layer sums and pools in one pass (conv-direct.c), the
+    // second pools its convolution's output (bias-relu-pool.c).
+    const c: Case = { name: '', shape: [3, 28, 28, 1], filters: [16, 12] };
+    const x = tf.randomUniform(c.shape, -1, 1, 'float32', 5);
+    const forward = () => {
+      const [y, ...grads] = train(c)(x);
+      const values = y!.dataSync().slice();
+      tf.dispose([y!, ...grads]);
+      return values;
+    };
+    const fused = forward();
+    registerAccelKernels(accelTuning({ convPool: false }));
+    let unfused: Float32Array;
+    try {
+      unfused = forward();
+    } finally {
+      registerAccelKernels();
+    }
+    expect(fused.length).toBe(unfused.length);
+    let differ = 0;
+    fused.forEach((v, i) => (differ += v === unfused[i] ? 0 : 1));
+    expect(differ).toBe(0);
+    tf.dispose(x);
   });
 
   it('runs no MaxPool or MaxPoolGrad; both again when switched off', async () => {

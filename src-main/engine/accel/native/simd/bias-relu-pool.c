@@ -8,41 +8,10 @@
 // Semantics are those of the unfused ops: y = max(z + bias, 0), pooled = max of y's window, and
 // the gradient goes to the first element (row major) of the window holding the largest z + bias
 // when that maximum is above 0 (else the ReLU's gradient is 0 everywhere in the window).
-#include "simd.h"
+#include "relu-pool.h"
 
 // Rows of a channel's bias gradient summed in blocks, as in bias-relu.c.
 #define BLOCK 128
-
-// The window's four values are compared as z + bias, as tfjs compares y: z₁ < z₂ may round to
-// z₁ + b = z₂ + b, and then the first wins.
-static inline __attribute__((always_inline)) void pool4(const float *restrict z, int c, int row,
-                                                         v128_t b, float *restrict out,
-                                                         unsigned char *restrict idx) {
-  const v128_t v0 = wasm_f32x4_add(wasm_v128_load(z), b);
-  const v128_t v1 = wasm_f32x4_add(wasm_v128_load(z + c), b);
-  const v128_t v2 = wasm_f32x4_add(wasm_v128_load(z + row), b);
-  const v128_t v3 = wasm_f32x4_add(wasm_v128_load(z + row + c), b);
-  // Strictly greater only, so ties keep the earlier position.
-  v128_t m = v0;
-  v128_t k = wasm_i32x4_splat(0);
-  v128_t gt = wasm_f32x4_gt(v1, m);
-  m = wasm_v128_bitselect(v1, m, gt);
-  k = wasm_v128_bitselect(wasm_i32x4_splat(1), k, gt);
-  gt = wasm_f32x4_gt(v2, m);
-  m = wasm_v128_bitselect(v2, m, gt);
-  k = wasm_v128_bitselect(wasm_i32x4_splat(2), k, gt);
-  gt = wasm_f32x4_gt(v3, m);
-  m = wasm_v128_bitselect(v3, m, gt);
-  k = wasm_v128_bitselect(wasm_i32x4_splat(3), k, gt);
-  // A NaN anywhere in the window makes the pooled value NaN (f32x4.max propagates it), so a
-  // diverged run stays visibly diverged; the ReLU keeps NaN and maps negatives to 0.
-  const v128_t any = wasm_f32x4_max(wasm_f32x4_max(v0, v1), wasm_f32x4_max(v2, v3));
-  m = wasm_v128_bitselect(any, m, wasm_f32x4_ne(any, any));
-  const v128_t zero = wasm_f32x4_splat(0.0f);
-  wasm_v128_store(out, wasm_v128_bitselect(zero, m, wasm_f32x4_lt(m, zero)));
-  const v128_t k16 = wasm_i16x8_narrow_i32x4(k, k);
-  wasm_v128_store32_lane(idx, wasm_u8x16_narrow_i16x8(k16, k16), 0);
-}
 
 // pooled[n, h/2, w/2, c] = max over each 2×2 window of max(z + bias, 0), and idx[n, h/2, w/2, c]
 // the window position (0–3, row major) it came from. c a multiple of 4; odd h or w leave the last
@@ -57,8 +26,10 @@ void EXPORT(bias_relu_pool)(const float *restrict z, const float *restrict bias,
       const int o = ((b * oh + r) * ow) * c;
       for (int q = 0; q < ow; q++) {
         for (int j = 0; j < c; j += 4) {
-          pool4(row + 2 * q * c + j, c, w * c, wasm_v128_load(bias + j),
-                pooled + o + q * c + j, idx + o + q * c + j);
+          const float *restrict zw = row + 2 * q * c + j;
+          relu_pool4(wasm_v128_load(zw), wasm_v128_load(zw + c), wasm_v128_load(zw + w * c),
+                     wasm_v128_load(zw + w * c + c), wasm_v128_load(bias + j),
+                     pooled + o + q * c + j, idx + o + q * c + j);
         }
       }
     }

@@ -33,7 +33,7 @@ export const SOURCES = [
   'gemm.c',
 ];
 /** Everything the module is built from, hashed into wasm.ts. */
-const INPUTS = ['simd.h', ...SOURCES];
+const INPUTS = ['simd.h', 'relu-pool.h', ...SOURCES];
 const TARGET = path.join(here, 'wasm.ts');
 
 const CLANG = 'clang-19';

@@ -3,7 +3,7 @@
 // As im2col + GEMM the first layer's product has k = kh·kw·ci = 9, too short for the GEMM's
 // tiles to pay for their set-up and stores. Here each output pixel keeps up to 32 channels in
 // registers over its taps, the filter ([kh, kw, ci, co], 1 KB on the cnn) staying in L1.
-#include "simd.h"
+#include "relu-pool.h"
 
 #define PIXEL_SUM(NV)                                                                              \
   do {                                                                                             \
@@ -127,6 +127,47 @@ void EXPORT(conv_direct)(const float *restrict x, const float *restrict filter, 
       }
       for (int xo = xb; xo < ow; xo++)
         pixel_sum(xi, filter, row + xo * co, h, w, ci, co, kh, kw, y0, xo * sw - pl, 0);
+    }
+  }
+}
+
+// conv_direct's 3×3, one-channel, stride-1 'valid' case with the bias, ReLU and 2×2 stride-2 max
+// pool after it (layers/Conv2D.ts), for co a multiple of 8: pooled[n, (h−2)/2, (w−2)/2, co] and
+// idx as bias-relu-pool.c writes them. The four pixels conv1_3x3 sums at a time are a pool
+// window's (two of one row, two of the next) instead of four along a row, so the convolution's
+// output never reaches memory: the unfused pass wrote it (11.1 MB on the cnn's conv1 at batch
+// 128) and the pool read it back. The sums run in conv1_3x3's order, so the pooled values are
+// conv_direct's then bias_relu_pool's bit for bit.
+void EXPORT(conv1_3x3_pool)(const float *restrict x, const float *restrict filter,
+                            const float *restrict bias, float *restrict pooled,
+                            unsigned char *restrict idx, int n, int h, int w, int co) {
+  const int ph = (h - 2) / 2, pw = (w - 2) / 2;
+  for (int b = 0; b < n; b++) {
+    const float *restrict xi = x + b * h * w;
+    for (int r = 0; r < ph; r++) {
+      for (int q = 0; q < pw; q++) {
+        const float *restrict px = xi + 2 * r * w + 2 * q;
+        const int at = ((b * ph + r) * pw + q) * co;
+        for (int o = 0; o < co; o += 8) {
+          v128_t a0[4], a1[4];
+          for (int p = 0; p < 4; p++) a0[p] = a1[p] = wasm_f32x4_splat(0.0f);
+          for (int i = 0; i < 3; i++) {
+            for (int j = 0; j < 3; j++) {
+              const v128_t w0 = wasm_v128_load(filter + (i * 3 + j) * co + o);
+              const v128_t w1 = wasm_v128_load(filter + (i * 3 + j) * co + o + 4);
+              for (int p = 0; p < 4; p++) {
+                const v128_t v = wasm_v128_load32_splat(px + (i + (p >> 1)) * w + (p & 1) + j);
+                a0[p] = F32X4_MADD(v, w0, a0[p]);
+                a1[p] = F32X4_MADD(v, w1, a1[p]);
+              }
+            }
+          }
+          relu_pool4(a0[0], a0[1], a0[2], a0[3], wasm_v128_load(bias + o), pooled + at + o,
+                     idx + at + o);
+          relu_pool4(a1[0], a1[1], a1[2], a1[3], wasm_v128_load(bias + o + 4),
+                     pooled + at + o + 4, idx + at + o + 4);
+        }
+      }
     }
   }
 }

@@ -270,6 +270,21 @@ export interface SimdKernels {
     w: number,
     c: number,
   ): void;
+  /**
+   * conv_direct (3×3, one input channel, stride 1, 'valid') and bias_relu_pool in one pass: the
+   * pooled map and idx of x[n, h, w, 1] convolved with filter[3, 3, 1, co], co a multiple of 8.
+   */
+  conv1_3x3_pool(
+    x: number,
+    filter: number,
+    bias: number,
+    pooled: number,
+    idx: number,
+    n: number,
+    h: number,
+    w: number,
+    co: number,
+  ): void;
   /** bias_relu_pool's gradient: all of dz[n, h, w, c] and dbias from the pooled map's dy. */
   bias_relu_pool_grad(
     dy: number,
