@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
-import { makeF32, release, type BackendWasm, offsets } from '../wasm-backend';
+import { convGeometry, directGeometry } from '../kernels/conv-gemm';
+import { heapF32, makeF32, release, withScratch, type BackendWasm, offsets } from '../wasm-backend';
 import { markPooled, poolsTwoByTwo } from './MaxPooling2D';
 
 /**
@@ -121,19 +122,7 @@ function trainingCall(layer: Conv2DLayer, x: tf.Tensor, tuning: AccelTuning): tf
   const kernel = layer.kernel.read();
   if (pooledAfter(layer, kernel.shape[3]!)) {
     const bias = layer.bias!.read();
-    // A first layer's 3×3 convolution of one channel pools as it sums (conv-direct.c) where the
-    // unfused layer would take that direct sum (kernels/Conv2D.ts), so both agree bit for bit.
-    const direct =
-      x.shape[3] === 1 &&
-      kernel.shape[0] === 3 &&
-      kernel.shape[1] === 3 &&
-      kernel.shape[3]! % 8 === 0 &&
-      strides.every((s) => s === 1) &&
-      pad === 'valid' &&
-      tuning.convGemm !== 'never';
-    const pooled = tf.tidy(() =>
-      pooledCall(x, kernel, bias, strides, pad, k, inputGradient, direct),
-    );
+    const pooled = tf.tidy(() => pooledCall(x, kernel, bias, strides, pad, tuning, inputGradient));
     markPooled(pooled);
     return pooled;
   }
@@ -173,10 +162,35 @@ function pooledCall(
   bias: tf.Tensor,
   strides: [number, number],
   pad: 'valid' | 'same',
-  k: SimdKernels,
+  tuning: AccelTuning,
   inputGradient: boolean,
-  direct: boolean,
 ): tf.Tensor {
+  const backend = tf.backend() as BackendWasm;
+  const k = simdKernelsFor(backend, tuning);
+  const p = offsets(backend);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    kernel.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+  );
+  const [n, h, w, c] = info.outShape;
+  const ci = info.inChannels;
+  // A first layer's 3×3 convolution of one channel pools as it sums (conv-direct.c) where the
+  // unfused layer would take that direct sum (kernels/Conv2D.ts), so both agree bit for bit.
+  const directForward =
+    ci === 1 &&
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    c % 8 === 0 &&
+    strides.every((s) => s === 1) &&
+    pad === 'valid' &&
+    tuning.convGemm !== 'never';
+  // Likewise its filter gradient takes each image's dz while in cache (conv-filter-grad.c) where
+  // Conv2DBackpropFilter would take the direct sum, when no input gradient needs all of dz.
+  const directFilterGrad = ci === 1 && !inputGradient && tuning.filterStrategy === null;
+
   const convolve = tf.customGrad((...args: unknown[]) => {
     const [input, filter, b, save] = args as [
       tf.Tensor4D,
@@ -184,22 +198,22 @@ function pooledCall(
       tf.Tensor1D,
       (tensors: tf.Tensor[]) => void,
     ];
-    const backend = tf.backend() as BackendWasm;
-    const p = offsets(backend);
-    const [n, h, w, c] = tf.backend_util.computeConv2DInfo(
-      input.shape,
-      filter.shape,
-      strides,
-      1,
-      pad,
-    ).outShape;
     const pooled = makeF32(backend, [n, Math.floor(h / 2), Math.floor(w / 2), c]);
     // A byte per pooled value, in a float32 tensor (tfjs has no uint8 one) that only ours read.
     const count = tf.util.sizeFromShape(pooled.shape);
     const idx = makeF32(backend, [Math.ceil(count / 4)]);
-    if (direct) {
-      const [, xh, xw] = input.shape;
-      k.conv1_3x3_pool(p(input), p(filter), p(b), p(pooled), p(idx), n, xh, xw, c);
+    if (directForward) {
+      k.conv1_3x3_pool(
+        p(input),
+        p(filter),
+        p(b),
+        p(pooled),
+        p(idx),
+        n,
+        info.inHeight,
+        info.inWidth,
+        c,
+      );
     } else {
       const z = tf.conv2d(input, filter, strides, pad);
       k.bias_relu_pool(p(z), p(b), p(pooled), p(idx), n, h, w, c);
@@ -211,15 +225,35 @@ function pooledCall(
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sfilter, sy, swhere] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor, tf.Tensor];
-        const dz = makeF32(backend, [n, h, w, c]);
         const dbias = makeF32(backend, [c]);
         const part = makeF32(backend, [c]);
-        k.bias_relu_pool_grad(p(dy), p(sy), p(swhere), p(dz), p(dbias), p(part), n, h, w, c);
-        release(backend, part);
-        const dzt = tensor(dz);
-        const [dx, dw] = convolutionGrads(sx, sfilter, dzt, strides, pad, inputGradient);
-        dzt.dispose();
-        return [dx, dw, tensor(dbias)];
+        try {
+          if (directFilterGrad) {
+            const dw = withScratch(backend, sfilter.shape, (out, scratch) => {
+              heapF32(backend, out).fill(0);
+              k.bias_relu_pool_filter_grad(
+                p(sx),
+                p(dy),
+                p(sy),
+                p(swhere),
+                p(out),
+                p(dbias),
+                p(part),
+                p(scratch([h * w * c])),
+                ...directGeometry(convGeometry(info)),
+              );
+            });
+            return [tf.zerosLike(sx), tensor(dw), tensor(dbias)];
+          }
+          const dz = makeF32(backend, [n, h, w, c]);
+          k.bias_relu_pool_grad(p(dy), p(sy), p(swhere), p(dz), p(dbias), p(part), n, h, w, c);
+          const dzt = tensor(dz);
+          const [dx, dw] = convolutionGrads(sx, sfilter, dzt, strides, pad, inputGradient);
+          dzt.dispose();
+          return [dx, dw, tensor(dbias)];
+        } finally {
+          release(backend, part);
+        }
       },
     };
   });

@@ -115,29 +115,36 @@ describe('Conv2D+ReLU then 2×2 max pool in training on wasm', () => {
     });
   });
 
-  it('gives the unfused layers’ forward values bit for bit', () => {
-    // 8 filters on one channel: the first layer sums and pools in one pass (conv-direct.c), the
-    // second pools its convolution's output (bias-relu-pool.c).
+  it('gives the unfused layers’ output and kernel gradients bit for bit', () => {
+    // 8 filters on one channel: the first layer sums and pools in one pass (conv-direct.c) and
+    // takes its filter gradient image by image (conv-filter-grad.c); the second pools its
+    // convolution's output (bias-relu-pool.c). Same sums in the same order as the unfused
+    // layers; only the biases' gradients add up in another order.
     const c: Case = { name: '', shape: [3, 28, 28, 1], filters: [16, 12] };
     const x = tf.randomUniform(c.shape, -1, 1, 'float32', 5);
-    const forward = () => {
-      const [y, ...grads] = train(c)(x);
-      const values = y!.dataSync().slice();
-      tf.dispose([y!, ...grads]);
+    const run = () => {
+      const out = train(c)(x);
+      const values = out.map((t) => Array.from(t.dataSync()));
+      tf.dispose(out);
       return values;
     };
-    const fused = forward();
+    const fused = run();
     registerAccelKernels(accelTuning({ convPool: false }));
-    let unfused: Float32Array;
+    let unfused: number[][];
     try {
-      unfused = forward();
+      unfused = run();
     } finally {
       registerAccelKernels();
     }
-    expect(fused.length).toBe(unfused.length);
-    let differ = 0;
-    fused.forEach((v, i) => (differ += v === unfused[i] ? 0 : 1));
-    expect(differ).toBe(0);
+    // y, then the gradients: conv1 kernel, bias, conv2 kernel, bias, dense kernel, bias.
+    for (const i of [0, 1, 3, 5]) {
+      expect(fused[i]!.length).toBe(unfused[i]!.length);
+      const differ = fused[i]!.filter((v, j) => v !== unfused[i]![j]).length;
+      expect(differ, `output ${i}`).toBe(0);
+    }
+    for (const i of [2, 4]) {
+      fused[i]!.forEach((v, j) => expect(v).toBeCloseTo(unfused[i]![j]!, 4));
+    }
     tf.dispose(x);
   });
 

@@ -10,9 +10,6 @@
 // when that maximum is above 0 (else the ReLU's gradient is 0 everywhere in the window).
 #include "relu-pool.h"
 
-// Rows of a channel's bias gradient summed in blocks, as in bias-relu.c.
-#define BLOCK 128
-
 // pooled[n, h/2, w/2, c] = max over each 2×2 window of max(z + bias, 0), and idx[n, h/2, w/2, c]
 // the window position (0–3, row major) it came from. c a multiple of 4; odd h or w leave the last
 // row or column out, as a 'valid' pool does.
@@ -36,66 +33,19 @@ void EXPORT(bias_relu_pool)(const float *restrict z, const float *restrict bias,
   }
 }
 
-static void zero(float *restrict p, int count) {
-  for (int k = 0; k < count; k++) p[k] = 0.0f;
-}
-
-static void flush(float *restrict dbias, float *restrict part, int c) {
-  for (int j = 0; j < c; j++) {
-    dbias[j] += part[j];
-    part[j] = 0.0f;
-  }
-}
-
 // The gradient of bias_relu_pool: dz[n, h, w, c] (every element written) and dbias = Σ dz per
 // channel, from the pooled map's gradient dy. part: c floats of scratch.
 void EXPORT(bias_relu_pool_grad)(const float *restrict dy, const float *restrict pooled,
                                  const unsigned char *restrict idx, float *restrict dz,
                                  float *restrict dbias, float *restrict part, int n, int h, int w,
                                  int c) {
-  const int oh = h / 2, ow = w / 2;
-  const v128_t zero4 = wasm_f32x4_splat(0.0f);
-  for (int j = 0; j < c; j++) dbias[j] = 0.0f;
-  for (int j = 0; j < c; j++) part[j] = 0.0f;
+  const int pooledImage = (h / 2) * (w / 2) * c;
+  for (int j = 0; j < c; j++) dbias[j] = part[j] = 0.0f;
   int inBlock = 0;
   for (int b = 0; b < n; b++) {
-    for (int r = 0; r < oh; r++) {
-      float *restrict top = dz + ((b * h + 2 * r) * w) * c;
-      float *restrict bottom = top + w * c;
-      const int o = ((b * oh + r) * ow) * c;
-      for (int q = 0; q < ow; q++) {
-        for (int j = 0; j < c; j += 4) {
-          const int at = o + q * c + j;
-          const v128_t p = wasm_v128_load(pooled + at);
-          // dy where the pooled value is above 0, else p · 0: 0, or NaN where p is NaN.
-          const v128_t g =
-              wasm_v128_bitselect(wasm_v128_load(dy + at), wasm_f32x4_mul(p, zero4),
-                                  wasm_f32x4_gt(p, zero4));
-          const v128_t k = wasm_u32x4_extend_low_u16x8(
-              wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(idx + at)));
-          const int col = 2 * q * c + j;
-          wasm_v128_store(top + col, wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(0))));
-          wasm_v128_store(top + col + c, wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(1))));
-          wasm_v128_store(bottom + col,
-                          wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(2))));
-          wasm_v128_store(bottom + col + c,
-                          wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(3))));
-          wasm_v128_store(part + j, wasm_f32x4_add(wasm_v128_load(part + j), g));
-        }
-      }
-      // An odd width's last column, outside every window.
-      if (w > 2 * ow) {
-        zero(top + 2 * ow * c, c);
-        zero(bottom + 2 * ow * c, c);
-      }
-      inBlock += ow;
-      if (inBlock >= BLOCK) {
-        flush(dbias, part, c);
-        inBlock = 0;
-      }
-    }
-    // An odd height's last row, outside every window.
-    if (h > 2 * oh) zero(dz + ((b * h + 2 * oh) * w) * c, w * c);
+    inBlock = pool_grad_image(dy + b * pooledImage, pooled + b * pooledImage,
+                              idx + b * pooledImage, dz + b * h * w * c, dbias, part, inBlock, h,
+                              w, c);
   }
-  flush(dbias, part, c);
+  pool_grad_flush(dbias, part, c);
 }

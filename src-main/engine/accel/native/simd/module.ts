@@ -285,6 +285,21 @@ export interface SimdKernels {
     w: number,
     co: number,
   ): void;
+  /**
+   * bias_relu_pool_grad and conv_filter_grad (dw +=) in one pass over the images, for a layer
+   * whose input needs no gradient; scratch: one image's dz.
+   */
+  bias_relu_pool_filter_grad(
+    x: number,
+    dy: number,
+    pooled: number,
+    idx: number,
+    dw: number,
+    dbias: number,
+    part: number,
+    scratch: number,
+    ...geometry: DirectGeometry
+  ): void;
   /** bias_relu_pool's gradient: all of dz[n, h, w, c] and dbias from the pooled map's dy. */
   bias_relu_pool_grad(
     dy: number,

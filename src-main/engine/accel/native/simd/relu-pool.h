@@ -1,5 +1,6 @@
-// The step bias-relu-pool.c and conv-direct.c share: four channels of a 2×2 window of a
-// convolution's output, biased, ReLU'd and max-pooled, with the window position of the maximum.
+// What bias-relu-pool.c shares with the first layer's fused kernels (conv-direct.c,
+// conv-filter-grad.c): the forward step on four channels of a 2×2 window, and the backward pass
+// one image at a time.
 #ifndef ACCEL_RELU_POOL_H
 #define ACCEL_RELU_POOL_H
 
@@ -35,6 +36,72 @@ static inline __attribute__((always_inline)) void relu_pool4(v128_t z0, v128_t z
   wasm_v128_store(out, wasm_v128_bitselect(zero, m, wasm_f32x4_lt(m, zero)));
   const v128_t k16 = wasm_i16x8_narrow_i32x4(k, k);
   wasm_v128_store32_lane(idx, wasm_u8x16_narrow_i16x8(k16, k16), 0);
+}
+
+// Rows of a channel's bias gradient summed in blocks, as in bias-relu.c.
+#define POOL_GRAD_BLOCK 128
+
+// bias_relu_pool_grad in pieces, which conv-filter-grad.c's first layer shares: one image's dz at
+// a time, so it can be consumed while in cache. `inBlock` carries the pooled rows summed into
+// part since part was last flushed into dbias: start at 0 with dbias and part zeroed, and flush
+// once after the last image.
+
+static inline void pool_grad_zero(float *restrict p, int count) {
+  for (int k = 0; k < count; k++) p[k] = 0.0f;
+}
+
+static inline void pool_grad_flush(float *restrict dbias, float *restrict part, int c) {
+  for (int j = 0; j < c; j++) {
+    dbias[j] += part[j];
+    part[j] = 0.0f;
+  }
+}
+
+// One image's share of bias_relu_pool_grad: all of its dz[h, w, c], with Σ dz added into part
+// and part flushed into dbias every POOL_GRAD_BLOCK pooled rows. Returns the rows part holds
+// now, which the next image continues from.
+static inline int pool_grad_image(const float *restrict dy, const float *restrict pooled,
+                                  const unsigned char *restrict idx, float *restrict dz,
+                                  float *restrict dbias, float *restrict part, int inBlock, int h,
+                                  int w, int c) {
+  const int oh = h / 2, ow = w / 2;
+  const v128_t zero4 = wasm_f32x4_splat(0.0f);
+  for (int r = 0; r < oh; r++) {
+    float *restrict top = dz + 2 * r * w * c;
+    float *restrict bottom = top + w * c;
+    const int o = r * ow * c;
+    for (int q = 0; q < ow; q++) {
+      for (int j = 0; j < c; j += 4) {
+        const int at = o + q * c + j;
+        const v128_t p = wasm_v128_load(pooled + at);
+        // dy where the pooled value is above 0, else p · 0: 0, or NaN where p is NaN.
+        const v128_t g = wasm_v128_bitselect(wasm_v128_load(dy + at), wasm_f32x4_mul(p, zero4),
+                                             wasm_f32x4_gt(p, zero4));
+        const v128_t k = wasm_u32x4_extend_low_u16x8(
+            wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(idx + at)));
+        const int col = 2 * q * c + j;
+        wasm_v128_store(top + col, wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(0))));
+        wasm_v128_store(top + col + c, wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(1))));
+        wasm_v128_store(bottom + col, wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(2))));
+        wasm_v128_store(bottom + col + c,
+                        wasm_v128_and(g, wasm_i32x4_eq(k, wasm_i32x4_splat(3))));
+        wasm_v128_store(part + j, wasm_f32x4_add(wasm_v128_load(part + j), g));
+      }
+    }
+    // An odd width's last column, outside every window.
+    if (w > 2 * ow) {
+      pool_grad_zero(top + 2 * ow * c, c);
+      pool_grad_zero(bottom + 2 * ow * c, c);
+    }
+    inBlock += ow;
+    if (inBlock >= POOL_GRAD_BLOCK) {
+      pool_grad_flush(dbias, part, c);
+      inBlock = 0;
+    }
+  }
+  // An odd height's last row, outside every window.
+  if (h > 2 * oh) pool_grad_zero(dz + 2 * oh * w * c, w * c);
+  return inBlock;
 }
 
 #endif
