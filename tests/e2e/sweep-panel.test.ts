@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSweepJournal } from '../../src-main/engine/sweeps/journal';
@@ -12,6 +13,7 @@ import { launchBrowser, startServe, type ServeProcess } from './browser';
  */
 
 const checkpoints = tempDir();
+const screenshots = path.join(import.meta.dirname, '../../docs/screenshots');
 let serve: ServeProcess;
 let browser: Browser;
 let page: Page;
@@ -79,6 +81,8 @@ describe('Sweep panel', () => {
     expect(statuses).not.toContain('running');
     expect(statuses.filter((s) => s === 'finished').length).toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('sweep-start-button').isDisabled()).toBe(false);
+    await page.getByTestId('trials-table').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(screenshots, 'sweep-panel.png') });
 
     const resumable = page.getByTestId('resumable-sweep');
     await expect.poll(() => resumable.count(), { timeout: 10_000 }).toBe(1);
