@@ -92,6 +92,32 @@ describe('Sweep panel', () => {
     expect(journal.trials.map((t) => t.status).sort()).toEqual([...statuses].sort());
   });
 
+  it('restores a finished trial’s best checkpoint, and trains its configuration longer', async () => {
+    const best = readSweepJournal(checkpoints, sweepId).trials.find(
+      (t) => t.status === 'finished',
+    )!;
+    const bestEpoch = best.scores.reduce((b, s) => (s.valAccuracy > b.valAccuracy ? s : b)).epoch;
+    const row = page.locator('[data-testid="trial-row"]', { hasText: 'finished' }).first();
+    await row.getByTestId('trial-restore-button').click();
+    await page.getByTestId('tab-checkpoints').click();
+    await expect
+      .poll(() => page.getByTestId('model-in-use').textContent(), { timeout: 10_000 })
+      .toMatch(new RegExp(`${best.runId}, epoch ${bestEpoch} \\(restored`));
+
+    await page.getByTestId('tab-sweep').click();
+    await row.getByTestId('trial-train-longer-button').click();
+    // The Train panel follows the new run: the trial's settings, twice its epochs.
+    expect(await page.locator('#panel-train').isHidden()).toBe(false);
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 30_000 })
+      .toMatch(/^(training|finished)$/);
+    expect(await page.getByTestId('epochs-input').inputValue()).toBe('4');
+    expect(await page.getByTestId('limit-input').inputValue()).toBe('512');
+    await expect
+      .poll(() => page.getByTestId('status').getAttribute('data-phase'), { timeout: 60_000 })
+      .toBe('finished');
+  });
+
   it('lists the trial runs under the sweep in the Checkpoints panel', async () => {
     await page.getByTestId('tab-checkpoints').click();
     const group = page.locator(`[data-testid="sweep-group"][data-sweep="${sweepId}"]`);
