@@ -81,7 +81,8 @@ describe('Sweep panel', () => {
     expect(statuses).not.toContain('running');
     expect(statuses.filter((s) => s === 'finished').length).toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('sweep-start-button').isDisabled()).toBe(false);
-    await page.getByTestId('trials-table').scrollIntoViewIfNeeded();
+    // The sweep, its table and plots rather than the form above them.
+    await page.getByTestId('sweep-status').evaluate((el) => el.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: path.join(screenshots, 'sweep-panel.png') });
 
     const resumable = page.getByTestId('resumable-sweep');
