@@ -13,7 +13,9 @@ import { applySessionPolicy } from './electron/session-policy';
 import { claimSingleInstance } from './electron/single-instance';
 import { utilityWorker } from './electron/utility-worker';
 import { handleClientRequest } from './host/client-requests';
-import { STOP_TIMEOUT_MS, onStopSignals, signalExitCode } from './host/shutdown';
+import { STOP_TIMEOUT_MS, onStopSignals, shutdownAll, signalExitCode } from './host/shutdown';
+import { SweepHost } from './host/sweep-host';
+import type { ClientEvent } from './contract/api';
 import { WorkerHost } from './host/worker-host';
 import gradientThreadEntry from './engine/parallel/gradient-thread?modulePath';
 import workerEntry from './worker/main?modulePath';
@@ -53,24 +55,27 @@ function start(): void {
     ? path.join(app.getPath('userData'), 'checkpoints')
     : path.resolve('checkpoints');
   const context = { mode: 'electron' as const, checkpointsDir };
-  const host = new WorkerHost({
+  const engine = {
     spawn: utilityWorker(workerEntry),
     checkpointsDir,
     dataDir: null,
-    backend: 'auto',
+    backend: 'auto' as const,
     threadEntry: gradientThreadEntry,
     owner: 'the MNIST Studio desktop app',
-    onEvent: (event) => {
+    onEvent: (event: ClientEvent) => {
       if (mainWindow && !mainWindow.isDestroyed())
         mainWindow.webContents.send(IPC_CHANNELS.event, event);
     },
-  });
+  };
+  const host = new WorkerHost(engine);
+  // A sweep's trials are utility processes too, each its own worker beside the app's.
+  const sweeps = new SweepHost({ ...engine, trainingNow: () => host.busyWith });
 
   ipcMain.handle(IPC_CHANNELS.request, (event, payload: unknown) => {
     if (!isTrustedSender(event, mainWindow, pageUrl)) {
       throw new Error('request from an unknown sender');
     }
-    return handleClientRequest(host, payload, context);
+    return handleClientRequest(host, payload, context, sweeps);
   });
 
   // Every webContents, including any created later, gets the same navigation limits.
@@ -96,22 +101,25 @@ function start(): void {
     if (process.platform !== 'darwin') app.quit();
   });
 
-  // Quitting mid-run stops the run after its current batch (run.json `stopped`, every finished
-  // epoch kept) instead of killing it; a run that does not stop in time is killed and marked.
+  // Quitting mid-run stops the run (or the sweep's trials) after the current batch (run.json
+  // `stopped`, every finished epoch kept, the sweep resumable) instead of killing it; a run that
+  // does not stop in time is killed and marked.
   let quitting = false;
   app.on('before-quit', (event) => {
     if (quitting) return;
     quitting = true;
     event.preventDefault();
-    void host
-      .shutdown({ timeoutMs: STOP_TIMEOUT_MS, reason: 'the app was quitting' })
-      .finally(() => app.quit());
+    void shutdownAll(host, sweeps, {
+      timeoutMs: STOP_TIMEOUT_MS,
+      reason: 'the app was quitting',
+    }).finally(() => app.quit());
   });
   // Ctrl-C on `npm run dev`, or SIGTERM from the session: the same clean path; a second one ends now.
   onStopSignals({
     stop: () => app.quit(),
     kill: (signal) => {
       host.dispose();
+      void sweeps.kill();
       app.exit(signalExitCode(signal));
     },
   });

@@ -5,21 +5,49 @@ import {
   RequestSchemas,
   RestoredSchema,
   ResultSchemas,
+  RunIdSchema,
   type WorkerEvent,
 } from './messages';
+import { SweepSpecSchema } from './sweep';
+import { SweepViewSchema } from './sweep-view';
 
 /**
  * What the renderer can ask for and hear, whichever transport carries it (Electron IPC through
  * the preload, or the serve mode's WebSocket). Requests are the worker's commands without a
- * request id, plus `status`, which the host answers itself. Adding a command to the worker
- * contract adds it here, to the preload and to the serve bridge with no other change.
+ * request id, plus `status` and the sweep requests, which the host answers itself. Adding a
+ * command to the worker contract adds it here, to the preload and to the serve bridge with no
+ * other change.
  */
 
 export const StatusRequestSchema = z.object({ type: z.literal('status') });
 
+/**
+ * A sweep's trials are worker processes of their own, so the host drives sweeps itself
+ * (host/sweep-host.ts): at most one at a time, never beside a run the user trains.
+ */
+export const StartSweepRequestSchema = z.object({
+  type: z.literal('startSweep'),
+  spec: SweepSpecSchema,
+});
+/** Takes up a sweep that was stopped, or whose process was killed (`resumable` in sweepStatus). */
+export const ResumeSweepRequestSchema = z.object({
+  type: z.literal('resumeSweep'),
+  sweepId: RunIdSchema,
+});
+export const StopSweepRequestSchema = z.object({ type: z.literal('stopSweep') });
+export const SweepStatusRequestSchema = z.object({ type: z.literal('sweepStatus') });
+
+export const HostRequestSchemas = [
+  StatusRequestSchema,
+  StartSweepRequestSchema,
+  ResumeSweepRequestSchema,
+  StopSweepRequestSchema,
+  SweepStatusRequestSchema,
+] as const;
+
 export const ClientRequestSchema = z.discriminatedUnion('type', [
   ...RequestSchemas,
-  StatusRequestSchema,
+  ...HostRequestSchemas,
 ]);
 export type ClientRequest = z.infer<typeof ClientRequestSchema>;
 export type ClientRequestType = ClientRequest['type'];
@@ -41,15 +69,55 @@ export const StatusSchema = z.object({
 });
 export type Status = z.infer<typeof StatusSchema>;
 
-export const ClientResultSchemas = { ...ResultSchemas, status: StatusSchema } satisfies Record<
-  ClientRequestType,
-  z.ZodType
->;
+/** A sweep `resumeSweep` can take up: stopped, or interrupted (its process died mid-sweep). */
+export const ResumableSweepSchema = z.object({
+  sweepId: RunIdSchema,
+  status: z.enum(['stopped', 'interrupted']),
+  trials: z.number().int().min(0),
+  createdAt: z.string(),
+});
+export type ResumableSweep = z.infer<typeof ResumableSweepSchema>;
+
+export const SweepStatusSchema = z.object({
+  /** The sweep this host runs, else the last one it ran; null before the first. */
+  sweep: SweepViewSchema.nullable(),
+  /** Sweeps on disk that could go on, newest first (never the one running). */
+  resumable: z.array(ResumableSweepSchema),
+});
+export type SweepStatus = z.infer<typeof SweepStatusSchema>;
+
+export const ClientResultSchemas = {
+  ...ResultSchemas,
+  status: StatusSchema,
+  startSweep: SweepViewSchema,
+  resumeSweep: SweepViewSchema,
+  /** stopping: false when no sweep was running. */
+  stopSweep: z.object({ stopping: z.boolean() }),
+  sweepStatus: SweepStatusSchema,
+} satisfies Record<ClientRequestType, z.ZodType>;
 export type ClientResultOf<T extends ClientRequestType> = z.infer<(typeof ClientResultSchemas)[T]>;
 
-/** Everything the worker emits except replies, which the host turns into request results. */
-export type ClientEvent = Exclude<WorkerEvent, { type: 'reply' }>;
-export const ClientEventSchema = EventSchema;
+/**
+ * The sweep as it stands, sent after every write of its journal (a trial proposed, started,
+ * scored or ended) and when it starts, stops or finishes: the panel redraws from it alone.
+ */
+export const SweepViewEventSchema = z.object({
+  type: z.literal('sweep'),
+  sweep: SweepViewSchema,
+  /** Set when the sweep itself failed (its journal could not be written); trials keep theirs. */
+  error: z.string().nullable().default(null),
+});
+export type SweepViewEvent = z.infer<typeof SweepViewEventSchema>;
+
+/**
+ * Everything the worker emits except replies, which the host turns into request results, and
+ * the host's own sweep events.
+ */
+export type ClientEvent = Exclude<WorkerEvent, { type: 'reply' }> | SweepViewEvent;
+export const ClientEventSchema = z.discriminatedUnion('type', [
+  ...EventSchema.options,
+  SweepViewEventSchema,
+]);
 
 /** The renderer-side API, identical over both transports. */
 export interface StudioApi {

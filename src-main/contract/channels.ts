@@ -17,5 +17,9 @@ export const REQUEST_TYPES = [
   'modelFiles',
   'predict',
   'status',
+  'startSweep',
+  'resumeSweep',
+  'stopSweep',
+  'sweepStatus',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

@@ -36,6 +36,8 @@ export const MAX_TRAIN_IMAGES = 60_000;
  * fewer when the batch is too small to give every thread a share worth its overhead.
  */
 export const MAX_THREADS = 64;
+/** The most epochs a run may be asked for. */
+export const MAX_EPOCHS = 500;
 
 /**
  * How the learning rate moves: `decay` multiplies it by learningRateDecay after every epoch;
@@ -64,7 +66,7 @@ const real = (field: string, min: number, max: number, minExclusive = false) => 
 export const TrainConfigSchema = z
   .object({
     model: z.enum(MODEL_PRESETS, { error: `model must be one of ${MODEL_PRESETS.join(', ')}` }),
-    epochs: int('epochs', 1, 500),
+    epochs: int('epochs', 1, MAX_EPOCHS),
     batchSize: int('batchSize', 1, 4096),
     learningRate: real('learningRate', 0, 1, true),
     /** Multiplies the learning rate after every epoch (1 = constant); `decay` schedule only. */

@@ -12,11 +12,18 @@ import {
  * process's event loop, and a crash in tfjs or WASM cannot take the window down with it.
  */
 const SERVICE_NAME = 'MNIST Studio trainer';
+/**
+ * A sweep runs several workers at once, and 'child-process-gone' names a process only by its
+ * service name: each gets a name of its own, so one's crash is never reported as another's.
+ */
+let forks = 0;
 
 export function utilityWorker(entry: string): SpawnWorker {
   return (): WorkerHandle => {
+    forks++;
+    const serviceName = forks === 1 ? SERVICE_NAME : `${SERVICE_NAME} ${forks}`;
     const child = utilityProcess.fork(entry, [], {
-      serviceName: SERVICE_NAME,
+      serviceName,
       stdio: 'pipe',
       execArgv: WORKER_V8_FLAGS,
     });
@@ -31,7 +38,7 @@ export function utilityWorker(entry: string): SpawnWorker {
     const onGone = (_event: unknown, details: Electron.Details) => {
       if (
         details.type === 'Utility' &&
-        details.name === SERVICE_NAME &&
+        details.name === serviceName &&
         details.reason !== 'clean-exit'
       ) {
         goneReason = details.reason;

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import type { SweepHost } from './sweep-host';
 import type { ShutdownOutcome, WorkerHost } from './worker-host';
 
 /**
@@ -53,6 +54,8 @@ export function onStopSignals(handlers: StopSignalHandlers): () => void {
 
 export interface ExitOnSignalsOptions {
   host: WorkerHost;
+  /** The sweep this host may be running: its trials stop (or are killed) with the run. */
+  sweeps?: SweepHost;
   /** Who received the signal, for the stopped run's reason: "serve mode". */
   name?: string;
   /** Closes what the process serves (after the run has stopped, so clients hear `stopped`). */
@@ -63,9 +66,26 @@ export interface ExitOnSignalsOptions {
 }
 
 /**
- * A long-lived host (serve): the first signal stops the run after its current batch (waiting at
- * most `timeoutMs`), closes the server and exits 0; a second kills the worker, which marks its run
- * crashed, and exits with the signal's status.
+ * Shuts a host and its sweep down together: each stops its runs after their current batch,
+ * waiting at most `timeoutMs`; 'killed' if either had to kill one.
+ */
+export async function shutdownAll(
+  host: WorkerHost,
+  sweeps: SweepHost | undefined,
+  options: { timeoutMs: number; reason: string },
+): Promise<ShutdownOutcome> {
+  const outcomes = await Promise.all([
+    host.shutdown(options),
+    sweeps?.shutdown(options) ?? Promise.resolve<ShutdownOutcome>('idle'),
+  ]);
+  if (outcomes.includes('killed')) return 'killed';
+  return outcomes.includes('stopped') ? 'stopped' : 'idle';
+}
+
+/**
+ * A long-lived host (serve): the first signal stops the run (and the sweep's trials) after the
+ * current batch (waiting at most `timeoutMs`), closes the server and exits 0; a second kills the
+ * workers, which marks their runs crashed, and exits with the signal's status.
  */
 export function exitOnStopSignals(options: ExitOnSignalsOptions): () => void {
   const { host, close, timeoutMs = STOP_TIMEOUT_MS } = options;
@@ -80,13 +100,18 @@ export function exitOnStopSignals(options: ExitOnSignalsOptions): () => void {
   let killedBy: NodeJS.Signals | null = null;
   return onStopSignals({
     stop: (signal) => {
+      const sweepId = options.sweeps?.running;
       log(
         host.training
           ? `${signal}: stopping run ${host.training.runId} after its current batch, then exiting (${signal} again kills it)`
-          : `${signal}: exiting`,
+          : sweepId
+            ? `${signal}: stopping sweep ${sweepId} after its trials' current batch, then exiting (${signal} again kills them)`
+            : `${signal}: exiting`,
       );
-      void host
-        .shutdown({ timeoutMs, reason: `${options.name ?? 'the host'} received ${signal}` })
+      void shutdownAll(host, options.sweeps, {
+        timeoutMs,
+        reason: `${options.name ?? 'the host'} received ${signal}`,
+      })
         .then((outcome: ShutdownOutcome) => {
           if (outcome === 'killed')
             log(`the run did not stop within ${timeoutMs / 1000} s and was killed`);
@@ -98,7 +123,9 @@ export function exitOnStopSignals(options: ExitOnSignalsOptions): () => void {
     kill: (signal) => {
       killedBy = signal;
       log(`${signal}: killing the training worker`);
-      void host.kill().finally(() => exitOnce(signalExitCode(signal)));
+      void Promise.all([host.kill(), options.sweeps?.kill()]).finally(() =>
+        exitOnce(signalExitCode(signal)),
+      );
     },
   });
 }

@@ -16,6 +16,8 @@ export interface LocalLauncherOptions {
   checkpointsDir: string;
   dataDir: string | null;
   backend: BackendChoice;
+  /** Built gradient-thread entry for a bundled app (see InitCommandSchema); default none. */
+  threadEntry?: string;
   owner: string;
   /** Every worker event, for a caller that shows more than the sweep's own events. */
   onWorkerEvent?: (event: Exclude<WorkerEvent, { type: 'reply' }>) => void;
@@ -116,6 +118,7 @@ export class LocalTrialLauncher implements TrialLauncher {
       checkpointsDir: this.options.checkpointsDir,
       dataDir: this.options.dataDir,
       backend: this.options.backend,
+      threadEntry: this.options.threadEntry,
       owner: this.options.owner,
       onEvent: (event) => {
         this.options.onWorkerEvent?.(event);

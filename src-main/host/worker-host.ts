@@ -104,6 +104,16 @@ export class WorkerHost {
     return this.activeRun;
   }
 
+  /**
+   * What the worker trains or is starting, in words ("run <id>"), or null when it is idle. Known
+   * from the `train`/`resume` command on, where `training` waits for the `started` event.
+   */
+  get busyWith(): string | null {
+    const runId = this.activeRun?.runId ?? this.runInFlight;
+    if (runId) return `run ${runId}`;
+    return this.starting.size > 0 ? 'a run being started' : null;
+  }
+
   get trainingBatches(): EventOfType<'batch'>[] {
     return this.activeRun ? [...this.activeBatches] : [];
   }

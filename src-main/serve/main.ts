@@ -5,6 +5,7 @@ import { BACKEND_CHOICES } from '../contract/config';
 import type { ClientEvent } from '../contract/api';
 import { forkWorker } from '../host/fork-worker';
 import { exitOnStopSignals } from '../host/shutdown';
+import { SweepHost } from '../host/sweep-host';
 import { WorkerHost } from '../host/worker-host';
 import { startServer } from './server';
 
@@ -47,19 +48,22 @@ if (!token.success) fail('--token must be at least 32 letters, digits, "-" or "_
 
 let broadcast: (event: ClientEvent) => void = () => {};
 let listeningPort: number | null = null;
-const host = new WorkerHost({
+const engine = {
   spawn: forkWorker(),
   checkpointsDir,
   dataDir: values.data ? path.resolve(values.data) : null,
   backend: backend.data!,
   // No token here: lock files are readable by anyone who can read the runs.
   owner: () => `serve mode at http://127.0.0.1:${listeningPort ?? port}`,
-  onEvent: (event) => broadcast(event),
-});
+  onEvent: (event: ClientEvent) => broadcast(event),
+};
+const host = new WorkerHost(engine);
+const sweeps = new SweepHost({ ...engine, trainingNow: () => host.busyWith });
 
 try {
   const server = await startServer({
     host,
+    sweeps,
     staticDir: path.resolve(values.static ?? 'out/renderer'),
     checkpointsDir,
     port,
@@ -68,7 +72,7 @@ try {
   broadcast = server.broadcast;
   listeningPort = server.port;
   process.stdout.write(`${server.url}\n`);
-  exitOnStopSignals({ host, name: 'serve mode', close: () => server.close() });
+  exitOnStopSignals({ host, sweeps, name: 'serve mode', close: () => server.close() });
 } catch (error) {
   host.dispose();
   fail(error instanceof Error ? error.message : String(error));

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { WireRequestSchema, type ClientEvent, type Status } from '../contract/api';
 import { contentType } from '../shared/content-types';
 import { handleClientRequest } from '../host/client-requests';
+import type { SweepHost } from '../host/sweep-host';
 import type { WorkerHost } from '../host/worker-host';
 import { cookieValue, loopbackHost, ownOrigin, sameToken, tokenCookieName } from './access';
 import { servePolicy, webSocketOrigin, withWebSocketSource } from './csp';
@@ -31,6 +32,8 @@ export type ErrorLogger = (error: unknown, context: string) => void;
 
 export interface ServeOptions {
   host: WorkerHost;
+  /** Where sweeps run; without one, sweep requests are refused. */
+  sweeps?: SweepHost;
   staticDir: string;
   checkpointsDir: string;
   port?: number;
@@ -43,7 +46,7 @@ export interface RunningServer {
   url: string;
   port: number;
   token: string;
-  /** Sends a worker event to every connected page. */
+  /** Sends a worker or sweep event to every connected page. */
   broadcast(event: ClientEvent): void;
   close(): Promise<void>;
 }
@@ -206,7 +209,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
     }
     Promise.resolve()
-      .then(() => handleClientRequest(options.host, wire.request, context))
+      .then(() => handleClientRequest(options.host, wire.request, context, options.sweeps ?? null))
       .then(
         (result) => send(ws, { id: wire.id, ok: true, result }),
         (error: unknown) =>

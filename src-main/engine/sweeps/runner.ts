@@ -87,6 +87,8 @@ export interface SweepRunnerOptions {
   /** Names this process in the sweep's lock ("the CLI (npm run cli -- sweep)"). */
   owner?: string;
   onEvent?: (event: SweepEvent) => void;
+  /** After every write of the journal, with what was written (the app redraws its view). */
+  onJournal?: (journal: SweepJournal) => void;
   /** Cores shared among trials when parallelism is 'auto' (default: this machine's). */
   cores?: number;
   /** What trials whose config says backend 'auto' train on, for 'auto' parallelism. */
@@ -348,6 +350,7 @@ class SweepRun {
       ...next,
       spentSeconds: this.spentBefore + this.sessionSeconds,
     });
+    this.options.onJournal?.(this.journal);
   }
 
   /** A failure of the runner itself (a journal that cannot be written) ends the sweep. */

@@ -21,13 +21,18 @@ export interface ModelChoice {
   source: 'restored' | 'best';
 }
 
-/** Events after which the listing on disk has changed. */
+/**
+ * Events after which the listing on disk has changed. A sweep's trials train in workers of their
+ * own, whose events stay in the host: the sweep's view, sent as a trial starts, scores an epoch
+ * (its checkpoint written) or ends, stands for them.
+ */
 const CHANGES_LISTING = new Set<ClientEvent['type']>([
   'started',
   'checkpoint',
   'finished',
   'stopped',
   'error',
+  'sweep',
 ]);
 
 const COMPARED_KEY = 'mnist-studio.compared';

@@ -232,6 +232,7 @@ export function filterRuns(runs: readonly RunInfo[], query: string): RunInfo[] {
       run.name ?? '',
       runLabel(run),
       run.status,
+      run.sweep ? `sweep ${run.sweep.id} trial ${run.sweep.trial}` : '',
       settingsSummary(run),
       ...(run.config ? settings(run.config).map((s) => `${s.label} ${s.value}`) : []),
     ]

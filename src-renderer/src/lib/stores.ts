@@ -1,6 +1,7 @@
 import type { StudioApi } from '$contract/api';
 import { CheckpointsState } from './checkpoints.svelte';
 import { EvaluationState } from './evaluation-state.svelte';
+import { SweepState } from './sweep.svelte';
 import { TrainingState } from './training.svelte';
 
 /** The page's state, one object per concern; panels receive the ones they show. */
@@ -8,6 +9,7 @@ export interface Stores {
   training: TrainingState;
   checkpoints: CheckpointsState;
   evaluation: EvaluationState;
+  sweep: SweepState;
   /** Asks the host for what it knows now: on load, and after the connection comes back. */
   sync(): void;
 }
@@ -20,18 +22,22 @@ export function createStores(api: StudioApi): Stores {
   const training = new TrainingState(api);
   const checkpoints = new CheckpointsState(api);
   const evaluation = new EvaluationState(api);
+  const sweep = new SweepState(api);
   api.onEvent((event) => {
     training.handle(event);
     checkpoints.handle(event);
     evaluation.handle(event);
+    sweep.handle(event);
   });
   return {
     training,
     checkpoints,
     evaluation,
+    sweep,
     sync: () => {
       void training.sync();
       void checkpoints.sync();
+      void sweep.sync();
     },
   };
 }

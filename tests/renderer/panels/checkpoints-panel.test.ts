@@ -8,6 +8,7 @@ import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svel
 import { runColor } from '../../../src-renderer/src/lib/run-color';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
 import CheckpointsPanel from '../../../src-renderer/src/panels/CheckpointsPanel.svelte';
+import { sweep } from '../components/sweep/sweep-fixtures';
 import { fakeApi, run, status, text } from '../fixtures';
 
 // jsdom has no canvas: the comparison charts record the overlays they are given.
@@ -305,5 +306,61 @@ describe('Checkpoints panel', () => {
     await new Promise((r) => setTimeout(r, 20));
     flushSync();
     expect(text(rows()[0]!)).toMatch(/finished.* 2 \/ 2 epochs/);
+  });
+
+  it('groups a sweep’s trial runs under the sweep, collapsed until opened', async () => {
+    const trialRun = (id: string, trial: number, at: string, sweepId = 'sweep-x') => ({
+      ...run(id, { createdAt: at }),
+      sweep: { id: sweepId, trial },
+    });
+    const { emit, requests } = await setup([
+      run('plain-new', { createdAt: '2026-11-25T14:00:00Z' }),
+      trialRun('trial-2', 2, '2026-11-25T13:00:00Z'),
+      run('plain-mid', { createdAt: '2026-11-25T12:30:00Z' }),
+      trialRun('trial-1', 1, '2026-11-25T12:00:00Z'),
+      // A rerun of trial 1 after a resume: one more run, not one more trial.
+      trialRun('trial-1-again', 1, '2026-11-25T11:00:00Z'),
+      trialRun('other-1', 1, '2026-11-25T10:00:00Z', 'sweep-y'),
+    ]);
+    const list = screen.getByTestId('checkpoint-list');
+    // The group sits where its newest run would: plain runs keep their places around it.
+    const top = [...list.children].map((li) =>
+      li.getAttribute('data-testid') === 'sweep-group'
+        ? `sweep ${li.getAttribute('data-sweep')}`
+        : li.getAttribute('data-run-id'),
+    );
+    expect(top).toEqual(['plain-new', 'sweep sweep-x', 'plain-mid', 'sweep sweep-y']);
+    const groups = screen.getAllByTestId('sweep-group');
+    expect(groups.map((g) => text(within(g).getByTestId('sweep-group-count')))).toEqual([
+      '2 trials (3 runs)',
+      '1 trial',
+    ]);
+    expect(rows()).toHaveLength(2);
+
+    const toggle = within(groups[0]!).getByTestId('sweep-group-toggle');
+    expect(toggle.getAttribute('aria-expanded')).toBe('false');
+    await fireEvent.click(toggle);
+    expect(toggle.getAttribute('aria-expanded')).toBe('true');
+    expect(
+      within(groups[0]!)
+        .getAllByTestId('run-row')
+        .map((r) => r.getAttribute('data-run-id')),
+    ).toEqual(['trial-2', 'trial-1', 'trial-1-again']);
+    // A trial run is an ordinary run inside: it expands to its checkpoints like any other.
+    await fireEvent.click(within(groups[0]!).getAllByTestId('expand-button')[0]!);
+    expect(within(groups[0]!).getAllByTestId('checkpoint-row').length).toBeGreaterThan(0);
+    await fireEvent.click(toggle);
+    expect(rows()).toHaveLength(2);
+
+    // A filter opens the groups it finds runs in; the sweep's id finds its runs.
+    await fireEvent.input(screen.getByTestId('runs-filter'), { target: { value: 'sweep-y' } });
+    expect(screen.getAllByTestId('sweep-group')).toHaveLength(1);
+    expect(rows().map((r) => r.getAttribute('data-run-id'))).toEqual(['other-1']);
+
+    // The sweep's views stand for its trials' events: the list follows them.
+    const before = requests.filter((r) => r.type === 'listRuns').length;
+    emit({ type: 'sweep', sweep: sweep(), error: null });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(requests.filter((r) => r.type === 'listRuns').length).toBe(before + 1);
   });
 });

@@ -87,4 +87,22 @@ describe('SweepPanel', () => {
     await fireEvent.click(screen.getByTestId('sweep-start-button'));
     expect(on.onStart).toHaveBeenCalledWith(expect.objectContaining({ preset: 'mlp' }));
   });
+
+  it('offers to resume stopped and interrupted sweeps, unless one runs', async () => {
+    const on = { ...handlers(), onResume: vi.fn() };
+    const resumable = [
+      { sweepId: 'sweep-a', status: 'interrupted' as const, trials: 3, createdAt: 'x' },
+      { sweepId: 'sweep-b', status: 'stopped' as const, trials: 1, createdAt: 'x' },
+    ];
+    const view = render(SweepPanel, { sweep: null, resumable, ...on });
+    const rows = screen.getAllByTestId('resumable-sweep');
+    expect(rows.map((r) => r.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
+      'Sweep sweep-a interrupted (the app ended mid-sweep) · 3 trials Resume',
+      'Sweep sweep-b stopped · 1 trial Resume',
+    ]);
+    await fireEvent.click(within(rows[1]!).getByTestId('sweep-resume-button'));
+    expect(on.onResume).toHaveBeenCalledWith('sweep-b');
+    await view.rerender({ sweep: sweep({ status: 'running' }), resumable, ...on });
+    expect(screen.queryByTestId('resumable-sweeps')).toBeNull();
+  });
 });

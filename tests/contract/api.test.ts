@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ClientEventSchema,
+  ClientRequestSchema,
+  ClientResultSchemas,
+  HostRequestSchemas,
+} from '../../src-main/contract/api';
+import { REQUEST_TYPES } from '../../src-main/contract/channels';
+import { describeZodError, resolveTrainConfig } from '../../src-main/contract/config';
+import { parseSweepSpec } from '../../src-main/contract/sweep';
+import type { SweepView } from '../../src-main/contract/sweep-view';
+
+/** The host's own requests and events (status, sweeps), as an untrusted page could send them. */
+
+const spec = parseSweepSpec({
+  preset: 'mlp',
+  base: { epochs: 2, limit: 512 },
+  space: { learningRate: { kind: 'log-uniform', min: 1e-4, max: 1e-2 } },
+  budget: { maxTrials: 3 },
+});
+
+const view: SweepView = {
+  id: 'sweep-1',
+  spec,
+  status: 'running',
+  createdAt: '2026-11-30T12:00:00.000Z',
+  rungs: [],
+  maxEpochs: 2,
+  trials: [
+    {
+      trial: 1,
+      runId: 'run-1',
+      point: { learningRate: 0.001 },
+      config: resolveTrainConfig({ model: 'mlp', epochs: 2, limit: 512, learningRate: 0.001 }),
+      status: 'running',
+      epochsDone: 1,
+      valAccuracy: 0.8,
+      bestEpoch: 1,
+      seconds: 3,
+      reason: null,
+    },
+  ],
+  importance: null,
+  bestTrial: null,
+};
+
+const requestProblem = (raw: unknown): string | null => {
+  const parsed = ClientRequestSchema.safeParse(raw);
+  return parsed.success ? null : describeZodError(parsed.error);
+};
+
+describe('sweep requests', () => {
+  it('accepts well-formed ones', () => {
+    expect(requestProblem({ type: 'startSweep', spec })).toBeNull();
+    expect(requestProblem({ type: 'resumeSweep', sweepId: 'sweep-1' })).toBeNull();
+    expect(requestProblem({ type: 'stopSweep' })).toBeNull();
+    expect(requestProblem({ type: 'sweepStatus' })).toBeNull();
+  });
+
+  it('fills a spec’s defaults as the engine would', () => {
+    const request = ClientRequestSchema.parse({
+      type: 'startSweep',
+      spec: {
+        preset: 'mlp',
+        space: { dropout: { kind: 'uniform', min: 0, max: 0.5 } },
+        budget: { maxTrials: 2 },
+      },
+    });
+    expect(request).toMatchObject({ spec: { strategy: 'tpe', parallelism: 'auto', seed: 0 } });
+  });
+
+  it.each([
+    [{ type: 'startSweep' }, /^spec: /],
+    [
+      { type: 'startSweep', spec: { ...spec, budget: {} } },
+      /^spec\.budget: budget needs maxTrials/,
+    ],
+    [{ type: 'startSweep', spec: { ...spec, preset: 'resnet' } }, /^spec\.preset: preset must be/],
+    [
+      { type: 'startSweep', spec: { ...spec, space: { seed: { kind: 'choice', values: [1] } } } },
+      /^spec\.space\.seed: seed is not a hyper-parameter/,
+    ],
+    [{ type: 'startSweep', spec: { ...spec, parallelism: 0 } }, /^spec\.parallelism: /],
+    [{ type: 'resumeSweep' }, /^sweepId: /],
+    [{ type: 'resumeSweep', sweepId: '../../etc' }, /^sweepId: runId may only contain/],
+    [{ type: 'resumeSweep', sweepId: 7 }, /^sweepId: /],
+  ])('rejects %j naming the field', (raw, message) => {
+    expect(requestProblem(raw)).toMatch(message);
+  });
+
+  it('are named in the preload’s list of request types', () => {
+    for (const schema of HostRequestSchemas)
+      expect(REQUEST_TYPES).toContain(schema.shape.type.value);
+  });
+});
+
+describe('sweep results', () => {
+  it('sweepStatus carries the view and the sweeps a resume can take up', () => {
+    const status = { sweep: view, resumable: [] };
+    expect(ClientResultSchemas.sweepStatus.parse(status)).toEqual(status);
+    expect(ClientResultSchemas.sweepStatus.parse({ sweep: null, resumable: [] }).sweep).toBeNull();
+    const resumable = [
+      { sweepId: 's-2', status: 'interrupted', trials: 3, createdAt: '2026-11-30T12:00:00Z' },
+    ];
+    expect(ClientResultSchemas.sweepStatus.safeParse({ sweep: null, resumable }).success).toBe(
+      true,
+    );
+    const finished = [{ ...resumable[0], status: 'finished' }];
+    expect(
+      ClientResultSchemas.sweepStatus.safeParse({ sweep: null, resumable: finished }).success,
+    ).toBe(false);
+  });
+
+  it('startSweep answers with a valid view, stopSweep with whether one was stopping', () => {
+    expect(ClientResultSchemas.startSweep.safeParse(view).success).toBe(true);
+    expect(ClientResultSchemas.startSweep.safeParse({ ...view, id: '../x' }).success).toBe(false);
+    expect(ClientResultSchemas.stopSweep.parse({ stopping: true })).toEqual({ stopping: true });
+    expect(ClientResultSchemas.stopSweep.safeParse({}).success).toBe(false);
+  });
+});
+
+describe('the sweep event', () => {
+  it('is a client event carrying a view, with no error by default', () => {
+    expect(ClientEventSchema.parse({ type: 'sweep', sweep: view })).toEqual({
+      type: 'sweep',
+      sweep: view,
+      error: null,
+    });
+    expect(
+      ClientEventSchema.parse({ type: 'sweep', sweep: view, error: 'disk full' }),
+    ).toMatchObject({ error: 'disk full' });
+  });
+
+  it('is rejected when its view is malformed', () => {
+    const bad = (sweep: unknown) =>
+      ClientEventSchema.safeParse({ type: 'sweep', sweep, error: null }).success;
+    expect(bad(null)).toBe(false);
+    expect(bad({ ...view, status: 'exploded' })).toBe(false);
+    expect(bad({ ...view, trials: [{ ...view.trials[0], valAccuracy: 1.5 }] })).toBe(false);
+    expect(bad({ ...view, extra: 1 })).toBe(false);
+  });
+
+  it('leaves the worker’s events as they were', () => {
+    const stopped = { type: 'stopped', runId: 'r1', epoch: 2, batch: 5 };
+    expect(ClientEventSchema.parse(stopped)).toEqual(stopped);
+    expect(ClientEventSchema.safeParse({ ...stopped, runId: '../x' }).success).toBe(false);
+  });
+});
