@@ -31,8 +31,8 @@ import { loadDataset, type Dataset } from '../src-main/engine/data';
 import { evaluateSet } from '../src-main/engine/evaluate';
 import { openQueueLauncher } from '../src-main/engine/sweeps/queue/launcher';
 import { parseQueueUrl } from '../src-main/engine/sweeps/queue/connection';
+import { bestTrial } from '../src-main/engine/sweeps/best';
 import {
-  bestTrial,
   startSweep,
   trialCounts,
   type SweepOutcome,

@@ -4,7 +4,6 @@ import type { BackendName, TrainConfig } from '../../contract/config';
 import type { SweepTag } from '../../contract/messages';
 import {
   trialConfig,
-  type SweepBest,
   type SweepEvent,
   type SweepSpec,
   type SweepTrialCounts,
@@ -12,6 +11,7 @@ import {
 import { readMetricsLog, readRun } from '../runs';
 import { acquireRunLock, describeHolder, RunLockedError, type RunLock } from '../run-lock';
 import { resolveThreads } from '../steps/choose';
+import { bestTrial } from './best';
 import { ashaDecide, ashaSchedule, describeSchedule, type AshaSchedule } from './asha';
 import {
   addTrial,
@@ -206,22 +206,6 @@ export function trialCounts(journal: SweepJournal): SweepTrialCounts {
   };
   for (const t of journal.trials) counts[t.status]++;
   return counts;
-}
-
-/** The trial with the best validation accuracy at any epoch (finished or pruned). */
-export function bestTrial(journal: SweepJournal): SweepBest | null {
-  let best: SweepBest | null = null;
-  for (const t of journal.trials)
-    for (const s of t.scores)
-      if (best === null || s.valAccuracy > best.valAccuracy)
-        best = {
-          trial: t.number,
-          runId: t.runId,
-          valAccuracy: s.valAccuracy,
-          epoch: s.epoch,
-          point: t.point,
-        };
-  return best;
 }
 
 /**
