@@ -7,11 +7,20 @@ import {
   type SweepEvent,
   type SweepSpec,
   type SweepTrialCounts,
+  type TrialStatus,
 } from '../../contract/sweep';
-import { readMetricsLog, readRun } from '../runs';
+import { readMetricsLog, readRun, runDir } from '../runs';
 import { acquireRunLock, describeHolder, RunLockedError, type RunLock } from '../run-lock';
 import { resolveThreads } from '../steps/choose';
 import { bestTrial } from './best';
+import {
+  sessionHParams,
+  sessionStatusOf,
+  trialGroupName,
+  writeHParamsExperiment,
+  writeSessionEnd,
+  writeSessionStart,
+} from './hparams';
 import { ashaDecide, ashaSchedule, describeSchedule, type AshaSchedule } from './asha';
 import {
   addTrial,
@@ -28,6 +37,7 @@ import {
   recordTrialEpoch,
   resumeSweepJournal,
   startTrial,
+  sweepDir,
   SWEEPS_DIR,
   trialsToRun,
   writeSweepJournal,
@@ -309,8 +319,57 @@ class SweepRun {
       resumed,
       trialsBefore: resumed ? journal.trials.length : 0,
     });
+    this.tensorBoard(() =>
+      writeHParamsExperiment(sweepDir(options.root, journal.sweepId), spec, {
+        timeCreatedSecs: Date.parse(journal.createdAt) / 1000,
+      }),
+    );
     // After the caller has the session (and its listeners): the first events follow this tick.
     queueMicrotask(() => this.guard(() => this.pump()));
+  }
+
+  /**
+   * TensorBoard's HParams data (hparams.ts) is a view of the sweep, not its record: a write that
+   * fails (a full disk) must not end the sweep or its trials, which the journal and the runs'
+   * own files still hold.
+   */
+  private tensorBoard(write: () => unknown): void {
+    try {
+      write();
+    } catch {
+      // Written again by the next session or trial end where it still can be (write-once).
+    }
+  }
+
+  /**
+   * A trial's HParams session goes in its run folder, beside the run's train/ and validation/
+   * event folders, once the run is there: a local run's worker has created it when start()
+   * answers; a queued run lands only when it ends (landRun refuses a folder that exists), so its
+   * start is written then, with the time it started. A trial whose run never got here (failed on
+   * its worker) has no session: TensorBoard would have no scalars to show for it anyway.
+   */
+  private hparamsSession(n: number, ended: TrialStatus | null): void {
+    const t = this.trial(n);
+    if (t.runId === null) return;
+    const dir = runDir(this.options.root, t.runId);
+    try {
+      readRun(this.options.root, t.runId);
+    } catch {
+      return;
+    }
+    this.tensorBoard(() => {
+      writeSessionStart(dir, {
+        hparams: sessionHParams(this.journal.spec, t.point),
+        groupName: trialGroupName(this.journal.sweepId, n),
+        startTimeSecs: Date.parse(t.startedAt ?? new Date().toISOString()) / 1000,
+        modelUri: dir,
+      });
+      if (ended !== null)
+        writeSessionEnd(dir, {
+          status: sessionStatusOf(ended),
+          endTimeSecs: Date.parse(t.endedAt ?? new Date().toISOString()) / 1000,
+        });
+    });
   }
 
   private get sessionSeconds(): number {
@@ -463,6 +522,7 @@ class SweepRun {
         slot.ended = true;
         this.running.delete(trial.number);
         this.save(adoptFinishedRun(this.journal, trial.number, scores));
+        this.hparamsSession(trial.number, 'finished');
         this.emit({
           type: 'trial-finished',
           sweepId: this.journal.sweepId,
@@ -521,6 +581,7 @@ class SweepRun {
       startTrial(this.journal, trial.number, handle.runId, { resumeFromEpoch: handle.fromEpoch }),
     );
     const started = this.trial(trial.number);
+    this.hparamsSession(trial.number, null);
     slot.handle = handle;
     this.emit({
       type: 'trial-started',
@@ -670,6 +731,10 @@ class SweepRun {
     slot.ended = true;
     this.running.delete(slot.trial);
     record();
+    // An interrupted trial goes on later (in the same run when resumed): it has no end yet.
+    const { status } = this.trial(slot.trial);
+    if (status === 'finished' || status === 'pruned' || status === 'failed')
+      this.hparamsSession(slot.trial, status);
     this.pump();
   }
 
