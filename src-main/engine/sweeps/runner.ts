@@ -464,7 +464,12 @@ class SweepRun {
       if (this.proposerDone || this.budget().exhausted) return null;
       if (this.proposal === null) {
         const number = this.journal.trials.length + 1;
-        const point = this.proposer.propose(number, observationsOf(this.journal));
+        // The running trials, so TPE's constant liar steers this proposal away from them.
+        const pending = [...this.running.keys()].map((n) => ({
+          trial: n,
+          point: this.trial(n).point,
+        }));
+        const point = this.proposer.propose(number, observationsOf(this.journal), pending);
         if (point === null) {
           this.proposerDone = true;
           return null;
