@@ -88,7 +88,17 @@ export interface TrialLauncher {
   kill?(): Promise<void>;
   /** Called once the sweep has ended or stopped and no trial runs any more. */
   close(): Promise<void>;
+  /**
+   * How many trials to keep going at once when parallelism is 'auto', for a launcher whose
+   * trials do not train on this machine's cores (a queue: its live workers' total concurrency).
+   * Read again every CAPACITY_POLL_MS; below 1 counts as 1, so the first worker to come finds a
+   * trial waiting. Without it, 'auto' shares this machine's cores.
+   */
+  capacity?(): number;
 }
+
+/** How often a launcher's capacity is read again: workers come and go during a sweep. */
+const CAPACITY_POLL_MS = 2_000;
 
 export interface SweepRunnerOptions {
   /** The checkpoints folder: trial runs go here, the journal under .sweeps/. */
@@ -270,6 +280,7 @@ class SweepRun {
   private killed = false;
   private ended = false;
   private timer: NodeJS.Timeout | null = null;
+  private capacityPoll: NodeJS.Timeout | null = null;
   private resolveDone!: (outcome: SweepOutcome) => void;
   private rejectDone!: (error: Error) => void;
 
@@ -324,6 +335,10 @@ class SweepRun {
         timeCreatedSecs: Date.parse(journal.createdAt) / 1000,
       }),
     );
+    if (spec.parallelism === 'auto' && options.launcher.capacity) {
+      this.capacityPoll = setInterval(() => this.guard(() => this.pump()), CAPACITY_POLL_MS);
+      this.capacityPoll.unref?.();
+    }
     // After the caller has the session (and its listeners): the first events follow this tick.
     queueMicrotask(() => this.guard(() => this.pump()));
   }
@@ -406,6 +421,7 @@ class SweepRun {
     if (this.ended) return;
     this.ended = true;
     this.clearTimer();
+    this.clearCapacityPoll();
     for (const slot of this.running.values())
       slot.handle?.stop(`the sweep failed: ${error.message}`);
     this.lock.release();
@@ -455,10 +471,17 @@ class SweepRun {
     this.timer = null;
   }
 
+  private clearCapacityPoll(): void {
+    if (this.capacityPoll) clearInterval(this.capacityPoll);
+    this.capacityPoll = null;
+  }
+
   /** The next trial to start now, or null when none may (no cores free, or nothing left). */
   private nextTrial(): Trial | { number: number; point: Point } | null {
     const cap = this.journal.spec.parallelism;
     if (typeof cap === 'number' && this.running.size >= cap) return null;
+    const capacity = cap === 'auto' ? this.options.launcher.capacity?.() : undefined;
+    if (capacity !== undefined && this.running.size >= Math.max(1, capacity)) return null;
     let candidate: Trial | { number: number; point: Point } | null = this.queue[0] ?? null;
     if (candidate === null) {
       if (this.proposerDone || this.budget().exhausted) return null;
@@ -478,7 +501,7 @@ class SweepRun {
       }
       candidate = this.proposal;
     }
-    if (cap === 'auto' && this.running.size > 0) {
+    if (cap === 'auto' && capacity === undefined && this.running.size > 0) {
       const config =
         'config' in candidate ? candidate.config : trialConfig(this.journal.spec, candidate.point);
       const used = [...this.running.values()].reduce((n, s) => n + s.threads, 0);
@@ -761,6 +784,7 @@ class SweepRun {
   private end(): void {
     if (this.ended) return;
     this.clearTimer();
+    this.clearCapacityPoll();
     const stopped = this.stopReason !== null;
     let journal = this.journal;
     if (!stopped)
