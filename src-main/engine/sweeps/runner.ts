@@ -362,6 +362,8 @@ class SweepRun {
    * answers; a queued run lands only when it ends (landRun refuses a folder that exists), so its
    * start is written then, with the time it started. A trial whose run never got here (failed on
    * its worker) has no session: TensorBoard would have no scalars to show for it anyway.
+   * The run's lock is its worker's, but this event file is the sweep's alone: the trainer
+   * writes its events only under train/ and validation/, so no file has two writers.
    */
   private hparamsSession(n: number, ended: TrialStatus | null): void {
     const t = this.trial(n);
