@@ -43,6 +43,8 @@ export const SWEEP_USAGE = `  sweep    --model ${MODEL_PRESETS.join('|')} (--spa
            [--asha MIN_EPOCHS[:ETA]] [--seed N] [--epochs N] [--limit N] [--validation-size N]
            [--threads N]          (a budget: --trials, --max-seconds or both)
            [--queue redis://HOST:PORT]   (trials go to \`worker\`s on any machine)
+           --parallel auto: trials share this machine's cores; with --queue, as many jobs
+           in the queue as the live workers' total --concurrency (1 until a worker is up)
            JSON space: {"learningRate":{"kind":"log-uniform","min":1e-4,"max":1e-2},
                         "batchSize":{"kind":"choice","values":[32,64,128]}}
   sweep resume --sweep ID [--queue redis://HOST:PORT]

@@ -8,7 +8,8 @@ import { printable } from '../printable';
 import { acquireRunLock, describeHolder, runLockState, RunLockedError } from '../run-lock';
 import { readRun } from '../runs';
 import { readSweepJournal, sweepDir, SWEEPS_DIR, SweepJournalError } from './journal';
-import { bestTrial, trialCounts } from './runner';
+import { bestTrial } from './best';
+import { trialCounts } from './runner';
 
 /** Sweeps as `sweep list` shows them, and deleting one. */
 

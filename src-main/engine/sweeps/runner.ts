@@ -4,14 +4,23 @@ import type { BackendName, TrainConfig } from '../../contract/config';
 import type { SweepTag } from '../../contract/messages';
 import {
   trialConfig,
-  type SweepBest,
   type SweepEvent,
   type SweepSpec,
   type SweepTrialCounts,
+  type TrialStatus,
 } from '../../contract/sweep';
-import { readMetricsLog, readRun } from '../runs';
+import { readMetricsLog, readRun, runDir } from '../runs';
 import { acquireRunLock, describeHolder, RunLockedError, type RunLock } from '../run-lock';
 import { resolveThreads } from '../steps/choose';
+import { bestTrial } from './best';
+import {
+  sessionHParams,
+  sessionStatusOf,
+  trialGroupName,
+  writeHParamsExperiment,
+  writeSessionEnd,
+  writeSessionStart,
+} from './hparams';
 import { ashaDecide, ashaSchedule, describeSchedule, type AshaSchedule } from './asha';
 import {
   addTrial,
@@ -28,6 +37,7 @@ import {
   recordTrialEpoch,
   resumeSweepJournal,
   startTrial,
+  sweepDir,
   SWEEPS_DIR,
   trialsToRun,
   writeSweepJournal,
@@ -78,7 +88,17 @@ export interface TrialLauncher {
   kill?(): Promise<void>;
   /** Called once the sweep has ended or stopped and no trial runs any more. */
   close(): Promise<void>;
+  /**
+   * How many trials to keep going at once when parallelism is 'auto', for a launcher whose
+   * trials do not train on this machine's cores (a queue: its live workers' total concurrency).
+   * Read again every CAPACITY_POLL_MS; below 1 counts as 1, so the first worker to come finds a
+   * trial waiting. Without it, 'auto' shares this machine's cores.
+   */
+  capacity?(): number;
 }
+
+/** How often a launcher's capacity is read again: workers come and go during a sweep. */
+const CAPACITY_POLL_MS = 2_000;
 
 export interface SweepRunnerOptions {
   /** The checkpoints folder: trial runs go here, the journal under .sweeps/. */
@@ -210,22 +230,6 @@ export function trialCounts(journal: SweepJournal): SweepTrialCounts {
   return counts;
 }
 
-/** The trial with the best validation accuracy at any epoch (finished or pruned). */
-export function bestTrial(journal: SweepJournal): SweepBest | null {
-  let best: SweepBest | null = null;
-  for (const t of journal.trials)
-    for (const s of t.scores)
-      if (best === null || s.valAccuracy > best.valAccuracy)
-        best = {
-          trial: t.number,
-          runId: t.runId,
-          valAccuracy: s.valAccuracy,
-          epoch: s.epoch,
-          point: t.point,
-        };
-  return best;
-}
-
 /**
  * The epoch scores of a run that finished, from its own files; null when it did not finish (or
  * there are no run files here: a launcher that keeps runs elsewhere).
@@ -278,6 +282,7 @@ class SweepRun {
   private killed = false;
   private ended = false;
   private timer: NodeJS.Timeout | null = null;
+  private capacityPoll: NodeJS.Timeout | null = null;
   private resolveDone!: (outcome: SweepOutcome) => void;
   private rejectDone!: (error: Error) => void;
 
@@ -327,8 +332,63 @@ class SweepRun {
       resumed,
       trialsBefore: resumed ? journal.trials.length : 0,
     });
+    this.tensorBoard(() =>
+      writeHParamsExperiment(sweepDir(options.root, journal.sweepId), spec, {
+        timeCreatedSecs: Date.parse(journal.createdAt) / 1000,
+      }),
+    );
+    if (spec.parallelism === 'auto' && options.launcher.capacity) {
+      this.capacityPoll = setInterval(() => this.guard(() => this.pump()), CAPACITY_POLL_MS);
+      this.capacityPoll.unref?.();
+    }
     // After the caller has the session (and its listeners): the first events follow this tick.
     queueMicrotask(() => this.guard(() => this.pump()));
+  }
+
+  /**
+   * TensorBoard's HParams data (hparams.ts) is a view of the sweep, not its record: a write that
+   * fails (a full disk) must not end the sweep or its trials, which the journal and the runs'
+   * own files still hold.
+   */
+  private tensorBoard(write: () => unknown): void {
+    try {
+      write();
+    } catch {
+      // Written again by the next session or trial end where it still can be (write-once).
+    }
+  }
+
+  /**
+   * A trial's HParams session goes in its run folder, beside the run's train/ and validation/
+   * event folders, once the run is there: a local run's worker has created it when start()
+   * answers; a queued run lands only when it ends (landRun refuses a folder that exists), so its
+   * start is written then, with the time it started. A trial whose run never got here (failed on
+   * its worker) has no session: TensorBoard would have no scalars to show for it anyway.
+   * The run's lock is its worker's, but this event file is the sweep's alone: the trainer
+   * writes its events only under train/ and validation/, so no file has two writers.
+   */
+  private hparamsSession(n: number, ended: TrialStatus | null): void {
+    const t = this.trial(n);
+    if (t.runId === null) return;
+    const dir = runDir(this.options.root, t.runId);
+    try {
+      readRun(this.options.root, t.runId);
+    } catch {
+      return;
+    }
+    this.tensorBoard(() => {
+      writeSessionStart(dir, {
+        hparams: sessionHParams(this.journal.spec, t.point),
+        groupName: trialGroupName(this.journal.sweepId, n),
+        startTimeSecs: Date.parse(t.startedAt ?? new Date().toISOString()) / 1000,
+        modelUri: dir,
+      });
+      if (ended !== null)
+        writeSessionEnd(dir, {
+          status: sessionStatusOf(ended),
+          endTimeSecs: Date.parse(t.endedAt ?? new Date().toISOString()) / 1000,
+        });
+    });
   }
 
   private get sessionSeconds(): number {
@@ -366,6 +426,7 @@ class SweepRun {
     if (this.ended) return;
     this.ended = true;
     this.clearTimer();
+    this.clearCapacityPoll();
     for (const slot of this.running.values())
       slot.handle?.stop(`the sweep failed: ${error.message}`);
     this.lock.release();
@@ -415,16 +476,28 @@ class SweepRun {
     this.timer = null;
   }
 
+  private clearCapacityPoll(): void {
+    if (this.capacityPoll) clearInterval(this.capacityPoll);
+    this.capacityPoll = null;
+  }
+
   /** The next trial to start now, or null when none may (no cores free, or nothing left). */
   private nextTrial(): Trial | { number: number; point: Point } | null {
     const cap = this.journal.spec.parallelism;
     if (typeof cap === 'number' && this.running.size >= cap) return null;
+    const capacity = cap === 'auto' ? this.options.launcher.capacity?.() : undefined;
+    if (capacity !== undefined && this.running.size >= Math.max(1, capacity)) return null;
     let candidate: Trial | { number: number; point: Point } | null = this.queue[0] ?? null;
     if (candidate === null) {
       if (this.proposerDone || this.budget().exhausted) return null;
       if (this.proposal === null) {
         const number = this.journal.trials.length + 1;
-        const point = this.proposer.propose(number, observationsOf(this.journal));
+        // The running trials, so TPE's constant liar steers this proposal away from them.
+        const pending = [...this.running.keys()].map((n) => ({
+          trial: n,
+          point: this.trial(n).point,
+        }));
+        const point = this.proposer.propose(number, observationsOf(this.journal), pending);
         if (point === null) {
           this.proposerDone = true;
           return null;
@@ -433,7 +506,7 @@ class SweepRun {
       }
       candidate = this.proposal;
     }
-    if (cap === 'auto' && this.running.size > 0) {
+    if (cap === 'auto' && capacity === undefined && this.running.size > 0) {
       const config =
         'config' in candidate ? candidate.config : trialConfig(this.journal.spec, candidate.point);
       const used = [...this.running.values()].reduce((n, s) => n + s.threads, 0);
@@ -482,6 +555,7 @@ class SweepRun {
         slot.ended = true;
         this.running.delete(trial.number);
         this.save(adoptFinishedRun(this.journal, trial.number, scores));
+        this.hparamsSession(trial.number, 'finished');
         this.emit({
           type: 'trial-finished',
           sweepId: this.journal.sweepId,
@@ -540,6 +614,7 @@ class SweepRun {
       startTrial(this.journal, trial.number, handle.runId, { resumeFromEpoch: handle.fromEpoch }),
     );
     const started = this.trial(trial.number);
+    this.hparamsSession(trial.number, null);
     slot.handle = handle;
     this.emit({
       type: 'trial-started',
@@ -689,6 +764,10 @@ class SweepRun {
     slot.ended = true;
     this.running.delete(slot.trial);
     record();
+    // An interrupted trial goes on later (in the same run when resumed): it has no end yet.
+    const { status } = this.trial(slot.trial);
+    if (status === 'finished' || status === 'pruned' || status === 'failed')
+      this.hparamsSession(slot.trial, status);
     this.pump();
   }
 
@@ -710,6 +789,7 @@ class SweepRun {
   private end(): void {
     if (this.ended) return;
     this.clearTimer();
+    this.clearCapacityPoll();
     const stopped = this.stopReason !== null;
     let journal = this.journal;
     if (!stopped)

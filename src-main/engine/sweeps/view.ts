@@ -2,6 +2,7 @@ import { resolveTrainConfig } from '../../contract/config';
 import { lastIntValue } from '../../contract/sweep';
 import { MIN_IMPORTANCE_TRIALS, type SweepView, type TrialView } from '../../contract/sweep-view';
 import { ashaSchedule } from './asha';
+import { bestTrial } from './best';
 import { hyperparameterImportance } from './importance';
 import type { SweepJournal, Trial } from './journal';
 
@@ -34,10 +35,6 @@ export function sweepView(journal: SweepJournal, now = new Date()): SweepView {
           finished.map((t) => ({ point: t.point, score: t.valAccuracy })),
         )
       : null;
-  const best = finished.reduce<(typeof finished)[number] | null>(
-    (b, t) => (b === null || t.valAccuracy > b.valAccuracy ? t : b),
-    null,
-  );
   return {
     id: journal.sweepId,
     spec,
@@ -47,7 +44,7 @@ export function sweepView(journal: SweepJournal, now = new Date()): SweepView {
     maxEpochs,
     trials,
     importance,
-    bestTrial: best?.trial ?? null,
+    bestTrial: bestTrial(journal)?.trial ?? null,
   };
 }
 

@@ -95,6 +95,28 @@ describe('sweep runner', () => {
     expect(launcher.maxRunning).toBe(2);
   });
 
+  it("'auto' with a launcher that knows its capacity (a queue's workers) keeps that many going", async () => {
+    // One core here, which alone would allow one mlp trial at a time; the launcher's workers
+    // take three. With no worker announced yet, one trial waits for the first to come.
+    let capacity = 0;
+    const launcher = Object.assign(new FakeLauncher({ epochMs: 700 }), {
+      capacity: () => capacity,
+    });
+    const session = startSweep(
+      spec({ base: { epochs: 4 }, budget: { maxTrials: 4 }, parallelism: 'auto' }),
+      { root, launcher, cores: 1 },
+      `sweep-${++counter}`,
+    );
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(launcher.running).toBe(1);
+    capacity = 3;
+    // Workers that come mid-sweep are used without waiting for a trial to end.
+    await new Promise((r) => setTimeout(r, 2_300));
+    expect(launcher.running).toBe(3);
+    await session.done;
+    expect(launcher.maxRunning).toBe(3);
+  });
+
   it('stops proposing and cuts running trials when the time budget runs out', async () => {
     const started = Date.now();
     const { session, events } = run(

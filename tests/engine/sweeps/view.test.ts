@@ -93,7 +93,7 @@ describe('sweepView', () => {
     ]);
     expect(view.trials[1]!.reason).toMatch(/below rung-1 cut/);
     expect(view.trials[0]!.config).toMatchObject({ model: 'mlp', learningRate: 0.001, epochs: 9 });
-    // Only finished trials compete: the running one's 0.96 is not yet a result.
+    // Only ended trials compete (best.ts): the running one's 0.96 is not yet a result.
     expect(view.bestTrial).toBe(1);
     expect(view.importance).toBeNull();
   });

@@ -7,6 +7,7 @@ import { readSweepJournal } from '../journal';
 import type { TrialHandle, TrialLauncher, TrialListener } from '../runner';
 import { bullConnection, checkRedis, type QueueTarget } from './connection';
 import {
+  CAPACITY_PATTERN,
   JOB_NAME,
   QUEUE_NAME,
   QUEUE_PREFIX,
@@ -90,6 +91,7 @@ export class QueueLauncher implements TrialLauncher {
   private readonly attached = new Map<string, Attached>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private workersCapacity = 0;
 
   constructor(private readonly options: QueueLauncherOptions) {
     const connection = bullConnection(options.target);
@@ -124,12 +126,41 @@ export class QueueLauncher implements TrialLauncher {
     });
     this.timer = setInterval(() => {
       for (const jobId of this.attached.keys()) this.refresh(jobId);
+      void this.readCapacity();
     }, options.reconcileMs ?? RECONCILE_MS);
     this.timer.unref();
   }
 
   async ready(): Promise<void> {
     await Promise.all([this.queue.waitUntilReady(), this.events.waitUntilReady()]);
+    await this.readCapacity();
+  }
+
+  /**
+   * The live workers' total concurrency, as they announce it (protocol.ts capacityKey), read
+   * every reconcile tick: what `--parallel auto` keeps in flight. 0 while no worker is up.
+   */
+  capacity(): number {
+    return this.workersCapacity;
+  }
+
+  private async readCapacity(): Promise<void> {
+    try {
+      let total = 0;
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', CAPACITY_PATTERN, 'COUNT', 100);
+        cursor = next;
+        if (keys.length === 0) continue;
+        for (const value of await this.redis.mget(...keys)) {
+          const n = Number(value);
+          if (Number.isSafeInteger(n) && n > 0) total += n;
+        }
+      } while (cursor !== '0');
+      this.workersCapacity = total;
+    } catch {
+      // Redis away: the last count stands until the next tick.
+    }
   }
 
   async start(config: TrainConfig, tag: SweepTag, listener: TrialListener): Promise<TrialHandle> {

@@ -28,6 +28,17 @@ export function trialJobId(sweepId: string, trial: number, attempt: number): str
 /** Where a sweep asks the worker running a job to stop it (see QueueWorker's poll). */
 export const stopKey = (jobId: string): string => `${QUEUE_PREFIX}:stop:${jobId}`;
 
+/**
+ * A live worker's concurrency, which a sweep with `--parallel auto` sums to size how many jobs
+ * it keeps in the queue. The worker renews it while it runs and deletes it when it closes; a
+ * worker that dies leaves it to expire. (BullMQ lists a queue's workers, but not how many jobs
+ * each takes at once.)
+ */
+export const capacityKey = (worker: string): string => `${QUEUE_PREFIX}:capacity:${worker}`;
+export const CAPACITY_PATTERN = `${QUEUE_PREFIX}:capacity:*`;
+export const CAPACITY_TTL_S = 30;
+export const CAPACITY_RENEW_MS = 10_000;
+
 export const TrialJobDataSchema = z.object({
   /** Bumped when a payload changes meaning, so an old worker refuses a job it would misread. */
   version: z.literal(1),

@@ -3,6 +3,9 @@ import { Redis } from 'ioredis';
 import type { TrialHandle, TrialLauncher, TrialListener } from '../runner';
 import { bullConnection, checkRedis, type QueueTarget } from './connection';
 import {
+  CAPACITY_RENEW_MS,
+  CAPACITY_TTL_S,
+  capacityKey,
   QUEUE_NAME,
   QUEUE_PREFIX,
   stopKey,
@@ -87,6 +90,7 @@ export class QueueWorker {
   private readonly redis: Redis;
   /** Set by kill: results of trials it ends are never sent, so their jobs stall and move on. */
   private dying = false;
+  private announcer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly options: QueueWorkerOptions) {
     const connection = bullConnection(options.target);
@@ -121,6 +125,9 @@ export class QueueWorker {
     await checkRedis(options.target);
     const worker = new QueueWorker(options);
     await worker.worker.waitUntilReady();
+    await worker.announce();
+    worker.announcer = setInterval(() => void worker.announce(), CAPACITY_RENEW_MS);
+    worker.announcer.unref();
     void worker.worker
       .run()
       .catch((error: unknown) => worker.emit({ type: 'worker-error', message: String(error) }));
@@ -133,8 +140,18 @@ export class QueueWorker {
     return worker;
   }
 
+  /** Tells sweeps with `--parallel auto` how many trials this worker takes (protocol.ts). */
+  private async announce(): Promise<void> {
+    await this.redis
+      .set(capacityKey(this.options.name), String(this.options.concurrency), 'EX', CAPACITY_TTL_S)
+      .catch(() => undefined);
+  }
+
   /** Takes no new job, lets the trials in hand finish, then disconnects. */
   async close(): Promise<void> {
+    // Sweeps stop counting on this worker at once, not when its announcement expires.
+    if (this.announcer) clearInterval(this.announcer);
+    await this.redis.del(capacityKey(this.options.name)).catch(() => undefined);
     await this.worker.close();
     await this.redis.quit().catch(() => undefined);
   }

@@ -4,7 +4,7 @@ import type { Proposer } from './proposer';
 import { randomProposer } from './random';
 import { tpeProposer } from './tpe';
 
-export type { Observation, Proposer } from './proposer';
+export type { Observation, PendingTrial, Proposer } from './proposer';
 
 /** The spec's strategy, seeded by the spec's seed. */
 export function createProposer(spec: SweepSpec): Proposer {

@@ -13,11 +13,22 @@ export interface Observation {
   epochs: number;
 }
 
+/** A trial proposed and not yet scored (running, or about to start). */
+export interface PendingTrial {
+  trial: number;
+  point: Point;
+}
+
 /**
- * What every strategy does: the point for trial number `trial` (from 1), given what is known so far, or
- * null when the strategy has nothing left to propose (a grid walked to its end). The same
- * trial number with the same history always gives the same point.
+ * What every strategy does: the point for trial number `trial` (from 1), given what is known so
+ * far and the trials still running, or null when the strategy has nothing left to propose (a
+ * grid walked to its end). The same trial number with the same history and pending trials
+ * always gives the same point.
  */
 export interface Proposer {
-  propose(trial: number, history: readonly Observation[]): Point | null;
+  propose(
+    trial: number,
+    history: readonly Observation[],
+    pending?: readonly PendingTrial[],
+  ): Point | null;
 }

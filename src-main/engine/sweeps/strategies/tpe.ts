@@ -9,7 +9,7 @@ import {
   type Point,
 } from '../space';
 import { categoricalParzen, numericParzen, type Density } from './parzen';
-import type { Observation, Proposer } from './proposer';
+import type { Observation, PendingTrial, Proposer } from './proposer';
 
 /**
  * Tree-structured Parzen Estimator (Bergstra et al. 2011), following Optuna's TPESampler with its
@@ -20,22 +20,45 @@ import type { Observation, Proposer } from './proposer';
  * l(x)/g(x) — the expected-improvement criterion of the paper. Numeric values are modelled in
  * the unit interval (space.ts), so log ranges are modelled on the log scale.
  *
- * Trials still running are not in the history: parallel proposals differ through their own
- * seeded streams (Optuna's constant liar is a possible refinement).
+ * Trials still running join the model as "constant liars" (Optuna's constant_liar): each counts
+ * as a bad trial with the worst score seen so far, so the next proposal moves away from where
+ * they already search. Without it, trials proposed while others run see the same history and
+ * draw from the same peaked l(x), so parallel proposals bunch up on one spot.
  */
 export function tpeProposer(space: SearchSpace, seed: number, settings: TpeSettings): Proposer {
   return {
-    propose(trial, history) {
+    propose(trial, history, pending = []) {
       const random = trialRandom(seed, trial);
       // The same stream as the random strategy: TPE's startup trials are random's first trials.
+      // Startup counts results only, as Optuna's n_startup_trials counts completed trials.
       if (history.length < settings.startupTrials) return samplePoint(space, random);
-      const { good, bad } = splitObservations(history);
+      const { good, bad } = splitObservations([...history, ...liars(history, pending)]);
       const point: Point = {};
       for (const name of paramNames(space))
         point[name] = proposeValue(space, name, good, bad, settings.candidates, random);
       return point;
     },
   };
+}
+
+/**
+ * The pending trials as observations that rank below every real one: the worst score seen, and
+ * pruned before their first epoch (splitObservations ranks those last). They count in γ(n)
+ * too, as in Optuna, but never outnumber the real trials in the good half (γ ≤ 10 % + 1).
+ */
+export function liars(
+  history: readonly Observation[],
+  pending: readonly PendingTrial[],
+): Observation[] {
+  if (history.length === 0) return [];
+  const worst = Math.min(...history.map((o) => o.score));
+  return pending.map(({ trial, point }) => ({
+    trial,
+    point,
+    score: worst,
+    complete: false,
+    epochs: 0,
+  }));
 }
 
 /** Optuna's default γ: the best 10 % of trials (at least one, at most 25) count as good. */
