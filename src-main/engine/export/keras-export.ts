@@ -1,5 +1,5 @@
 import { strToU8, zipSync } from 'fflate';
-import h5wasm from 'h5wasm/node';
+import h5wasm, { type File as H5File, type Group as H5Group } from 'h5wasm/node';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,18 @@ function dateSaved(now: Date): string {
   );
 }
 
+/** The group at a slash-separated path, made with its parents: h5wasm makes one level at a time. */
+function groupAt(file: H5File, groupPath: string): H5Group {
+  let group: H5Group = file;
+  for (const name of groupPath.split('/')) {
+    const next = group.keys().includes(name) ? group.get(name) : group.create_group(name);
+    if (!(next instanceof h5wasm.Group))
+      throw new Error(`HDF5: could not make group ${groupPath} in the Keras weights`);
+    group = next;
+  }
+  return group;
+}
+
 /** model.weights.h5 as bytes. h5wasm's Node build writes real files: a private temp file it is. */
 export async function kerasWeightsFile(model: ExportModel): Promise<Uint8Array> {
   await h5wasm.ready;
@@ -30,7 +42,7 @@ export async function kerasWeightsFile(model: ExportModel): Promise<Uint8Array> 
     const h5 = new h5wasm.File(file, 'w');
     try {
       for (const layer of kerasWeights(model)) {
-        const vars = h5.create_group(layer.path).create_group('vars');
+        const vars = groupAt(h5, `${layer.path}/vars`);
         vars.create_attribute('name', layer.name);
         layer.vars.forEach((weight, i) =>
           vars.create_dataset({
@@ -42,7 +54,7 @@ export async function kerasWeightsFile(model: ExportModel): Promise<Uint8Array> 
         );
       }
       // The model's own (empty) variables, which saving_lib writes at the top level.
-      h5.create_group('vars').create_attribute('name', model.name);
+      groupAt(h5, 'vars').create_attribute('name', model.name);
     } finally {
       h5.close();
     }
