@@ -1,14 +1,15 @@
-import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { loadCheckpoint } from '../checkpoints';
 import type { ExportRequest, ExportResult } from './export-request';
 import { kerasArchive } from './keras-export';
 import { describeModel, ExportError } from './model-layers';
 import { onnxModel } from './onnx-export';
-import { tfjsFiles, tfjsZip } from './tfjs-export';
-import { writeExportFile, writeExportFolder } from './write-output';
+import { TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE, tfjsFiles, tfjsZip } from './tfjs-export';
+import { checkTarget, writeExportFile, writeExportFolder } from './write-output';
 
 export { ExportError };
+
+const TFJS_FILES = [TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE];
 
 /** Producer version written into ONNX files: the app's, so a file says what made it. */
 const PRODUCER_VERSION = '0.1.0';
@@ -24,6 +25,7 @@ export async function exportCheckpoint(
 ): Promise<ExportResult> {
   const out = path.resolve(request.out);
   const asFolder = request.format === 'tfjs' && !out.toLowerCase().endsWith('.zip');
+  checkTarget(out, request.overwrite, asFolder ? TFJS_FILES : null);
   const loaded = await loadCheckpoint(root, request.runId, request.epoch);
   const { model } = loaded;
   try {
@@ -58,20 +60,5 @@ export async function exportCheckpoint(
   } finally {
     model.optimizer?.dispose();
     model.dispose();
-  }
-}
-
-/** Why a checkpoint cannot be exported in a format, or null when it can (for a UI to grey out). */
-export function exportBlocker(
-  model: tf.LayersModel,
-  format: ExportRequest['format'],
-): string | null {
-  if (format === 'tfjs') return null;
-  try {
-    describeModel(model);
-    return null;
-  } catch (error) {
-    if (error instanceof ExportError) return error.message;
-    throw error;
   }
 }

@@ -227,7 +227,7 @@ function describeLayer(layer: tf.layers.Layer): ExportLayer {
       };
     default:
       throw new ExportError(
-        `layer ${name} is a ${className}, which export does not support (it supports Conv2D, MaxPooling2D, Flatten, Dense, Dropout, BatchNormalization, ReLU and Activation)`,
+        `layer ${name} is of class ${className}, which export does not support (it supports Conv2D, MaxPooling2D, Flatten, Dense, Dropout, BatchNormalization, ReLU and Activation)`,
       );
   }
 }
@@ -236,7 +236,7 @@ function describeLayer(layer: tf.layers.Layer): ExportLayer {
 export function describeModel(model: tf.LayersModel): ExportModel {
   if (model.getClassName() !== 'Sequential')
     throw new ExportError(
-      `the model is a ${model.getClassName()}; export supports Sequential models (every preset is one)`,
+      `the model is of class ${model.getClassName()}; export supports Sequential models (every preset is one)`,
     );
   const inputShape = shapeOf(model.inputs[0]!.shape, 'the model');
   if (model.inputs.length !== 1 || model.outputs.length !== 1)

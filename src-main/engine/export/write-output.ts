@@ -35,7 +35,16 @@ const sibling = (target: string, what: string) =>
     `.${path.basename(target)}.${what}-${process.pid}-${randomBytes(3).toString('hex')}`,
   );
 
-function refuseExisting(target: string, overwrite: boolean, folder: boolean): boolean {
+/**
+ * Whether the target exists and may be replaced; throws when it may not. `folderFiles` are the
+ * files a folder export writes (null for a single file): a folder holding anything else is
+ * never replaced. Cheap: run before a model is loaded too, so a mistyped --out fails at once.
+ */
+export function checkTarget(
+  target: string,
+  overwrite: boolean,
+  folderFiles: readonly string[] | null,
+): boolean {
   let stat;
   try {
     stat = statSync(target);
@@ -43,21 +52,27 @@ function refuseExisting(target: string, overwrite: boolean, folder: boolean): bo
     if (errnoCode(error) === 'ENOENT') return false;
     throw explain(error, target);
   }
-  if (folder && !stat.isDirectory())
+  if (folderFiles && !stat.isDirectory())
     throw new ExportError(`${target} is a file; a tfjs export without .zip is a folder`);
-  if (!folder && stat.isDirectory())
+  if (!folderFiles && stat.isDirectory())
     throw new ExportError(`${target} is a folder; give a file name for this format`);
-  if (!overwrite) {
+  if (folderFiles) {
+    const held = readdirSync(target);
     // An empty folder holds nothing to lose.
-    if (folder && readdirSync(target).length === 0) return true;
-    throw new ExportError(`${target} already exists; pass --overwrite to replace it`);
+    if (held.length === 0) return true;
+    const foreign = held.filter((name) => !folderFiles.includes(name));
+    if (foreign.length > 0)
+      throw new ExportError(
+        `${target} holds other files than an export's (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose a new or empty folder`,
+      );
   }
+  if (!overwrite) throw new ExportError(`${target} already exists; pass --overwrite to replace it`);
   return true;
 }
 
 /** Writes one file; returns its size. */
 export function writeExportFile(target: string, data: Uint8Array, overwrite: boolean): number {
-  refuseExisting(target, overwrite, false);
+  checkTarget(target, overwrite, null);
   const tmp = sibling(target, 'tmp');
   try {
     makeDirs(path.dirname(target));
@@ -81,14 +96,7 @@ export function writeExportFolder(
   files: Record<string, Uint8Array>,
   overwrite: boolean,
 ): number {
-  const exists = refuseExisting(target, overwrite, true);
-  if (exists) {
-    const foreign = readdirSync(target).filter((name) => !Object.hasOwn(files, name));
-    if (foreign.length > 0)
-      throw new ExportError(
-        `${target} holds other files than an export's (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); choose a new or empty folder`,
-      );
-  }
+  const exists = checkTarget(target, overwrite, Object.keys(files));
   const tmp = sibling(target, 'tmp');
   const old = sibling(target, 'old');
   try {
