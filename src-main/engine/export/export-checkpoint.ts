@@ -11,9 +11,6 @@ export { ExportError };
 
 const TFJS_FILES = [TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE];
 
-/** Producer version written into ONNX files: the app's, so a file says what made it. */
-const PRODUCER_VERSION = '0.1.0';
-
 /**
  * Writes one checkpoint of a run in another runtime's format. The checkpoint is verified as for a
  * restore (a damaged one is refused with its reason), and an existing output is checked before
@@ -43,9 +40,7 @@ export async function exportCheckpoint(
     } else {
       const described = describeModel(model);
       const data =
-        request.format === 'keras'
-          ? await kerasArchive(described)
-          : onnxModel(described, PRODUCER_VERSION);
+        request.format === 'keras' ? await kerasArchive(described) : onnxModel(described);
       bytes = writeExportFile(out, data, request.overwrite);
       files = [path.basename(out)];
     }

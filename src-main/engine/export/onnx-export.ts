@@ -216,7 +216,7 @@ function tensorType(shape: (number | null)[]) {
   };
 }
 
-export function onnxModel(model: ExportModel, producerVersion: string): Uint8Array {
+export function onnxModel(model: ExportModel): Uint8Array {
   const graph = new GraphBuilder(model.inputShape.length);
   for (const layer of model.layers) addLayer(graph, layer);
   graph.finish();
@@ -229,7 +229,6 @@ export function onnxModel(model: ExportModel, producerVersion: string): Uint8Arr
     irVersion: IR_VERSION,
     opsetImport: [{ domain: '', version: OPSET }],
     producerName: 'MNIST Studio',
-    producerVersion,
     graph: {
       name: model.name,
       node: graph.nodes,
