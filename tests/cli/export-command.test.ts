@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { exportRequestFromArgs } from '../../src-main/cli/export-command';
+import { exportedLine, exportRequestFromArgs } from '../../src-main/cli/export-command';
 import { UsageError } from '../../src-main/cli/usage-error';
 import { writeRun } from '../fixtures/checkpoints';
 import { runCli } from '../cli-runner';
@@ -95,5 +95,18 @@ describe('export on the command line', () => {
       withOptimizer: true,
       overwrite: false,
     });
+  });
+
+  it('says in a terminal what it wrote, where, and how big', () => {
+    expect(
+      exportedLine({
+        runId: 'r1',
+        epoch: 3,
+        format: 'keras',
+        path: '/tmp/m.keras',
+        bytes: 1_572_864,
+        files: ['m.keras'],
+      }),
+    ).toBe('exported run r1 epoch 3 as Keras 3 to /tmp/m.keras (1.5 MB)');
   });
 });
