@@ -24,6 +24,7 @@ within --tolerance (default 1e-4). Exits non-zero on the first failed check.
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,7 @@ def main():
     parser.add_argument("--backend", default="auto", help="the engine's backend for its predictions")
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--max-mismatches", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     if bool(args.run) == bool(args.train):
         parser.error("give --run ID or --train PRESET")
@@ -152,6 +154,10 @@ def main():
     ok &= compare(f"onnxruntime {onnxruntime.__version__}", onnx_out, engine, labels,
                   args.tolerance, args.max_mismatches)
     print("all checks passed" if ok else "FAILED")
+    if args.keep:
+        print(f"files kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     sys.exit(0 if ok else 1)
 
 
