@@ -13,6 +13,7 @@ import { RUN_ID_PATTERN, RequestSchemas } from './contract/messages';
 import { JsonOutput } from './cli/json-output';
 import { processStreams, wantsJson, type CliOutput } from './cli/output';
 import { TerminalOutput } from './cli/terminal-output';
+import { EXPORT_USAGE, exportMain } from './cli/export-command';
 import { SWEEP_USAGE, sweepMain } from './cli/sweep-command';
 import { UsageError } from './cli/usage-error';
 import { WORKER_USAGE, workerMain } from './cli/worker-command';
@@ -22,7 +23,7 @@ import { onStopSignals, signalExitCode } from './host/shutdown';
 import { WorkerHost, type CommandInput } from './host/worker-host';
 
 /**
- * `npm run cli -- <train|resume|eval|predict|list|delete> [options]`: readable lines and progress
+ * `npm run cli -- <train|resume|eval|predict|list|delete|rename|export|sweep|worker> [options]`: readable lines and progress
  * in a terminal; JSON lines on stdout when piped or with --json, one object per line with a
  * "type" (cli/json-output.ts); errors as one line on stderr and a non-zero exit.
  */
@@ -38,6 +39,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
   list
   delete   --run ID [--epoch N]
   rename   --run ID --name TEXT             (an empty TEXT clears the name)
+${EXPORT_USAGE}
 ${SWEEP_USAGE}
 ${WORKER_USAGE}
 common:    [--checkpoints DIR] [--data DIR] [--backend NAME] [--json]
@@ -253,6 +255,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'sweep') return sweepMain(argv.slice(1));
   // `worker` (a queued sweep's trials on this machine) too.
   if (argv[0] === 'worker') return workerMain(argv.slice(1));
+  // `export` reads a checkpoint in this process: no worker, no backend choice.
+  if (argv[0] === 'export') return exportMain(argv.slice(1));
   let values: Values;
   let positionals: string[];
   try {

@@ -67,7 +67,7 @@ const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).d
  * `tf.loadLayersModel` restores both. Done by hand because that path leaks the iteration-count
  * tensor that `optimizer.getWeights()` creates, one per checkpoint.
  */
-async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+export async function serialise(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   const artifacts = await modelArtifacts(model);
   const optimizer = model.optimizer;
   if (!optimizer) return artifacts;
