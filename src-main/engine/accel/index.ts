@@ -46,7 +46,7 @@ export { DEFAULT_TUNING, accelTuning, type AccelTuning } from './tuning';
 export function accelKernels(tuning: AccelTuning = DEFAULT_TUNING): tf.KernelConfig[] {
   return [
     batchMatMulConfig(tuning),
-    fusedMatMulConfig,
+    fusedMatMulConfig(tuning),
     castConfig,
     identityConfig,
     conv2DBackpropFilterConfig(tuning),

@@ -103,6 +103,11 @@ export interface AccelTuning {
   convGemmBlockBytes: number;
   /** Conv2DBackpropFilter's strategy, or a rule of the geometry; null: the kernel's own rule. */
   filterStrategy: FilterStrategy | ((g: FilterGeometry) => FilterStrategy) | null;
+  /**
+   * BatchMatMul and _FusedMatMul (the Dense layers) on our GEMM, transposes folded into its
+   * packing (kernels/BatchMatMul.ts, needs `simd`); false: XNNPACK after explicit transposes.
+   */
+  denseGemm: boolean;
   /** BatchMatMul's orientation; null: the kernel's cost model. */
   matMulOrientation: MatMulOrientation | null;
 }
@@ -121,6 +126,7 @@ export const DEFAULT_TUNING: Readonly<AccelTuning> = Object.freeze({
   convGemm: 'auto',
   convGemmBlockBytes: 1 << 20,
   filterStrategy: null,
+  denseGemm: true,
   matMulOrientation: null,
 });
 

@@ -2,10 +2,13 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { BatchMatMul, type BatchMatMulAttrs } from '@tensorflow/tfjs-core';
+import { simdKernelsFor } from '../native/simd/module';
 import type { AccelTuning, MatMulOrientation } from '../tuning';
 import {
   type BackendWasm,
   type WasmKernelArgs,
+  makeF32,
+  offsets,
   release,
   runWasmKernel,
   runBuiltin,
@@ -75,16 +78,18 @@ interface Dims {
 }
 
 /**
- * The shapes of a product this module handles: float32, at least one transpose flag, batch
- * dimensions that are all 1, no empty dimension, matching inner sizes. Anything else → null.
+ * The shapes of a product this module handles: float32, at least one transpose flag (or none,
+ * with `unflagged`: our GEMM takes those too), batch dimensions that are all 1, no empty
+ * dimension, matching inner sizes. Anything else → null.
  */
 export function fastDims(
   a: tf.TensorInfo,
   b: tf.TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
+  unflagged = false,
 ): Dims | null {
-  if (!transposeA && !transposeB) return null;
+  if (!transposeA && !transposeB && !unflagged) return null;
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -134,14 +139,118 @@ function runBuiltinBmm(
   });
 }
 
+/**
+ * Our GEMM's costs, ns: per multiply-add slot of its 4×8 tiles (padding included), per element
+ * packed with vector loads (pack_a either way round, pack_b) or one by one (pack_bt), and per
+ * element of C transposed when the product ran the swapped way.
+ */
+const GEMM_SLOT_COST = 0.08;
+const GEMM_PACK_COST = 0.4;
+const GEMM_STRIDED_PACK_COST = 1.2;
+const GEMM_TRANSPOSE_COST = 1;
+
+/**
+ * Which way round our GEMM computes C[m, n] = op(A)·op(B): directly, or Cᵀ = op(B)ᵀ·op(A)ᵀ and a
+ * transpose. Its tiles are 4 rows × 8 columns, so a Dense layer's 10 outputs fill 10 of 16
+ * columns as C's n but 10 of 12 rows as Cᵀ's m; packing reads a transposed B element by element.
+ */
+export function chooseGemmOrientation(
+  m: number,
+  k: number,
+  n: number,
+  transposeA: boolean,
+  transposeB: boolean,
+): Orientation {
+  const slots = (rows: number, cols: number) =>
+    Math.ceil(rows / 4) * 4 * Math.ceil(cols / 8) * 8 * k * GEMM_SLOT_COST;
+  const direct =
+    slots(m, n) +
+    GEMM_PACK_COST * m * k +
+    (transposeB ? GEMM_STRIDED_PACK_COST : GEMM_PACK_COST) * k * n;
+  const swapped =
+    slots(n, m) +
+    GEMM_PACK_COST * n * k +
+    (transposeA ? GEMM_PACK_COST : GEMM_STRIDED_PACK_COST) * k * m +
+    GEMM_TRANSPOSE_COST * m * n;
+  return swapped < direct ? 'swapped' : 'direct';
+}
+
+/** A row-major [rows, cols] matrix, or the transpose of one stored [cols, rows]. */
+interface Operand {
+  at: number;
+  transposed: boolean;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * C = op(A)·op(B) on our GEMM (native/simd/gemm.c), the transposes folded into the packing:
+ * pack_a reads A through two strides, pack_b a row-major B, pack_bt a transposed one. XNNPACK
+ * needed explicit transposes and repacked its operand on every call; on the cnn's Dense layer
+ * ([128, 1600]·[1600, 10] and its two gradients) the three products took ~2.8 ms of a step.
+ */
+export function gemmMatMul(
+  backend: BackendWasm,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  dims: Dims,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const { m, k, n, outShape } = dims;
+  const kernels = simdKernelsFor(backend, tuning);
+  const at = offsets(backend);
+  const orientation =
+    tuning.matMulOrientation ?? chooseGemmOrientation(m, k, n, transposeA, transposeB);
+  const swapped = orientation === 'swapped';
+  // The product the GEMM runs, L[rows, k]·R[k, cols]: op(A)·op(B), or op(B)ᵀ·op(A)ᵀ.
+  const left: Operand = swapped
+    ? { at: at(b), transposed: !transposeB, rows: n, cols: k }
+    : { at: at(a), transposed: transposeA, rows: m, cols: k };
+  const right: Operand = swapped
+    ? { at: at(a), transposed: !transposeA, rows: k, cols: m }
+    : { at: at(b), transposed: transposeB, rows: k, cols: n };
+  const ap = makeF32(backend, [Math.ceil(left.rows / 4) * 4 * k]);
+  const bp = makeF32(backend, [Math.ceil(right.cols / 8) * 8 * k]);
+  const product = makeF32(backend, swapped ? [n, m] : outShape);
+  try {
+    // Element (i, kk) of L sits at i·rs + kk·ks.
+    const [rs, ks] = left.transposed ? [1, left.rows] : [k, 1];
+    kernels.pack_a(left.at, rs, ks, left.rows, k, at(ap));
+    if (right.transposed) kernels.pack_bt(right.at, k, k, right.cols, at(bp));
+    else kernels.pack_b(right.at, right.cols, k, right.cols, at(bp));
+    kernels.gemm(at(ap), at(bp), at(product), right.cols, left.rows, right.cols, k, 0, GEMM_KC);
+    if (!swapped) return product;
+    const out = transpose2D(backend, product, n, m);
+    out.shape = outShape;
+    return out;
+  } catch (error) {
+    if (!swapped) release(backend, product);
+    throw error;
+  } finally {
+    release(backend, ap);
+    release(backend, bp);
+    if (swapped) release(backend, product);
+  }
+}
+
+/** k per block of our GEMM, as the convolutions run it (conv-gemm.ts). */
+const GEMM_KC = 512;
+
 export function batchMatMulWasm(
   { inputs, backend, attrs }: WasmKernelArgs<BatchMatMulAttrs>,
-  orientation: Orientation | null,
+  tuning: AccelTuning,
 ): tf.TensorInfo {
+  const orientation = tuning.matMulOrientation;
   const { a, b } = inputs;
   if (a === undefined || b === undefined) throw new Error(`${BMM}: missing input 'a' or 'b'.`);
   const ta = attrs.transposeA;
   const tb = attrs.transposeB;
+  if (tuning.simd && tuning.denseGemm) {
+    const dims = fastDims(a, b, ta, tb, true);
+    if (dims !== null) return gemmMatMul(backend, a, b, ta, tb, dims, tuning);
+  }
   const dims = fastDims(a, b, ta, tb);
   if (dims === null) return runBuiltinBmm(backend, a, b, ta, tb);
   const { m, k, n, outShape } = dims;
@@ -176,7 +285,7 @@ export function batchMatMulWasm(
 export function batchMatMulConfig(tuning: AccelTuning): tf.KernelConfig {
   return wasmKernelConfig<BatchMatMulAttrs>(
     BMM,
-    (args) => batchMatMulWasm(args, tuning.matMulOrientation),
+    (args) => batchMatMulWasm(args, tuning),
     builtinBmm,
   );
 }

@@ -2,26 +2,56 @@
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { _FusedMatMul, type _FusedMatMulAttrs } from '@tensorflow/tfjs-core';
-import { type WasmKernelArgs, release, runBuiltin, wasmKernelConfig } from '../wasm-backend';
-import { fastDims, transpose2D } from './BatchMatMul';
+import { simdKernelsFor } from '../native/simd/module';
+import type { AccelTuning } from '../tuning';
+import {
+  type WasmKernelArgs,
+  offsets,
+  release,
+  runBuiltin,
+  wasmKernelConfig,
+} from '../wasm-backend';
+import { fastDims, gemmMatMul, transpose2D } from './BatchMatMul';
 
 const FUSED = _FusedMatMul;
 const builtinFused = tf.getKernel(FUSED, 'wasm');
 
 /**
- * The fused variant (bias, activation) only ever runs the product the direct way, since bias
- * and PReLU weights broadcast over C's layout. tfjs-layers' Dense forward pass uses it without
- * transposes; its gradient uses plain BatchMatMul. This covers direct calls with flags.
+ * tfjs-layers' Dense forward pass (its gradient uses plain BatchMatMul). Linear with a bias of
+ * C's columns or none, or ReLU with such a bias: the product runs on our GEMM
+ * (kernels/BatchMatMul.ts) and the bias and activation in one pass after it (bias-relu.c).
+ * Other activations and PReLU go to the built-in, which runs the product only the direct way
+ * (bias and PReLU weights broadcast over C's layout), so flagged operands are transposed for it.
  */
-export function fusedMatMulWasm({
-  inputs,
-  backend,
-  attrs,
-}: WasmKernelArgs<_FusedMatMulAttrs>): tf.TensorInfo {
-  const { a, b } = inputs;
+export function fusedMatMulWasm(
+  { inputs, backend, attrs }: WasmKernelArgs<_FusedMatMulAttrs>,
+  tuning: AccelTuning,
+): tf.TensorInfo {
+  const { a, b, bias } = inputs;
   if (a === undefined || b === undefined) throw new Error(`${FUSED}: missing input 'a' or 'b'.`);
   const ta = attrs.transposeA;
   const tb = attrs.transposeB;
+  if (
+    tuning.simd &&
+    tuning.denseGemm &&
+    inputs.preluActivationWeights === undefined &&
+    (attrs.activation === 'linear' || (attrs.activation === 'relu' && bias !== undefined))
+  ) {
+    const dims = fastDims(a, b, ta, tb, true);
+    const biasFits =
+      bias === undefined ||
+      (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === dims?.n);
+    if (dims !== null && biasFits) {
+      const out = gemmMatMul(backend, a, b, ta, tb, dims, tuning);
+      const kernels = simdKernelsFor(backend, tuning);
+      const at = offsets(backend);
+      if (bias !== undefined) {
+        const add = attrs.activation === 'relu' ? kernels.bias_relu : kernels.bias_add;
+        add(at(out), at(bias), dims.m, dims.n);
+      }
+      return out;
+    }
+  }
   // The built-in reads a.shape[2] directly: it only takes rank-3 operands.
   const dims = a.shape.length === 3 && b.shape.length === 3 ? fastDims(a, b, ta, tb) : null;
   if (dims === null) {
@@ -52,4 +82,10 @@ export function fusedMatMulWasm({
   }
 }
 
-export const fusedMatMulConfig = wasmKernelConfig(FUSED, fusedMatMulWasm, builtinFused);
+export function fusedMatMulConfig(tuning: AccelTuning): tf.KernelConfig {
+  return wasmKernelConfig<_FusedMatMulAttrs>(
+    FUSED,
+    (args) => fusedMatMulWasm(args, tuning),
+    builtinFused,
+  );
+}

@@ -17,6 +17,14 @@ void EXPORT(bias_relu)(float *restrict z, const float *restrict bias, int m, int
   }
 }
 
+// y = z + bias in place, per channel: a Dense layer's bias after our GEMM (kernels/_FusedMatMul.ts).
+void EXPORT(bias_add)(float *restrict z, const float *restrict bias, int m, int c) {
+  for (int r = 0; r < m; r++) {
+    float *restrict row = z + r * c;
+    for (int j = 0; j < c; j++) row[j] += bias[j];
+  }
+}
+
 // dz = dy where y > 0, else y · 0 (0, or NaN where y is NaN, as tfjs' Step passes NaN on), and
 // dbias = Σ_r dz[r, ·]. y is the ReLU's output: y > 0 exactly where its input was. part: c
 // floats of scratch. Written with intrinsics: clang leaves the select-and-accumulate loop scalar,

@@ -244,6 +244,8 @@ export interface SimdKernels {
     m: number,
     c: number,
   ): void;
+  /** y = z + bias in place, per channel; see bias-relu.c. */
+  bias_add(z: number, bias: number, m: number, c: number): void;
   /** y = max(z + bias, 0) in place, per channel; see bias-relu.c. */
   bias_relu(z: number, bias: number, m: number, c: number): void;
   /** dz = dy where y > 0 (else 0), and dbias = Σ dz per channel. */
