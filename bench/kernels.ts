@@ -15,6 +15,7 @@
  *   node --no-liftoff --import tsx bench/kernels.ts --no-gemm-before [--reps N] [--models ...]
  *   node --no-liftoff --import tsx bench/kernels.ts --no-winograd4-before [--reps N] [--models ...]
  *   node --no-liftoff --import tsx bench/kernels.ts --no-conv-pool-before [--reps N] [--models ...]
+ *   node --no-liftoff --import tsx bench/kernels.ts --no-dense-gemm-before [--reps N] [--models ...]
  *
  * --winograd only times the Winograd Conv2D (accel/kernels/Conv2D.ts) against the built-in
  * XNNPACK Conv2D on the cnn's 3×3 convolutions, calls interleaved, and a cnn training step with
@@ -28,7 +29,8 @@
  * --no-gemm-before skips the per-kernel table and makes the steps' "before" all of our kernels
  * with AccelTuning.convGemm 'never' (the convolutions as they ran before our GEMM);
  * --no-winograd4-before likewise with AccelTuning.winograd4 'never' (before F(4×4, 3×3)), and
- * --no-conv-pool-before with AccelTuning.convPool false (before the fused Conv2D+ReLU+max pool).
+ * --no-conv-pool-before with AccelTuning.convPool false (before the fused Conv2D+ReLU+max pool),
+ * --no-dense-gemm-before with AccelTuning.denseGemm false (the Dense layers' products on XNNPACK).
  *
  * --cpu also times the missing Conv2DBackpropFilter on the pure-JS cpu
  * backend (the only fallback upstream offers); that alone takes about a minute.
@@ -60,6 +62,7 @@ const ONE_OFF: Record<string, [label: string, tuning: Partial<AccelTuning>]> = {
   '--no-gemm-before': ["convGemm 'never'", { convGemm: 'never' }],
   '--no-winograd4-before': ["winograd4 'never'", { winograd4: 'never' }],
   '--no-conv-pool-before': ['convPool false', { convPool: false }],
+  '--no-dense-gemm-before': ['denseGemm false', { denseGemm: false }],
 };
 const oneOffFlag = Object.keys(ONE_OFF).find((flag) => process.argv.includes(flag));
 const NO_GEMM_BEFORE = oneOffFlag !== undefined;

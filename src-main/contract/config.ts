@@ -150,7 +150,7 @@ export const PRESET_DEFAULTS: Record<ModelPreset, TrainConfig> = {
   },
   'cnn-fast': {
     model: 'cnn-fast',
-    epochs: 3,
+    epochs: 4,
     batchSize: 128,
     learningRate: 0.01,
     learningRateDecay: 1,

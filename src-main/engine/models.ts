@@ -59,7 +59,8 @@ export function buildModel(spec: ModelSpec): tf.Sequential {
       // normalises a quarter of the values for the same effect on the next layer: on WASM
       // BatchNorm's passes (accel/layers/BatchNormalization.ts) each cover a whole activation, so
       // this order keeps them off the 26×26 maps. With one-cycle at 10x the cnn's rate it reaches
-      // ~99.5 % test accuracy in three epochs; the head adds ~0.06 % over a plain softmax on the
+      // ~99.5 % test accuracy in three epochs and a little more in four (its default, which
+      // fits two minutes on WASM: docs/benchmark.md, Time to accuracy); the head adds ~0.06 % over a plain softmax on the
       // 1152 features in PyTorch probes at the same cost (docs/benchmark.md, Time to accuracy).
       const conv = (filters: number, first = false) =>
         model.add(

@@ -23,9 +23,9 @@ interface Rate {
  *   wasm mlp         fused step, one thread: 2.32 s per 54,000-image epoch (docs/benchmark.md,
  *                    speed table). Threads asked for explicitly train with tfjs ops instead:
  *                    4.7 → 4.8 ms a step at batch 32 (engine/steps/choose.ts).
- *   wasm cnn         22.5 s per 54,000 images on two threads (speed table); 73.5 ms a step at
+ *   wasm cnn         15.0 s per 54,000 images on two threads (speed table); 63.1 ms a step at
  *                    batch 128 on one (bench/kernels.ts the same hour).
- *   wasm cnn-fast    29.4 s per 54,000 images on two threads (speed table); 107 ms a step at
+ *   wasm cnn-fast    19.0 s per 54,000 images on two threads (speed table); 66.2 ms a step at
  *                    batch 128 on one (bench/kernels.ts the same hour).
  *   wasm cnn-strong  72.1 s per 54,000 images on two threads (bench, 3,840 images extrapolated);
  *                    231 ms a step at batch 128 on one (bench/kernels.ts the same hour).
@@ -35,8 +35,8 @@ interface Rate {
 const MS_PER_IMAGE: Partial<Record<BackendName, Partial<Record<ModelPreset, Rate>>>> = {
   wasm: {
     mlp: { oneThread: 2320 / 54_000, twoThreads: 4.8 / 32 },
-    cnn: { oneThread: 73.5 / 128, twoThreads: 22_500 / 54_000 },
-    'cnn-fast': { oneThread: 107 / 128, twoThreads: 29_400 / 54_000 },
+    cnn: { oneThread: 63.1 / 128, twoThreads: 15_000 / 54_000 },
+    'cnn-fast': { oneThread: 66.2 / 128, twoThreads: 19_000 / 54_000 },
     'cnn-strong': { oneThread: 231 / 128, twoThreads: 72_100 / 54_000 },
   },
   cpu: {

@@ -9,14 +9,14 @@ import {
 } from '../../../src-renderer/src/lib/estimate';
 
 describe('time estimates before Start', () => {
-  it('use the benchmark rates: the cnn on two WASM threads ≈ 22.5 s per 54,000 images', () => {
+  it('use the benchmark rates: the cnn on two WASM threads ≈ 15 s per 54,000 images', () => {
     const cnn = PRESET_DEFAULTS.cnn;
     // 54,000 training images plus 6,000 validated at a third of the cost.
-    expect(secondsPerEpoch(cnn, 'wasm', 2)).toBeCloseTo(22.5 * (56_000 / 54_000), 1);
+    expect(secondsPerEpoch(cnn, 'wasm', 2)).toBeCloseTo(15 * (56_000 / 54_000), 1);
     // One thread is slower, and a quick run on 2,000 images is quicker.
     expect(secondsPerEpoch(cnn, 'wasm', 1)!).toBeGreaterThan(secondsPerEpoch(cnn, 'wasm', 2)!);
     expect(secondsPerEpoch({ ...cnn, limit: 2000 }, 'wasm', 2)).toBeCloseTo(
-      ((22_500 / 54_000) * (2000 + 2000)) / 1000,
+      ((15_000 / 54_000) * (2000 + 2000)) / 1000,
       1,
     );
     // More cores than measured: faster, but not beyond what the parallel part allows.
