@@ -44,7 +44,7 @@ describe('run settings', () => {
   it('sums a run up in one line', () => {
     const r = withConfig(run('a'), { model: 'cnn-fast', limit: 2000 });
     expect(settingsSummary(r)).toBe(
-      '3 ep · batch 128 · lr 0.01 one-cycle · 128 units · smoothing 0.1 · aug · 2k/6k img · seed 42',
+      '4 ep · batch 128 · lr 0.01 one-cycle · 128 units · smoothing 0.1 · aug · 2k/6k img · seed 42',
     );
     const m = withConfig(run('b'), { model: 'mlp', epochs: 2, threads: 1 });
     expect(settingsSummary(m)).toBe(
