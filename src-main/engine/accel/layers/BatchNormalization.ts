@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { simdKernelsFor, type SimdKernels } from '../native/simd/module';
 import type { AccelTuning } from '../tuning';
 import { heapF32, makeF32, release, type BackendWasm, offsets } from '../wasm-backend';
+import { callReplaced, replaceCall, restoreCall } from './replace-call';
 
 /**
  * tfjs-layers' BatchNormalization in training mode, on the wasm backend, as one forward and one
@@ -43,30 +44,31 @@ type Call = (
 ) => tf.Tensor | tf.Tensor[];
 
 const layerClass = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: Call };
-const tfjsCall = layerClass.call;
 
 /** Sends BatchNormalization's training path through our kernels (tuning.batchNorm permitting). */
 export function installBatchNormalization(tuning: AccelTuning): void {
-  if (!tuning.simd || !tuning.batchNorm) {
-    uninstallBatchNormalization();
-    return;
-  }
-  layerClass.call = function (this: BatchNormLayer, inputs, kwargs) {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
-      return tfjsCall.call(this, inputs, kwargs);
-    }
-    return trainingCall(this, x, simdKernelsFor(tf.backend() as BackendWasm, tuning));
-  };
+  uninstallBatchNormalization();
+  if (!tuning.simd || !tuning.batchNorm) return;
+  replaceCall(
+    layerClass,
+    (tfjsCall) =>
+      function (this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs) {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
+          return tfjsCall.call(this, inputs, kwargs);
+        }
+        return trainingCall(this, x, simdKernelsFor(tf.backend() as BackendWasm, tuning));
+      } satisfies Call,
+  );
 }
 
 /** tfjs' own BatchNormalization call again. */
 export function uninstallBatchNormalization(): void {
-  layerClass.call = tfjsCall;
+  restoreCall(layerClass);
 }
 
 export function batchNormalizationInstalled(): boolean {
-  return layerClass.call !== tfjsCall;
+  return callReplaced(layerClass);
 }
 
 function applies(layer: BatchNormLayer, x: tf.Tensor): boolean {

@@ -4,6 +4,7 @@ import type { AccelTuning } from '../tuning';
 import { convGeometry, directGeometry } from '../kernels/conv-gemm';
 import { heapF32, makeF32, release, withScratch, type BackendWasm, offsets } from '../wasm-backend';
 import { markPooled, poolsTwoByTwo } from './MaxPooling2D';
+import { callReplaced, replaceCall, restoreCall } from './replace-call';
 
 /**
  * tfjs-layers' Conv2D with a bias and ReLU, in training on the wasm backend: the convolution and
@@ -43,8 +44,8 @@ type Call = (
   kwargs: Record<string, unknown>,
 ) => tf.Tensor | tf.Tensor[];
 
-// Conv2D inherits `call` from tfjs-layers' Conv (shared with Conv1D and Conv3D): ours is set on
-// Conv2D's own prototype, and deleting it puts the inherited one back.
+// Conv2D inherits `call` from tfjs-layers' Conv (shared with Conv1D and Conv3D): ours goes on
+// Conv2D's own prototype (replace-call.ts).
 const layerClass = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as {
   call: Call;
 };
@@ -53,33 +54,26 @@ const layerClass = Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSi
 export function installConv2D(tuning: AccelTuning): void {
   uninstallConv2D();
   if (!tuning.simd || !tuning.convActivation) return;
-  const tfjsCall = layerClass.call;
-  Object.defineProperty(layerClass, 'call', {
-    configurable: true,
-    writable: true,
-    value: function (
-      this: Conv2DLayer,
-      inputs: tf.Tensor | tf.Tensor[],
-      kwargs: Record<string, unknown>,
-    ) {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
-        return tfjsCall.call(this, inputs, kwargs);
-      }
-      return trainingCall(this, x, tuning);
-    } satisfies Call,
-  });
+  replaceCall(
+    layerClass,
+    (tfjsCall) =>
+      function (this: Conv2DLayer, inputs: tf.Tensor | tf.Tensor[], kwargs) {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        if (kwargs?.['training'] !== true || x === undefined || !applies(this, x)) {
+          return tfjsCall.call(this, inputs, kwargs);
+        }
+        return trainingCall(this, x, tuning);
+      } satisfies Call,
+  );
 }
 
 /** tfjs' own Conv2D call again. */
 export function uninstallConv2D(): void {
-  if (Object.prototype.hasOwnProperty.call(layerClass, 'call')) {
-    delete (layerClass as { call?: Call }).call;
-  }
+  restoreCall(layerClass);
 }
 
 export function conv2DInstalled(): boolean {
-  return Object.prototype.hasOwnProperty.call(layerClass, 'call');
+  return callReplaced(layerClass);
 }
 
 function applies(layer: Conv2DLayer, x: tf.Tensor): boolean {

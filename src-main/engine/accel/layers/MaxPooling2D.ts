@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AccelTuning } from '../tuning';
+import { callReplaced, replaceCall, restoreCall } from './replace-call';
 
 /**
  * The other half of layers/Conv2D.ts' fused Conv2D+bias+ReLU+max pool: in training, a Conv2D
@@ -55,28 +56,25 @@ export function poolsTwoByTwo(layer: PoolLayer): boolean {
 export function installMaxPooling2D(tuning: AccelTuning): void {
   uninstallMaxPooling2D();
   if (!tuning.simd || !tuning.convActivation || !tuning.convPool) return;
-  const tfjsCall = layerClass.call;
-  Object.defineProperty(layerClass, 'call', {
-    configurable: true,
-    writable: true,
-    value: function (this: PoolLayer, inputs: tf.Tensor | tf.Tensor[], kwargs) {
-      const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      if (x !== undefined && pooledByConv.delete(x)) {
-        // Layer.apply copies an output that is its input, so the graph sees a new tensor.
-        return x;
-      }
-      return tfjsCall.call(this, inputs, kwargs);
-    } satisfies Call,
-  });
+  replaceCall(
+    layerClass,
+    (tfjsCall) =>
+      function (this: PoolLayer, inputs: tf.Tensor | tf.Tensor[], kwargs) {
+        const x = Array.isArray(inputs) ? inputs[0] : inputs;
+        if (x !== undefined && pooledByConv.delete(x)) {
+          // Layer.apply copies an output that is its input, so the graph sees a new tensor.
+          return x;
+        }
+        return tfjsCall.call(this, inputs, kwargs);
+      } satisfies Call,
+  );
 }
 
 /** tfjs' own MaxPooling2D call again. */
 export function uninstallMaxPooling2D(): void {
-  if (Object.prototype.hasOwnProperty.call(layerClass, 'call')) {
-    delete (layerClass as { call?: Call }).call;
-  }
+  restoreCall(layerClass);
 }
 
 export function poolInstalled(): boolean {
-  return Object.prototype.hasOwnProperty.call(layerClass, 'call');
+  return callReplaced(layerClass);
 }
