@@ -320,6 +320,30 @@ describe('TrainPanel', () => {
     expect(screen.getByText(/Epoch – of 10 · batch 0\/–/)).toBeTruthy();
   });
 
+  it('summarises the model the settings build, as Keras’ model.summary() would', async () => {
+    setup();
+    const total = () => screen.getByTestId('model-summary-total').textContent;
+    const rows = () =>
+      Array.from(screen.getByTestId('model-summary').querySelectorAll('tbody tr'), (tr) =>
+        Array.from(tr.querySelectorAll('td'), (td) => td.textContent?.trim()),
+      );
+    // The mlp: Flatten → Dense(128) → Dropout → Dense(10), the Keras script's 101,770.
+    expect(total()).toBe('101,770');
+    expect(rows()).toEqual([
+      ['Flatten', '(None, 784)', '0'],
+      ['Dense', '(None, 128)', '100,480'],
+      ['Dropout', '(None, 128)', '0'],
+      ['Dense', '(None, 10)', '1,290'],
+    ]);
+    await fireEvent.input(screen.getByTestId('hiddenUnits-input'), { target: { value: '64' } });
+    expect(total()).toBe((784 * 64 + 64 + 64 * 10 + 10).toLocaleString('en-US'));
+    await fireEvent.change(screen.getByTestId('model-select'), { target: { value: 'cnn' } });
+    expect(rows()[0]).toEqual(['Conv2D', '(None, 26, 26, 32)', '320']);
+    // An invalid setting builds nothing: no summary until it is fixed.
+    await fireEvent.input(screen.getByTestId('epochs-input'), { target: { value: '0' } });
+    expect(screen.queryByTestId('model-summary')).toBeNull();
+  });
+
   it('estimates the run before Start, then at the run’s own pace', async () => {
     const { emit } = setup();
     const estimate = () => screen.getByTestId('estimate').textContent?.trim();
