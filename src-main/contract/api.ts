@@ -36,6 +36,12 @@ export const ResumeSweepRequestSchema = z.object({
 });
 export const StopSweepRequestSchema = z.object({ type: z.literal('stopSweep') });
 export const SweepStatusRequestSchema = z.object({ type: z.literal('sweepStatus') });
+/** Deletes a sweep that no process drives; with `runs`, its trial runs too (as `sweep delete`). */
+export const DeleteSweepRequestSchema = z.object({
+  type: z.literal('deleteSweep'),
+  sweepId: RunIdSchema,
+  runs: z.boolean(),
+});
 
 export const HostRequestSchemas = [
   StatusRequestSchema,
@@ -43,6 +49,7 @@ export const HostRequestSchemas = [
   ResumeSweepRequestSchema,
   StopSweepRequestSchema,
   SweepStatusRequestSchema,
+  DeleteSweepRequestSchema,
 ] as const;
 
 export const ClientRequestSchema = z.discriminatedUnion('type', [
@@ -94,6 +101,7 @@ export const ClientResultSchemas = {
   /** stopping: false when no sweep was running. */
   stopSweep: z.object({ stopping: z.boolean() }),
   sweepStatus: SweepStatusSchema,
+  deleteSweep: z.object({ sweepId: RunIdSchema, runsDeleted: z.array(RunIdSchema) }),
 } satisfies Record<ClientRequestType, z.ZodType>;
 export type ClientResultOf<T extends ClientRequestType> = z.infer<(typeof ClientResultSchemas)[T]>;
 

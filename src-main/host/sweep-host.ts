@@ -2,7 +2,7 @@ import type { ResumableSweep, SweepStatus, SweepViewEvent } from '../contract/ap
 import type { BackendChoice } from '../contract/config';
 import type { SweepSpec } from '../contract/sweep';
 import type { SweepView } from '../contract/sweep-view';
-import { listSweeps } from '../engine/sweeps/catalog';
+import { deleteSweep, listSweeps, sweepRuns } from '../engine/sweeps/catalog';
 import { readSweepJournal, type SweepJournal } from '../engine/sweeps/journal';
 import {
   resumeSweep,
@@ -77,6 +77,37 @@ export class SweepHost {
   }
 
   /**
+   * Deletes a sweep no process drives and, with `runs`, its trial runs, then sends the status
+   * again so the Resume list and the Checkpoints panel drop it. Refused while this host runs it,
+   * or while the app's worker trains one of its trials (its lock would stop the delete midway).
+   */
+  delete(sweepId: string, runs: boolean): { sweepId: string; runsDeleted: string[] } {
+    if (this.closed) throw new HostCommandError('the host is shutting down');
+    if (this.session?.sweepId === sweepId)
+      throw new HostCommandError(`sweep ${sweepId} is running; stop it first`);
+    const { checkpointsDir } = this.options;
+    // trainingNow speaks in words ("run <id>"); a run still starting has no id yet: refused too.
+    const busy = this.options.trainingNow();
+    if (
+      busy !== null &&
+      (!busy.startsWith('run ') ||
+        sweepRuns(checkpointsDir, sweepId).some((id) => busy === `run ${id}`))
+    )
+      throw new HostCommandError(
+        `${busy} is training; stop it or let it finish before deleting sweep ${sweepId}`,
+      );
+    let result;
+    try {
+      result = deleteSweep(checkpointsDir, sweepId, { runs, owner: this.owner() });
+    } catch (error) {
+      // The engine's own words name the problem (not found, locked by another process).
+      throw new HostCommandError((error as Error).message);
+    }
+    if (this.lastView?.id === sweepId) this.lastView = null;
+    return result;
+  }
+
+  /**
    * For an app that is going away: refuses new sweeps, stops the running one after its trials'
    * current batches, and kills the trials that have not stopped within `timeoutMs` (the journal
    * keeps them running, which a resume reads as interrupted: nothing is lost but their partial
@@ -123,8 +154,7 @@ export class SweepHost {
         `${busy} is training; stop it or let it finish before starting a sweep`,
       );
     const { spawn, checkpointsDir, dataDir, backend, threadEntry } = this.options;
-    const owner =
-      typeof this.options.owner === 'function' ? this.options.owner() : this.options.owner;
+    const owner = this.owner();
     const launcher = new LocalTrialLauncher({
       spawn,
       checkpointsDir,
@@ -156,6 +186,10 @@ export class SweepHost {
         this.ended(session, error instanceof Error ? error.message : String(error)),
     );
     return this.lastView!;
+  }
+
+  private owner(): string {
+    return typeof this.options.owner === 'function' ? this.options.owner() : this.options.owner;
   }
 
   private ended(session: SweepSession, error: string | null): void {
