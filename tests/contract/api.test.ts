@@ -55,6 +55,8 @@ describe('sweep requests', () => {
     expect(requestProblem({ type: 'resumeSweep', sweepId: 'sweep-1' })).toBeNull();
     expect(requestProblem({ type: 'stopSweep' })).toBeNull();
     expect(requestProblem({ type: 'sweepStatus' })).toBeNull();
+    expect(requestProblem({ type: 'deleteSweep', sweepId: 'sweep-1', runs: true })).toBeNull();
+    expect(requestProblem({ type: 'deleteSweep', sweepId: 'sweep-1', runs: false })).toBeNull();
   });
 
   it('fills a spec’s defaults as the engine would', () => {
@@ -84,6 +86,10 @@ describe('sweep requests', () => {
     [{ type: 'resumeSweep' }, /^sweepId: /],
     [{ type: 'resumeSweep', sweepId: '../../etc' }, /^sweepId: runId may only contain/],
     [{ type: 'resumeSweep', sweepId: 7 }, /^sweepId: /],
+    [{ type: 'deleteSweep', runs: true }, /^sweepId: /],
+    [{ type: 'deleteSweep', sweepId: '../x', runs: true }, /^sweepId: runId may only contain/],
+    [{ type: 'deleteSweep', sweepId: 'sweep-1' }, /^runs: /],
+    [{ type: 'deleteSweep', sweepId: 'sweep-1', runs: 'yes' }, /^runs: /],
   ])('rejects %j naming the field', (raw, message) => {
     expect(requestProblem(raw)).toMatch(message);
   });
@@ -116,6 +122,16 @@ describe('sweep results', () => {
     expect(ClientResultSchemas.startSweep.safeParse({ ...view, id: '../x' }).success).toBe(false);
     expect(ClientResultSchemas.stopSweep.parse({ stopping: true })).toEqual({ stopping: true });
     expect(ClientResultSchemas.stopSweep.safeParse({}).success).toBe(false);
+  });
+
+  it('deleteSweep answers with the sweep and the runs it deleted', () => {
+    const result = { sweepId: 'sweep-1', runsDeleted: ['run-1', 'run-2'] };
+    expect(ClientResultSchemas.deleteSweep.parse(result)).toEqual(result);
+    expect(ClientResultSchemas.deleteSweep.safeParse({ sweepId: 'sweep-1' }).success).toBe(false);
+    expect(
+      ClientResultSchemas.deleteSweep.safeParse({ sweepId: 'sweep-1', runsDeleted: ['../x'] })
+        .success,
+    ).toBe(false);
   });
 });
 

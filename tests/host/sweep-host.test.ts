@@ -209,4 +209,58 @@ describe('SweepHost', () => {
       handleClientRequest(host, { type: 'startSweep', spec: tinySpec() }, context(root), null),
     ).rejects.toThrow('this host does not run sweeps');
   });
+
+  it('deletes a finished sweep with or without its runs, never the running one', async () => {
+    const root = tempDir();
+    const { sweeps, next } = sweepHost(root);
+    const host = idleHost(root);
+    const ask = (raw: unknown) => handleClientRequest(host, raw, context(root), sweeps);
+    const spec = tinySpec({ budget: { maxTrials: 1 } });
+
+    let finished = next((v) => v.status === 'finished');
+    const first = sweeps.start(spec);
+    // The running sweep is refused before the engine's lock is even tried.
+    await expect(ask({ type: 'deleteSweep', sweepId: first.id, runs: true })).rejects.toThrow(
+      `sweep ${first.id} is running; stop it first`,
+    );
+    const firstRun = (await finished).trials[0]!.runId!;
+    await expect.poll(() => sweeps.running).toBeNull();
+
+    // Without its runs: the journal goes, the trial run stays (no longer in any sweep's group).
+    await expect(ask({ type: 'deleteSweep', sweepId: first.id, runs: false })).resolves.toEqual({
+      sweepId: first.id,
+      runsDeleted: [],
+    });
+    expect(existsSync(path.join(root, SWEEPS_DIR, first.id))).toBe(false);
+    expect(readRun(root, firstRun).status).toBe('finished');
+    // The last view shown was this sweep's: a page that opens must not show it any more.
+    expect(sweeps.status().sweep).toBeNull();
+
+    finished = next((v) => v.status === 'finished');
+    const second = sweeps.start(spec);
+    const secondRun = (await finished).trials[0]!.runId!;
+    await expect.poll(() => sweeps.running).toBeNull();
+    // A trial the app's worker trains (resumed as a run) holds the whole sweep back.
+    const busy = sweepHost(root, { trainingNow: () => `run ${secondRun}` }).sweeps;
+    expect(() => busy.delete(second.id, true)).toThrow(
+      `run ${secondRun} is training; stop it or let it finish before deleting sweep ${second.id}`,
+    );
+    // A run outside the sweep does not.
+    const other = sweepHost(root, { trainingNow: () => `run ${firstRun}` }).sweeps;
+    expect(other.delete(second.id, true)).toEqual({ sweepId: second.id, runsDeleted: [secondRun] });
+    expect(existsSync(path.join(root, secondRun))).toBe(false);
+    expect(existsSync(path.join(root, SWEEPS_DIR, second.id))).toBe(false);
+    expect(readRun(root, firstRun).status).toBe('finished');
+
+    await expect(ask({ type: 'deleteSweep', sweepId: second.id, runs: true })).rejects.toThrow(
+      `sweep ${second.id} not found`,
+    );
+    await expect(ask({ type: 'deleteSweep', sweepId: '../etc', runs: true })).rejects.toThrow(
+      /runId may only contain/,
+    );
+    await expect(ask({ type: 'deleteSweep', sweepId: first.id })).rejects.toThrow(
+      /invalid request: runs/,
+    );
+    host.dispose();
+  });
 });
