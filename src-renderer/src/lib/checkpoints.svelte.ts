@@ -206,6 +206,20 @@ export class CheckpointsState {
     return done;
   }
 
+  /**
+   * Deletes a sweep no process drives and, with `runs`, its trial runs; the list refreshes
+   * either way, as a refusal may come after some trial runs were already gone.
+   */
+  async removeSweep(sweepId: string, runs: boolean): Promise<boolean> {
+    const done = await this.act(async () => {
+      const { runsDeleted } = await this.api.request({ type: 'deleteSweep', sweepId, runs });
+      const r = this.restored;
+      if (r && runsDeleted.includes(r.runId)) this.restored = null;
+    });
+    await this.refresh();
+    return done;
+  }
+
   /** Names a run (blank clears the name); the listing shows it once saved. */
   async rename(runId: string, name: string): Promise<boolean> {
     const done = await this.act(async () => {
