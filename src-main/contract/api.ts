@@ -118,13 +118,26 @@ export const SweepViewEventSchema = z.object({
 export type SweepViewEvent = z.infer<typeof SweepViewEventSchema>;
 
 /**
+ * Sent when a sweep was deleted, so every window drops it from its Resume list and, when it was
+ * the sweep shown, from the Sweep panel; the Checkpoints list reads the runs again.
+ */
+export const SweepDeletedEventSchema = z.object({
+  type: z.literal('sweepDeleted'),
+  sweepId: RunIdSchema,
+  runsDeleted: z.array(RunIdSchema),
+});
+export type SweepDeletedEvent = z.infer<typeof SweepDeletedEventSchema>;
+
+/**
  * Everything the worker emits except replies, which the host turns into request results, and
  * the host's own sweep events.
  */
-export type ClientEvent = Exclude<WorkerEvent, { type: 'reply' }> | SweepViewEvent;
+export type ClientEvent =
+  Exclude<WorkerEvent, { type: 'reply' }> | SweepViewEvent | SweepDeletedEvent;
 export const ClientEventSchema = z.discriminatedUnion('type', [
   ...EventSchema.options,
   SweepViewEventSchema,
+  SweepDeletedEventSchema,
 ]);
 
 /** The renderer-side API, identical over both transports. */

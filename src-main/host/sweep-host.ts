@@ -1,4 +1,9 @@
-import type { ResumableSweep, SweepStatus, SweepViewEvent } from '../contract/api';
+import type {
+  ResumableSweep,
+  SweepDeletedEvent,
+  SweepStatus,
+  SweepViewEvent,
+} from '../contract/api';
 import type { BackendChoice } from '../contract/config';
 import type { SweepSpec } from '../contract/sweep';
 import type { SweepView } from '../contract/sweep-view';
@@ -31,7 +36,7 @@ export interface SweepHostOptions {
   threadEntry?: string;
   /** Names the app in the sweep's lock and, with ", a trial", in its runs' locks. */
   owner: string | (() => string);
-  onEvent: (event: SweepViewEvent) => void;
+  onEvent: (event: SweepViewEvent | SweepDeletedEvent) => void;
   /** What the app's own worker trains, in words, or null: a sweep does not start beside it. */
   trainingNow: () => string | null;
   /** Cores the 'auto' parallelism shares (default: this machine's). */
@@ -104,6 +109,12 @@ export class SweepHost {
       throw new HostCommandError((error as Error).message);
     }
     if (this.lastView?.id === sweepId) this.lastView = null;
+    try {
+      this.options.onEvent({ type: 'sweepDeleted', ...result });
+    } catch (error) {
+      // The sweep is gone either way; a window that went away reads the status when it returns.
+      console.warn(`could not announce the deleted sweep: ${(error as Error).message}`);
+    }
     return result;
   }
 

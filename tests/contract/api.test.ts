@@ -156,6 +156,13 @@ describe('the sweep event', () => {
     expect(bad({ ...view, extra: 1 })).toBe(false);
   });
 
+  it('sweepDeleted names the sweep and the runs that went with it', () => {
+    const event = { type: 'sweepDeleted', sweepId: 'sweep-1', runsDeleted: ['run-1'] };
+    expect(ClientEventSchema.parse(event)).toEqual(event);
+    expect(ClientEventSchema.safeParse({ ...event, sweepId: '../x' }).success).toBe(false);
+    expect(ClientEventSchema.safeParse({ ...event, runsDeleted: undefined }).success).toBe(false);
+  });
+
   it('leaves the worker’s events as they were', () => {
     const stopped = { type: 'stopped', runId: 'r1', epoch: 2, batch: 5 };
     expect(ClientEventSchema.parse(stopped)).toEqual(stopped);

@@ -33,6 +33,7 @@ const CHANGES_LISTING = new Set<ClientEvent['type']>([
   'stopped',
   'error',
   'sweep',
+  'sweepDeleted',
 ]);
 
 const COMPARED_KEY = 'mnist-studio.compared';
