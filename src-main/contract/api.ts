@@ -36,6 +36,12 @@ export const ResumeSweepRequestSchema = z.object({
 });
 export const StopSweepRequestSchema = z.object({ type: z.literal('stopSweep') });
 export const SweepStatusRequestSchema = z.object({ type: z.literal('sweepStatus') });
+/** Deletes a sweep that no process drives; with `runs`, its trial runs too (as `sweep delete`). */
+export const DeleteSweepRequestSchema = z.object({
+  type: z.literal('deleteSweep'),
+  sweepId: RunIdSchema,
+  runs: z.boolean(),
+});
 
 export const HostRequestSchemas = [
   StatusRequestSchema,
@@ -43,6 +49,7 @@ export const HostRequestSchemas = [
   ResumeSweepRequestSchema,
   StopSweepRequestSchema,
   SweepStatusRequestSchema,
+  DeleteSweepRequestSchema,
 ] as const;
 
 export const ClientRequestSchema = z.discriminatedUnion('type', [
@@ -94,6 +101,7 @@ export const ClientResultSchemas = {
   /** stopping: false when no sweep was running. */
   stopSweep: z.object({ stopping: z.boolean() }),
   sweepStatus: SweepStatusSchema,
+  deleteSweep: z.object({ sweepId: RunIdSchema, runsDeleted: z.array(RunIdSchema) }),
 } satisfies Record<ClientRequestType, z.ZodType>;
 export type ClientResultOf<T extends ClientRequestType> = z.infer<(typeof ClientResultSchemas)[T]>;
 
@@ -110,13 +118,26 @@ export const SweepViewEventSchema = z.object({
 export type SweepViewEvent = z.infer<typeof SweepViewEventSchema>;
 
 /**
+ * Sent when a sweep was deleted, so every window drops it from its Resume list and, when it was
+ * the sweep shown, from the Sweep panel; the Checkpoints list reads the runs again.
+ */
+export const SweepDeletedEventSchema = z.object({
+  type: z.literal('sweepDeleted'),
+  sweepId: RunIdSchema,
+  runsDeleted: z.array(RunIdSchema),
+});
+export type SweepDeletedEvent = z.infer<typeof SweepDeletedEventSchema>;
+
+/**
  * Everything the worker emits except replies, which the host turns into request results, and
  * the host's own sweep events.
  */
-export type ClientEvent = Exclude<WorkerEvent, { type: 'reply' }> | SweepViewEvent;
+export type ClientEvent =
+  Exclude<WorkerEvent, { type: 'reply' }> | SweepViewEvent | SweepDeletedEvent;
 export const ClientEventSchema = z.discriminatedUnion('type', [
   ...EventSchema.options,
   SweepViewEventSchema,
+  SweepDeletedEventSchema,
 ]);
 
 /** The renderer-side API, identical over both transports. */

@@ -21,5 +21,6 @@ export const REQUEST_TYPES = [
   'resumeSweep',
   'stopSweep',
   'sweepStatus',
+  'deleteSweep',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

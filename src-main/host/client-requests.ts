@@ -41,6 +41,8 @@ export async function handleClientRequest(
       return requireSweeps(sweeps).start(request.spec);
     case 'resumeSweep':
       return requireSweeps(sweeps).resume(request.sweepId);
+    case 'deleteSweep':
+      return requireSweeps(sweeps).delete(request.sweepId, request.runs);
     case 'stopSweep': {
       if (!sweeps?.running) return { stopping: false };
       // Answered at once: the trials end after their current batch, which the sweep's events show.

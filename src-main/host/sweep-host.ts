@@ -1,8 +1,13 @@
-import type { ResumableSweep, SweepStatus, SweepViewEvent } from '../contract/api';
+import type {
+  ResumableSweep,
+  SweepDeletedEvent,
+  SweepStatus,
+  SweepViewEvent,
+} from '../contract/api';
 import type { BackendChoice } from '../contract/config';
 import type { SweepSpec } from '../contract/sweep';
 import type { SweepView } from '../contract/sweep-view';
-import { listSweeps } from '../engine/sweeps/catalog';
+import { deleteSweep, listSweeps, sweepRuns } from '../engine/sweeps/catalog';
 import { readSweepJournal, type SweepJournal } from '../engine/sweeps/journal';
 import {
   resumeSweep,
@@ -31,7 +36,7 @@ export interface SweepHostOptions {
   threadEntry?: string;
   /** Names the app in the sweep's lock and, with ", a trial", in its runs' locks. */
   owner: string | (() => string);
-  onEvent: (event: SweepViewEvent) => void;
+  onEvent: (event: SweepViewEvent | SweepDeletedEvent) => void;
   /** What the app's own worker trains, in words, or null: a sweep does not start beside it. */
   trainingNow: () => string | null;
   /** Cores the 'auto' parallelism shares (default: this machine's). */
@@ -74,6 +79,43 @@ export class SweepHost {
     if (!session) return false;
     await session.stop(reason).catch(() => undefined);
     return true;
+  }
+
+  /**
+   * Deletes a sweep no process drives and, with `runs`, its trial runs, then sends the status
+   * again so the Resume list and the Checkpoints panel drop it. Refused while this host runs it,
+   * or while the app's worker trains one of its trials (its lock would stop the delete midway).
+   */
+  delete(sweepId: string, runs: boolean): { sweepId: string; runsDeleted: string[] } {
+    if (this.closed) throw new HostCommandError('the host is shutting down');
+    if (this.session?.sweepId === sweepId)
+      throw new HostCommandError(`sweep ${sweepId} is running; stop it first`);
+    const { checkpointsDir } = this.options;
+    // trainingNow speaks in words ("run <id>"); a run still starting has no id yet: refused too.
+    const busy = this.options.trainingNow();
+    if (
+      busy !== null &&
+      (!busy.startsWith('run ') ||
+        sweepRuns(checkpointsDir, sweepId).some((id) => busy === `run ${id}`))
+    )
+      throw new HostCommandError(
+        `${busy} is training; stop it or let it finish before deleting sweep ${sweepId}`,
+      );
+    let result;
+    try {
+      result = deleteSweep(checkpointsDir, sweepId, { runs, owner: this.owner() });
+    } catch (error) {
+      // The engine's own words name the problem (not found, locked by another process).
+      throw new HostCommandError((error as Error).message);
+    }
+    if (this.lastView?.id === sweepId) this.lastView = null;
+    try {
+      this.options.onEvent({ type: 'sweepDeleted', ...result });
+    } catch (error) {
+      // The sweep is gone either way; a window that went away reads the status when it returns.
+      console.warn(`could not announce the deleted sweep: ${(error as Error).message}`);
+    }
+    return result;
   }
 
   /**
@@ -123,8 +165,7 @@ export class SweepHost {
         `${busy} is training; stop it or let it finish before starting a sweep`,
       );
     const { spawn, checkpointsDir, dataDir, backend, threadEntry } = this.options;
-    const owner =
-      typeof this.options.owner === 'function' ? this.options.owner() : this.options.owner;
+    const owner = this.owner();
     const launcher = new LocalTrialLauncher({
       spawn,
       checkpointsDir,
@@ -156,6 +197,10 @@ export class SweepHost {
         this.ended(session, error instanceof Error ? error.message : String(error)),
     );
     return this.lastView!;
+  }
+
+  private owner(): string {
+    return typeof this.options.owner === 'function' ? this.options.owner() : this.options.owner;
   }
 
   private ended(session: SweepSession, error: string | null): void {

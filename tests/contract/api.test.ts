@@ -55,6 +55,8 @@ describe('sweep requests', () => {
     expect(requestProblem({ type: 'resumeSweep', sweepId: 'sweep-1' })).toBeNull();
     expect(requestProblem({ type: 'stopSweep' })).toBeNull();
     expect(requestProblem({ type: 'sweepStatus' })).toBeNull();
+    expect(requestProblem({ type: 'deleteSweep', sweepId: 'sweep-1', runs: true })).toBeNull();
+    expect(requestProblem({ type: 'deleteSweep', sweepId: 'sweep-1', runs: false })).toBeNull();
   });
 
   it('fills a spec’s defaults as the engine would', () => {
@@ -84,6 +86,10 @@ describe('sweep requests', () => {
     [{ type: 'resumeSweep' }, /^sweepId: /],
     [{ type: 'resumeSweep', sweepId: '../../etc' }, /^sweepId: runId may only contain/],
     [{ type: 'resumeSweep', sweepId: 7 }, /^sweepId: /],
+    [{ type: 'deleteSweep', runs: true }, /^sweepId: /],
+    [{ type: 'deleteSweep', sweepId: '../x', runs: true }, /^sweepId: runId may only contain/],
+    [{ type: 'deleteSweep', sweepId: 'sweep-1' }, /^runs: /],
+    [{ type: 'deleteSweep', sweepId: 'sweep-1', runs: 'yes' }, /^runs: /],
   ])('rejects %j naming the field', (raw, message) => {
     expect(requestProblem(raw)).toMatch(message);
   });
@@ -117,6 +123,16 @@ describe('sweep results', () => {
     expect(ClientResultSchemas.stopSweep.parse({ stopping: true })).toEqual({ stopping: true });
     expect(ClientResultSchemas.stopSweep.safeParse({}).success).toBe(false);
   });
+
+  it('deleteSweep answers with the sweep and the runs it deleted', () => {
+    const result = { sweepId: 'sweep-1', runsDeleted: ['run-1', 'run-2'] };
+    expect(ClientResultSchemas.deleteSweep.parse(result)).toEqual(result);
+    expect(ClientResultSchemas.deleteSweep.safeParse({ sweepId: 'sweep-1' }).success).toBe(false);
+    expect(
+      ClientResultSchemas.deleteSweep.safeParse({ sweepId: 'sweep-1', runsDeleted: ['../x'] })
+        .success,
+    ).toBe(false);
+  });
 });
 
 describe('the sweep event', () => {
@@ -138,6 +154,13 @@ describe('the sweep event', () => {
     expect(bad({ ...view, status: 'exploded' })).toBe(false);
     expect(bad({ ...view, trials: [{ ...view.trials[0], valAccuracy: 1.5 }] })).toBe(false);
     expect(bad({ ...view, extra: 1 })).toBe(false);
+  });
+
+  it('sweepDeleted names the sweep and the runs that went with it', () => {
+    const event = { type: 'sweepDeleted', sweepId: 'sweep-1', runsDeleted: ['run-1'] };
+    expect(ClientEventSchema.parse(event)).toEqual(event);
+    expect(ClientEventSchema.safeParse({ ...event, sweepId: '../x' }).success).toBe(false);
+    expect(ClientEventSchema.safeParse({ ...event, runsDeleted: undefined }).success).toBe(false);
   });
 
   it('leaves the worker’s events as they were', () => {

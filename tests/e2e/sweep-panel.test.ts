@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readSweepJournal } from '../../src-main/engine/sweeps/journal';
+import { readSweepJournal, SWEEPS_DIR } from '../../src-main/engine/sweeps/journal';
 import { tempDir } from '../helpers';
 import { launchBrowser, startServe, type ServeProcess } from './browser';
 
@@ -9,7 +10,7 @@ import { launchBrowser, startServe, type ServeProcess } from './browser';
  * The Sweep panel end to end, in real Chromium against serve mode: a tiny sweep (mlp, 2 epochs
  * on 512 images, one trial at a time) started from the form, its trials appearing in the table
  * and the plots as the host's sweep events arrive, stopped from the panel, and its trial runs
- * grouped under it in the Checkpoints panel.
+ * grouped under it in the Checkpoints panel, where the sweep is deleted with them.
  */
 
 const checkpoints = tempDir();
@@ -134,6 +135,33 @@ describe('Sweep panel', () => {
         await group.getByTestId('run-row').evaluateAll((rows) => rows.map((r) => r.dataset.runId))
       ).sort(),
     ).toEqual(trials.map((t) => t.runId).sort());
+    expect(problems).toEqual([]);
+  });
+
+  it('deletes the sweep with its trial runs from its group in the Checkpoints panel', async () => {
+    const trialRuns = readSweepJournal(checkpoints, sweepId)
+      .trials.map((t) => t.runId)
+      .filter((id): id is string => id !== null);
+    const group = page.locator(`[data-testid="sweep-group"][data-sweep="${sweepId}"]`);
+    await group.getByTestId('sweep-delete-button').click();
+    const dialog = page.getByTestId('sweep-delete-dialog');
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await dialog.getByTestId('sweep-delete-runs').isChecked()).toBe(true);
+    expect(await dialog.textContent()).toMatch(
+      new RegExp(`Also delete its ${trialRuns.length} trial runs?`),
+    );
+    await page.getByTestId('confirm-sweep-delete-button').click();
+
+    await expect.poll(() => group.count(), { timeout: 10_000 }).toBe(0);
+    expect(existsSync(path.join(checkpoints, SWEEPS_DIR, sweepId))).toBe(false);
+    for (const runId of trialRuns) {
+      expect(existsSync(path.join(checkpoints, runId))).toBe(false);
+      expect(await page.locator(`[data-testid="run-row"][data-run-id="${runId}"]`).count()).toBe(0);
+    }
+    // The Sweep panel heard of it too: no sweep shown, none to resume.
+    await page.getByTestId('tab-sweep').click();
+    await expect.poll(() => page.getByTestId('resumable-sweep').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('sweep-status').count()).toBe(0);
     expect(problems).toEqual([]);
   });
 });

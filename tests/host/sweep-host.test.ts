@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SweepViewEvent } from '../../src-main/contract/api';
+import type { SweepDeletedEvent, SweepViewEvent } from '../../src-main/contract/api';
 import { parseSweepSpec, type SweepSpecInput } from '../../src-main/contract/sweep';
 import type { SweepView } from '../../src-main/contract/sweep-view';
 import { readSweepJournal, SWEEPS_DIR } from '../../src-main/engine/sweeps/journal';
@@ -33,6 +33,7 @@ const tinySpec = (over: Partial<SweepSpecInput> = {}) =>
 
 function sweepHost(root: string, over: Partial<SweepHostOptions> = {}) {
   const events: SweepViewEvent[] = [];
+  const deleted: SweepDeletedEvent[] = [];
   const waiters: { match: (v: SweepView) => boolean; resolve: (v: SweepView) => void }[] = [];
   const sweeps = new SweepHost({
     spawn: forkWorker(),
@@ -43,6 +44,7 @@ function sweepHost(root: string, over: Partial<SweepHostOptions> = {}) {
     trainingNow: () => null,
     ...over,
     onEvent: (event) => {
+      if (event.type === 'sweepDeleted') return void deleted.push(event);
       events.push(event);
       for (const w of [...waiters])
         if (w.match(event.sweep)) {
@@ -63,7 +65,7 @@ function sweepHost(root: string, over: Partial<SweepHostOptions> = {}) {
         },
       });
     });
-  return { sweeps, events, next };
+  return { sweeps, events, deleted, next };
 }
 
 /** A WorkerHost that never starts its worker: the requests below are answered before it. */
@@ -208,5 +210,67 @@ describe('SweepHost', () => {
     await expect(
       handleClientRequest(host, { type: 'startSweep', spec: tinySpec() }, context(root), null),
     ).rejects.toThrow('this host does not run sweeps');
+  });
+
+  it('deletes a finished sweep with or without its runs, never the running one', async () => {
+    const root = tempDir();
+    const { sweeps, deleted, next } = sweepHost(root);
+    const host = idleHost(root);
+    const ask = (raw: unknown) => handleClientRequest(host, raw, context(root), sweeps);
+    const spec = tinySpec({ budget: { maxTrials: 1 } });
+
+    let finished = next((v) => v.status === 'finished');
+    const first = sweeps.start(spec);
+    // The running sweep is refused before the engine's lock is even tried.
+    await expect(ask({ type: 'deleteSweep', sweepId: first.id, runs: true })).rejects.toThrow(
+      `sweep ${first.id} is running; stop it first`,
+    );
+    const firstRun = (await finished).trials[0]!.runId!;
+    await expect.poll(() => sweeps.running).toBeNull();
+
+    // Without its runs: the journal goes, the trial run stays (no longer in any sweep's group).
+    await expect(ask({ type: 'deleteSweep', sweepId: first.id, runs: false })).resolves.toEqual({
+      sweepId: first.id,
+      runsDeleted: [],
+    });
+    expect(existsSync(path.join(root, SWEEPS_DIR, first.id))).toBe(false);
+    expect(readRun(root, firstRun).status).toBe('finished');
+    // The last view shown was this sweep's: a page that opens must not show it any more, and
+    // the pages open now hear of it.
+    expect(sweeps.status().sweep).toBeNull();
+    expect(deleted).toEqual([{ type: 'sweepDeleted', sweepId: first.id, runsDeleted: [] }]);
+
+    finished = next((v) => v.status === 'finished');
+    const second = sweeps.start(spec);
+    const secondRun = (await finished).trials[0]!.runId!;
+    await expect.poll(() => sweeps.running).toBeNull();
+    // A trial the app's worker trains (resumed as a run) holds the whole sweep back.
+    const busy = sweepHost(root, { trainingNow: () => `run ${secondRun}` }).sweeps;
+    expect(() => busy.delete(second.id, true)).toThrow(
+      `run ${secondRun} is training; stop it or let it finish before deleting sweep ${second.id}`,
+    );
+    // A run outside the sweep does not.
+    const other = sweepHost(root, { trainingNow: () => `run ${firstRun}` });
+    expect(other.sweeps.delete(second.id, true)).toEqual({
+      sweepId: second.id,
+      runsDeleted: [secondRun],
+    });
+    expect(other.deleted).toEqual([
+      { type: 'sweepDeleted', sweepId: second.id, runsDeleted: [secondRun] },
+    ]);
+    expect(existsSync(path.join(root, secondRun))).toBe(false);
+    expect(existsSync(path.join(root, SWEEPS_DIR, second.id))).toBe(false);
+    expect(readRun(root, firstRun).status).toBe('finished');
+
+    await expect(ask({ type: 'deleteSweep', sweepId: second.id, runs: true })).rejects.toThrow(
+      `sweep ${second.id} not found`,
+    );
+    await expect(ask({ type: 'deleteSweep', sweepId: '../etc', runs: true })).rejects.toThrow(
+      /runId may only contain/,
+    );
+    await expect(ask({ type: 'deleteSweep', sweepId: first.id })).rejects.toThrow(
+      /invalid request: runs/,
+    );
+    host.dispose();
   });
 });

@@ -33,6 +33,7 @@ const CHANGES_LISTING = new Set<ClientEvent['type']>([
   'stopped',
   'error',
   'sweep',
+  'sweepDeleted',
 ]);
 
 const COMPARED_KEY = 'mnist-studio.compared';
@@ -201,6 +202,20 @@ export class CheckpointsState {
       await this.api.request({ type: 'deleteRun', runId, epoch });
       const r = this.restored;
       if (r && r.runId === runId && (epoch === null || epoch === r.epoch)) this.restored = null;
+    });
+    await this.refresh();
+    return done;
+  }
+
+  /**
+   * Deletes a sweep no process drives and, with `runs`, its trial runs; the list refreshes
+   * either way, as a refusal may come after some trial runs were already gone.
+   */
+  async removeSweep(sweepId: string, runs: boolean): Promise<boolean> {
+    const done = await this.act(async () => {
+      const { runsDeleted } = await this.api.request({ type: 'deleteSweep', sweepId, runs });
+      const r = this.restored;
+      if (r && runsDeleted.includes(r.runId)) this.restored = null;
     });
     await this.refresh();
     return done;

@@ -24,6 +24,11 @@ export class SweepState {
   }
 
   handle(event: ClientEvent): void {
+    if (event.type === 'sweepDeleted') {
+      this.resumable = this.resumable.filter((s) => s.sweepId !== event.sweepId);
+      if (this.sweep?.id === event.sweepId) this.sweep = null;
+      return;
+    }
     if (event.type !== 'sweep') return;
     const wasRunning = this.running && this.sweep?.id === event.sweep.id;
     this.sweep = event.sweep;

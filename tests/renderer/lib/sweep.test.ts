@@ -37,6 +37,20 @@ describe('SweepState', () => {
     expect(state.sweep?.trials).toHaveLength(2);
   });
 
+  it('drops a deleted sweep from the resumable list, and from view when it was shown', async () => {
+    const { state, emit } = setup((r) => {
+      if (r.type === 'sweepStatus')
+        return { sweep: sweep({ id: 'sweep-1' }), resumable: [stopped] };
+      throw new Error(`unexpected ${r.type}`);
+    });
+    await state.sync();
+    emit({ type: 'sweepDeleted', sweepId: 'sweep-0', runsDeleted: [] });
+    expect(state.resumable).toEqual([]);
+    expect(state.sweep?.id).toBe('sweep-1');
+    emit({ type: 'sweepDeleted', sweepId: 'sweep-1', runsDeleted: ['run-1'] });
+    expect(state.sweep).toBeNull();
+  });
+
   it('keeps a newer view than the start answer, and drops the started sweep from resumable', async () => {
     const newer = sweep({ trials: [trial(1, { status: 'running' })] });
     const { state, emit, requests } = setup((r) => {

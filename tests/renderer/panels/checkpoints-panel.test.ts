@@ -363,4 +363,62 @@ describe('Checkpoints panel', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(requests.filter((r) => r.type === 'listRuns').length).toBe(before + 1);
   });
+
+  it('deletes a sweep from its group after confirmation, its trial runs too unless unticked', async () => {
+    const trialRun = (id: string, trial: number, sweepId: string) => ({
+      ...run(id),
+      sweep: { id: sweepId, trial },
+    });
+    const fixtures = [
+      run('plain'),
+      trialRun('x-1', 1, 'sweep-x'),
+      trialRun('x-2', 2, 'sweep-x'),
+      trialRun('y-1', 1, 'sweep-y'),
+    ];
+    let answer: (r: ClientRequest) => unknown = () => ({});
+    const { requests, setRuns, checkpoints } = await setup(fixtures, (r) => answer(r));
+    const group = (id: string) =>
+      screen.getAllByTestId('sweep-group').find((g) => g.dataset.sweep === id)!;
+    const dialog = screen.getByTestId('sweep-delete-dialog') as HTMLDialogElement;
+    const deletes = () => requests.filter((r) => r.type === 'deleteSweep');
+
+    await fireEvent.click(within(group('sweep-x')).getByTestId('sweep-delete-button'));
+    await settle();
+    expect(dialog.open).toBe(true);
+    expect(text(dialog)).toMatch(/Delete sweep sweep-x\?/);
+    expect(text(dialog)).toMatch(/Also delete its 2 trial runs/);
+    const box = within(dialog).getByTestId('sweep-delete-runs') as HTMLInputElement;
+    expect(box.checked).toBe(true);
+    // Cancel: nothing is asked of the host.
+    await fireEvent.click(within(dialog).getByText('Cancel'));
+    expect(deletes()).toEqual([]);
+
+    // With its runs (the default): the group and its runs leave the refreshed list.
+    answer = (r) => {
+      if (r.type !== 'deleteSweep') return {};
+      setRuns(fixtures.filter((x) => x.sweep?.id !== 'sweep-x'));
+      return { sweepId: r.sweepId, runsDeleted: ['x-1', 'x-2'] };
+    };
+    await fireEvent.click(within(group('sweep-x')).getByTestId('sweep-delete-button'));
+    await settle();
+    await fireEvent.click(screen.getByTestId('confirm-sweep-delete-button'));
+    await settle();
+    expect(deletes()).toEqual([{ type: 'deleteSweep', sweepId: 'sweep-x', runs: true }]);
+    expect(screen.getAllByTestId('sweep-group').map((g) => g.dataset.sweep)).toEqual(['sweep-y']);
+
+    // Unticked: the sweep goes, its run is asked to stay. A refusal shows the host's words.
+    answer = (r) => {
+      if (r.type === 'deleteSweep') throw new Error('sweep sweep-y is running; stop it first');
+      return {};
+    };
+    await fireEvent.click(within(group('sweep-y')).getByTestId('sweep-delete-button'));
+    await settle();
+    expect(text(dialog)).toMatch(/Also delete its 1 trial run\b/);
+    await fireEvent.click(within(dialog).getByTestId('sweep-delete-runs'));
+    await fireEvent.click(screen.getByTestId('confirm-sweep-delete-button'));
+    await settle();
+    expect(deletes()[1]).toEqual({ type: 'deleteSweep', sweepId: 'sweep-y', runs: false });
+    expect(checkpoints.error).toBe('Sweep sweep-y is running; stop it first');
+    expect(text(screen.getByTestId('checkpoints-error'))).toMatch(/stop it first/);
+  });
 });
