@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientRequest } from '$contract/api';
 import { resolveTrainConfig } from '$contract/config';
 import type { RunInfo } from '$contract/messages';
+import { modelSummary } from '$shared/model-summary';
 import { CheckpointsState } from '../../../src-renderer/src/lib/checkpoints.svelte';
 import { runColor } from '../../../src-renderer/src/lib/run-color';
 import { TrainingState } from '../../../src-renderer/src/lib/training.svelte';
@@ -231,6 +232,13 @@ describe('Checkpoints panel', () => {
     await fireEvent.click(within(row('mlp-run')).getByTestId('expand-button'));
     expect(text(within(row('mlp-run')).getByTestId('run-settings-full'))).toMatch(
       /Hidden units 128.*Seed 42.*Threads auto/,
+    );
+    // Its model as Keras' model.summary() would print it, only once the run is expanded.
+    expect(within(row('mlp-run')).getByTestId('model-summary-total').textContent).toBe('101,770');
+    expect(within(row('cnn-run')).queryByTestId('model-summary')).toBeNull();
+    await fireEvent.click(within(row('cnn-run')).getByTestId('expand-button'));
+    expect(within(row('cnn-run')).getByTestId('model-summary-total').textContent).toBe(
+      modelSummary(cnn.config).total.toLocaleString('en-US'),
     );
 
     await fireEvent.input(screen.getByTestId('runs-filter'), { target: { value: 'one-cycle' } });
