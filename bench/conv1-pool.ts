@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { PRESET_DEFAULTS } from '../src-main/contract/config';
 import { crossEntropySum } from '../src-main/engine/evaluate';
 import { buildModel, compileModel } from '../src-main/engine/models';
-import { DEFAULT_TUNING, registerAccelKernels } from '../src-main/engine/accel/index';
+import { accelTuning, DEFAULT_TUNING, registerAccelKernels } from '../src-main/engine/accel/index';
 import {
   type ConvAttrs,
   conv2DConfig,
@@ -86,7 +86,9 @@ function baseKernels(backend: BackendWasm): BaseKernels {
 }
 
 await tf.setBackend('wasm');
-registerAccelKernels();
+// Without the fused conv+ReLU+pool layers, whose training step runs neither conv_direct on the
+// first layer nor MaxPoolGrad: the step below times exactly those two kernels.
+registerAccelKernels(accelTuning({ convPool: false }));
 const backend = tf.backend() as BackendWasm;
 const old = baseKernels(backend);
 const at = (t: tf.TensorInfo): number => backend.getMemoryOffset(t.dataId);

@@ -116,7 +116,9 @@ function trainingCall(layer: Conv2DLayer, x: tf.Tensor, tuning: AccelTuning): tf
   const kernel = layer.kernel.read();
   if (pooledAfter(layer, kernel.shape[3]!)) {
     const bias = layer.bias!.read();
-    const pooled = tf.tidy(() => pooledCall(x, kernel, bias, strides, pad, tuning, inputGradient));
+    const pooled = tf.tidy(() =>
+      pooledCall(x, kernel, bias, strides, pad, k, tuning, inputGradient),
+    );
     markPooled(pooled);
     return pooled;
   }
@@ -156,11 +158,11 @@ function pooledCall(
   bias: tf.Tensor,
   strides: [number, number],
   pad: 'valid' | 'same',
+  k: SimdKernels,
   tuning: AccelTuning,
   inputGradient: boolean,
 ): tf.Tensor {
   const backend = tf.backend() as BackendWasm;
-  const k = simdKernelsFor(backend, tuning);
   const p = offsets(backend);
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
