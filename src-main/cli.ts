@@ -35,7 +35,7 @@ const USAGE = `usage: npm run cli -- <command> [options]
            [--threads N] [--augment|--no-augment] [--backend ${BACKEND_CHOICES.join('|')}]
   resume   --run ID [--epoch N] [--epochs N]
   eval     --run ID [--epoch N]
-  predict  --run ID [--epoch N] --image FILE   (PNG or PGM, any size)
+  predict  --run ID [--epoch N] --image FILE   (PNG, JPEG or PGM, any size)
   list
   delete   --run ID [--epoch N]
   rename   --run ID --name TEXT             (an empty TEXT clears the name)

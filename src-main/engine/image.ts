@@ -1,17 +1,14 @@
 /**
  * Image-file decoding for `predict --image FILE` (Node only). PNG goes through pngjs, which
  * already normalises every PNG flavour (1–16 bit, palette, gray, alpha) to 8-bit RGBA;
+ * JPEG (phone photos) through jpeg-js, turned upright by its EXIF orientation;
  * PGM (P2/P5) is parsed here because it is the lingua franca of digit datasets and tools.
  */
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import {
-  preprocess,
-  toGrayscaleInk,
-  type InkOptions,
-  type PreprocessOptions,
-  type PreprocessResult,
-} from '../shared/preprocess';
+import { readDigitPhoto } from '../shared/digit-photo';
+import type { InkOptions, PreprocessOptions, PreprocessResult } from '../shared/preprocess';
+import { decodeJpeg } from './jpeg-image';
 
 export interface DecodedImage {
   readonly width: number;
@@ -26,10 +23,10 @@ export const MAX_IMAGE_SIDE = 10_000;
 export const MAX_IMAGE_PIXELS = 50_000_000;
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const JPEG_SOI = [0xff, 0xd8, 0xff];
 
 /** Formats we recognise only to give a precise "unsupported" message. */
 const OTHER_FORMATS: ReadonlyArray<readonly [string, readonly number[]]> = [
-  ['JPEG', [0xff, 0xd8, 0xff]],
   ['GIF', [0x47, 0x49, 0x46, 0x38]],
   ['BMP', [0x42, 0x4d]],
   ['WebP/RIFF', [0x52, 0x49, 0x46, 0x46]],
@@ -88,6 +85,25 @@ function decodePng(file: string, bytes: Buffer): DecodedImage {
   }
   const { width, height, data } = png;
   return { width, height, rgba: new Uint8Array(data.buffer, data.byteOffset, width * height * 4) };
+}
+
+function decodeJpegFile(file: string, bytes: Buffer): DecodedImage {
+  let image;
+  try {
+    image = decodeJpeg(bytes, MAX_IMAGE_PIXELS);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    // jpeg-js reports its size limits in its own words; ours say what the limit is.
+    if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message)) {
+      throw new ImageFormatError(
+        file,
+        `image is too large (limit ${MAX_IMAGE_SIDE} per side, ${MAX_IMAGE_PIXELS} pixels)`,
+      );
+    }
+    throw new ImageFormatError(file, `corrupt JPEG: ${message}`);
+  }
+  checkSize(file, image.width, image.height);
+  return image;
 }
 
 /** Reads PNM header fields: whitespace-separated decimal tokens, `#` comments to end of line. */
@@ -198,7 +214,7 @@ function decodePgm(file: string, bytes: Uint8Array): DecodedImage {
   return { width, height, rgba: grayToRgba(gray) };
 }
 
-/** Decodes a PNG or PGM (P2/P5) file, recognised by its magic bytes, to 8-bit RGBA. */
+/** Decodes a PNG, JPEG or PGM (P2/P5) file, recognised by its magic bytes, to 8-bit RGBA. */
 export function decodeImageFile(path: string): DecodedImage {
   let bytes: Buffer;
   try {
@@ -219,6 +235,7 @@ export function decodeImageBytes(name: string, data: Uint8Array): DecodedImage {
     ? data
     : Buffer.from(data.buffer, data.byteOffset, data.length);
   if (startsWith(bytes, PNG_SIGNATURE)) return decodePng(name, bytes);
+  if (startsWith(bytes, JPEG_SOI)) return decodeJpegFile(name, bytes);
   if (bytes[0] === 0x50 && (bytes[1] === 0x32 || bytes[1] === 0x35) && isWhitespace(bytes[2])) {
     return decodePgm(name, bytes);
   }
@@ -227,7 +244,7 @@ export function decodeImageBytes(name: string, data: Uint8Array): DecodedImage {
     name,
     other
       ? `${other[0]} images are not supported; convert to PNG or PGM`
-      : 'unknown image format (expected PNG or PGM P2/P5)',
+      : 'unknown image format (expected PNG, JPEG or PGM P2/P5)',
   );
 }
 
@@ -241,7 +258,7 @@ export function preprocessImageFile(
   options: DigitImageOptions = {},
 ): PreprocessResult {
   const { width, height, rgba } = decodeImageFile(path);
-  return preprocess(toGrayscaleInk(rgba, width, height, options.ink), options);
+  return readDigitPhoto(rgba, width, height, options);
 }
 
 /** The 28×28 model input for a digit image file; throws if the image holds no ink. */

@@ -10,6 +10,8 @@
  * (centre of mass, MNIST_CENTRE) count a pixel's value at its index i, as numpy/MNIST do.
  */
 
+import { evenOutLighting, MIN_PHOTO_SIDE, removeSpecks } from './paper-photo';
+
 export const MNIST_SIDE = 28;
 export const MNIST_PIXELS = MNIST_SIDE * MNIST_SIDE;
 /** Larger side of the scaled digit, as in MNIST. */
@@ -322,6 +324,13 @@ export interface InkOptions {
   readonly stretch?: boolean;
   /** Images whose ink contrast (after the noise floor) is below this come out blank. Default 0.1. */
   readonly minContrast?: number;
+  /**
+   * 'even': divide out light that changes across the image (paper-photo.ts), as photos of paper
+   * need; 'auto': only for images at least MIN_PHOTO_SIDE on both sides. Default 'as-is'.
+   */
+  readonly lighting?: 'as-is' | 'even' | 'auto';
+  /** Clear ink components too light to be strokes (paper-photo.ts removeSpecks). Default false. */
+  readonly despeckle?: boolean;
 }
 
 export interface InkImage extends GrayImage {
@@ -424,7 +433,7 @@ export function toGrayscaleInk(
   height: number,
   options: InkOptions = {},
 ): InkImage {
-  const { stretch = true, minContrast = 0.1 } = options;
+  const { stretch = true, minContrast = 0.1, lighting = 'as-is', despeckle = false } = options;
   const n = width * height;
   if (rgba.length !== 4 * n) {
     throw new RangeError(`RGBA data has ${rgba.length} bytes, expected 4×${width}×${height}`);
@@ -435,7 +444,7 @@ export function toGrayscaleInk(
   const polarity = resolvePolarity(options.polarity, estimated);
   // A forced polarity that contradicts the estimate means the border is not paper.
   const darkInk = polarity === 'dark-on-light';
-  const background = darkInk === estimated >= 0.5 ? estimated : darkInk ? 1 : 0;
+  let background = darkInk === estimated >= 0.5 ? estimated : darkInk ? 1 : 0;
 
   const data = new Float32Array(n);
   for (let i = 0, p = 0; i < n; i++, p += 4) {
@@ -443,6 +452,9 @@ export function toGrayscaleInk(
     const a = rgba[p + 3]! * (1 / 255);
     const y = rgba[p]! * LUMA_R + rgba[p + 1]! * LUMA_G + rgba[p + 2]! * LUMA_B;
     data[i] = a * y + (1 - a) * background;
+  }
+  if (lighting === 'even' || (lighting === 'auto' && Math.min(width, height) >= MIN_PHOTO_SIDE)) {
+    background = evenOutLighting(data, width, height, darkInk);
   }
   const noise = estimateNoise(data, border, background);
 
@@ -458,5 +470,6 @@ export function toGrayscaleInk(
   const fullScale = (darkInk ? background : 1 - background) - noise;
   const gain = peak < minContrast ? 0 : 1 / (stretch ? peak : Math.max(peak, fullScale));
   for (let i = 0; i < n; i++) data[i] = Math.min(1, data[i]! * gain);
+  if (despeckle && gain > 0) removeSpecks(data, width, height);
   return { width, height, data, polarity, background };
 }
