@@ -57,8 +57,13 @@ async function pick(p: Page, name: string, mimeType: string, buffer: Buffer): Pr
 async function drop(p: Page, name: string, mimeType: string, buffer: Buffer): Promise<void> {
   const transfer = await p.evaluateHandle(
     ({ bytes, name, mimeType }) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(bytes)], name, { type: mimeType }));
+      // Runs in the page; this tsconfig has no DOM types.
+      const page = globalThis as unknown as {
+        DataTransfer: new () => { items: { add(file: unknown): void } };
+        File: new (parts: unknown[], name: string, options: { type: string }) => unknown;
+      };
+      const dt = new page.DataTransfer();
+      dt.items.add(new page.File([new Uint8Array(bytes)], name, { type: mimeType }));
       return dt;
     },
     { bytes: Array.from(buffer), name, mimeType },
