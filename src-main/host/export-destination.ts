@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ExportOutcome } from '../contract/api';
 import type { ExportFormat } from '../contract/messages';
@@ -57,6 +58,9 @@ export function saveDialogDestination(
       const chosen = path.resolve(answer.filePath);
       const named = chosen.toLowerCase().endsWith(extension);
       const out = named ? chosen : chosen + extension;
+      // Said here, in the dialog's terms, rather than as the engine's "--overwrite" advice.
+      if (!named && existsSync(out))
+        throw new Error(`${out} already exists; pick it in the save dialog to replace it`);
       return {
         path: out,
         overwrite: named,

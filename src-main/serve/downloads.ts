@@ -40,7 +40,11 @@ export class DownloadStore implements ExportDestination {
 
   constructor(private readonly ttlMs = DOWNLOAD_TTL_MS) {
     this.root = mkdtempSync(path.join(os.tmpdir(), 'mnist-studio-downloads-'));
+    // A second Ctrl-C exits without closing the server: the models still leave the temp folder.
+    process.once('exit', this.removeOnExit);
   }
+
+  private readonly removeOnExit = () => remove(this.root);
 
   /** Downloads waiting to be fetched. */
   get size(): number {
@@ -104,13 +108,18 @@ export class DownloadStore implements ExportDestination {
         res.end(`the export could not be read: ${error.message}`);
       } else res.destroy(error);
     });
-    // Removed however the response ends: sent, or the browser hung up half way.
-    res.once('close', cleanUp);
+    // Removed however the response ends: sent, or the browser hung up half way (then the file
+    // stream would otherwise stay open, waiting for a reader that is gone).
+    res.once('close', () => {
+      stream.destroy();
+      cleanUp();
+    });
   }
 
   /** Removes every file and the folder; later exports are refused. */
   close(): void {
     this.closed = true;
+    process.off('exit', this.removeOnExit);
     for (const entry of this.entries.values()) clearTimeout(entry.timer);
     this.entries.clear();
     remove(this.root);
