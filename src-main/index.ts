@@ -1,4 +1,4 @@
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import path from 'node:path';
 import { IPC_CHANNELS } from './contract/channels';
 import {
@@ -13,6 +13,7 @@ import { applySessionPolicy } from './electron/session-policy';
 import { claimSingleInstance } from './electron/single-instance';
 import { utilityWorker } from './electron/utility-worker';
 import { handleClientRequest } from './host/client-requests';
+import { saveDialogDestination } from './host/export-destination';
 import { STOP_TIMEOUT_MS, onStopSignals, shutdownAll, signalExitCode } from './host/shutdown';
 import { SweepHost } from './host/sweep-host';
 import type { ClientEvent } from './contract/api';
@@ -70,12 +71,18 @@ function start(): void {
   const host = new WorkerHost(engine);
   // A sweep's trials are utility processes too, each its own worker beside the app's.
   const sweeps = new SweepHost({ ...engine, trainingNow: () => host.busyWith });
+  // Exports go where the user says in the OS save dialog, attached to the window (modal to it).
+  const exports = saveDialogDestination(
+    (options) =>
+      mainWindow ? dialog.showSaveDialog(mainWindow, options) : dialog.showSaveDialog(options),
+    () => app.getPath('downloads'),
+  );
 
   ipcMain.handle(IPC_CHANNELS.request, (event, payload: unknown) => {
     if (!isTrustedSender(event, mainWindow, pageUrl)) {
       throw new Error('request from an unknown sender');
     }
-    return handleClientRequest(host, payload, context, sweeps);
+    return handleClientRequest(host, payload, context, sweeps, exports);
   });
 
   // Every webContents, including any created later, gets the same navigation limits.

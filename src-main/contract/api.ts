@@ -2,9 +2,10 @@ import { z } from 'zod';
 import {
   BackendInfoSchema,
   EventSchema,
+  ExportFormatSchema,
+  RequestResultSchemas,
   RequestSchemas,
   RestoredSchema,
-  ResultSchemas,
   RunIdSchema,
   type WorkerEvent,
 } from './messages';
@@ -14,7 +15,8 @@ import { SweepViewSchema } from './sweep-view';
 /**
  * What the renderer can ask for and hear, whichever transport carries it (Electron IPC through
  * the preload, or the serve mode's WebSocket). Requests are the worker's commands without a
- * request id, plus `status` and the sweep requests, which the host answers itself. Adding a
+ * request id (but the worker-only ones, which carry paths), plus `status`, the sweep requests and
+ * `exportCheckpoint`, which the host answers itself. Adding a
  * command to the worker contract adds it here, to the preload and to the serve bridge with no
  * other change.
  */
@@ -43,6 +45,49 @@ export const DeleteSweepRequestSchema = z.object({
   runs: z.boolean(),
 });
 
+/**
+ * One checkpoint for another runtime. The page names the checkpoint and the format only: where
+ * the file goes is the host's choice (the desktop app's save dialog, or a download from serve
+ * mode), so the object is strict and a page that names a path (`out`) is refused outright.
+ */
+export const ExportCheckpointRequestSchema = z
+  .object({
+    type: z.literal('exportCheckpoint'),
+    runId: RunIdSchema,
+    epoch: z.number().int().min(1).max(100_000),
+    format: ExportFormatSchema,
+    /** Adam's state too, to train on elsewhere: only the tfjs format carries it. */
+    withOptimizer: z.boolean(),
+  })
+  .strict()
+  .refine((r) => !r.withOptimizer || r.format === 'tfjs', {
+    path: ['withOptimizer'],
+    error: "only the tfjs format can carry the optimizer's state",
+  });
+export type ExportCheckpointRequest = z.infer<typeof ExportCheckpointRequestSchema>;
+
+/** Where serve mode hands out a finished export, once: `/downloads/<random id>`. */
+export const DOWNLOAD_PATH_PREFIX = '/downloads/';
+export const DOWNLOAD_URL_PATTERN = /^\/downloads\/[A-Za-z0-9_-]{16,64}$/;
+
+const exportedBytes = z.number().int().nonnegative();
+/**
+ * cancelled: the user closed the save dialog. saved: written where the user chose (desktop).
+ * download: serve mode wrote it aside; the page fetches `url` (same origin, once) as `fileName`.
+ */
+export const ExportOutcomeSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('cancelled') }),
+  z.object({ status: z.literal('saved'), path: z.string().min(1), bytes: exportedBytes }),
+  z.object({
+    status: z.literal('download'),
+    // Only our own download route: the page follows this link, so it must not lead elsewhere.
+    url: z.string().regex(DOWNLOAD_URL_PATTERN),
+    fileName: z.string().min(1).max(255),
+    bytes: exportedBytes,
+  }),
+]);
+export type ExportOutcome = z.infer<typeof ExportOutcomeSchema>;
+
 export const HostRequestSchemas = [
   StatusRequestSchema,
   StartSweepRequestSchema,
@@ -50,6 +95,7 @@ export const HostRequestSchemas = [
   StopSweepRequestSchema,
   SweepStatusRequestSchema,
   DeleteSweepRequestSchema,
+  ExportCheckpointRequestSchema,
 ] as const;
 
 export const ClientRequestSchema = z.discriminatedUnion('type', [
@@ -94,7 +140,8 @@ export const SweepStatusSchema = z.object({
 export type SweepStatus = z.infer<typeof SweepStatusSchema>;
 
 export const ClientResultSchemas = {
-  ...ResultSchemas,
+  // The worker-only commands' results (writeExport) are not a page's business.
+  ...RequestResultSchemas,
   status: StatusSchema,
   startSweep: SweepViewSchema,
   resumeSweep: SweepViewSchema,
@@ -102,6 +149,7 @@ export const ClientResultSchemas = {
   stopSweep: z.object({ stopping: z.boolean() }),
   sweepStatus: SweepStatusSchema,
   deleteSweep: z.object({ sweepId: RunIdSchema, runsDeleted: z.array(RunIdSchema) }),
+  exportCheckpoint: ExportOutcomeSchema,
 } satisfies Record<ClientRequestType, z.ZodType>;
 export type ClientResultOf<T extends ClientRequestType> = z.infer<(typeof ClientResultSchemas)[T]>;
 

@@ -22,5 +22,6 @@ export const REQUEST_TYPES = [
   'stopSweep',
   'sweepStatus',
   'deleteSweep',
+  'exportCheckpoint',
 ] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

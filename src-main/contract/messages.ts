@@ -143,6 +143,34 @@ const predictRequest = z.object({
     .length(784, { error: 'pixels must hold 28×28 = 784 values' }),
 });
 
+export const EXPORT_FORMATS = ['tfjs', 'keras', 'onnx'] as const;
+export const ExportFormatSchema = z.enum(EXPORT_FORMATS);
+export type ExportFormat = z.infer<typeof ExportFormatSchema>;
+
+/** An absolute path on POSIX or Windows: the worker never resolves one against its own cwd. */
+const absolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, { error: 'out must be an absolute path' })
+  .refine((s) => !s.includes('\0'), { error: 'out must not contain NUL' });
+
+/**
+ * Writes one checkpoint for another runtime at `out`. Worker-only: the host chooses `out` (a
+ * save dialog's answer, or serve mode's private temp folder), so this command is deliberately
+ * missing from RequestSchemas and no page can name a path on the user's disk.
+ */
+const writeExportCommand = z.object({
+  type: z.literal('writeExport'),
+  runId: RunIdSchema,
+  epoch: epochNumber,
+  format: ExportFormatSchema,
+  withOptimizer: z.boolean(),
+  out: absolutePath,
+  /** True only where the user already agreed to replace the file (the OS save dialog asked). */
+  overwrite: z.boolean(),
+});
+
 /** Commands as a client writes them (no request id): the renderer API is built from these. */
 export const RequestSchemas = [
   trainRequest,
@@ -171,6 +199,7 @@ export const CommandSchema = z.discriminatedUnion('type', [
   withId(examplesRequest),
   withId(modelFilesRequest),
   withId(predictRequest),
+  withId(writeExportCommand),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
 export type CommandType = Command['type'];
@@ -308,7 +337,8 @@ export const PredictionSchema = z.object({
 });
 export type Prediction = z.infer<typeof PredictionSchema>;
 
-export const ResultSchemas = {
+/** Results of the commands a client may send (RequestSchemas). */
+export const RequestResultSchemas = {
   train: z.object({ runId: RunIdSchema }),
   /** runId is a new run when resuming from an earlier checkpoint than the run's latest valid one. */
   resume: z.object({
@@ -328,6 +358,18 @@ export const ResultSchemas = {
   examples: z.object({ examples: z.array(TestExampleSchema), total: z.number().int() }),
   modelFiles: ModelFilesSchema,
   predict: PredictionSchema,
+} satisfies Record<(typeof RequestSchemas)[number]['shape']['type']['value'], z.ZodType>;
+
+export const ResultSchemas = {
+  ...RequestResultSchemas,
+  writeExport: z.object({
+    runId: RunIdSchema,
+    epoch: z.number().int().min(1),
+    format: ExportFormatSchema,
+    path: z.string(),
+    bytes: z.number().int().nonnegative(),
+    files: z.array(z.string()),
+  }),
 } satisfies Record<CommandType, z.ZodType>;
 export type ResultOf<T extends CommandType> = z.infer<(typeof ResultSchemas)[T]>;
 

@@ -5,13 +5,15 @@ import {
   type ClientRequestType,
   type Status,
 } from '../contract/api';
+import type { ExportDestination } from './export-destination';
+import { exportForPage } from './export-checkpoint';
 import type { SweepHost } from './sweep-host';
 import { HostCommandError, type WorkerHost } from './worker-host';
 
 /**
  * The one entry for requests from a renderer, over IPC or WebSocket: validate the untrusted
- * payload against the contract, answer `status` and the sweep requests here, and pass the rest
- * to the worker.
+ * payload against the contract, answer `status`, the sweep requests and exports here, and pass
+ * the rest to the worker. The contract has no way to send the worker's path-taking commands.
  */
 export async function handleClientRequest(
   host: WorkerHost,
@@ -19,6 +21,8 @@ export async function handleClientRequest(
   context: Pick<Status, 'mode' | 'checkpointsDir'>,
   /** Null where sweeps cannot run (a host without one): sweep requests are refused. */
   sweeps: SweepHost | null = null,
+  /** Where exports go (a save dialog, serve mode's downloads); null: exports are refused. */
+  exports: ExportDestination | null = null,
 ): Promise<ClientResultOf<ClientRequestType>> {
   const parsed = ClientRequestSchema.safeParse(raw);
   if (!parsed.success)
@@ -49,6 +53,8 @@ export async function handleClientRequest(
       void sweeps.stop();
       return { stopping: true };
     }
+    case 'exportCheckpoint':
+      return exportForPage(host, request, exports, context.checkpointsDir);
     case 'train':
     case 'resume':
       if (sweeps?.running)

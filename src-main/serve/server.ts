@@ -6,13 +6,19 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { z } from 'zod';
-import { WireRequestSchema, type ClientEvent, type Status } from '../contract/api';
+import {
+  DOWNLOAD_PATH_PREFIX,
+  WireRequestSchema,
+  type ClientEvent,
+  type Status,
+} from '../contract/api';
 import { contentType } from '../shared/content-types';
 import { handleClientRequest } from '../host/client-requests';
 import type { SweepHost } from '../host/sweep-host';
 import type { WorkerHost } from '../host/worker-host';
 import { cookieValue, loopbackHost, ownOrigin, sameToken, tokenCookieName } from './access';
 import { servePolicy, webSocketOrigin, withWebSocketSource } from './csp';
+import { DOWNLOAD_TTL_MS, DownloadStore } from './downloads';
 import { MalformedPathError, readStaticFile, resolveStaticPath } from './static-files';
 import { TOKEN_PAGE_POLICY, tokenPage } from './token-page';
 
@@ -40,6 +46,8 @@ export interface ServeOptions {
   token?: string;
   /** Defaults to stderr. */
   onError?: ErrorLogger;
+  /** How long an export waits to be downloaded; default DOWNLOAD_TTL_MS. */
+  downloadTtlMs?: number;
 }
 
 export interface RunningServer {
@@ -78,6 +86,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
   let port = 0;
   const cookie = () => tokenCookieName(port);
+  const downloads = new DownloadStore(options.downloadTtlMs ?? DOWNLOAD_TTL_MS);
 
   async function respond(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const hostHeader = req.headers.host;
@@ -100,6 +109,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       return void res.end(tokenPage(queryToken || cookieToken ? 'stale' : 'missing'));
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+    if (url.pathname.startsWith(DOWNLOAD_PATH_PREFIX)) {
+      // A HEAD would use up the one fetch a download gets without delivering it.
+      if (req.method !== 'GET') return deny(res, 405, 'method not allowed');
+      return downloads.send(url.pathname.slice(DOWNLOAD_PATH_PREFIX.length), res);
+    }
     let file: string | null;
     try {
       file = resolveStaticPath(staticRoot, url.pathname);
@@ -209,7 +223,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       });
     }
     Promise.resolve()
-      .then(() => handleClientRequest(options.host, wire.request, context, options.sweeps ?? null))
+      .then(() =>
+        handleClientRequest(options.host, wire.request, context, options.sweeps ?? null, downloads),
+      )
       .then(
         (result) => send(ws, { id: wire.id, ok: true, result }),
         (error: unknown) =>
@@ -231,7 +247,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      downloads.close();
+      reject(error);
+    });
     // Loopback only: this server drives training and reads the user's files.
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
@@ -247,6 +266,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       for (const ws of clients) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      downloads.close();
     },
   };
 }

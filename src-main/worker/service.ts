@@ -23,6 +23,7 @@ import {
 import { loadDataset, type Dataset } from '../engine/data';
 import { branchRun } from '../engine/branch';
 import { evaluateSet } from '../engine/evaluate';
+import { exportCheckpoint } from '../engine/export/export-checkpoint';
 import { cellExamples, confidentMistakes } from '../engine/examples';
 import { newRunId, readRun, recordEvaluation, renameRun, runDir } from '../engine/runs';
 import { acquireRunLock, assertNotLockedByOthers, runLockState } from '../engine/run-lock';
@@ -339,6 +340,13 @@ export class WorkerService {
         output.dispose();
         const digit = argmax(probabilities);
         return { runId: command.runId, epoch: loaded.epoch, digit, probabilities };
+      }
+      case 'writeExport': {
+        // Here, not in the host: loading and converting a model would stall the host's event
+        // loop (every page's events) for as long as it takes. The path is the host's choice.
+        await this.useBackend(this.backendChoice);
+        const { runId, epoch, format, withOptimizer, out, overwrite } = command;
+        return exportCheckpoint(root, { runId, epoch, format, withOptimizer, out, overwrite });
       }
     }
   }

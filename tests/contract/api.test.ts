@@ -169,3 +169,88 @@ describe('the sweep event', () => {
     expect(ClientEventSchema.safeParse({ ...stopped, runId: '../x' }).success).toBe(false);
   });
 });
+
+describe('the export request', () => {
+  const good = { type: 'exportCheckpoint', runId: 'run-1', epoch: 2, format: 'onnx' };
+
+  it('accepts a checkpoint and a format, and the optimizer with tfjs only', () => {
+    expect(requestProblem({ ...good, withOptimizer: false })).toBeNull();
+    expect(requestProblem({ ...good, format: 'keras', withOptimizer: false })).toBeNull();
+    expect(requestProblem({ ...good, format: 'tfjs', withOptimizer: true })).toBeNull();
+  });
+
+  it.each([
+    [{ ...good, withOptimizer: true }, /^withOptimizer: only the tfjs format can carry/],
+    [{ ...good, format: 'keras', withOptimizer: true }, /^withOptimizer: /],
+    [{ ...good }, /^withOptimizer: /],
+    [{ ...good, withOptimizer: 'no' }, /^withOptimizer: /],
+    [{ ...good, withOptimizer: false, format: 'pytorch' }, /^format: /],
+    [{ ...good, withOptimizer: false, format: 'ONNX' }, /^format: /],
+    [{ ...good, withOptimizer: false, epoch: 0 }, /^epoch: /],
+    [{ ...good, withOptimizer: false, epoch: 1.5 }, /^epoch: /],
+    [{ ...good, withOptimizer: false, epoch: null }, /^epoch: /],
+    [{ ...good, withOptimizer: false, runId: '../../etc' }, /^runId may only contain/],
+    [{ ...good, withOptimizer: false, runId: ['run-1'] }, /^runId must be a string/],
+  ])('rejects %j naming the field', (raw, message) => {
+    expect(requestProblem(raw)).toMatch(message);
+  });
+
+  it.each([
+    [{ out: '/home/user/.bashrc' }, 'out'],
+    [{ path: '/tmp/x.onnx' }, 'path'],
+    [{ overwrite: true }, 'overwrite'],
+    [{ out: '/tmp/x.onnx', overwrite: true }, 'out, overwrite'],
+  ])('refuses a page that names where the file goes: %j', (extra, fields) => {
+    expect(requestProblem({ ...good, withOptimizer: false, ...extra })).toBe(
+      `unknown field(s): ${fields}`,
+    );
+  });
+
+  it('is the only way in: the worker’s path-taking command is not a client request', () => {
+    const command = {
+      type: 'writeExport',
+      runId: 'run-1',
+      epoch: 2,
+      format: 'onnx',
+      withOptimizer: false,
+      out: '/tmp/evil.onnx',
+      overwrite: true,
+    };
+    expect(requestProblem(command)).toMatch(/^type: /);
+    expect(ClientRequestSchema.options.map((o) => o.shape.type.value)).not.toContain('writeExport');
+    expect(REQUEST_TYPES).not.toContain('writeExport');
+    expect(Object.keys(ClientResultSchemas)).not.toContain('writeExport');
+  });
+});
+
+describe('the export outcome', () => {
+  const parse = (raw: unknown) => ClientResultSchemas.exportCheckpoint.safeParse(raw);
+
+  it('is cancelled, saved at a path, or a download from our own route', () => {
+    expect(parse({ status: 'cancelled' }).success).toBe(true);
+    expect(parse({ status: 'saved', path: '/home/u/m.onnx', bytes: 12 }).success).toBe(true);
+    const download = {
+      status: 'download',
+      url: '/downloads/AbCdEfGhIjKlMnOpQrStUvWx',
+      fileName: 'run-epoch1.onnx',
+      bytes: 12,
+    };
+    expect(parse(download).success).toBe(true);
+    expect(parse({ ...download, bytes: -1 }).success).toBe(false);
+    expect(parse({ ...download, fileName: '' }).success).toBe(false);
+    expect(parse({ status: 'saved', bytes: 12 }).success).toBe(false);
+    expect(parse({ status: 'done' }).success).toBe(false);
+  });
+
+  it.each([
+    'https://evil.example/downloads/AbCdEfGhIjKlMnOpQrStUvWx',
+    '//evil.example/downloads/AbCdEfGhIjKlMnOpQrStUvWx',
+    'javascript:alert(1)',
+    '/downloads/short',
+    '/downloads/../index.html',
+    '/downloads/AbCdEfGhIjKlMnOpQrStUvWx?x=1',
+    '/ws',
+  ])('never sends a page to %s', (url) => {
+    expect(parse({ status: 'download', url, fileName: 'm.onnx', bytes: 1 }).success).toBe(false);
+  });
+});

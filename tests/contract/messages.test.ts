@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ClientRequestSchema } from '../../src-main/contract/api';
 import { describeZodError } from '../../src-main/contract/config';
-import { ModelFilesSchema, TestExampleSchema } from '../../src-main/contract/messages';
+import {
+  CommandSchema,
+  ModelFilesSchema,
+  TestExampleSchema,
+} from '../../src-main/contract/messages';
 
 /** The panels' requests, as an untrusted page could send them. */
 const problem = (raw: unknown): string | null => {
@@ -66,5 +70,41 @@ describe('results the worker sends back', () => {
     expect(ModelFilesSchema.safeParse({ ...files, weights: 'not base64!' }).success).toBe(false);
     const badShape = { ...files, weightSpecs: [{ name: 'k', shape: [-1], dtype: 'float32' }] };
     expect(ModelFilesSchema.safeParse(badShape).success).toBe(false);
+  });
+});
+
+describe('the worker’s export command', () => {
+  const command = {
+    type: 'writeExport',
+    requestId: 4,
+    runId: 'run-1',
+    epoch: 1,
+    format: 'keras',
+    withOptimizer: false,
+    out: '/tmp/exports/run-1-epoch1.keras',
+    overwrite: false,
+  };
+  const commandProblem = (raw: unknown) => {
+    const parsed = CommandSchema.safeParse(raw);
+    return parsed.success ? null : describeZodError(parsed.error);
+  };
+
+  it('takes an absolute path, POSIX or Windows', () => {
+    expect(commandProblem(command)).toBeNull();
+    expect(commandProblem({ ...command, out: 'C:\\Users\\me\\m.keras' })).toBeNull();
+  });
+
+  it.each([
+    [{ ...command, out: 'm.keras' }, /^out must be an absolute path/],
+    [{ ...command, out: '../m.keras' }, /^out must be an absolute path/],
+    [{ ...command, out: '' }, /^out: /],
+    [{ ...command, out: '/tmp/a\0b.keras' }, /^out must not contain NUL/],
+    [{ ...command, out: undefined }, /^out: /],
+    [{ ...command, overwrite: undefined }, /^overwrite: /],
+    [{ ...command, format: 'h5' }, /^format: /],
+    [{ ...command, runId: '../x' }, /^runId may only contain/],
+    [{ ...command, epoch: null }, /^epoch: /],
+  ])('rejects %j naming the field', (raw, message) => {
+    expect(commandProblem(raw)).toMatch(message);
   });
 });

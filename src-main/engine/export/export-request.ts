@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { RUN_ID_PATTERN } from '../../contract/messages';
+import { EXPORT_FORMATS, RUN_ID_PATTERN, type ExportFormat } from '../../contract/messages';
 
-/** What an export is asked for, checked where it enters (the CLI, or a future host command). */
+/** What an export is asked for, checked where it enters (the CLI, or the worker's writeExport). */
 
-export const EXPORT_FORMATS = ['tfjs', 'keras', 'onnx'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+// The formats are the contract's, so the renderer's dialog offers exactly what the engine writes.
+export { EXPORT_FORMATS, type ExportFormat };
 
 export const ExportRequestSchema = z
   .object({

@@ -22,7 +22,7 @@ function explain(error: unknown, target: string): unknown {
     );
   if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM')
     return new ExportError(
-      `cannot write ${target}: its folder is not writable (${code}); choose another --out`,
+      `cannot write ${target}: its folder is not writable (${code}); choose another folder`,
     );
   if (code === 'ENOTDIR')
     return new ExportError(`cannot write ${target}: part of its path is a file, not a folder`);

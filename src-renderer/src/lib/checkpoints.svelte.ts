@@ -1,4 +1,10 @@
-import type { ClientEvent, Status, StudioApi } from '$contract/api';
+import type {
+  ClientEvent,
+  ExportCheckpointRequest,
+  ExportOutcome,
+  Status,
+  StudioApi,
+} from '$contract/api';
 import type { CheckpointInfo, Restored, RunInfo } from '$contract/messages';
 
 /**
@@ -228,6 +234,14 @@ export class CheckpointsState {
     });
     await this.refresh();
     return done;
+  }
+
+  /**
+   * Exports a checkpoint where the host puts it (a save dialog, or a download in serve mode).
+   * Errors are thrown, not kept in `error`: the export dialog shows them and stays open.
+   */
+  exportCheckpoint(request: Omit<ExportCheckpointRequest, 'type'>): Promise<ExportOutcome> {
+    return this.api.request({ type: 'exportCheckpoint', ...request });
   }
 
   toggleCompared(runId: string): void {

@@ -106,6 +106,32 @@ describe('Checkpoints panel', () => {
     );
   });
 
+  it('exports a checkpoint through its row’s dialog, never one that is damaged', async () => {
+    const { requests } = await setup(
+      [run('r1', { damaged: { 2: 'weights.bin is 10 bytes, expected 409640 (truncated)' } })],
+      (r) => (r.type === 'exportCheckpoint' ? { status: 'cancelled' } : {}),
+    );
+    await fireEvent.click(screen.getByTestId('expand-button'));
+    const cps = screen.getAllByTestId('checkpoint-row');
+    expect((within(cps[1]!).getByTestId('export-button') as HTMLButtonElement).disabled).toBe(true);
+    await fireEvent.click(within(cps[2]!).getByTestId('export-button'));
+    await settle();
+    const dialog = screen.getByTestId('export-dialog') as HTMLDialogElement;
+    expect(dialog.open).toBe(true);
+    expect(text(dialog)).toMatch(/Export epoch 3 of/);
+    await fireEvent.click(within(dialog).getByTestId('export-format-onnx'));
+    await fireEvent.click(within(dialog).getByTestId('confirm-export-button'));
+    await settle();
+    expect(requests).toContainEqual({
+      type: 'exportCheckpoint',
+      runId: 'r1',
+      epoch: 3,
+      format: 'onnx',
+      withOptimizer: false,
+    });
+    expect(text(within(dialog).getByTestId('export-result'))).toMatch(/Nothing was saved/);
+  });
+
   it('restores a checkpoint and shows it as the model in use', async () => {
     const { requests } = await setup([run('r1')], (r) =>
       r.type === 'restore' ? { runId: 'r1', epoch: 1, model: 'mlp', metrics: null } : {},
