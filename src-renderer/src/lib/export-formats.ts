@@ -4,7 +4,7 @@ import type { ExportFormat } from '$contract/messages';
 export function loadHint(format: ExportFormat, fileName: string): string {
   switch (format) {
     case 'tfjs':
-      return `TensorFlow.js: unzip it, then tf.loadLayersModel('file://…/model.json') (or an http URL).`;
+      return `TensorFlow.js: unzip it, serve the folder over HTTP, then tf.loadLayersModel('http://…/model.json').`;
     case 'keras':
       return `Keras 3 (Python): keras.saving.load_model("${fileName}").`;
     case 'onnx':
