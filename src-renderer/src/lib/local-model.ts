@@ -2,6 +2,7 @@ import type { io, Tensor } from '@tensorflow/tfjs-core';
 import type { ModelFiles } from '$contract/messages';
 import { MNIST_SIDE } from '$shared/preprocess';
 import { decodeBase64 } from './base64';
+import type { Filters, Inspection } from './model-inspect';
 
 /**
  * A checkpoint's model running in this window. Loading is asynchronous (the runtime chunk, the
@@ -14,11 +15,24 @@ export interface LocalModel {
   readonly backend: string;
   /** Ten probabilities for a 28×28 image in [0, 1]. */
   predict(pixels: Float32Array): Float32Array;
+  /**
+   * Every layer's activations for the image, and unless `saliency` is false its integrated
+   * gradients (model-inspect.ts); synchronous, and much slower than predict.
+   */
+  inspect(
+    pixels: Float32Array,
+    saliency: boolean,
+  ): Omit<Inspection, 'saliency'> & Partial<Inspection>;
+  /** The first layer's filters, the first `limit` of them. */
+  filters(limit: number): Filters | null;
   dispose(): void;
 }
 
 export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
-  const { initRuntime, layers, tf } = await import('./tf-runtime');
+  const [{ initRuntime, layers, tf }, { ModelInspector, SALIENCY_STEPS }] = await Promise.all([
+    import('./tf-runtime'),
+    import('./model-inspect'),
+  ]);
   const backend = await initRuntime();
   const weights = decodeBase64(files.weights);
   const model = await layers.loadLayersModel(
@@ -28,6 +42,9 @@ export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
       weightData: weights.buffer as ArrayBuffer,
     }),
   );
+  // Built on first use: a window that only predicts never pays for it.
+  let inspector: InstanceType<typeof ModelInspector> | null = null;
+  const inside = () => (inspector ??= new ModelInspector(model));
   return {
     runId: files.runId,
     epoch: files.epoch,
@@ -37,6 +54,12 @@ export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
         const x = tf.tensor4d(pixels, [1, MNIST_SIDE, MNIST_SIDE, 1]);
         return (model.predict(x) as Tensor).dataSync() as Float32Array;
       });
+    },
+    inspect(pixels, saliency) {
+      return inside().inspect(pixels, saliency ? SALIENCY_STEPS : null);
+    },
+    filters(limit) {
+      return inside().filters(limit);
     },
     dispose() {
       model.dispose();

@@ -55,7 +55,8 @@ export interface Filters {
 export interface Inspection {
   activations: LayerActivation[];
   digit: number;
-  saliency: Saliency;
+  /** Null when it was not asked for (it costs far more than the activations). */
+  saliency: Saliency | null;
 }
 
 /**
@@ -143,11 +144,12 @@ export class ModelInspector {
     };
   }
 
-  /** Activations, the predicted digit and its saliency: the Draw panel's one call. */
-  inspect(pixels: Float32Array, steps = SALIENCY_STEPS): Inspection {
+  /** Activations, the predicted digit and, unless steps is null, its saliency. */
+  inspect(pixels: Float32Array, steps: number | null = SALIENCY_STEPS): Inspection {
     const activations = this.activations(pixels);
     const digit = argmax(activations.at(-1)!.data);
-    return { activations, digit, saliency: this.saliency(pixels, digit, steps) };
+    const saliency = steps === null ? null : this.saliency(pixels, digit, steps);
+    return { activations, digit, saliency };
   }
 
   /**

@@ -130,6 +130,7 @@ describe('ModelInspector.activations', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
       inspector.inspect(seven(), 4);
+      inspector.inspect(seven(), null);
       inspector.filters(8);
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -195,7 +196,8 @@ describe('ModelInspector.saliency (integrated gradients)', () => {
     it(`adds up to f(x) − f(black) for the predicted digit of the ${name} (completeness)`, () => {
       const model = build();
       const inspector = new ModelInspector(model);
-      const { digit, saliency } = inspector.inspect(seven());
+      const { digit, saliency: s } = inspector.inspect(seven());
+      const saliency = s!;
       expect(saliency.method).toBe('integrated-gradients');
       expect(saliency.digit).toBe(digit);
       expect(saliency.values).toHaveLength(784);
