@@ -65,6 +65,8 @@ export interface Inspection {
  */
 export const SALIENCY_STEPS = 16;
 
+// Tensor methods (x.reshape()) are absent from the window's tfjs-core build, which leaves out the
+// chained ops: only the functional ops (tf.reshape(x)) are used here.
 export class ModelInspector {
   readonly #model: tfl.LayersModel;
   readonly #layers: Layer[];
@@ -117,7 +119,7 @@ export class ModelInspector {
     const [values, fx] = tf.tidy(() => {
       const x = image(pixels);
       const alphas = tf.tensor1d(Array.from({ length: steps }, (_, k) => (k + 0.5) / steps));
-      const path = tf.mul(alphas.reshape([steps, 1, 1, 1]), x);
+      const path = tf.mul(tf.reshape(alphas, [steps, 1, 1, 1]), x);
       // The images of a batch do not interact, so the gradient of the sum is each one's gradient.
       const classProbability = (batch: tf.Tensor) =>
         tf.sum(tf.slice(forward(batch) as tf.Tensor2D, [0, digit], [-1, 1]));
@@ -187,8 +189,11 @@ export class ModelInspector {
     const data = tf.tidy(
       () =>
         tf
-          .transpose(kernel.reshape([height * width, total]))
-          .slice([0, 0], [shown, height * width])
+          .slice(
+            tf.transpose(tf.reshape(kernel, [height * width, total])),
+            [0, 0],
+            [shown, height * width],
+          )
           .dataSync() as Float32Array,
     );
     return { kind, layer, height, width, total, shown, data: Float32Array.from(data) };
