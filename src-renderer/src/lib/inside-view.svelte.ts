@@ -19,8 +19,9 @@ export type InsideStatus = 'no-model' | 'loading' | 'empty' | 'ready';
 /**
  * A look inside the window's model for the drawing on the pad (model-inspect.ts), a few times a
  * second at most and after the prediction has been painted: the pad's same-frame answer never
- * waits for it. Activations follow the pen; integrated gradients, far dearer on a CNN, are
- * computed once the pen lifts. Results for an earlier drawing or model are dropped.
+ * waits for it. Activations follow the pen; integrated gradients, far dearer on a CNN (~0.5 s for
+ * cnn-fast in Chromium), wait until the pen has rested `quiet` ms, so they do not fall between
+ * the strokes of one digit. Results for an earlier drawing or model are dropped.
  */
 export class InsideView {
   activations = $state.raw<LayerActivation[] | null>(null);
@@ -41,6 +42,9 @@ export class InsideView {
   /** The model whose filters are shown, so they are read once per model. */
   #filtersOf: LocalModel | null = null;
   #resultsOf: LocalModel | null = null;
+  #liftedAt = -Infinity;
+  #quietTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly quiet: number;
 
   constructor(
     private readonly source: () => InsideSource,
@@ -49,12 +53,15 @@ export class InsideView {
       /** Runs a task after the next paint (tests run it at once). */
       afterPaint?: (task: () => void) => void;
       now?: () => number;
+      /** How long the pen must rest before the saliency is computed (ms). */
+      quiet?: number;
     } = {},
   ) {
     const afterPaint =
       options.afterPaint ??
       ((task: () => void) => requestAnimationFrame(() => void setTimeout(task, 0)));
     this.now = options.now ?? (() => performance.now());
+    this.quiet = options.quiet ?? 400;
     this.#throttle = new Throttle(() => afterPaint(() => this.#run()), {
       interval: options.interval ?? 250,
     });
@@ -80,10 +87,27 @@ export class InsideView {
     if (shown && model && this.#pixels) this.#throttle.request();
   }
 
+  /** The pen lifted: the saliency follows if it stays up. */
+  penLifted(): void {
+    this.#liftedAt = this.now();
+    this.#cancelQuiet();
+    this.#quietTimer = setTimeout(() => {
+      this.#quietTimer = null;
+      this.refresh();
+    }, this.quiet);
+    this.refresh();
+  }
+
+  #cancelQuiet(): void {
+    if (this.#quietTimer) clearTimeout(this.#quietTimer);
+    this.#quietTimer = null;
+  }
+
   /** The pad was cleared or the model changed: whatever is shown or on its way is stale. */
   clear(): void {
     this.#pixels = null;
     this.#throttle.cancel();
+    this.#cancelQuiet();
     this.#reset();
     this.#status();
   }
@@ -118,7 +142,8 @@ export class InsideView {
     // Cleared, hidden or the model gone between the request and now.
     if (!model || !shown || !pixels || model !== this.#resultsOf) return;
     const start = this.now();
-    const result = this.#safely(() => model.inspect(pixels, !drawing));
+    const explain = !drawing && start - this.#liftedAt >= this.quiet;
+    const result = this.#safely(() => model.inspect(pixels, explain));
     if (!result) return;
     const end = this.now();
     this.activations = result.activations;
