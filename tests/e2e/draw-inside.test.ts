@@ -171,7 +171,7 @@ describe('Draw panel: what the network sees', () => {
     }
     console.log(
       `Inside view, cnn-fast in Chromium (WASM), ms per look: activations ` +
-        `${costs.map((c) => c.activations).join(', ')}; activations + integrated gradients ` +
+        `${costs.map((c) => c.activations).join(', ')}; integrated gradients ` +
         `${costs.map((c) => c.saliency).join(', ')}`,
     );
 
@@ -236,7 +236,7 @@ describe('Draw panel: what the network sees', () => {
     const cost = await timing(page);
     console.log(
       `Inside view, mlp (64 units) in Chromium (WASM): activations ${cost.activations} ms, ` +
-        `activations + integrated gradients ${cost.saliency} ms`,
+        `integrated gradients ${cost.saliency} ms`,
     );
     await page.close();
     expect(problems).toEqual([]);

@@ -14,14 +14,23 @@ export interface InsideSource {
   drawing: boolean;
 }
 
+interface SaliencyJob {
+  parts: Generator<void, Saliency, void>;
+  model: LocalModel;
+  pixels: Float32Array;
+  /** Time spent in its parts so far (ms). */
+  spent: number;
+}
+
 export type InsideStatus = 'no-model' | 'loading' | 'empty' | 'ready';
 
 /**
  * A look inside the window's model for the drawing on the pad (model-inspect.ts), a few times a
  * second at most and after the prediction has been painted: the pad's same-frame answer never
- * waits for it. Activations follow the pen; integrated gradients, far dearer on a CNN (~0.5 s for
- * cnn-fast in Chromium), wait until the pen has rested `quiet` ms, so they do not fall between
- * the strokes of one digit. Results for an earlier drawing or model are dropped.
+ * waits for it. Activations follow the pen; integrated gradients, far dearer on a CNN (0.1–0.6 s
+ * in Chromium), wait until the pen has rested `quiet` ms, so they do not fall between the strokes
+ * of one digit, and are computed a part per task, so a new stroke is answered after one part at
+ * most and ends them. Results for an earlier drawing or model are dropped.
  */
 export class InsideView {
   activations = $state.raw<LayerActivation[] | null>(null);
@@ -31,7 +40,7 @@ export class InsideView {
   /** Activations have moved on since the saliency was computed (the pen is down). */
   saliencyStale = $state(false);
   filters = $state.raw<Filters | null>(null);
-  /** Cost of the last look (ms), saliency included or not. */
+  /** Cost of the last look at the activations, and of the last saliency (ms, its parts summed). */
   activationsMs = $state<number | null>(null);
   saliencyMs = $state<number | null>(null);
   error = $state<string | null>(null);
@@ -44,6 +53,8 @@ export class InsideView {
   #resultsOf: LocalModel | null = null;
   #liftedAt = -Infinity;
   #quietTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The saliency being computed, part by part. */
+  #job: SaliencyJob | null = null;
   private readonly quiet: number;
 
   constructor(
@@ -113,6 +124,7 @@ export class InsideView {
   }
 
   #reset(): void {
+    this.#job = null;
     this.activations = null;
     this.saliency = null;
     this.saliencyInput = null;
@@ -142,20 +154,41 @@ export class InsideView {
     // Cleared, hidden or the model gone between the request and now.
     if (!model || !shown || !pixels || model !== this.#resultsOf) return;
     const start = this.now();
-    const explain = !drawing && start - this.#liftedAt >= this.quiet;
-    const result = this.#safely(() => model.inspect(pixels, explain));
+    const result = this.#safely(() => model.inspect(pixels));
     if (!result) return;
-    const end = this.now();
+    this.activationsMs = this.now() - start;
     this.activations = result.activations;
-    if (result.saliency) {
-      this.saliency = result.saliency;
-      this.saliencyInput = pixels;
-      this.saliencyStale = false;
-      this.saliencyMs = end - start;
-    } else {
-      this.saliencyStale = this.saliency !== null;
-      this.activationsMs = end - start;
+    const rested = !drawing && start - this.#liftedAt >= this.quiet;
+    if (!rested) this.saliencyStale = this.saliency !== null;
+    else if (this.saliencyInput !== pixels && this.#job?.pixels !== pixels) {
+      this.#job = { parts: model.explain(pixels, result.digit), model, pixels, spent: 0 };
+      this.#next(this.#job);
     }
+  }
+
+  /** One part of the saliency, in a task of its own, unless the drawing has moved on. */
+  #next(job: SaliencyJob): void {
+    setTimeout(() => {
+      if (job !== this.#job) return;
+      const { model, shown, drawing } = this.source();
+      if (model !== job.model || !shown || drawing || this.#pixels !== job.pixels) {
+        this.#job = null;
+        this.saliencyStale = this.saliency !== null;
+        return;
+      }
+      const start = this.now();
+      const step = this.#safely(() => job.parts.next());
+      job.spent += this.now() - start;
+      if (!step) this.#job = null;
+      else if (!step.done) this.#next(job);
+      else {
+        this.#job = null;
+        this.saliency = step.value;
+        this.saliencyInput = job.pixels;
+        this.saliencyStale = false;
+        this.saliencyMs = job.spent;
+      }
+    }, 0);
   }
 
   #safely<T>(f: () => T): T | undefined {

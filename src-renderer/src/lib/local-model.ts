@@ -2,7 +2,7 @@ import type { io, Tensor } from '@tensorflow/tfjs-core';
 import type { ModelFiles } from '$contract/messages';
 import { MNIST_SIDE } from '$shared/preprocess';
 import { decodeBase64 } from './base64';
-import type { Filters, Inspection } from './model-inspect';
+import type { Filters, Inspection, Saliency } from './model-inspect';
 
 /**
  * A checkpoint's model running in this window. Loading is asynchronous (the runtime chunk, the
@@ -15,21 +15,17 @@ export interface LocalModel {
   readonly backend: string;
   /** Ten probabilities for a 28×28 image in [0, 1]. */
   predict(pixels: Float32Array): Float32Array;
-  /**
-   * Every layer's activations for the image, and unless `saliency` is false its integrated
-   * gradients (model-inspect.ts); synchronous, and much slower than predict.
-   */
-  inspect(
-    pixels: Float32Array,
-    saliency: boolean,
-  ): Omit<Inspection, 'saliency'> & Partial<Inspection>;
+  /** Every layer's activations for the image and the predicted digit (model-inspect.ts). */
+  inspect(pixels: Float32Array): Inspection;
+  /** Integrated gradients for `digit`, a part per next(), so the page can breathe between. */
+  explain(pixels: Float32Array, digit: number): Generator<void, Saliency, void>;
   /** The first layer's filters, the first `limit` of them. */
   filters(limit: number): Filters | null;
   dispose(): void;
 }
 
 export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
-  const [{ initRuntime, layers, tf }, { ModelInspector, SALIENCY_STEPS }] = await Promise.all([
+  const [{ initRuntime, layers, tf }, { ModelInspector }] = await Promise.all([
     import('./tf-runtime'),
     import('./model-inspect'),
   ]);
@@ -55,8 +51,11 @@ export async function loadLocalModel(files: ModelFiles): Promise<LocalModel> {
         return (model.predict(x) as Tensor).dataSync() as Float32Array;
       });
     },
-    inspect(pixels, saliency) {
-      return inside().inspect(pixels, saliency ? SALIENCY_STEPS : null);
+    inspect(pixels) {
+      return inside().inspect(pixels, null);
+    },
+    explain(pixels, digit) {
+      return inside().saliencyInParts(pixels, digit);
     },
     filters(limit) {
       return inside().filters(limit);

@@ -76,7 +76,7 @@ export class ModelInspector {
    * layers' weights, which the loaded model still uses).
    */
   readonly #tap: tfl.LayersModel;
-  /** The model's ten outputs for the black baseline, computed once. */
+  /** The model's ten outputs for the black baseline, computed once per model. */
   #baseline: Float32Array | null = null;
   /** The model as plain ops whose gradients tfjs' WASM backend has (see unfusedForward). */
   readonly #differentiable: (x: tf.Tensor) => tf.Tensor;
@@ -115,35 +115,74 @@ export class ModelInspector {
    * pixel's share is a share of the answer; a blank input gets none.
    */
   saliency(pixels: Float32Array, digit: number, steps = SALIENCY_STEPS): Saliency {
-    const forward = this.#differentiable;
-    const [values, fx] = tf.tidy(() => {
-      const x = image(pixels);
-      const alphas = tf.tensor1d(Array.from({ length: steps }, (_, k) => (k + 0.5) / steps));
-      const path = tf.mul(tf.reshape(alphas, [steps, 1, 1, 1]), x);
-      // The images of a batch do not interact, so the gradient of the sum is each one's gradient.
-      const classProbability = (batch: tf.Tensor) =>
-        tf.sum(tf.slice(forward(batch) as tf.Tensor2D, [0, digit], [-1, 1]));
-      const gradients = tf.grad(classProbability)(path);
-      const attribution = tf.mul(tf.mean(gradients, 0), x);
-      return [attribution.dataSync() as Float32Array, forward(x).dataSync() as Float32Array];
-    });
-    const baseline = this.#baselineOutputs();
+    const run = this.saliencyInParts(pixels, digit, steps, steps);
+    for (;;) {
+      const next = run.next();
+      if (next.done) return next.value;
+    }
+  }
+
+  /**
+   * The same integrated gradients, `perPart` midpoints at a time: each next() computes one part,
+   * so a caller can yield to the page between parts (a CNN's whole batch blocks it for up to half
+   * a second) and drop the rest when the drawing changes. No tensor outlives a part.
+   */
+  *saliencyInParts(
+    pixels: Float32Array,
+    digit: number,
+    steps = SALIENCY_STEPS,
+    perPart = 4,
+  ): Generator<void, Saliency, void> {
+    const gradientSum = new Float32Array(MNIST_PIXELS);
+    for (let from = 0; from < steps; from += perPart) {
+      const part = this.#pathGradientSum(
+        pixels,
+        digit,
+        steps,
+        from,
+        Math.min(steps, from + perPart),
+      );
+      for (let i = 0; i < MNIST_PIXELS; i++) gradientSum[i]! += part[i]!;
+      if (from + perPart < steps) yield;
+    }
+    const values = new Float32Array(MNIST_PIXELS);
     let sum = 0;
     let maxAbs = 0;
-    const copy = Float32Array.from(values);
-    for (const v of copy) {
+    for (let i = 0; i < MNIST_PIXELS; i++) {
+      // The baseline is black, so (x − baseline) is x.
+      const v = (gradientSum[i]! / steps) * pixels[i]!;
+      values[i] = v;
       sum += v;
       maxAbs = Math.max(maxAbs, Math.abs(v));
     }
-    return {
-      method: 'integrated-gradients',
-      steps,
-      digit,
-      values: copy,
-      sum,
-      maxAbs,
-      delta: fx[digit]! - baseline[digit]!,
-    };
+    const fx = this.#outputs(pixels);
+    this.#baseline ??= this.#outputs(new Float32Array(MNIST_PIXELS));
+    const delta = fx[digit]! - this.#baseline[digit]!;
+    return { method: 'integrated-gradients', steps, digit, values, sum, maxAbs, delta };
+  }
+
+  /** Σ ∂p(digit)/∂x at the path's midpoints from ≤ k < to, one batch. */
+  #pathGradientSum(
+    pixels: Float32Array,
+    digit: number,
+    steps: number,
+    from: number,
+    to: number,
+  ): Float32Array {
+    const forward = this.#differentiable;
+    const n = to - from;
+    return Float32Array.from(
+      tf.tidy(() => {
+        const x = image(pixels);
+        const alphas = tf.tensor1d(Array.from({ length: n }, (_, k) => (from + k + 0.5) / steps));
+        const path = tf.mul(tf.reshape(alphas, [n, 1, 1, 1]), x);
+        // The images of a batch do not interact, so the gradient of the sum is each one's.
+        const classProbability = (batch: tf.Tensor) =>
+          tf.sum(tf.slice(forward(batch) as tf.Tensor2D, [0, digit], [-1, 1]));
+        const gradients = tf.grad(classProbability)(path);
+        return tf.sum(gradients, 0).dataSync() as Float32Array;
+      }),
+    );
   }
 
   /** Activations, the predicted digit and, unless steps is null, its saliency. */
@@ -199,16 +238,11 @@ export class ModelInspector {
     return { kind, layer, height, width, total, shown, data: Float32Array.from(data) };
   }
 
-  #baselineOutputs(): Float32Array {
-    this.#baseline ??= Float32Array.from(
-      tf.tidy(
-        () =>
-          (
-            this.#model.predict(image(new Float32Array(MNIST_PIXELS))) as tf.Tensor
-          ).dataSync() as Float32Array,
-      ),
+  /** The replica's ten outputs (the model's, see unfusedForward) for one image. */
+  #outputs(pixels: Float32Array): Float32Array {
+    return Float32Array.from(
+      tf.tidy(() => this.#differentiable(image(pixels)).dataSync() as Float32Array),
     );
-    return this.#baseline;
   }
 }
 

@@ -1,35 +1,38 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InsideView, type InsideSource } from '../../../src-renderer/src/lib/inside-view.svelte';
 import type { LocalModel } from '../../../src-renderer/src/lib/local-model';
-import type { Inspection } from '../../../src-renderer/src/lib/model-inspect';
+import type { Inspection, Saliency } from '../../../src-renderer/src/lib/model-inspect';
 
-/** A window model that records what it is asked to inspect. */
+/** A window model that records what it is asked; its saliency comes in two parts. */
 function fakeModel(name = 'a') {
   const calls: { pixels: Float32Array; saliency: boolean }[] = [];
+  /** Saliency parts computed, by the drawing's first pixel. */
+  const parts: number[] = [];
   let fail: string | null = null;
   const model: LocalModel = {
     runId: name,
     epoch: 1,
     backend: 'cpu',
     predict: () => new Float32Array(10),
-    inspect(pixels, saliency): Inspection {
+    inspect(pixels): Inspection {
       if (fail) throw new Error(fail);
-      calls.push({ pixels, saliency });
+      calls.push({ pixels, saliency: false });
       const activations = [{ name: 'dense', className: 'Dense', shape: [10], data: pixels }];
+      return { activations, digit: 0, saliency: null };
+    },
+    *explain(pixels, digit): Generator<void, Saliency, void> {
+      parts.push(pixels[0]!);
+      yield;
+      parts.push(pixels[0]!);
+      calls.push({ pixels, saliency: true });
       return {
-        activations,
-        digit: 0,
-        saliency: saliency
-          ? {
-              method: 'integrated-gradients',
-              steps: 16,
-              digit: 0,
-              values: pixels,
-              sum: 1,
-              maxAbs: 1,
-              delta: 1,
-            }
-          : null,
+        method: 'integrated-gradients',
+        steps: 16,
+        digit,
+        values: pixels,
+        sum: 1,
+        maxAbs: 1,
+        delta: 1,
       };
     },
     filters: () => ({
@@ -43,7 +46,7 @@ function fakeModel(name = 'a') {
     }),
     dispose: () => undefined,
   };
-  return { model, calls, failWith: (message: string) => (fail = message) };
+  return { model, calls, parts, failWith: (message: string) => (fail = message) };
 }
 
 const pixels = (v: number) => new Float32Array(784).fill(v);
@@ -121,6 +124,23 @@ describe('InsideView', () => {
     vi.advanceTimersByTime(300);
     expect(inside.saliencyStale).toBe(true);
     expect(inside.activations?.[0]!.data).toEqual(pixels(2));
+  });
+
+  it('computes the saliency a part per task and gives up when the pen goes down', () => {
+    const { inside, source, parts } = setup({ drawing: false });
+    inside.show(pixels(1));
+    vi.advanceTimersByTime(1);
+    expect(inside.activations).not.toBeNull();
+    // Nothing drawn with the pen yet (no pen-up to wait for): the first part, in a task of its own.
+    expect(parts).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(parts).toEqual([1]);
+    source.drawing = true;
+    vi.advanceTimersByTime(1);
+    expect(parts).toEqual([1]);
+    expect(inside.saliency).toBeNull();
+    vi.advanceTimersByTime(1000);
+    expect(parts).toEqual([1]);
   });
 
   it('drops the look on its way and what is shown when the pad is cleared', () => {

@@ -225,6 +225,29 @@ describe('ModelInspector.saliency (integrated gradients)', () => {
     });
   }
 
+  it('computes the same attributions in parts, leaving no tensor between or after them', () => {
+    const model = tinyCnn();
+    const inspector = new ModelInspector(model);
+    const whole = inspector.saliency(seven(), 7, 16);
+    const before = tf.memory().numTensors;
+    const run = inspector.saliencyInParts(seven(), 7, 16, 5);
+    let parts = 0;
+    let step = run.next();
+    for (; !step.done; step = run.next()) {
+      parts++;
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    // 16 midpoints, 5 a part: four parts, three pauses between them.
+    expect(parts).toBe(3);
+    for (let i = 0; i < 784; i++) expect(step.value.values[i]).toBeCloseTo(whole.values[i]!, 6);
+    expect(step.value.delta).toBe(whole.delta);
+    // Abandoned half way (the drawing changed): nothing is left behind either.
+    const dropped = inspector.saliencyInParts(seven(), 7, 16, 5);
+    dropped.next();
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('gives a blank input no saliency at all', () => {
     const model = tinyCnn();
     const s = new ModelInspector(model).saliency(new Float32Array(784), 3);

@@ -17,6 +17,9 @@ function controlledLoader() {
         predict: () => new Float32Array(10),
         inspect: () => ({ activations: [], digit: 0, saliency: null }),
         filters: () => null,
+        explain: () => {
+          throw new Error('not in this test');
+        },
         dispose: () => disposed.push(`${files.runId}@${files.epoch}`),
       };
       pending.push({ files, finish: () => resolve(model), fail: reject });
