@@ -68,7 +68,6 @@ export const SALIENCY_STEPS = 16;
 // Tensor methods (x.reshape()) are absent from the window's tfjs-core build, which leaves out the
 // chained ops: only the functional ops (tf.reshape(x)) are used here.
 export class ModelInspector {
-  readonly #model: tfl.LayersModel;
   readonly #layers: Layer[];
   /**
    * One model over the same layers whose outputs are every layer's output: one forward pass
@@ -82,7 +81,6 @@ export class ModelInspector {
   readonly #differentiable: (x: tf.Tensor) => tf.Tensor;
 
   constructor(model: tfl.LayersModel) {
-    this.#model = model;
     this.#layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
     this.#tap = tfl.model({
       inputs: model.inputs,
