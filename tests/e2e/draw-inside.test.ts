@@ -110,6 +110,7 @@ const timing = async (page: Page) => {
   return {
     activations: Number(await box.getAttribute('data-activations-ms')),
     saliency: Number(await box.getAttribute('data-saliency-ms')),
+    part: Number(await box.getAttribute('data-saliency-part-ms')),
   };
 };
 
@@ -172,7 +173,8 @@ describe('Draw panel: what the network sees', () => {
     console.log(
       `Inside view, cnn-fast in Chromium (WASM), ms per look: activations ` +
         `${costs.map((c) => c.activations).join(', ')}; integrated gradients ` +
-        `${costs.map((c) => c.saliency).join(', ')}`,
+        `${costs.map((c) => c.saliency).join(', ')} (longest part ` +
+        `${costs.map((c) => c.part).join(', ')})`,
     );
 
     // Cleared: nothing left of the old drawing.

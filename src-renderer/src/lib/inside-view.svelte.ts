@@ -18,8 +18,9 @@ interface SaliencyJob {
   parts: Generator<void, Saliency, void>;
   model: LocalModel;
   pixels: Float32Array;
-  /** Time spent in its parts so far (ms). */
+  /** Time spent in its parts so far, and in the longest (ms). */
   spent: number;
+  longest: number;
 }
 
 export type InsideStatus = 'no-model' | 'loading' | 'empty' | 'ready';
@@ -43,6 +44,8 @@ export class InsideView {
   /** Cost of the last look at the activations, and of the last saliency (ms, its parts summed). */
   activationsMs = $state<number | null>(null);
   saliencyMs = $state<number | null>(null);
+  /** The longest of its parts (ms): how long a stroke may wait for the page. */
+  saliencyPartMs = $state<number | null>(null);
   error = $state<string | null>(null);
   status = $state<InsideStatus>('no-model');
 
@@ -161,7 +164,13 @@ export class InsideView {
     const rested = !drawing && start - this.#liftedAt >= this.quiet;
     if (!rested) this.saliencyStale = this.saliency !== null;
     else if (this.saliencyInput !== pixels && this.#job?.pixels !== pixels) {
-      this.#job = { parts: model.explain(pixels, result.digit), model, pixels, spent: 0 };
+      this.#job = {
+        parts: model.explain(pixels, result.digit),
+        model,
+        pixels,
+        spent: 0,
+        longest: 0,
+      };
       this.#next(this.#job);
     }
   }
@@ -178,7 +187,9 @@ export class InsideView {
       }
       const start = this.now();
       const step = this.#safely(() => job.parts.next());
-      job.spent += this.now() - start;
+      const took = this.now() - start;
+      job.spent += took;
+      job.longest = Math.max(job.longest, took);
       if (!step) this.#job = null;
       else if (!step.done) this.#next(job);
       else {
@@ -187,6 +198,7 @@ export class InsideView {
         this.saliencyInput = job.pixels;
         this.saliencyStale = false;
         this.saliencyMs = job.spent;
+        this.saliencyPartMs = job.longest;
       }
     }, 0);
   }
