@@ -59,12 +59,13 @@ export class InsideView {
   /** The saliency being computed, part by part. */
   #job: SaliencyJob | null = null;
   private readonly quiet: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly source: () => InsideSource,
     options: {
       interval?: number;
-      /** Runs a task after the next paint (tests run it at once). */
+      /** Runs a task after the next paint (tests pass a plain timer). */
       afterPaint?: (task: () => void) => void;
       now?: () => number;
       /** How long the pen must rest before the saliency is computed (ms). */
@@ -80,8 +81,6 @@ export class InsideView {
       interval: options.interval ?? 250,
     });
   }
-
-  private readonly now: () => number;
 
   /** The drawing is now this 28×28 input (null: nothing to read, e.g. empty or too small). */
   show(pixels: Float32Array | null): void {
@@ -144,6 +143,7 @@ export class InsideView {
     }
     if (model && model !== this.#filtersOf) {
       this.#filtersOf = model;
+      // A cap, not a page: 512 templates of an MLP as wide as the form allows (4096) is 1.6 MB.
       this.filters = this.#safely(() => model.filters(512)) ?? null;
     } else if (!model) {
       this.#filtersOf = null;
