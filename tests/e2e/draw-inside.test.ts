@@ -43,6 +43,18 @@ afterAll(async () => {
   mlp?.stop();
 });
 
+/**
+ * Back to the top of the page, where a drawing needs the whole pad in view: clicking or
+ * capturing the inside view below scrolls it away, and scrolling the pad into view can leave its
+ * top edge under the header.
+ */
+async function padInView(page: Page): Promise<void> {
+  await page.mouse.wheel(0, -10_000);
+  await expect
+    .poll(async () => (await page.getByTestId('draw-pad').boundingBox())!.y)
+    .toBeGreaterThan(50);
+}
+
 /** Layer names of a run's checkpoint, as its model.json lists them. */
 function layerNames(dir: string, runId: string): string[] {
   const file = path.join(dir, runId, 'epoch-001', 'model.json');
@@ -155,20 +167,30 @@ describe('Draw panel: what the network sees', () => {
     await expect(filters.getAttribute('data-kind')).resolves.toBe('conv');
     await expect(filters.locator('canvas').count()).resolves.toBe(16);
 
-    await page.getByTestId('inside-view').scrollIntoViewIfNeeded();
-    await page
-      .getByTestId('inside-view')
-      .screenshot({ path: path.join(screenshots, 'draw-inside.png') });
+    // For the README, a digit the quickly trained model reads right (the 7 it may not).
+    const screenshot = async () => {
+      await page.getByTestId('inside-view').scrollIntoViewIfNeeded();
+      await page
+        .getByTestId('inside-view')
+        .screenshot({ path: path.join(screenshots, 'draw-inside.png') });
+    };
+    let shot = digit === '7';
+    if (shot) await screenshot();
 
     // What a look costs, over a few drawings (the first includes the runtime's warm-up).
     const costs = [await timing(page)];
     for (const more of [3, 4]) {
       await clear(page);
-      await drawDigit(page, more, PLACEMENTS[0]!);
+      await padInView(page);
+      const read = await drawDigit(page, more, PLACEMENTS[0]!);
       await expect
         .poll(async () => (await saliency(page)).max, { timeout: 10_000 })
         .toBeGreaterThan(0);
       costs.push(await timing(page));
+      if (!shot && (read === String(more) || more === 4)) {
+        shot = true;
+        await screenshot();
+      }
     }
     console.log(
       `Inside view, cnn-fast in Chromium (WASM), ms per look: activations ` +
@@ -177,6 +199,20 @@ describe('Draw panel: what the network sees', () => {
         `${costs.map((c) => c.part).join(', ')})`,
     );
 
+    // The pad's own answer with the view at work on a CNN (draw-panel.test.ts holds the MLP's
+    // to a frame): stroke → prediction in the DOM, and the share painted with the stroke's ink.
+    // Measured: p95 6.5 ms, 100 % with the stroke's frame.
+    const latency = page.getByTestId('draw-latency');
+    const shownMs = ((await latency.getAttribute('data-samples')) ?? '').split(' ').map(Number);
+    const same = (await latency.getAttribute('data-same-frame')) ?? '';
+    const sorted = [...shownMs].sort((a, b) => a - b);
+    console.log(
+      `Draw panel with the inside view, cnn-fast: ${shownMs.length} samples, p95 ` +
+        `${sorted[Math.ceil(0.95 * sorted.length) - 1]} ms, same frame ${same}`,
+    );
+    expect(sorted[Math.ceil(0.95 * sorted.length) - 1]).toBeLessThan(16);
+    expect(Number(same)).toBeGreaterThan(0.9);
+
     // Cleared: nothing left of the old drawing.
     await clear(page);
     await expect.poll(() => page.getByTestId('layer-activations').count()).toBe(0);
@@ -184,6 +220,7 @@ describe('Draw panel: what the network sees', () => {
 
     // Closed, nothing is computed; opened again, the next drawing is looked at.
     await page.locator('summary', { hasText: 'What the network sees' }).click();
+    await padInView(page);
     await drawDigit(page, 1, PLACEMENTS[0]!);
     await sleep(500);
     await expect(page.getByTestId('layer-activations').count()).resolves.toBe(0);
