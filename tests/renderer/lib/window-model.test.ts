@@ -15,6 +15,11 @@ function controlledLoader() {
         epoch: files.epoch,
         backend: 'cpu',
         predict: () => new Float32Array(10),
+        inspect: () => ({ activations: [], digit: 0, saliency: null }),
+        filters: () => null,
+        explain: () => {
+          throw new Error('not in this test');
+        },
         dispose: () => disposed.push(`${files.runId}@${files.epoch}`),
       };
       pending.push({ files, finish: () => resolve(model), fail: reject });
