@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
-import { readDigitPhoto } from '../shared/digit-photo';
-import type { InkOptions, PreprocessOptions, PreprocessResult } from '../shared/preprocess';
+import { readDigitPhoto, type DigitImageOptions } from '../shared/digit-photo';
+import type { PreprocessResult } from '../shared/preprocess';
 import { decodeJpeg } from './jpeg-image';
 
 export interface DecodedImage {
@@ -246,10 +246,6 @@ export function decodeImageBytes(name: string, data: Uint8Array): DecodedImage {
       ? `${other[0]} images are not supported; convert to PNG or PGM`
       : 'unknown image format (expected PNG, JPEG or PGM P2/P5)',
   );
-}
-
-export interface DigitImageOptions extends PreprocessOptions {
-  readonly ink?: InkOptions;
 }
 
 /** Decodes and preprocesses an image file, reporting (not rejecting) a blank image. */

@@ -22,11 +22,16 @@ export interface DigitPhoto extends PreprocessResult {
   readonly ink: InkImage;
 }
 
+export interface DigitImageOptions extends PreprocessOptions {
+  /** Overrides PHOTO_INK, option by option. */
+  readonly ink?: InkOptions;
+}
+
 export function readDigitPhoto(
   rgba: Uint8ClampedArray | Uint8Array,
   width: number,
   height: number,
-  options: PreprocessOptions & { readonly ink?: InkOptions } = {},
+  options: DigitImageOptions = {},
 ): DigitPhoto {
   const fitted = fitPhoto(rgba, width, height);
   const ink = toGrayscaleInk(fitted.rgba, fitted.width, fitted.height, {

